@@ -1,0 +1,31 @@
+"""Production: PostgreSQL via DATABASE_URL with Django's psycopg 3 pool, Redis, no DEBUG."""
+
+import os
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+
+DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
+DATABASES["default"]["OPTIONS"] = {
+    # A bounded pool: under overload requests wait briefly, then fail fast instead of piling up.
+    "pool": {
+        "min_size": int(os.environ.get("KATTOO_DB_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("KATTOO_DB_POOL_MAX", "8")),
+        "timeout": float(os.environ.get("KATTOO_DB_POOL_TIMEOUT", "2")),
+    },
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    }
+}
+
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

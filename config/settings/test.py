@@ -1,0 +1,20 @@
+"""Tests: PostgreSQL when DATABASE_URL says so (CI), otherwise SQLite (the smoke run)."""
+
+import os
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+_url = os.environ.get("DATABASE_URL", "sqlite:///:memory:")
+DATABASES = {"default": dj_database_url.parse(_url, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": ""}
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+KATTOO_REGISTRY = {
+    "BACKEND": "kattoo.integrations.registry.fake.FakeRegistry",
+    "POPULATION_FILE": "",
+}

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", _("applicant")
+    SCHOOL = "school", _("school administration")
+    DISTRICT = "district", _("district education officer")
+    MINISTRY_ANALYST = "ministry_analyst", _("ministry analyst")
+    MINISTRY_ADMIN = "ministry_admin", _("ministry administrator")
+    OPERATOR = "operator", _("technical operator")
+
+
+class User(AbstractUser):
+    """Everyone who signs in. Applicants are tied to their registry person (by PIN);
+    staff to the school or district that is their scope (RULES.md §1)."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.APPLICANT)
+    person = models.OneToOneField(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="user"
+    )
+    school = models.ForeignKey(
+        "catalog.School", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    district = models.ForeignKey(
+        "catalog.District", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    language = models.CharField(max_length=2, default="ky")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="applicant") | models.Q(person__isnull=False),
+                name="applicant_has_person",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="school") | models.Q(school__isnull=False),
+                name="school_staff_has_school",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="district") | models.Q(district__isnull=False),
+                name="district_staff_has_district",
+            ),
+        ]
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the raw value is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token of {self.user} ({self.label})"

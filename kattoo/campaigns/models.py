@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Campaign(models.Model):
+    """One school year's registration: every date and limit of the regulation is data here.
+
+    The 2026–2027 values (RULES.md §3, §5, §6) are loaded by a data migration; a new year
+    is a new row, never a code change.
+    """
+
+    academic_year = models.CharField(max_length=9, unique=True, help_text="e.g. 2026-2027")
+    title = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=False)
+    # §8: children born inside this window register; others go through the commission (§9).
+    birth_from = models.DateField()
+    birth_to = models.DateField()
+    # §27: stage 1 (microdistrict) and stage 2 (any school with free seats), Asia/Bishkek.
+    stage1_starts_at = models.DateTimeField()
+    stage2_starts_at = models.DateTimeField()
+    # §26: after this, admission only by commission decision.
+    registration_ends_at = models.DateTimeField()
+    # §17: the quota locks this many working days before stage 1 (at the end of that day).
+    quota_lock_working_days = models.PositiveSmallIntegerField(default=3)
+    # Weekdays that are not working days (Monday=0 … Sunday=6); holidays are CalendarDay rows.
+    weekend_days = models.JSONField(default=list)
+    cancel_limit = models.PositiveSmallIntegerField()  # §20
+    guardian_child_limit = models.PositiveSmallIntegerField()  # §20
+    class_size_min = models.PositiveSmallIntegerField()  # §11
+    class_size_max = models.PositiveSmallIntegerField()  # §11
+    appeal_due_working_days = models.PositiveSmallIntegerField(default=3)  # §17
+    documents_request_until = models.DateField()  # §18: supporting documents until 08-30
+    medical_from = models.DateField()  # §21: two medical certificates 08-04 …
+    medical_until = models.DateField()  # … 09-05
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_campaign"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(birth_from__lte=models.F("birth_to")), name="birth_window_order"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stage1_starts_at__lt=models.F("stage2_starts_at"))
+                & models.Q(stage2_starts_at__lt=models.F("registration_ends_at")),
+                name="stage_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(class_size_min__lte=models.F("class_size_max")),
+                name="class_size_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.academic_year
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the ordinary week: a public holiday, or a weekend made a working day
+    by a transfer. Edited by the ministry (§4.5); the working-day arithmetic reads only this."""
+
+    date = models.DateField(unique=True)
+    is_working = models.BooleanField(
+        default=False, help_text=_("True for a weekend day made working by a transfer.")
+    )
+    name_ky = models.CharField(max_length=200, blank=True)
+    name_ru = models.CharField(max_length=200, blank=True)
+    name_en = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'working' if self.is_working else 'holiday'} {self.name_en}"

@@ -1,0 +1,42 @@
+"""The one place the system asks what time it is.
+
+Stage openings, the quota lock and appeal deadlines are all derived from the current time,
+so tests (and a rehearsal) can move it: ``clock.frozen(at)`` pins it, nothing else does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterator
+
+from django.utils import timezone
+
+BISHKEK = zoneinfo.ZoneInfo("Asia/Bishkek")
+
+_frozen: dt.datetime | None = None
+
+
+def now() -> dt.datetime:
+    return _frozen if _frozen is not None else timezone.now()
+
+
+def today() -> dt.date:
+    return now().astimezone(BISHKEK).date()
+
+
+@contextlib.contextmanager
+def frozen(at: dt.datetime) -> Iterator[None]:
+    global _frozen
+    if at.tzinfo is None:
+        raise ValueError("frozen() needs an aware datetime")
+    previous, _frozen = _frozen, at
+    try:
+        yield
+    finally:
+        _frozen = previous
+
+
+def bishkek(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=BISHKEK)

@@ -1,0 +1,105 @@
+"""Domain errors with the stable codes of the public API (shared/spec/API.md).
+
+A service raises ``RuleViolation("no_free_seats")``; the API and the web turn it into a
+translated message. Messages live here, once, so every channel says the same words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+# code -> (HTTP status, title). The title is the translated human sentence.
+ERRORS: dict[str, tuple[int, Any]] = {
+    "registration_closed": (409, _("Registration is not open now for this child and school.")),
+    "not_in_microdistrict": (
+        409,
+        _(
+            "In stage 1 only schools whose microdistrict contains the registered address of "
+            "the child or of a parent may be chosen."
+        ),
+    ),
+    "outside_birth_window": (
+        409,
+        _(
+            "The child is not born inside this campaign's birth window; admission is possible "
+            "only by decision of the Commission on Children's Affairs."
+        ),
+    ),
+    "no_free_seats": (409, _("There are no free seats left in this school for this language.")),
+    "language_not_offered": (
+        409,
+        _("This school has no first-grade class in this language this year."),
+    ),
+    "already_registered": (409, _("The child already has an active registration.")),
+    "cancel_limit_reached": (
+        409,
+        _("The registration of this child has already been cancelled the maximum number of times."),
+    ),
+    "guardian_limit_reached": (
+        409,
+        _("A legal representative may register no more children in this campaign."),
+    ),
+    "guardian_document_required": (
+        409,
+        _("A legal representative must first upload an act proving the status, and it must be accepted."),
+    ),
+    "not_your_child": (
+        409,
+        _("The registry does not show you as a parent or legal representative of this child."),
+    ),
+    "quota_locked": (409, _("The quota is locked and can no longer be changed.")),
+    "quota_rule_violation": (409, _("This quota change is not allowed by the rules.")),
+    "quota_not_locked": (409, _("The quota is not confirmed yet.")),
+    "invalid_status_transition": (409, _("This action is not possible in the current status.")),
+    "no_active_campaign": (409, _("There is no active campaign.")),
+    "child_not_found": (404, _("The registry has no child with these details.")),
+    "registry_unavailable": (503, _("The state registry (Tunduk) did not answer. Nothing was changed; please try again later.")),
+    "idempotency_key_reused": (
+        422,
+        _("This Idempotency-Key was already used with a different request."),
+    ),
+    "validation_error": (422, _("Some fields are not valid.")),
+    "bad_request": (400, _("The request could not be read.")),
+    "payload_too_large": (413, _("The request is too large.")),
+    "unauthorized": (401, _("Authentication is required.")),
+    "forbidden": (403, _("You may not do this.")),
+    "not_found": (404, _("Not found.")),
+    "rate_limited": (429, _("Too many requests. Please wait and try again.")),
+    "server_error": (500, _("Something went wrong on our side. Nothing was changed.")),
+}
+
+
+class KattooError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class RuleViolation(KattooError):
+    """A rule of the regulation (or of the API contract) refuses the action."""
+
+    def __init__(self, code: str, detail: str | None = None, **params: Any) -> None:
+        if code not in ERRORS:
+            raise ValueError(f"unknown error code {code!r}")
+        self.code = code
+        self.detail = detail
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def status(self) -> int:
+        return ERRORS[self.code][0]
+
+    @property
+    def title(self) -> str:
+        return str(ERRORS[self.code][1])
+
+
+class FieldError(KattooError):
+    """Input that is malformed (not a rule of the regulation): tied to a field."""
+
+    def __init__(self, field: str, code: str, message: str) -> None:
+        self.field = field
+        self.code = code
+        self.message = message
+        super().__init__(f"{field}: {code}")

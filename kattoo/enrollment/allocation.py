@@ -1,0 +1,180 @@
+"""Seat allocation that cannot overbook.
+
+On PostgreSQL a registration is ONE statement: a conditional ``UPDATE … WHERE taken <
+capacity`` on the pool feeds the INSERT of the application, its first history row and its
+audit row (data-modifying CTEs). Either all of it happens or none: a full pool returns no
+row, a second active registration of the same child violates the partial unique index and
+rolls the whole statement back — including the seat. The row lock the UPDATE takes on the
+pool serialises racers for that one pool only. The CHECK constraint ``taken <= capacity``
+stands behind it all.
+
+SQLite (the embedded default) has no data-modifying CTEs; there the same steps run as
+separate statements inside one IMMEDIATE transaction, which SQLite serialises as a whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+
+from kattoo.audit.models import AuditEvent
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+
+from .models import Application, ApplicationTransition, SeatPool, Status
+
+ONE_ACTIVE_CONSTRAINT = "one_active_application_per_child"
+
+
+@dataclass(frozen=True, slots=True)
+class SeatRequest:
+    campaign_id: int
+    pool_id: int
+    school_id: int
+    language: str
+    child_id: int
+    applicant_id: int
+    user_id: int
+    route: str
+    # §24, §25, §9: an above-quota seat raises the pool's capacity by exactly one.
+    above_quota: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SeatGranted:
+    application_id: uuid.UUID
+    position: int
+    created_at: dt.datetime
+
+
+_PG_REGISTER = """
+WITH seat AS (
+    UPDATE enrollment_seatpool
+       SET taken = taken + 1,
+           extra_seats = extra_seats + %(extra)s,
+           capacity = capacity + %(extra)s,
+           accepted_count = accepted_count + 1
+     WHERE id = %(pool_id)s AND (%(extra)s = 1 OR taken < capacity)
+ RETURNING accepted_count
+), app AS (
+    INSERT INTO enrollment_application
+        (id, campaign_id, child_id, applicant_id, user_id, school_id, language, pool_id,
+         status, route, above_quota, position, channel, created_at, status_changed_at)
+    SELECT %(id)s, %(campaign_id)s, %(child_id)s, %(applicant_id)s, %(user_id)s, %(school_id)s,
+           %(language)s, %(pool_id)s, 'registered', %(route)s, %(above)s, seat.accepted_count,
+           %(channel)s, %(now)s, %(now)s
+      FROM seat
+ RETURNING id, position
+), history AS (
+    INSERT INTO enrollment_applicationtransition (application_id, from_status, to_status, at, actor_id, reason)
+    SELECT id, '', 'registered', %(now)s, %(user_id)s, '' FROM app
+), audit AS (
+    INSERT INTO audit_auditevent (at, actor_id, channel, action, object_type, object_id, data, request_id)
+    SELECT %(now)s, %(user_id)s, %(channel)s, 'application.register', 'enrollment.application',
+           app.id::text, jsonb_set(%(data)s::jsonb, '{position}', to_jsonb(app.position)), %(request_id)s
+      FROM app
+)
+SELECT position FROM app
+"""
+
+
+def _audit_data(request: SeatRequest) -> dict[str, object]:
+    return {
+        "child": request.child_id,
+        "school": request.school_id,
+        "language": request.language,
+        "route": request.route,
+        "above_quota": request.above_quota,
+    }
+
+
+def seat_take(request: SeatRequest, *, actor: Actor, now: dt.datetime) -> SeatGranted:
+    """Take a seat and create the registration, or raise ``no_free_seats`` /
+    ``already_registered``. Must run inside a transaction (the caller's service)."""
+    application_id = uuid.uuid4()
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                position = _take_postgresql(request, application_id, actor=actor, now=now)
+            else:
+                position = _take_portable(request, application_id, actor=actor, now=now)
+    except IntegrityError as exc:
+        if ONE_ACTIVE_CONSTRAINT in str(exc):
+            raise RuleViolation("already_registered") from exc
+        raise
+    if position is None:
+        raise RuleViolation("no_free_seats")
+    return SeatGranted(application_id=application_id, position=position, created_at=now)
+
+
+def _take_postgresql(request: SeatRequest, application_id: uuid.UUID, *, actor: Actor, now: dt.datetime) -> int | None:
+    params = {
+        "id": application_id,
+        "campaign_id": request.campaign_id,
+        "pool_id": request.pool_id,
+        "school_id": request.school_id,
+        "language": request.language,
+        "child_id": request.child_id,
+        "applicant_id": request.applicant_id,
+        "user_id": request.user_id,
+        "route": request.route,
+        "above": request.above_quota,
+        "extra": 1 if request.above_quota else 0,
+        "channel": actor.channel,
+        "request_id": actor.request_id,
+        "now": now,
+        "data": json.dumps(_audit_data(request)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_REGISTER, params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _take_portable(request: SeatRequest, application_id: uuid.UUID, *, actor: Actor, now: dt.datetime) -> int | None:
+    extra = 1 if request.above_quota else 0
+    pools = SeatPool.objects.filter(pk=request.pool_id)
+    if not request.above_quota:
+        pools = pools.filter(taken__lt=F("capacity"))
+    updated = pools.update(
+        taken=F("taken") + 1,
+        extra_seats=F("extra_seats") + extra,
+        capacity=F("capacity") + extra,
+        accepted_count=F("accepted_count") + 1,
+    )
+    if not updated:
+        return None
+    position = SeatPool.objects.values_list("accepted_count", flat=True).get(pk=request.pool_id)
+    Application.objects.create(
+        id=application_id, campaign_id=request.campaign_id, child_id=request.child_id,
+        applicant_id=request.applicant_id, user_id=request.user_id, school_id=request.school_id,
+        language=request.language, pool_id=request.pool_id, status=Status.REGISTERED,
+        route=request.route, above_quota=request.above_quota, position=position,
+        channel=actor.channel, created_at=now, status_changed_at=now,
+    )
+    ApplicationTransition.objects.create(
+        application_id=application_id, from_status="", to_status=Status.REGISTERED, at=now,
+        actor_id=request.user_id,
+    )
+    AuditEvent.objects.create(
+        at=now, actor_id=request.user_id, channel=actor.channel, action="application.register",
+        object_type="enrollment.application", object_id=str(application_id),
+        data={**_audit_data(request), "position": position}, request_id=actor.request_id,
+    )
+    return position
+
+
+def seat_release(application: Application) -> None:
+    """Give the seat back (cancel, refusal). An above-quota seat disappears with its child:
+    the capacity it raised falls by one again."""
+    extra = 1 if application.above_quota else 0
+    SeatPool.objects.filter(pk=application.pool_id).update(
+        taken=F("taken") - 1,
+        extra_seats=F("extra_seats") - extra,
+        capacity=F("capacity") - extra,
+    )

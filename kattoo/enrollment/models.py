@@ -1,0 +1,149 @@
+"""Seats and registrations: the heart of the campaign (§10, §20, §24, §25, §27)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from kattoo.catalog.models import Language
+
+
+class SeatPool(models.Model):
+    """The seats of one (school, language) in one campaign (§11).
+
+    ``capacity = quota_seats + extra_seats``: quota seats come from the confirmed class-sets,
+    extra seats are raised one by one for teachers' children (§24), co-twins (§25) and
+    commission decisions (§9, §26). The CHECK constraints make overbooking impossible even for
+    code that forgets the rules.
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey("catalog.School", on_delete=models.PROTECT, related_name="pools")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    quota_seats = models.PositiveIntegerField(default=0)
+    extra_seats = models.PositiveIntegerField(default=0)
+    capacity = models.PositiveIntegerField(default=0)
+    taken = models.PositiveIntegerField(default=0)
+    # Monotonic count of accepted registrations: a registration's position is its value.
+    accepted_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "school", "language"], name="pool_unique"),
+            models.CheckConstraint(condition=Q(taken__lte=F("capacity")), name="pool_not_overbooked"),
+            models.CheckConstraint(
+                condition=Q(capacity=F("quota_seats") + F("extra_seats")), name="pool_capacity_sum"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pool {self.school_id}/{self.language} {self.taken}/{self.capacity}"
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+
+class Status(models.TextChoices):
+    REGISTERED = "registered", _("registered")
+    ADMITTED = "admitted", _("admitted")
+    REFUSED = "refused", _("refused")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+ACTIVE_STATUSES = (Status.REGISTERED, Status.ADMITTED)
+
+
+class Route(models.TextChoices):
+    MICRODISTRICT = "microdistrict", _("microdistrict")
+    OPEN = "open", _("open (stage 2)")
+    TEACHER = "teacher", _("teacher's child (above quota)")
+    TWIN = "twin", _("co-twin (above quota)")
+    COMMISSION = "commission", _("commission decision")
+
+
+class Application(models.Model):
+    """A child's registration to a (school, language) pool.
+
+    ``status`` changes only through ``enrollment.states.transition`` (the declared table);
+    nothing else writes it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="applications")
+    applicant = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey("catalog.School", on_delete=models.PROTECT, related_name="applications")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    pool = models.ForeignKey(SeatPool, on_delete=models.PROTECT, related_name="applications")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REGISTERED)
+    route = models.CharField(max_length=16, choices=Route.choices)
+    above_quota = models.BooleanField(default=False)
+    position = models.PositiveIntegerField()
+    channel = models.CharField(max_length=8, default="api")
+    created_at = models.DateTimeField()
+    status_changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # §20: one active registration per child at a time — the race guard of last resort.
+            models.UniqueConstraint(
+                fields=["campaign", "child"],
+                condition=Q(status__in=["registered", "admitted"]),
+                name="one_active_application_per_child",
+            ),
+            models.UniqueConstraint(fields=["pool", "position"], name="position_unique_in_pool"),
+        ]
+        indexes = [
+            models.Index(fields=["school", "status"]),
+            models.Index(fields=["user", "created_at"]),
+            models.Index(fields=["campaign", "child", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"application {self.id} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class ApplicationTransition(models.Model):
+    """The application's history: every status change with who, when and why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a create request with an ``Idempotency-Key`` (API.md)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"idempotency {self.key}"

@@ -1,0 +1,109 @@
+"""Children and applicants as the registry (Tunduk) knows them (§7).
+
+Nothing here is typed in by hand: rows are written from registry answers, with the time
+and the X-Road id of the answer, and refreshed from it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("female")
+    MALE = "M", _("male")
+
+
+class Person(models.Model):
+    pin = models.CharField(max_length=14, unique=True)
+    surname = models.CharField(max_length=100)
+    name = models.CharField(max_length=100)
+    patronymic = models.CharField(max_length=100, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    birth_date = models.DateField()
+    # Registered (permanent) address, as the address register codes it (§10: прописка).
+    address_text = models.CharField(max_length=300, blank=True)
+    address_settlement_code = models.CharField(max_length=14, blank=True)
+    address_street_code = models.CharField(max_length=32, blank=True)
+    address_house = models.CharField(max_length=16, blank=True)
+    address_flat = models.CharField(max_length=16, blank=True)
+    # Birth act, for children (civil registry).
+    birth_certificate_series = models.CharField(max_length=16, blank=True)
+    birth_certificate_number = models.CharField(max_length=16, blank=True)
+    birth_certificate_date = models.DateField(null=True, blank=True)
+    birth_certificate_issuer = models.CharField(max_length=200, blank=True)
+    mother_pin = models.CharField(max_length=14, blank=True)
+    father_pin = models.CharField(max_length=14, blank=True)
+    # Contacts and passport, for applicants.
+    phone = models.CharField(max_length=16, blank=True)
+    email = models.EmailField(blank=True)
+    passport_series = models.CharField(max_length=4, blank=True)
+    passport_number = models.CharField(max_length=16, blank=True)
+    passport_expires = models.DateField(null=True, blank=True)
+    fetched_at = models.DateTimeField()
+    xroad_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["mother_pin"]), models.Index(fields=["father_pin"])]
+
+    def __str__(self) -> str:
+        return f"{self.surname} {self.name} ({self.pin[:1]}…{self.pin[-3:]})"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.surname, self.name, self.patronymic) if p)
+
+
+class Relation(models.TextChoices):
+    MOTHER = "mother", _("mother")
+    FATHER = "father", _("father")
+    REPRESENTATIVE = "representative", _("legal representative")
+
+
+class ChildLink(models.Model):
+    """The applicant may act for this child: a parent by the birth act, or a legal
+    representative (guardian, trustee, adoptive parent, child-protection officer, §20)."""
+
+    applicant = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="child_links")
+    child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="applicant_links")
+    relation = models.CharField(max_length=16, choices=Relation.choices)
+    verified_at = models.DateTimeField()
+    xroad_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "child"], name="child_link_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant} → {self.child} ({self.relation})"
+
+
+class ActKind(models.TextChoices):
+    # §20: only a court act or an act of the social-development authority is accepted.
+    COURT = "court", _("court decision")
+    SOCIAL = "social", _("act of the social development authority")
+
+
+class ActStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for review")
+    ACCEPTED = "accepted", _("accepted")
+    REJECTED = "rejected", _("rejected")
+
+
+class GuardianAct(models.Model):
+    """The act proving a legal representative's status (§20), checked by the school (§18)."""
+
+    link = models.ForeignKey(ChildLink, on_delete=models.PROTECT, related_name="acts")
+    kind = models.CharField(max_length=8, choices=ActKind.choices)
+    number = models.CharField(max_length=64, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    file = models.FileField(upload_to="guardian-acts/%Y/", blank=True)
+    status = models.CharField(max_length=8, choices=ActStatus.choices, default=ActStatus.PENDING)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=300, blank=True)
+    uploaded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.link} {self.kind} {self.status}"
