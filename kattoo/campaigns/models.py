@@ -11,7 +11,8 @@ class Campaign(models.Model):
     is a new row, never a code change.
     """
 
-    academic_year = models.CharField(max_length=9, unique=True, help_text="e.g. 2026-2027")
+    code = models.SlugField(max_length=40, unique=True, help_text="e.g. 2026-2027")
+    academic_year = models.CharField(max_length=9, help_text="e.g. 2026-2027")
     title = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=False)
     # §8: children born inside this window register; others go through the commission (§9).

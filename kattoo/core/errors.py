@@ -54,6 +54,7 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "quota_not_locked": (409, _("The quota is not confirmed yet.")),
     "invalid_status_transition": (409, _("This action is not possible in the current status.")),
     "no_active_campaign": (409, _("There is no active campaign.")),
+    "person_not_found": (404, _("The registry has no person with this PIN.")),
     "child_not_found": (404, _("The registry has no child with these details.")),
     "registry_unavailable": (503, _("The state registry (Tunduk) did not answer. Nothing was changed; please try again later.")),
     "idempotency_key_reused": (

@@ -29,7 +29,8 @@ class Migration(migrations.Migration):
             name='Campaign',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('academic_year', models.CharField(help_text='e.g. 2026-2027', max_length=9, unique=True)),
+                ('code', models.SlugField(help_text='e.g. 2026-2027', max_length=40, unique=True)),
+                ('academic_year', models.CharField(help_text='e.g. 2026-2027', max_length=9)),
                 ('title', models.CharField(blank=True, max_length=200)),
                 ('is_active', models.BooleanField(default=False)),
                 ('birth_from', models.DateField()),

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+
+from kattoo.audit.services import audit_record
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.people.services import person_refresh
+
+from .models import ApiToken, Role, User, token_digest
+
+
+def applicant_for_pin(*, pin: str, actor: Actor) -> User:
+    """The applicant's account, created on first sign-in after the registry confirms the PIN
+    (§7: verified through Tunduk, never typed in by hand)."""
+    person = person_refresh(pin=pin, actor=actor, applicant=True)
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username=pin, defaults={"role": Role.APPLICANT, "person": person}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            audit_record(actor=actor, action="user.create", obj=user, data={"role": Role.APPLICANT})
+    return user
+
+
+@transaction.atomic
+def token_issue(*, user: User, actor: Actor, label: str = "") -> str:
+    """A new bearer token; the raw value is returned once and stored only as a digest."""
+    raw = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, digest=token_digest(raw), label=label, created_at=clock.now())
+    audit_record(actor=actor, action="token.issue", obj=token, data={"user": user.pk, "label": label})
+    return raw
+
+
+def user_for_token(raw: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user", "user__person")
+        .filter(digest=token_digest(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    if token.expires_at is not None and token.expires_at <= clock.now():
+        return None
+    return token.user

@@ -1,0 +1,124 @@
+"""RFC 9457 problem documents, translated by Accept-Language (API.md "Conventions")."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kattoo.core.errors import ERRORS, FieldError, RuleViolation
+
+logger = logging.getLogger("kattoo.api")
+
+PROBLEM_TYPE = "https://kattoo.kg/problems/"
+
+# Pydantic's error types, said in our words (every message translated).
+_FIELD_MESSAGES = {
+    "missing": lambda: _("This field is required."),
+    "string_type": lambda: _("Enter text."),
+    "int_parsing": lambda: _("Enter a whole number."),
+    "int_type": lambda: _("Enter a whole number."),
+    "uuid_parsing": lambda: _("Enter a valid identifier."),
+    "uuid_type": lambda: _("Enter a valid identifier."),
+    "literal_error": lambda: _("Choose one of the allowed values."),
+    "enum": lambda: _("Choose one of the allowed values."),
+    "string_too_long": lambda: _("The value is too long."),
+    "string_too_short": lambda: _("The value is too short."),
+    "string_pattern_mismatch": lambda: _("The value has the wrong format."),
+    "date_from_datetime_parsing": lambda: _("Enter a date as YYYY-MM-DD."),
+    "date_parsing": lambda: _("Enter a date as YYYY-MM-DD."),
+    "json_invalid": lambda: _("The request body is not valid JSON."),
+    "model_attributes_type": lambda: _("The request body must be a JSON object."),
+    "dict_type": lambda: _("The value must be a JSON object."),
+    "greater_than_equal": lambda: _("The value is too small."),
+    "less_than_equal": lambda: _("The value is too large."),
+}
+
+
+def problem(
+    request: HttpRequest, code: str, *, status: int | None = None, detail: str | None = None,
+    errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    default_status, title = ERRORS[code]
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": str(title),
+        "status": status or default_status,
+        "detail": detail or str(title),
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=body["status"],
+        content_type="application/problem+json; charset=utf-8",
+    )
+    response["Content-Language"] = getattr(request, "LANGUAGE_CODE", "ky")
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path", "header")]
+        kind = str(error.get("type", "invalid"))
+        message = _FIELD_MESSAGES.get(kind)
+        errors.append({
+            "field": ".".join(location) or "body",
+            "code": kind,
+            "message": str(message()) if message else str(_("The value is not valid.")),
+        })
+    return errors
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(RuleViolation)
+    def rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
+        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        return problem(request, exc.code, detail=exc.detail, headers=headers)
+
+    @api.exception_handler(FieldError)
+    def field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
+        return problem(request, "validation_error",
+                       errors=[{"field": exc.field, "code": exc.code, "message": str(exc.message)}])
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = _field_errors(exc)
+        if any(e["code"] in ("json_invalid",) for e in errors):
+            return problem(request, "bad_request", detail=errors[0]["message"], errors=errors)
+        return problem(request, "validation_error", errors=errors)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return problem(request, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem(request, "not_found")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return problem(request, "payload_too_large")
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        by_status = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                     413: "payload_too_large", 429: "rate_limited"}
+        return problem(request, by_status.get(exc.status_code, "bad_request"), status=exc.status_code)
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return problem(request, "server_error")

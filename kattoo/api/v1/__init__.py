@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from ..problems import install
+from .routes import applicant, public
+
+api = NinjaAPI(
+    title="Kattoo API",
+    version="1",
+    description="First-grade registration for Kyrgyzstan's state and municipal schools "
+    "(shared/spec/API.md). Errors are RFC 9457 problem documents.",
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+install(api)
+api.add_router("", public)
+api.add_router("", applicant)

@@ -1,0 +1,118 @@
+"""Model → API dictionaries. Names in the applicant's language where the catalog has them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import get_language
+
+from kattoo.campaigns.models import Campaign
+from kattoo.campaigns.selectors import campaign_quota_lock_at, campaign_stage
+from kattoo.catalog.models import School
+from kattoo.core import clock
+from kattoo.core.errors import ERRORS
+from kattoo.enrollment.models import Application, SeatPool, Status
+from kattoo.enrollment.selectors import ChildStanding
+from kattoo.people.models import Person
+
+
+def localized(obj: Any, field: str) -> str:
+    language = (get_language() or "ky")[:2]
+    value = getattr(obj, f"{field}_{language}", "") if language in ("ky", "ru", "en") else ""
+    return str(value or getattr(obj, f"{field}_ky", "") or getattr(obj, f"{field}_ru", ""))
+
+
+def campaign_out(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "id": campaign.code,
+        "academic_year": campaign.academic_year,
+        "title": campaign.title,
+        "birth_from": campaign.birth_from,
+        "birth_to": campaign.birth_to,
+        "stages": {
+            "stage1_starts_at": campaign.stage1_starts_at,
+            "stage2_starts_at": campaign.stage2_starts_at,
+            "registration_ends_at": campaign.registration_ends_at,
+        },
+        "quota_lock_at": campaign_quota_lock_at(campaign),
+        "current_stage": str(campaign_stage(campaign)),
+        "server_time": clock.now(),
+        "limits": {
+            "cancel_limit": campaign.cancel_limit,
+            "guardian_child_limit": campaign.guardian_child_limit,
+            "class_size_min": campaign.class_size_min,
+            "class_size_max": campaign.class_size_max,
+            "appeal_due_working_days": campaign.appeal_due_working_days,
+        },
+        "documents_request_until": campaign.documents_request_until,
+        "medical_from": campaign.medical_from,
+        "medical_until": campaign.medical_until,
+    }
+
+
+def me_out(person: Person) -> dict[str, Any]:
+    return {
+        "id": str(person.pk), "pin": person.pin, "surname": person.surname, "name": person.name,
+        "patronymic": person.patronymic, "sex": person.sex, "birth_date": person.birth_date,
+        "address": {
+            "text": person.address_text, "settlement": person.address_settlement_code,
+            "street": person.address_street_code, "house": person.address_house,
+            "flat": person.address_flat,
+        },
+        "phone": person.phone, "email": person.email,
+        "verified_at": person.fetched_at, "xroad_id": person.xroad_id,
+    }
+
+
+def reason_out(code: str) -> dict[str, str]:
+    return {"code": code, "message": str(ERRORS[code][1])}
+
+
+def child_out(standing: ChildStanding) -> dict[str, Any]:
+    child = standing.link.child
+    active = standing.active_application
+    return {
+        "id": str(child.pk), "pin": child.pin, "surname": child.surname, "name": child.name,
+        "patronymic": child.patronymic, "sex": child.sex, "birth_date": child.birth_date,
+        "relation": standing.link.relation,
+        "eligible": standing.eligible,
+        "reasons": [reason_out(code) for code in standing.reasons],
+        "active_application": None if active is None else {
+            "id": str(active.pk), "school": str(active.school_id),
+            "school_name": localized(active.school, "name"), "language": active.language,
+            "status": active.status, "position": active.position,
+        },
+        "cancellations_left": standing.cancellations_left,
+    }
+
+
+def pool_out(pool: SeatPool) -> dict[str, Any]:
+    return {"language": pool.language, "capacity": pool.capacity, "taken": pool.taken, "free": pool.free}
+
+
+def school_out(school: School, pools: list[SeatPool]) -> dict[str, Any]:
+    return {
+        "id": str(school.pk), "code": school.code, "name": localized(school, "name"),
+        "name_ky": school.name_ky, "name_ru": school.name_ru, "address": school.address,
+        "district": localized(school.district, "name"), "ownership": school.ownership,
+        "languages": [p.language for p in pools], "pools": [pool_out(p) for p in pools],
+    }
+
+
+def application_out(application: Application, *, cancellations_left: int | None = None) -> dict[str, Any]:
+    can_cancel = application.status == Status.REGISTERED and (cancellations_left is None or cancellations_left > 0)
+    return {
+        "id": str(application.pk), "child": str(application.child_id),
+        "child_name": f"{application.child.surname} {application.child.name}",
+        "school": str(application.school_id), "school_name": localized(application.school, "name"),
+        "language": application.language, "status": application.status, "route": application.route,
+        "above_quota": application.above_quota, "position": application.position,
+        "created_at": application.created_at, "status_changed_at": application.status_changed_at,
+        "history": [
+            {"from_status": t.from_status, "to_status": t.to_status, "at": t.at, "reason": t.reason}
+            for t in application.transitions.all()
+        ],
+        "abilities": {"cancel": can_cancel},
+    }
+
+

@@ -1,0 +1,171 @@
+"""Registration and cancellation (§10, §20, §24, §25, §27).
+
+``application_register`` checks every rule with ordinary reads, then hands the seat to
+``allocation.seat_take`` — one SQL statement that takes the seat and writes the application,
+its history row and its audit row, or does nothing. The checks give clear refusals; the
+statement and the database constraints are what make overbooking and double registration
+impossible under any race.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from kattoo.accounts.models import User
+from kattoo.audit.services import audit_record
+from kattoo.campaigns.models import Campaign
+from kattoo.campaigns.selectors import Stage, campaign_birth_date_eligible, campaign_stage
+from kattoo.catalog.models import School, Teacher
+from kattoo.catalog.selectors import microdistrict_school_ids
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Person, Relation
+from kattoo.people.selectors import child_family_addresses, co_twins
+
+from . import states
+from .allocation import SeatRequest, seat_release, seat_take
+from .models import ACTIVE_STATUSES, Application, Route, SeatPool, Status
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    route: Route
+    above_quota: bool
+
+
+def _child_link(user: User, child: Person) -> ChildLink:
+    link = ChildLink.objects.filter(applicant_id=user.person_id, child=child).first()
+    if link is None:
+        raise RuleViolation("not_your_child")
+    return link
+
+
+def _decide_route(*, campaign: Campaign, stage: Stage, child: Person, applicant: Person, school: School, language: str) -> RouteDecision:
+    # §24: a teacher's own child at the teacher's school, above quota.
+    parent_pins = {p for p in (child.mother_pin, child.father_pin, applicant.pin) if p}
+    if Teacher.objects.filter(school=school, pin__in=parent_pins).exists():
+        return RouteDecision(Route.TEACHER, above_quota=True)
+    # §25: a co-twin already registered within the quota at this school: admitted above quota.
+    twins = co_twins(child).values_list("pk", flat=True)
+    if Application.objects.filter(
+        campaign=campaign, child_id__in=list(twins), school=school, status__in=ACTIVE_STATUSES,
+        above_quota=False,
+    ).exists():
+        return RouteDecision(Route.TWIN, above_quota=True)
+    in_microdistrict = school.pk in microdistrict_school_ids(child_family_addresses(child, applicant))
+    if in_microdistrict:
+        return RouteDecision(Route.MICRODISTRICT, above_quota=False)
+    # §27: in stage 1 only microdistrict schools (the Kyrgyz and the Russian text, RULES.md §5).
+    if stage == Stage.STAGE1:
+        raise RuleViolation("not_in_microdistrict")
+    return RouteDecision(Route.OPEN, above_quota=False)
+
+
+def _check_representative(*, campaign: Campaign, link: ChildLink, applicant: Person) -> None:
+    """§20: a legal representative needs an accepted act and registers at most N children."""
+    if not GuardianAct.objects.filter(link=link, status=ActStatus.ACCEPTED).exists():
+        raise RuleViolation("guardian_document_required")
+    # Serialise this representative's registrations so two parallel requests cannot both
+    # pass the limit; ordinary parents never take this lock.
+    Person.objects.select_for_update().filter(pk=applicant.pk).first()
+    children = (
+        Application.objects.filter(campaign=campaign, applicant=applicant)
+        .exclude(child=link.child)
+        .values("child").distinct().count()
+    )
+    if children >= campaign.guardian_child_limit:
+        raise RuleViolation("guardian_limit_reached")
+
+
+@transaction.atomic
+def application_register(
+    *, campaign: Campaign, user: User, child: Person, school: School, language: str, actor: Actor
+) -> Application:
+    if user.person_id is None:
+        raise RuleViolation("forbidden")
+    applicant = user.person
+    assert applicant is not None
+    link = _child_link(user, child)
+    if not campaign_birth_date_eligible(campaign, child.birth_date):
+        raise RuleViolation("outside_birth_window")  # §8, §9: commission route only
+    now = clock.now()
+    stage = campaign_stage(campaign, now)
+    if stage not in (Stage.STAGE1, Stage.STAGE2):
+        raise RuleViolation("registration_closed")
+    if not school.participates:
+        raise RuleViolation("not_found")  # §31: a non-participating school is not offered
+    pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
+    if pool is None or pool.quota_seats == 0:
+        raise RuleViolation("language_not_offered")
+    if Application.objects.filter(campaign=campaign, child=child, status__in=ACTIVE_STATUSES).exists():
+        raise RuleViolation("already_registered")
+    if link.relation == Relation.REPRESENTATIVE:
+        _check_representative(campaign=campaign, link=link, applicant=applicant)
+    decision = _decide_route(
+        campaign=campaign, stage=stage, child=child, applicant=applicant, school=school, language=language
+    )
+    granted = seat_take(
+        SeatRequest(
+            campaign_id=campaign.pk, pool_id=pool.pk, school_id=school.pk, language=language,
+            child_id=child.pk, applicant_id=applicant.pk, user_id=user.pk,
+            route=decision.route, above_quota=decision.above_quota,
+        ),
+        actor=actor, now=now,
+    )
+    return Application.objects.select_related("school", "child").get(pk=granted.application_id)
+
+
+def application_cancellations(*, campaign: Campaign, child: Person) -> int:
+    return Application.objects.filter(campaign=campaign, child=child, status=Status.CANCELLED).count()
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().select_related("campaign").get(pk=application.pk)
+
+
+@transaction.atomic
+def application_cancel(*, application: Application, actor: Actor) -> Application:
+    """§20: cancel and free the seat at once; at most ``cancel_limit`` times per child."""
+    application = _locked(application)
+    if application.status != Status.REGISTERED:
+        raise RuleViolation("invalid_status_transition")
+    done = application_cancellations(campaign=application.campaign, child=application.child)
+    if done >= application.campaign.cancel_limit:
+        raise RuleViolation("cancel_limit_reached")
+    states.transition(application, Status.CANCELLED, actor=actor)
+    seat_release(application)
+    audit_record(actor=actor, action="application.cancel", obj=application,
+                 data={"cancellations": done + 1, "pool": application.pool_id})
+    return application
+
+
+@transaction.atomic
+def application_admit(*, application: Application, actor: Actor) -> Application:
+    application = _locked(application)
+    states.transition(application, Status.ADMITTED, actor=actor)
+    audit_record(actor=actor, action="application.admit", obj=application)
+    return application
+
+
+@transaction.atomic
+def application_refuse(*, application: Application, reason: str, actor: Actor) -> Application:
+    """§22: a refusal needs a stated legal reason; the seat goes back to the pool."""
+    if not reason.strip():
+        raise RuleViolation("validation_error")
+    application = _locked(application)
+    states.transition(application, Status.REFUSED, actor=actor, reason=reason)
+    seat_release(application)
+    audit_record(actor=actor, action="application.refuse", obj=application, data={"reason": reason})
+    return application
+
+
+__all__ = [
+    "application_admit",
+    "application_cancel",
+    "application_cancellations",
+    "application_refuse",
+    "application_register",
+]

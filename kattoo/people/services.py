@@ -1,0 +1,179 @@
+"""Writes of registry data: people and the applicant's links to children (§7, §20).
+
+Every answer is cached with its fetch time and X-Road id; every write is audited.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from kattoo.audit.services import audit_record
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+from kattoo.integrations.registry.client import registry
+from kattoo.integrations.registry.errors import RegistryNotFound, RegistryUnavailable
+from kattoo.integrations.registry.types import BirthActRecord, RequestContext
+
+from .models import ChildLink, Person, Relation
+
+
+def _context(actor: Actor, issue: str = "") -> RequestContext:
+    person = getattr(actor.user, "person", None) if actor.user is not None else None
+    return RequestContext(user_pin=f"KG{person.pin}" if person else "", issue=issue)
+
+
+def _fetch_person_fields(pin: str, ctx: RequestContext, *, with_passport: bool) -> dict[str, object]:
+    client = registry()
+    person = client.person(pin, ctx)
+    address = client.address(pin, ctx).value
+    p = person.value
+    fields: dict[str, object] = {
+        "surname": p.surname, "name": p.name, "patronymic": p.patronymic,
+        "sex": "F" if p.gender.upper().startswith("F") else "M", "birth_date": p.date_of_birth,
+        "address_text": address.text if address else "",
+        "address_settlement_code": address.village_id if address else "",
+        "address_street_code": address.street_id if address else "",
+        "address_house": address.house if address else "",
+        "address_flat": address.flat if address else "",
+        "fetched_at": person.fetched_at or clock.now(), "xroad_id": person.xroad_id,
+    }
+    if with_passport:
+        passport = client.passport(pin, ctx).value
+        contacts = client.contacts(pin, ctx).value
+        fields.update(
+            passport_series=passport.series if passport else "",
+            passport_number=passport.number if passport else "",
+            passport_expires=passport.expired_date if passport else None,
+            phone=contacts.phone, email=contacts.email,
+        )
+    return fields
+
+
+def _birth_act_fields(act: BirthActRecord) -> dict[str, object]:
+    return {
+        "birth_certificate_series": act.certificate_series,
+        "birth_certificate_number": act.certificate_number,
+        "birth_certificate_date": act.act_date,
+        "birth_certificate_issuer": act.issuer,
+        "mother_pin": act.mother_pin,
+        "father_pin": act.father_pin,
+    }
+
+
+def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person:
+    """Fetch a person from the registry and store it. Registry calls happen before the
+    transaction, so a registry failure writes nothing (``registry_unavailable``)."""
+    ctx = _context(actor)
+    try:
+        fields = _fetch_person_fields(pin, ctx, with_passport=applicant)
+        if not applicant:
+            try:
+                fields.update(_birth_act_fields(registry().birth_act(pin, ctx).value))
+            except RegistryNotFound:
+                pass
+    except RegistryNotFound as exc:
+        raise RuleViolation("person_not_found") from exc
+    except RegistryUnavailable as exc:
+        raise RuleViolation("registry_unavailable") from exc
+    with transaction.atomic():
+        person, created = Person.objects.update_or_create(pin=pin, defaults=fields)
+        audit_record(
+            actor=actor, action="person.refresh", obj=person,
+            data={"created": created, "xroad_id": fields["xroad_id"]},
+        )
+    return person
+
+
+def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLink]:
+    """Link the children the registry lists for the applicant: children by the birth act
+    (the applicant is the mother or father there) and wards of a legal representative (§20)."""
+    ctx = _context(actor)
+    client = registry()
+    try:
+        family = client.family_members(applicant.pin, ctx)
+        found: list[tuple[str, str, dict[str, object], dict[str, object]]] = []
+        other_parents: dict[str, dict[str, object]] = {}
+        for member in family.value:
+            act = client.birth_act(member.pin, ctx).value
+            if member.relation == "child":
+                if act.mother_pin == applicant.pin:
+                    relation = Relation.MOTHER
+                elif act.father_pin == applicant.pin:
+                    relation = Relation.FATHER
+                else:
+                    continue  # the birth act is the proof of parenthood (§20)
+            else:
+                relation = Relation.REPRESENTATIVE
+            found.append((
+                member.pin, relation,
+                _fetch_person_fields(member.pin, ctx, with_passport=False),
+                _birth_act_fields(act),
+            ))
+            # The other parent's registered address also opens stage 1 schools (§10).
+            for parent_pin in (act.mother_pin, act.father_pin):
+                if parent_pin and parent_pin != applicant.pin and parent_pin not in other_parents:
+                    try:
+                        other_parents[parent_pin] = _fetch_person_fields(
+                            parent_pin, ctx, with_passport=False
+                        )
+                    except RegistryNotFound:
+                        continue
+    except RegistryNotFound:
+        found, other_parents = [], {}
+    except RegistryUnavailable as exc:
+        raise RuleViolation("registry_unavailable") from exc
+
+    links: list[ChildLink] = []
+    with transaction.atomic():
+        for pin, fields in other_parents.items():
+            Person.objects.update_or_create(pin=pin, defaults=fields)
+        for pin, relation, fields, act_fields in found:
+            child, _ = Person.objects.update_or_create(pin=pin, defaults={**fields, **act_fields})
+            link, created = ChildLink.objects.update_or_create(
+                applicant=applicant, child=child,
+                defaults={"relation": relation, "verified_at": clock.now(), "xroad_id": family.xroad_id},
+            )
+            if created:
+                audit_record(actor=actor, action="child.link", obj=link,
+                             data={"relation": relation, "source": "family-members"})
+            links.append(link)
+    return links
+
+
+def child_link_by_certificate(
+    *, applicant: Person, pin: str, certificate_series: str, certificate_number: str, actor: Actor
+) -> ChildLink:
+    """§20: a child missing from the account is linked by the birth certificate, after the
+    registry confirms the certificate and that the applicant is a parent on the birth act."""
+    ctx = _context(actor)
+    try:
+        act = registry().birth_act(pin, ctx)
+        fields = _fetch_person_fields(pin, ctx, with_passport=False)
+    except RegistryNotFound as exc:
+        raise RuleViolation("child_not_found") from exc
+    except RegistryUnavailable as exc:
+        raise RuleViolation("registry_unavailable") from exc
+    record = act.value
+    if (
+        record.certificate_series.strip().upper() != certificate_series.strip().upper()
+        or record.certificate_number.strip() != certificate_number.strip()
+    ):
+        raise RuleViolation("child_not_found")
+    if applicant.pin == record.mother_pin:
+        relation = Relation.MOTHER
+    elif applicant.pin == record.father_pin:
+        relation = Relation.FATHER
+    else:
+        raise RuleViolation("not_your_child")
+    with transaction.atomic():
+        child, _ = Person.objects.update_or_create(
+            pin=pin, defaults={**fields, **_birth_act_fields(record)}
+        )
+        link, _ = ChildLink.objects.update_or_create(
+            applicant=applicant, child=child,
+            defaults={"relation": relation, "verified_at": clock.now(), "xroad_id": act.xroad_id},
+        )
+        audit_record(actor=actor, action="child.link", obj=link,
+                     data={"relation": relation, "source": "birth_certificate", "xroad_id": act.xroad_id})
+    return link
