@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,12 @@ def fake_registry() -> Iterator[FakeRegistry]:
 
 @pytest.fixture
 def campaign() -> Campaign:
-    """The 2026–2027 campaign loaded by the data migration."""
+    """The 2026–2027 campaign loaded by the data migration (reloaded after a transactional
+    test's flush)."""
+    if not Campaign.objects.filter(code="2026-2027").exists():
+        from django.apps import apps
+
+        importlib.import_module("kattoo.campaigns.migrations.0002_campaign_2026").load(apps, None)
     return Campaign.objects.get(code="2026-2027")
 
 

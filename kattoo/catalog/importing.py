@@ -569,14 +569,30 @@ def _check(data: Any, campaign: Campaign | None) -> tuple[_Checked, list[ImportP
                 _("Class-sets need the academic year of their campaign."),
             )
         else:
-            campaign = Campaign.objects.filter(academic_year=str(year).strip()).first()
+            campaign, code = campaign_for_year(str(year).strip())
             if campaign is None:
-                checker.problem(
-                    "academic_year",
-                    "unknown_campaign",
-                    _("There is no campaign for the academic year %(year)s.") % {"year": year},
-                )
+                checker.problem("academic_year", code, campaign_message(code, str(year)))
     return _Checked(rows, campaign), checker.problems
+
+
+def campaign_for_year(value: str) -> tuple[Campaign | None, str]:
+    """The campaign a file's "academic_year" names: by campaign code first, else the only
+    campaign of that academic year. Returns (None, error code) when there is none or several."""
+    found = Campaign.objects.filter(code=value).first()
+    if found is not None:
+        return found, ""
+    matches = list(Campaign.objects.filter(academic_year=value)[:2])
+    if len(matches) == 1:
+        return matches[0], ""
+    return None, "ambiguous_campaign" if matches else "unknown_campaign"
+
+
+def campaign_message(code: str, year: str) -> str:
+    if code == "ambiguous_campaign":
+        return _(
+            "Several campaigns have the academic year %(year)s; give the campaign code instead."
+        ) % {"year": year}
+    return _("There is no campaign for the academic year %(year)s.") % {"year": year}
 
 
 _SINGULAR: dict[str, Any] = {
@@ -847,7 +863,7 @@ def _write(checked: _Checked, report: ImportReport) -> None:
     campaign = checked.campaign
     if rows["class_sets"]:
         assert campaign is not None
-        report.campaign = campaign.academic_year
+        report.campaign = campaign.code
         wanted_sets: dict[int, list[tuple[tuple[Any, ...], dict[str, Any]]]] = defaultdict(list)
         for r in rows["class_sets"]:
             wanted_sets[school_ids[r["school"]]].append(

@@ -20,7 +20,7 @@ def pools_sync(*, quota: Quota) -> None:
     seats: Counter[str] = Counter()
     for class_set in quota.class_sets.all():
         seats[class_set.language] += class_set.seats
-    existing = {p.language: p for p in SeatPool.objects.select_for_update().filter(campaign=quota.campaign_id, school=quota.school_id)}
+    existing = {p.language: p for p in SeatPool.objects.select_for_update(no_key=True, of=("self",)).filter(campaign=quota.campaign_id, school=quota.school_id)}
     for language in set(seats) | set(existing):
         quota_seats = seats.get(language, 0)
         if language in existing:

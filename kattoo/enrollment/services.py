@@ -70,7 +70,7 @@ def _check_representative(*, campaign: Campaign, link: ChildLink, applicant: Per
         raise RuleViolation("guardian_document_required")
     # Serialise this representative's registrations so two parallel requests cannot both
     # pass the limit; ordinary parents never take this lock.
-    Person.objects.select_for_update().filter(pk=applicant.pk).first()
+    Person.objects.select_for_update(no_key=True, of=("self",)).filter(pk=applicant.pk).first()
     children = (
         Application.objects.filter(campaign=campaign, applicant=applicant)
         .exclude(child=link.child)
@@ -123,7 +123,7 @@ def application_cancellations(*, campaign: Campaign, child: Person) -> int:
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("campaign").get(pk=application.pk)
+    return Application.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=application.pk)
 
 
 @transaction.atomic

@@ -41,7 +41,7 @@ def _snapshot(quota: Quota) -> list[dict[str, Any]]:
 def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
     """Compute (or recompute, while still a draft before the lock) the school's quota from the
     actual class-sets (compute.py holds the rule)."""
-    quota = Quota.objects.select_for_update().filter(school=school, campaign=campaign).first()
+    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).filter(school=school, campaign=campaign).first()
     if quota is not None and (quota.status == QuotaStatus.CONFIRMED or quota_is_locked(quota)):
         raise RuleViolation("quota_locked")
     existing = ExistingClassSet.objects.filter(school=school, campaign=campaign).order_by("grade", "letter", "id")
@@ -127,7 +127,7 @@ def _apply(quota: Quota, campaign: Campaign, operation: QuotaOperation, sets: di
 
 @transaction.atomic
 def quota_change(*, quota: Quota, operations: list[QuotaOperation], actor: Actor) -> Quota:
-    quota = Quota.objects.select_for_update().select_related("campaign").get(pk=quota.pk)
+    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=quota.pk)
     if quota.status == QuotaStatus.CONFIRMED or quota_is_locked(quota):
         raise RuleViolation("quota_locked")
     before = _snapshot(quota)
@@ -151,7 +151,7 @@ def _op_dict(operation: QuotaOperation) -> dict[str, Any]:
 
 @transaction.atomic
 def quota_confirm(*, quota: Quota, actor: Actor) -> Quota:
-    quota = Quota.objects.select_for_update().select_related("campaign").get(pk=quota.pk)
+    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=quota.pk)
     if quota.status == QuotaStatus.CONFIRMED or quota_is_locked(quota):
         raise RuleViolation("quota_locked")
     quota.status, quota.confirmed_at, quota.confirmed_by_id = QuotaStatus.CONFIRMED, clock.now(), actor.user_id
@@ -163,7 +163,7 @@ def quota_confirm(*, quota: Quota, actor: Actor) -> Quota:
 @transaction.atomic
 def quota_approve(*, quota: Quota, actor: Actor) -> Quota:
     """§17: the district approves a confirmed (or automatically confirmed) quota."""
-    quota = Quota.objects.select_for_update().select_related("campaign").get(pk=quota.pk)
+    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=quota.pk)
     if not quota_is_locked(quota):
         raise RuleViolation("quota_not_locked")
     if quota.approved_at is None:

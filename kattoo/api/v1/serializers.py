@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import get_language
@@ -10,10 +11,16 @@ from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at, campaign_stage
 from kattoo.catalog.models import School
 from kattoo.core import clock
+from kattoo.core.clock import BISHKEK
 from kattoo.core.errors import ERRORS
 from kattoo.enrollment.models import Application, SeatPool, Status
 from kattoo.enrollment.selectors import ChildStanding
 from kattoo.people.models import Person
+
+
+def local(moment: dt.datetime | None) -> dt.datetime | None:
+    """Times go out in Asia/Bishkek with their offset (RFC 3339), as people there read them."""
+    return moment.astimezone(BISHKEK) if moment is not None else None
 
 
 def localized(obj: Any, field: str) -> str:
@@ -30,13 +37,13 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
         "birth_from": campaign.birth_from,
         "birth_to": campaign.birth_to,
         "stages": {
-            "stage1_starts_at": campaign.stage1_starts_at,
-            "stage2_starts_at": campaign.stage2_starts_at,
-            "registration_ends_at": campaign.registration_ends_at,
+            "stage1_starts_at": local(campaign.stage1_starts_at),
+            "stage2_starts_at": local(campaign.stage2_starts_at),
+            "registration_ends_at": local(campaign.registration_ends_at),
         },
-        "quota_lock_at": campaign_quota_lock_at(campaign),
+        "quota_lock_at": local(campaign_quota_lock_at(campaign)),
         "current_stage": str(campaign_stage(campaign)),
-        "server_time": clock.now(),
+        "server_time": local(clock.now()),
         "limits": {
             "cancel_limit": campaign.cancel_limit,
             "guardian_child_limit": campaign.guardian_child_limit,
@@ -60,7 +67,7 @@ def me_out(person: Person) -> dict[str, Any]:
             "flat": person.address_flat,
         },
         "phone": person.phone, "email": person.email,
-        "verified_at": person.fetched_at, "xroad_id": person.xroad_id,
+        "verified_at": local(person.fetched_at), "xroad_id": person.xroad_id,
     }
 
 
@@ -107,9 +114,9 @@ def application_out(application: Application, *, cancellations_left: int | None 
         "school": str(application.school_id), "school_name": localized(application.school, "name"),
         "language": application.language, "status": application.status, "route": application.route,
         "above_quota": application.above_quota, "position": application.position,
-        "created_at": application.created_at, "status_changed_at": application.status_changed_at,
+        "created_at": local(application.created_at), "status_changed_at": local(application.status_changed_at),
         "history": [
-            {"from_status": t.from_status, "to_status": t.to_status, "at": t.at, "reason": t.reason}
+            {"from_status": t.from_status, "to_status": t.to_status, "at": local(t.at), "reason": t.reason}
             for t in application.transitions.all()
         ],
         "abilities": {"cancel": can_cancel},
