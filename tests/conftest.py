@@ -96,16 +96,33 @@ class World:
     elsewhere: Street
 
     def family(
-        self, *, street: Street | None = None, births: list[dt.date] | None = None,
+        self,
+        *,
+        street: Street | None = None,
+        births: list[dt.date] | None = None,
         father_street: Street | None = None,
     ) -> Family:
         street = street or self.home
-        mother = registry_person(sex="F", born=dt.date(1990, 2, 3), surname="Асанова", name="Айгүл", street=street)
-        father = registry_person(sex="M", born=dt.date(1988, 7, 9), surname="Асанов", name="Бакыт",
-                                 street=father_street or street)
+        mother = registry_person(
+            sex="F", born=dt.date(1990, 2, 3), surname="Асанова", name="Айгүл", street=street
+        )
+        father = registry_person(
+            sex="M",
+            born=dt.date(1988, 7, 9),
+            surname="Асанов",
+            name="Бакыт",
+            street=father_street or street,
+        )
         kids = [
-            registry_person(sex="M" if i % 2 else "F", born=born, surname="Асанов", name=f"Бала{i}",
-                            street=street, mother=mother["pin"], father=father["pin"])
+            registry_person(
+                sex="M" if i % 2 else "F",
+                born=born,
+                surname="Асанов",
+                name=f"Бала{i}",
+                street=street,
+                mother=mother["pin"],
+                father=father["pin"],
+            )
             for i, born in enumerate(births or [dt.date(2019, 9, 1)])
         ]
         for person in (mother, father, *kids):
@@ -114,17 +131,32 @@ class World:
         assert parent.person is not None
         links = applicant_children_sync(applicant=parent.person, actor=SYSTEM)
         children = [Person.objects.get(pin=k["pin"]) for k in kids]
-        return Family(parent=parent, children=children, links=links, population=[mother, father, *kids])
+        return Family(
+            parent=parent, children=children, links=links, population=[mother, father, *kids]
+        )
 
 
-def build_school(campaign: Campaign, *, sizes: list[tuple[str, int]], first: list[str] | None = None,
-                 street: Street | None = None) -> School:
+def build_school(
+    campaign: Campaign,
+    *,
+    sizes: list[tuple[str, int]],
+    first: list[str] | None = None,
+    street: Street | None = None,
+) -> School:
     school = SchoolFactory()
     for i, (language, size) in enumerate(sizes):
-        ExistingClassSetFactory(school=school, campaign=campaign, language=language, size=size, letter="АБВГДЕ"[i])
+        ExistingClassSetFactory(
+            school=school, campaign=campaign, language=language, size=size, letter="АБВГДЕ"[i]
+        )
     for i, language in enumerate(first or [lang for lang, _ in sizes]):
-        ExistingClassSetFactory(school=school, campaign=campaign, grade="first", language=language,
-                                size=28, letter="АБВГДЕ"[i])
+        ExistingClassSetFactory(
+            school=school,
+            campaign=campaign,
+            grade="first",
+            language=language,
+            size=28,
+            letter="АБВГДЕ"[i],
+        )
     if street is not None:
         MicrodistrictAddressFactory(school=school, street=street)
     with clock.frozen(BEFORE):
@@ -138,5 +170,11 @@ def world(campaign: Campaign, fake_registry: FakeRegistry) -> World:
     elsewhere = StreetFactory(settlement=home.settlement)
     school = build_school(campaign, sizes=[("ky", 25), ("ru", 26)], street=home)
     other = build_school(campaign, sizes=[("ky", 30)], street=elsewhere)
-    return World(campaign=campaign, registry=fake_registry, school=school, other_school=other,
-                 home=home, elsewhere=elsewhere)
+    return World(
+        campaign=campaign,
+        registry=fake_registry,
+        school=school,
+        other_school=other,
+        home=home,
+        elsewhere=elsewhere,
+    )

@@ -125,30 +125,54 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def registry_person(
-    *, sex: str, born: dt.date, surname: str = "Асанов", name: str = "Бакыт", street: Street | None = None,
-    house: str = "1", mother: str = "", father: str = "", certificate: str | None = None,
+    *,
+    sex: str,
+    born: dt.date,
+    surname: str = "Асанов",
+    name: str = "Бакыт",
+    street: Street | None = None,
+    house: str = "1",
+    mother: str = "",
+    father: str = "",
+    certificate: str | None = None,
 ) -> dict[str, Any]:
     """One person in the population format of the fake registry (docs/data-formats.md)."""
     pin = make_pin(sex, born)
     person: dict[str, Any] = {
-        "pin": pin, "surname": surname, "name": name, "patronymic": "",
-        "gender": sex, "dateOfBirth": born.isoformat(), "citizenship": "KG",
+        "pin": pin,
+        "surname": surname,
+        "name": name,
+        "patronymic": "",
+        "gender": sex,
+        "dateOfBirth": born.isoformat(),
+        "citizenship": "KG",
     }
     if street is not None:
         person["address"] = {
-            "text": f"{street.name_ru}, {house}", "dateCreated": "2015-03-01",
-            "villageId": street.settlement.soate, "streetId": street.code, "house": house, "flat": "",
+            "text": f"{street.name_ru}, {house}",
+            "dateCreated": "2015-03-01",
+            "villageId": street.settlement.soate,
+            "streetId": street.code,
+            "house": house,
+            "flat": "",
         }
     if born.year >= 2015:
         person["birthAct"] = {
-            "actNumber": f"A{pin[-5:]}", "actDate": born.isoformat(), "issuer": "ЗАГС Бишкек",
-            "certificateSeries": "I-AN", "certificateNumber": certificate or f"{int(pin[-5:]):07d}",
-            "motherPin": mother, "fatherPin": father,
+            "actNumber": f"A{pin[-5:]}",
+            "actDate": born.isoformat(),
+            "issuer": "ЗАГС Бишкек",
+            "certificateSeries": "I-AN",
+            "certificateNumber": certificate or f"{int(pin[-5:]):07d}",
+            "motherPin": mother,
+            "fatherPin": father,
         }
     else:
         person["passport"] = {
-            "passportSeries": "ID", "passportNumber": f"{int(pin[-5:]):07d}",
-            "passportAuthority": "МКК 211011", "issuedDate": "2020-01-10", "expiredDate": "2030-01-10",
+            "passportSeries": "ID",
+            "passportNumber": f"{int(pin[-5:]):07d}",
+            "passportAuthority": "МКК 211011",
+            "issuedDate": "2020-01-10",
+            "expiredDate": "2030-01-10",
         }
         person["contacts"] = {"phone": "+996700123456", "email": ""}
     return person

@@ -31,8 +31,12 @@ def applicant_for_pin(*, pin: str, actor: Actor) -> User:
 def token_issue(*, user: User, actor: Actor, label: str = "") -> str:
     """A new bearer token; the raw value is returned once and stored only as a digest."""
     raw = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, digest=token_digest(raw), label=label, created_at=clock.now())
-    audit_record(actor=actor, action="token.issue", obj=token, data={"user": user.pk, "label": label})
+    token = ApiToken.objects.create(
+        user=user, digest=token_digest(raw), label=label, created_at=clock.now()
+    )
+    audit_record(
+        actor=actor, action="token.issue", obj=token, data={"user": user.pk, "label": label}
+    )
     return raw
 
 

@@ -31,7 +31,9 @@ def _decode(cursor: str) -> str:
         raise FieldError("cursor", "invalid_cursor", _("The cursor is not valid.")) from exc
 
 
-def paginate_by_pk(queryset: QuerySet[Any], *, limit: int | None, cursor: str | None) -> tuple[Sequence[Any], str | None]:
+def paginate_by_pk(
+    queryset: QuerySet[Any], *, limit: int | None, cursor: str | None
+) -> tuple[Sequence[Any], str | None]:
     """Keyset pagination over an integer or UUID primary key, ascending."""
     size = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
     qs = queryset.order_by("pk")

@@ -42,8 +42,13 @@ _FIELD_MESSAGES = {
 
 
 def problem(
-    request: HttpRequest, code: str, *, status: int | None = None, detail: str | None = None,
-    errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+    request: HttpRequest,
+    code: str,
+    *,
+    status: int | None = None,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     default_status, title = ERRORS[code]
@@ -59,7 +64,8 @@ def problem(
     if extra:
         body.update(extra)
     response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=body["status"],
+        json.dumps(body, ensure_ascii=False),
+        status=body["status"],
         content_type="application/problem+json; charset=utf-8",
     )
     response["Content-Language"] = getattr(request, "LANGUAGE_CODE", "ky")
@@ -71,14 +77,20 @@ def problem(
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     errors = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path", "header")]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "payload", "query", "path", "header")
+        ]
         kind = str(error.get("type", "invalid"))
         message = _FIELD_MESSAGES.get(kind)
-        errors.append({
-            "field": ".".join(location) or "body",
-            "code": kind,
-            "message": str(message()) if message else str(_("The value is not valid.")),
-        })
+        errors.append(
+            {
+                "field": ".".join(location) or "body",
+                "code": kind,
+                "message": str(message()) if message else str(_("The value is not valid.")),
+            }
+        )
     return errors
 
 
@@ -90,8 +102,11 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(FieldError)
     def field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
-        return problem(request, "validation_error",
-                       errors=[{"field": exc.field, "code": exc.code, "message": str(exc.message)}])
+        return problem(
+            request,
+            "validation_error",
+            errors=[{"field": exc.field, "code": exc.code, "message": str(exc.message)}],
+        )
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
@@ -114,9 +129,17 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        by_status = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                     413: "payload_too_large", 429: "rate_limited"}
-        return problem(request, by_status.get(exc.status_code, "bad_request"), status=exc.status_code)
+        by_status = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            413: "payload_too_large",
+            429: "rate_limited",
+        }
+        return problem(
+            request, by_status.get(exc.status_code, "bad_request"), status=exc.status_code
+        )
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -11,8 +11,13 @@ from .models import AuditEvent
 
 
 def audit_record(
-    *, actor: Actor, action: str, obj: models.Model | None = None, object_type: str = "",
-    object_id: str = "", data: dict[str, Any] | None = None,
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Record an action. Call inside the transaction of the write it describes."""
     if obj is not None:

@@ -131,7 +131,9 @@ class MicrodistrictAddress(models.Model):
     house_from = models.PositiveIntegerField(null=True, blank=True)
     house_to = models.PositiveIntegerField(null=True, blank=True)
     parity = models.CharField(max_length=4, choices=Parity.choices, default=Parity.ALL)
-    note = models.CharField(max_length=300, blank=True, help_text=_("Evidence for an added address"))
+    note = models.CharField(
+        max_length=300, blank=True, help_text=_("Evidence for an added address")
+    )
 
     class Meta:
         indexes = [models.Index(fields=["street", "school"])]

@@ -43,7 +43,10 @@ ERRORS: dict[str, tuple[int, Any]] = {
     ),
     "guardian_document_required": (
         409,
-        _("A legal representative must first upload an act proving the status, and it must be accepted."),
+        _(
+            "A legal representative must first upload an act proving the status, "
+            "and it must be accepted."
+        ),
     ),
     "not_your_child": (
         409,
@@ -56,7 +59,13 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "no_active_campaign": (409, _("There is no active campaign.")),
     "person_not_found": (404, _("The registry has no person with this PIN.")),
     "child_not_found": (404, _("The registry has no child with these details.")),
-    "registry_unavailable": (503, _("The state registry (Tunduk) did not answer. Nothing was changed; please try again later.")),
+    "registry_unavailable": (
+        503,
+        _(
+            "The state registry (Tunduk) did not answer. "
+            "Nothing was changed; please try again later."
+        ),
+    ),
     "idempotency_key_reused": (
         422,
         _("This Idempotency-Key was already used with a different request."),

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -71,12 +72,15 @@ WITH seat AS (
       FROM seat
  RETURNING id, position
 ), history AS (
-    INSERT INTO enrollment_applicationtransition (application_id, from_status, to_status, at, actor_id, reason)
+    INSERT INTO enrollment_applicationtransition
+        (application_id, from_status, to_status, at, actor_id, reason)
     SELECT id, '', 'registered', %(now)s, %(user_id)s, '' FROM app
 ), audit AS (
-    INSERT INTO audit_auditevent (at, actor_id, channel, action, object_type, object_id, data, request_id)
+    INSERT INTO audit_auditevent
+        (at, actor_id, channel, action, object_type, object_id, data, request_id)
     SELECT %(now)s, %(user_id)s, %(channel)s, 'application.register', 'enrollment.application',
-           app.id::text, jsonb_set(%(data)s::jsonb, '{position}', to_jsonb(app.position)), %(request_id)s
+           app.id::text, jsonb_set(%(data)s::jsonb, '{position}', to_jsonb(app.position)),
+           %(request_id)s
       FROM app
 )
 SELECT position FROM app
@@ -112,8 +116,10 @@ def seat_take(request: SeatRequest, *, actor: Actor, now: dt.datetime) -> SeatGr
     return SeatGranted(application_id=application_id, position=position, created_at=now)
 
 
-def _take_postgresql(request: SeatRequest, application_id: uuid.UUID, *, actor: Actor, now: dt.datetime) -> int | None:
-    params = {
+def _take_postgresql(
+    request: SeatRequest, application_id: uuid.UUID, *, actor: Actor, now: dt.datetime
+) -> int | None:
+    params: dict[str, Any] = {
         "id": application_id,
         "campaign_id": request.campaign_id,
         "pool_id": request.pool_id,
@@ -136,7 +142,9 @@ def _take_postgresql(request: SeatRequest, application_id: uuid.UUID, *, actor: 
     return None if row is None else int(row[0])
 
 
-def _take_portable(request: SeatRequest, application_id: uuid.UUID, *, actor: Actor, now: dt.datetime) -> int | None:
+def _take_portable(
+    request: SeatRequest, application_id: uuid.UUID, *, actor: Actor, now: dt.datetime
+) -> int | None:
     extra = 1 if request.above_quota else 0
     pools = SeatPool.objects.filter(pk=request.pool_id)
     if not request.above_quota:
@@ -151,20 +159,38 @@ def _take_portable(request: SeatRequest, application_id: uuid.UUID, *, actor: Ac
         return None
     position = SeatPool.objects.values_list("accepted_count", flat=True).get(pk=request.pool_id)
     Application.objects.create(
-        id=application_id, campaign_id=request.campaign_id, child_id=request.child_id,
-        applicant_id=request.applicant_id, user_id=request.user_id, school_id=request.school_id,
-        language=request.language, pool_id=request.pool_id, status=Status.REGISTERED,
-        route=request.route, above_quota=request.above_quota, position=position,
-        channel=actor.channel, created_at=now, status_changed_at=now,
+        id=application_id,
+        campaign_id=request.campaign_id,
+        child_id=request.child_id,
+        applicant_id=request.applicant_id,
+        user_id=request.user_id,
+        school_id=request.school_id,
+        language=request.language,
+        pool_id=request.pool_id,
+        status=Status.REGISTERED,
+        route=request.route,
+        above_quota=request.above_quota,
+        position=position,
+        channel=actor.channel,
+        created_at=now,
+        status_changed_at=now,
     )
     ApplicationTransition.objects.create(
-        application_id=application_id, from_status="", to_status=Status.REGISTERED, at=now,
+        application_id=application_id,
+        from_status="",
+        to_status=Status.REGISTERED,
+        at=now,
         actor_id=request.user_id,
     )
     AuditEvent.objects.create(
-        at=now, actor_id=request.user_id, channel=actor.channel, action="application.register",
-        object_type="enrollment.application", object_id=str(application_id),
-        data={**_audit_data(request), "position": position}, request_id=actor.request_id,
+        at=now,
+        actor_id=request.user_id,
+        channel=actor.channel,
+        action="application.register",
+        object_type="enrollment.application",
+        object_id=str(application_id),
+        data={**_audit_data(request), "position": position},
+        request_id=actor.request_id,
     )
     return position
 

@@ -35,7 +35,9 @@ def idempotency_key_parse(raw: str | None) -> str | None:
     try:
         return str(uuid.UUID(raw))
     except ValueError as exc:
-        raise FieldError("Idempotency-Key", "invalid_idempotency_key", _("The Idempotency-Key must be a UUID.")) from exc
+        raise FieldError(
+            "Idempotency-Key", "invalid_idempotency_key", _("The Idempotency-Key must be a UUID.")
+        ) from exc
 
 
 def _stored(user: User, key: str, fingerprint: str) -> tuple[int, dict[str, Any]] | None:
@@ -48,7 +50,11 @@ def _stored(user: User, key: str, fingerprint: str) -> tuple[int, dict[str, Any]
 
 
 def idempotent_create(
-    *, user: User, key: str | None, payload: dict[str, Any], create: Callable[[], dict[str, Any]],
+    *,
+    user: User,
+    key: str | None,
+    payload: dict[str, Any],
+    create: Callable[[], dict[str, Any]],
     status_code: int = 201,
 ) -> tuple[int, dict[str, Any]]:
     """Run ``create`` (a service call returning the response body) at most once per key."""
@@ -61,8 +67,12 @@ def idempotent_create(
         with transaction.atomic():
             body = create()
             IdempotencyRecord.objects.create(
-                user=user, key=key, request_hash=fingerprint, status_code=status_code,
-                response=json.loads(json.dumps(body, default=str)), created_at=clock.now(),
+                user=user,
+                key=key,
+                request_hash=fingerprint,
+                status_code=status_code,
+                response=json.loads(json.dumps(body, default=str)),
+                created_at=clock.now(),
             )
     except IntegrityError:
         if (previous := _stored(user, key, fingerprint)) is not None:

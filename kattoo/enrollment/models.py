@@ -34,7 +34,9 @@ class SeatPool(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["campaign", "school", "language"], name="pool_unique"),
-            models.CheckConstraint(condition=Q(taken__lte=F("capacity")), name="pool_not_overbooked"),
+            models.CheckConstraint(
+                condition=Q(taken__lte=F("capacity")), name="pool_not_overbooked"
+            ),
             models.CheckConstraint(
                 condition=Q(capacity=F("quota_seats") + F("extra_seats")), name="pool_capacity_sum"
             ),
@@ -75,10 +77,14 @@ class Application(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
-    child = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="applications")
+    child = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="applications"
+    )
     applicant = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    school = models.ForeignKey("catalog.School", on_delete=models.PROTECT, related_name="applications")
+    school = models.ForeignKey(
+        "catalog.School", on_delete=models.PROTECT, related_name="applications"
+    )
     language = models.CharField(max_length=2, choices=Language.choices)
     pool = models.ForeignKey(SeatPool, on_delete=models.PROTECT, related_name="applications")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REGISTERED)
@@ -116,7 +122,9 @@ class Application(models.Model):
 class ApplicationTransition(models.Model):
     """The application's history: every status change with who, when and why."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="transitions")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="transitions"
+    )
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     at = models.DateTimeField()

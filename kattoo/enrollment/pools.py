@@ -20,7 +20,12 @@ def pools_sync(*, quota: Quota) -> None:
     seats: Counter[str] = Counter()
     for class_set in quota.class_sets.all():
         seats[class_set.language] += class_set.seats
-    existing = {p.language: p for p in SeatPool.objects.select_for_update(no_key=True, of=("self",)).filter(campaign=quota.campaign_id, school=quota.school_id)}
+    existing = {
+        p.language: p
+        for p in SeatPool.objects.select_for_update(no_key=True, of=("self",)).filter(
+            campaign=quota.campaign_id, school=quota.school_id
+        )
+    }
     for language in set(seats) | set(existing):
         quota_seats = seats.get(language, 0)
         if language in existing:
@@ -29,6 +34,9 @@ def pools_sync(*, quota: Quota) -> None:
             )
         else:
             SeatPool.objects.create(
-                campaign_id=quota.campaign_id, school_id=quota.school_id, language=language,
-                quota_seats=quota_seats, capacity=quota_seats,
+                campaign_id=quota.campaign_id,
+                school_id=quota.school_id,
+                language=language,
+                quota_seats=quota_seats,
+                capacity=quota_seats,
             )

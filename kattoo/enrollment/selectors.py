@@ -27,15 +27,20 @@ class ChildStanding:
     cancellations_left: int = 0
 
 
-def child_standing(*, campaign: Campaign, link: ChildLink, stage: Stage | None = None) -> ChildStanding:
+def child_standing(
+    *, campaign: Campaign, link: ChildLink, stage: Stage | None = None
+) -> ChildStanding:
     """Whether the child may be registered now, and every reason why not (API.md)."""
     child = link.child
     stage = stage or campaign_stage(campaign)
     active = (
         Application.objects.filter(campaign=campaign, child=child, status__in=ACTIVE_STATUSES)
-        .select_related("school").first()
+        .select_related("school")
+        .first()
     )
-    cancelled = Application.objects.filter(campaign=campaign, child=child, status=Status.CANCELLED).count()
+    cancelled = Application.objects.filter(
+        campaign=campaign, child=child, status=Status.CANCELLED
+    ).count()
     reasons: list[str] = []
     if not campaign_birth_date_eligible(campaign, child.birth_date):
         reasons.append("outside_birth_window")
@@ -43,17 +48,23 @@ def child_standing(*, campaign: Campaign, link: ChildLink, stage: Stage | None =
         reasons.append("already_registered")
     if stage not in (Stage.STAGE1, Stage.STAGE2):
         reasons.append("registration_closed")
-    if link.relation == Relation.REPRESENTATIVE and not GuardianAct.objects.filter(
-        link=link, status=ActStatus.ACCEPTED
-    ).exists():
+    if (
+        link.relation == Relation.REPRESENTATIVE
+        and not GuardianAct.objects.filter(link=link, status=ActStatus.ACCEPTED).exists()
+    ):
         reasons.append("guardian_document_required")
     return ChildStanding(
-        link=link, eligible=not reasons, reasons=reasons, active_application=active,
+        link=link,
+        eligible=not reasons,
+        reasons=reasons,
+        active_application=active,
         cancellations_left=max(campaign.cancel_limit - cancelled, 0),
     )
 
 
-def schools_open_to_child(*, campaign: Campaign, child: Person, applicant: Person, stage: Stage | None = None) -> QuerySet[School]:
+def schools_open_to_child(
+    *, campaign: Campaign, child: Person, applicant: Person, stage: Stage | None = None
+) -> QuerySet[School]:
     """§21: in stage 1 (and before it, for drafts) an applicant sees only the schools whose
     microdistrict holds a family address, the teacher-parent's school (§24) and a co-twin's
     school (§25); from stage 2 every participating school."""
@@ -68,8 +79,9 @@ def schools_open_to_child(*, campaign: Campaign, child: Person, applicant: Perso
     if child.mother_pin:
         twin_filter &= Q(child__mother_pin=child.mother_pin)
         ids |= set(
-            Application.objects.filter(twin_filter, campaign=campaign, status__in=ACTIVE_STATUSES)
-            .values_list("school_id", flat=True)
+            Application.objects.filter(
+                twin_filter, campaign=campaign, status__in=ACTIVE_STATUSES
+            ).values_list("school_id", flat=True)
         )
     return schools.filter(pk__in=ids)
 

@@ -43,7 +43,15 @@ def _child_link(user: User, child: Person) -> ChildLink:
     return link
 
 
-def _decide_route(*, campaign: Campaign, stage: Stage, child: Person, applicant: Person, school: School, language: str) -> RouteDecision:
+def _decide_route(
+    *,
+    campaign: Campaign,
+    stage: Stage,
+    child: Person,
+    applicant: Person,
+    school: School,
+    language: str,
+) -> RouteDecision:
     # §24: a teacher's own child at the teacher's school, above quota.
     parent_pins = {p for p in (child.mother_pin, child.father_pin, applicant.pin) if p}
     if Teacher.objects.filter(school=school, pin__in=parent_pins).exists():
@@ -51,11 +59,16 @@ def _decide_route(*, campaign: Campaign, stage: Stage, child: Person, applicant:
     # §25: a co-twin already registered within the quota at this school: admitted above quota.
     twins = co_twins(child).values_list("pk", flat=True)
     if Application.objects.filter(
-        campaign=campaign, child_id__in=list(twins), school=school, status__in=ACTIVE_STATUSES,
+        campaign=campaign,
+        child_id__in=list(twins),
+        school=school,
+        status__in=ACTIVE_STATUSES,
         above_quota=False,
     ).exists():
         return RouteDecision(Route.TWIN, above_quota=True)
-    in_microdistrict = school.pk in microdistrict_school_ids(child_family_addresses(child, applicant))
+    in_microdistrict = school.pk in microdistrict_school_ids(
+        child_family_addresses(child, applicant)
+    )
     if in_microdistrict:
         return RouteDecision(Route.MICRODISTRICT, above_quota=False)
     # §27: in stage 1 only microdistrict schools (the Kyrgyz and the Russian text, RULES.md §5).
@@ -74,7 +87,9 @@ def _check_representative(*, campaign: Campaign, link: ChildLink, applicant: Per
     children = (
         Application.objects.filter(campaign=campaign, applicant=applicant)
         .exclude(child=link.child)
-        .values("child").distinct().count()
+        .values("child")
+        .distinct()
+        .count()
     )
     if children >= campaign.guardian_child_limit:
         raise RuleViolation("guardian_limit_reached")
@@ -100,30 +115,50 @@ def application_register(
     pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
     if pool is None or pool.quota_seats == 0:
         raise RuleViolation("language_not_offered")
-    if Application.objects.filter(campaign=campaign, child=child, status__in=ACTIVE_STATUSES).exists():
+    if Application.objects.filter(
+        campaign=campaign, child=child, status__in=ACTIVE_STATUSES
+    ).exists():
         raise RuleViolation("already_registered")
     if link.relation == Relation.REPRESENTATIVE:
         _check_representative(campaign=campaign, link=link, applicant=applicant)
     decision = _decide_route(
-        campaign=campaign, stage=stage, child=child, applicant=applicant, school=school, language=language
+        campaign=campaign,
+        stage=stage,
+        child=child,
+        applicant=applicant,
+        school=school,
+        language=language,
     )
     granted = seat_take(
         SeatRequest(
-            campaign_id=campaign.pk, pool_id=pool.pk, school_id=school.pk, language=language,
-            child_id=child.pk, applicant_id=applicant.pk, user_id=user.pk,
-            route=decision.route, above_quota=decision.above_quota,
+            campaign_id=campaign.pk,
+            pool_id=pool.pk,
+            school_id=school.pk,
+            language=language,
+            child_id=child.pk,
+            applicant_id=applicant.pk,
+            user_id=user.pk,
+            route=decision.route,
+            above_quota=decision.above_quota,
         ),
-        actor=actor, now=now,
+        actor=actor,
+        now=now,
     )
     return Application.objects.select_related("school", "child").get(pk=granted.application_id)
 
 
 def application_cancellations(*, campaign: Campaign, child: Person) -> int:
-    return Application.objects.filter(campaign=campaign, child=child, status=Status.CANCELLED).count()
+    return Application.objects.filter(
+        campaign=campaign, child=child, status=Status.CANCELLED
+    ).count()
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=application.pk)
+    return (
+        Application.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("campaign")
+        .get(pk=application.pk)
+    )
 
 
 @transaction.atomic
@@ -137,8 +172,12 @@ def application_cancel(*, application: Application, actor: Actor) -> Application
         raise RuleViolation("cancel_limit_reached")
     states.transition(application, Status.CANCELLED, actor=actor)
     seat_release(application)
-    audit_record(actor=actor, action="application.cancel", obj=application,
-                 data={"cancellations": done + 1, "pool": application.pool_id})
+    audit_record(
+        actor=actor,
+        action="application.cancel",
+        obj=application,
+        data={"cancellations": done + 1, "pool": application.pool_id},
+    )
     return application
 
 

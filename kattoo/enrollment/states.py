@@ -26,7 +26,9 @@ def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
 
-def transition(application: Application, target: Status, *, actor: Actor, reason: str = "") -> ApplicationTransition:
+def transition(
+    application: Application, target: Status, *, actor: Actor, reason: str = ""
+) -> ApplicationTransition:
     """Move the (row-locked) application to ``target`` and record it in its history."""
     if not can_transition(application.status, target):
         raise RuleViolation("invalid_status_transition")
@@ -36,6 +38,10 @@ def transition(application: Application, target: Status, *, actor: Actor, reason
     application.status = target
     application.status_changed_at = now
     return ApplicationTransition.objects.create(
-        application=application, from_status=previous, to_status=target, at=now,
-        actor_id=actor.user_id, reason=reason,
+        application=application,
+        from_status=previous,
+        to_status=target,
+        at=now,
+        actor_id=actor.user_id,
+        reason=reason,
     )

@@ -14,8 +14,10 @@ def person_address_key(person: Person) -> AddressKey | None:
 
 
 def child_links_of(applicant: Person) -> QuerySet[ChildLink]:
-    return ChildLink.objects.filter(applicant=applicant).select_related("child").order_by(
-        "child__birth_date", "child__pin"
+    return (
+        ChildLink.objects.filter(applicant=applicant)
+        .select_related("child")
+        .order_by("child__birth_date", "child__pin")
     )
 
 
@@ -32,7 +34,9 @@ def child_family_addresses(child: Person, applicant: Person | None = None) -> li
 
 def co_twins(child: Person) -> QuerySet[Person]:
     """§25: children of the same mother (or father) born the same day."""
-    parent_filter = {"mother_pin": child.mother_pin} if child.mother_pin else {"father_pin": child.father_pin}
+    parent_filter = (
+        {"mother_pin": child.mother_pin} if child.mother_pin else {"father_pin": child.father_pin}
+    )
     if not (child.mother_pin or child.father_pin):
         return Person.objects.none()
     return Person.objects.filter(birth_date=child.birth_date, **parent_filter).exclude(pk=child.pk)

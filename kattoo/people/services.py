@@ -5,6 +5,8 @@ Every answer is cached with its fetch time and X-Road id; every write is audited
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db import transaction
 
 from kattoo.audit.services import audit_record
@@ -23,20 +25,26 @@ def _context(actor: Actor, issue: str = "") -> RequestContext:
     return RequestContext(user_pin=f"KG{person.pin}" if person else "", issue=issue)
 
 
-def _fetch_person_fields(pin: str, ctx: RequestContext, *, with_passport: bool) -> dict[str, object]:
+def _fetch_person_fields(
+    pin: str, ctx: RequestContext, *, with_passport: bool
+) -> dict[str, object]:
     client = registry()
     person = client.person(pin, ctx)
     address = client.address(pin, ctx).value
     p = person.value
     fields: dict[str, object] = {
-        "surname": p.surname, "name": p.name, "patronymic": p.patronymic,
-        "sex": "F" if p.gender.upper().startswith("F") else "M", "birth_date": p.date_of_birth,
+        "surname": p.surname,
+        "name": p.name,
+        "patronymic": p.patronymic,
+        "sex": "F" if p.gender.upper().startswith("F") else "M",
+        "birth_date": p.date_of_birth,
         "address_text": address.text if address else "",
         "address_settlement_code": address.village_id if address else "",
         "address_street_code": address.street_id if address else "",
         "address_house": address.house if address else "",
         "address_flat": address.flat if address else "",
-        "fetched_at": person.fetched_at or clock.now(), "xroad_id": person.xroad_id,
+        "fetched_at": person.fetched_at or clock.now(),
+        "xroad_id": person.xroad_id,
     }
     if with_passport:
         passport = client.passport(pin, ctx).value
@@ -45,7 +53,8 @@ def _fetch_person_fields(pin: str, ctx: RequestContext, *, with_passport: bool) 
             passport_series=passport.series if passport else "",
             passport_number=passport.number if passport else "",
             passport_expires=passport.expired_date if passport else None,
-            phone=contacts.phone, email=contacts.email,
+            phone=contacts.phone,
+            email=contacts.email,
         )
     return fields
 
@@ -68,10 +77,8 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
     try:
         fields = _fetch_person_fields(pin, ctx, with_passport=applicant)
         if not applicant:
-            try:
+            with contextlib.suppress(RegistryNotFound):  # an adult has no birth act here
                 fields.update(_birth_act_fields(registry().birth_act(pin, ctx).value))
-            except RegistryNotFound:
-                pass
     except RegistryNotFound as exc:
         raise RuleViolation("person_not_found") from exc
     except RegistryUnavailable as exc:
@@ -79,7 +86,9 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
     with transaction.atomic():
         person, created = Person.objects.update_or_create(pin=pin, defaults=fields)
         audit_record(
-            actor=actor, action="person.refresh", obj=person,
+            actor=actor,
+            action="person.refresh",
+            obj=person,
             data={"created": created, "xroad_id": fields["xroad_id"]},
         )
     return person
@@ -92,7 +101,7 @@ def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLin
     client = registry()
     try:
         family = client.family_members(applicant.pin, ctx)
-        found: list[tuple[str, str, dict[str, object], dict[str, object]]] = []
+        found: list[tuple[str, Relation, dict[str, object], dict[str, object]]] = []
         other_parents: dict[str, dict[str, object]] = {}
         for member in family.value:
             act = client.birth_act(member.pin, ctx).value
@@ -105,11 +114,14 @@ def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLin
                     continue  # the birth act is the proof of parenthood (§20)
             else:
                 relation = Relation.REPRESENTATIVE
-            found.append((
-                member.pin, relation,
-                _fetch_person_fields(member.pin, ctx, with_passport=False),
-                _birth_act_fields(act),
-            ))
+            found.append(
+                (
+                    member.pin,
+                    relation,
+                    _fetch_person_fields(member.pin, ctx, with_passport=False),
+                    _birth_act_fields(act),
+                )
+            )
             # The other parent's registered address also opens stage 1 schools (§10).
             for parent_pin in (act.mother_pin, act.father_pin):
                 if parent_pin and parent_pin != applicant.pin and parent_pin not in other_parents:
@@ -131,12 +143,21 @@ def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLin
         for pin, relation, fields, act_fields in found:
             child, _ = Person.objects.update_or_create(pin=pin, defaults={**fields, **act_fields})
             link, created = ChildLink.objects.update_or_create(
-                applicant=applicant, child=child,
-                defaults={"relation": relation, "verified_at": clock.now(), "xroad_id": family.xroad_id},
+                applicant=applicant,
+                child=child,
+                defaults={
+                    "relation": relation,
+                    "verified_at": clock.now(),
+                    "xroad_id": family.xroad_id,
+                },
             )
             if created:
-                audit_record(actor=actor, action="child.link", obj=link,
-                             data={"relation": relation, "source": "family-members"})
+                audit_record(
+                    actor=actor,
+                    action="child.link",
+                    obj=link,
+                    data={"relation": relation, "source": "family-members"},
+                )
             links.append(link)
     return links
 
@@ -171,9 +192,14 @@ def child_link_by_certificate(
             pin=pin, defaults={**fields, **_birth_act_fields(record)}
         )
         link, _ = ChildLink.objects.update_or_create(
-            applicant=applicant, child=child,
+            applicant=applicant,
+            child=child,
             defaults={"relation": relation, "verified_at": clock.now(), "xroad_id": act.xroad_id},
         )
-        audit_record(actor=actor, action="child.link", obj=link,
-                     data={"relation": relation, "source": "birth_certificate", "xroad_id": act.xroad_id})
+        audit_record(
+            actor=actor,
+            action="child.link",
+            obj=link,
+            data={"relation": relation, "source": "birth_certificate", "xroad_id": act.xroad_id},
+        )
     return link

@@ -73,7 +73,9 @@ def language_slots(k: int, current: Counter[str]) -> Counter[str]:
             if int(q):
                 slots[lang] = int(q)
         left = rest - sum(slots[lang] for lang in others)
-        order = sorted(others, key=lambda lang: (-(quotas[lang] - int(quotas[lang])), -others[lang], lang))
+        order = sorted(
+            others, key=lambda lang: (-(quotas[lang] - int(quotas[lang])), -others[lang], lang)
+        )
         for lang in order[:left]:
             slots[lang] += 1
     elif rest:
@@ -88,7 +90,9 @@ def plan_quota(
         if not first_grade:
             return QuotaPlan(class_sets=[], basis="none", kyrgyz_floor=0)
         sets = [
-            PlannedSet(s.language, clamp_seats(s.size, low=low, high=high), "first_grade", s.label, s.size)
+            PlannedSet(
+                s.language, clamp_seats(s.size, low=low, high=high), "first_grade", s.label, s.size
+            )
             for s in first_grade
         ]
         ky = sum(1 for s in sets if s.language == STATE_LANGUAGE)
@@ -103,12 +107,28 @@ def plan_quota(
         if remaining[s.language] > 0:
             remaining[s.language] -= 1
             placed.append(
-                PlannedSet(s.language, clamp_seats(s.size, low=low, high=high), "fourth_grade", s.label, s.size)
+                PlannedSet(
+                    s.language,
+                    clamp_seats(s.size, low=low, high=high),
+                    "fourth_grade",
+                    s.label,
+                    s.size,
+                )
             )
         else:
             leftovers.append(s)
-    open_languages = [lang for lang in sorted(remaining, key=lambda lg: (lg != STATE_LANGUAGE, lg)) for _ in range(remaining[lang])]
+    open_languages = [
+        lang
+        for lang in sorted(remaining, key=lambda lg: (lg != STATE_LANGUAGE, lg))
+        for _ in range(remaining[lang])
+    ]
     for lang, s in zip(open_languages, leftovers, strict=True):
-        placed.append(PlannedSet(lang, clamp_seats(s.size, low=low, high=high), "fourth_grade", s.label, s.size))
+        placed.append(
+            PlannedSet(
+                lang, clamp_seats(s.size, low=low, high=high), "fourth_grade", s.label, s.size
+            )
+        )
     sets = [p for p in placed if p is not None]
-    return QuotaPlan(class_sets=sets, basis="fourth_grade", kyrgyz_floor=slots.get(STATE_LANGUAGE, 0))
+    return QuotaPlan(
+        class_sets=sets, basis="fourth_grade", kyrgyz_floor=slots.get(STATE_LANGUAGE, 0)
+    )

@@ -19,7 +19,9 @@ class QuotaState(enum.StrEnum):
     AUTO_CONFIRMED = "auto_confirmed"  # not confirmed by the lock time: counts as confirmed
 
 
-def quota_state(quota: Quota, *, lock_at: dt.datetime | None = None, at: dt.datetime | None = None) -> QuotaState:
+def quota_state(
+    quota: Quota, *, lock_at: dt.datetime | None = None, at: dt.datetime | None = None
+) -> QuotaState:
     if quota.status == QuotaStatus.CONFIRMED:
         return QuotaState.CONFIRMED
     lock_at = lock_at or campaign_quota_lock_at(quota.campaign)

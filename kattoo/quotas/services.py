@@ -26,7 +26,9 @@ from .selectors import quota_is_locked
 
 
 def _record(quota: Quota, *, kind: str, actor: Actor, data: dict[str, Any]) -> None:
-    QuotaEvent.objects.create(quota=quota, at=clock.now(), actor_id=actor.user_id, kind=kind, data=data)
+    QuotaEvent.objects.create(
+        quota=quota, at=clock.now(), actor_id=actor.user_id, kind=kind, data=data
+    )
     audit_record(actor=actor, action=f"quota.{kind}", obj=quota, data=data)
 
 
@@ -41,19 +43,36 @@ def _snapshot(quota: Quota) -> list[dict[str, Any]]:
 def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
     """Compute (or recompute, while still a draft before the lock) the school's quota from the
     actual class-sets (compute.py holds the rule)."""
-    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).filter(school=school, campaign=campaign).first()
+    quota = (
+        Quota.objects.select_for_update(no_key=True, of=("self",))
+        .filter(school=school, campaign=campaign)
+        .first()
+    )
     if quota is not None and (quota.status == QuotaStatus.CONFIRMED or quota_is_locked(quota)):
         raise RuleViolation("quota_locked")
-    existing = ExistingClassSet.objects.filter(school=school, campaign=campaign).order_by("grade", "letter", "id")
-    fourth = [ExistingSet(e.language, e.size, e.letter) for e in existing if e.grade == GradeKind.FOURTH]
-    first = [ExistingSet(e.language, e.size, e.letter) for e in existing if e.grade == GradeKind.FIRST]
+    existing = ExistingClassSet.objects.filter(school=school, campaign=campaign).order_by(
+        "grade", "letter", "id"
+    )
+    fourth = [
+        ExistingSet(e.language, e.size, e.letter) for e in existing if e.grade == GradeKind.FOURTH
+    ]
+    first = [
+        ExistingSet(e.language, e.size, e.letter) for e in existing if e.grade == GradeKind.FIRST
+    ]
     plan = plan_quota(
-        fourth_grade=fourth, first_grade=first, low=campaign.class_size_min, high=campaign.class_size_max
+        fourth_grade=fourth,
+        first_grade=first,
+        low=campaign.class_size_min,
+        high=campaign.class_size_max,
     )
     now = clock.now()
     if quota is None:
         quota = Quota.objects.create(
-            school=school, campaign=campaign, computed_at=now, basis=plan.basis, kyrgyz_floor=plan.kyrgyz_floor
+            school=school,
+            campaign=campaign,
+            computed_at=now,
+            basis=plan.basis,
+            kyrgyz_floor=plan.kyrgyz_floor,
         )
     else:
         quota.class_sets.all().delete()
@@ -61,14 +80,25 @@ def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
         quota.save(update_fields=["computed_at", "basis", "kyrgyz_floor"])
     ClassSet.objects.bulk_create(
         ClassSet(
-            quota=quota, number=i, language=p.language, seats=p.seats, source=p.source,
-            source_label=p.source_label, source_size=p.source_size,
-            computed_language=p.language, computed_seats=p.seats,
+            quota=quota,
+            number=i,
+            language=p.language,
+            seats=p.seats,
+            source=p.source,
+            source_label=p.source_label,
+            source_size=p.source_size,
+            computed_language=p.language,
+            computed_seats=p.seats,
         )
         for i, p in enumerate(plan.class_sets, start=1)
     )
     pools_sync(quota=quota)
-    _record(quota, kind="computed", actor=actor, data={"basis": plan.basis, "class_sets": _snapshot(quota)})
+    _record(
+        quota,
+        kind="computed",
+        actor=actor,
+        data={"basis": plan.basis, "class_sets": _snapshot(quota)},
+    )
     return quota
 
 
@@ -87,15 +117,21 @@ def _violation(detail: str) -> RuleViolation:
     return RuleViolation("quota_rule_violation", detail=detail)
 
 
-def _apply(quota: Quota, campaign: Campaign, operation: QuotaOperation, sets: dict[int, ClassSet]) -> None:
+def _apply(
+    quota: Quota, campaign: Campaign, operation: QuotaOperation, sets: dict[int, ClassSet]
+) -> None:
     high, low = campaign.class_size_max, campaign.class_size_min
     if operation.op == "add":
         language = operation.language or STATE_LANGUAGE
         if language != STATE_LANGUAGE:
-            raise _violation(_("Only class-sets taught in the state language (Kyrgyz) may be added."))
+            raise _violation(
+                _("Only class-sets taught in the state language (Kyrgyz) may be added.")
+            )
         seats = operation.seats if operation.seats is not None else low
         if not low <= seats <= high:
-            raise _violation(_("A class-set has from %(low)d to %(high)d seats.") % {"low": low, "high": high})
+            raise _violation(
+                _("A class-set has from %(low)d to %(high)d seats.") % {"low": low, "high": high}
+            )
         number = max(sets, default=0) + 1
         sets[number] = ClassSet.objects.create(
             quota=quota, number=number, language=language, seats=seats, source=ClassSetSource.ADDED
@@ -106,7 +142,9 @@ def _apply(quota: Quota, campaign: Campaign, operation: QuotaOperation, sets: di
         raise _violation(_("There is no class-set with this number."))
     if operation.op == "raise":
         if operation.seats is None or operation.seats > high:
-            raise _violation(_("Seats of a class-set may be raised up to %(high)d.") % {"high": high})
+            raise _violation(
+                _("Seats of a class-set may be raised up to %(high)d.") % {"high": high}
+            )
         if operation.seats < target.seats:
             raise _violation(_("Seats of a class-set may only be raised."))
         target.seats = operation.seats
@@ -127,7 +165,11 @@ def _apply(quota: Quota, campaign: Campaign, operation: QuotaOperation, sets: di
 
 @transaction.atomic
 def quota_change(*, quota: Quota, operations: list[QuotaOperation], actor: Actor) -> Quota:
-    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=quota.pk)
+    quota = (
+        Quota.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("campaign")
+        .get(pk=quota.pk)
+    )
     if quota.status == QuotaStatus.CONFIRMED or quota_is_locked(quota):
         raise RuleViolation("quota_locked")
     before = _snapshot(quota)
@@ -138,10 +180,16 @@ def quota_change(*, quota: Quota, operations: list[QuotaOperation], actor: Actor
     if kyrgyz < quota.kyrgyz_floor:
         raise _violation(_("The number of Kyrgyz class-sets may not fall below last year's."))
     pools_sync(quota=quota)
-    _record(quota, kind="changed", actor=actor, data={
-        "operations": [_op_dict(o) for o in operations],
-        "before": before, "after": _snapshot(quota),
-    })
+    _record(
+        quota,
+        kind="changed",
+        actor=actor,
+        data={
+            "operations": [_op_dict(o) for o in operations],
+            "before": before,
+            "after": _snapshot(quota),
+        },
+    )
     return quota
 
 
@@ -151,10 +199,18 @@ def _op_dict(operation: QuotaOperation) -> dict[str, Any]:
 
 @transaction.atomic
 def quota_confirm(*, quota: Quota, actor: Actor) -> Quota:
-    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=quota.pk)
+    quota = (
+        Quota.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("campaign")
+        .get(pk=quota.pk)
+    )
     if quota.status == QuotaStatus.CONFIRMED or quota_is_locked(quota):
         raise RuleViolation("quota_locked")
-    quota.status, quota.confirmed_at, quota.confirmed_by_id = QuotaStatus.CONFIRMED, clock.now(), actor.user_id
+    quota.status, quota.confirmed_at, quota.confirmed_by_id = (
+        QuotaStatus.CONFIRMED,
+        clock.now(),
+        actor.user_id,
+    )
     quota.save(update_fields=["status", "confirmed_at", "confirmed_by"])
     _record(quota, kind="confirmed", actor=actor, data={"class_sets": _snapshot(quota)})
     return quota
@@ -163,7 +219,11 @@ def quota_confirm(*, quota: Quota, actor: Actor) -> Quota:
 @transaction.atomic
 def quota_approve(*, quota: Quota, actor: Actor) -> Quota:
     """§17: the district approves a confirmed (or automatically confirmed) quota."""
-    quota = Quota.objects.select_for_update(no_key=True, of=("self",)).select_related("campaign").get(pk=quota.pk)
+    quota = (
+        Quota.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("campaign")
+        .get(pk=quota.pk)
+    )
     if not quota_is_locked(quota):
         raise RuleViolation("quota_not_locked")
     if quota.approved_at is None:

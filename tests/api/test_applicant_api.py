@@ -26,9 +26,17 @@ class Api:
     def get(self, path: str, **params: Any):
         return self.client.get(f"/api/v1{path}", params, headers=self.headers)
 
-    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None):
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: str | None = None,
+    ):
         return self.client.post(
-            f"/api/v1{path}", raw if raw is not None else (body or {}), content_type="application/json",
+            f"/api/v1{path}",
+            raw if raw is not None else (body or {}),
+            content_type="application/json",
             headers={**self.headers, **(headers or {})},
         )
 
@@ -65,14 +73,18 @@ def test_me_and_children(parent_api, at_stage1) -> None:
     assert children[0]["eligible"] is True and children[0]["cancellations_left"] == 3
 
 
-def test_register_list_cancel_and_see_the_seat_freed(parent_api, world: World, at_stage1, client) -> None:
+def test_register_list_cancel_and_see_the_seat_freed(
+    parent_api, world: World, at_stage1, client
+) -> None:
     family, api = parent_api
     school = str(world.school.pk)
     before = api.get(f"/schools/{school}").json()
     ky = next(p for p in before["pools"] if p["language"] == "ky")
     assert ky["free"] == 25
 
-    response = api.post("/applications", {"child": str(family.child.pk), "school": school, "language": "ky"})
+    response = api.post(
+        "/applications", {"child": str(family.child.pk), "school": school, "language": "ky"}
+    )
     assert response.status_code == 201, response.content
     application = response.json()
     assert application["status"] == "registered" and application["route"] == "microdistrict"
@@ -88,11 +100,18 @@ def test_register_list_cancel_and_see_the_seat_freed(parent_api, world: World, a
     cancelled = api.post(f"/applications/{application['id']}/cancel").json()
     assert cancelled["status"] == "cancelled"
     assert [h["to_status"] for h in cancelled["history"]] == ["registered", "cancelled"]
-    assert next(p for p in api.get(f"/schools/{school}").json()["pools"] if p["language"] == "ky")["free"] == 25
+    assert (
+        next(p for p in api.get(f"/schools/{school}").json()["pools"] if p["language"] == "ky")[
+            "free"
+        ]
+        == 25
+    )
     assert api.get("/me/children").json()[0]["cancellations_left"] == 2
 
 
-def test_refusals_carry_the_stable_code_in_the_asked_language(parent_api, world: World, at_stage1, client) -> None:
+def test_refusals_carry_the_stable_code_in_the_asked_language(
+    parent_api, world: World, at_stage1, client
+) -> None:
     family, api = parent_api
     body = {"child": str(family.child.pk), "school": str(world.other_school.pk), "language": "ky"}
     ky = problem(api.post("/applications", body), 409, "not_in_microdistrict")
@@ -117,7 +136,11 @@ def test_idempotency_key_replays_the_first_answer(parent_api, world: World, at_s
     assert SeatPool.objects.get(school=world.school, language="ky").taken == 1
     other = api.post("/applications", {**body, "language": "ru"}, headers=key)
     problem(other, 422, "idempotency_key_reused")
-    problem(api.post("/applications", body, headers={"Idempotency-Key": "not-a-uuid"}), 422, "validation_error")
+    problem(
+        api.post("/applications", body, headers={"Idempotency-Key": "not-a-uuid"}),
+        422,
+        "validation_error",
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,7 +152,9 @@ def test_idempotency_key_replays_the_first_answer(parent_api, world: World, at_s
         ("[]", 422, "validation_error"),
     ],
 )
-def test_malformed_bodies_get_a_problem_and_change_nothing(parent_api, at_stage1, raw, status, code) -> None:
+def test_malformed_bodies_get_a_problem_and_change_nothing(
+    parent_api, at_stage1, raw, status, code
+) -> None:
     _family, api = parent_api
     body = problem(api.post("/applications", raw=raw), status, code)
     if status == 422:
@@ -139,29 +164,47 @@ def test_malformed_bodies_get_a_problem_and_change_nothing(parent_api, at_stage1
 
 def test_language_error_names_the_field(parent_api, world, at_stage1) -> None:
     family, api = parent_api
-    body = problem(api.post("/applications", {"child": str(family.child.pk), "school": str(world.school.pk),
-                                              "language": "fr"}), 422, "validation_error")
+    body = problem(
+        api.post(
+            "/applications",
+            {"child": str(family.child.pk), "school": str(world.school.pk), "language": "fr"},
+        ),
+        422,
+        "validation_error",
+    )
     assert body["errors"][0]["field"] == "language"
 
 
 def test_oversized_body_is_refused(parent_api, at_stage1) -> None:
     _family, api = parent_api
-    problem(api.post("/applications", raw='{"child": "' + "1" * 300_000 + '"}'), 413, "payload_too_large")
+    problem(
+        api.post("/applications", raw='{"child": "' + "1" * 300_000 + '"}'),
+        413,
+        "payload_too_large",
+    )
 
 
 def test_unknown_and_foreign_ids_are_404(parent_api, world: World, at_stage1, client) -> None:
-    family, api = parent_api
+    _family, api = parent_api
     problem(api.get("/schools/999999"), 404, "not_found")
     problem(api.get("/schools/abc"), 404, "not_found")
     problem(api.get(f"/applications/{uuid.uuid4()}"), 404, "not_found")
     problem(api.get("/applications/not-a-uuid"), 404, "not_found")
     stranger = world.family()
-    problem(api.post("/applications", {"child": str(stranger.child.pk), "school": str(world.school.pk),
-                                       "language": "ky"}), 404, "not_found")
+    problem(
+        api.post(
+            "/applications",
+            {"child": str(stranger.child.pk), "school": str(world.school.pk), "language": "ky"},
+        ),
+        404,
+        "not_found",
+    )
     # another parent's application is invisible
     other_api = Api(client, token_issue(user=stranger.parent, actor=SYSTEM))
-    created = other_api.post("/applications", {"child": str(stranger.child.pk), "school": str(world.school.pk),
-                                               "language": "ky"}).json()
+    created = other_api.post(
+        "/applications",
+        {"child": str(stranger.child.pk), "school": str(world.school.pk), "language": "ky"},
+    ).json()
     problem(api.get(f"/applications/{created['id']}"), 404, "not_found")
     problem(api.post(f"/applications/{created['id']}/cancel"), 404, "not_found")
 
@@ -174,20 +217,51 @@ def test_authentication_is_required(client: Client, campaign) -> None:
 
 def test_link_child_by_birth_certificate(parent_api, world: World, at_stage1) -> None:
     family, api = parent_api
-    late = registry_person(sex="F", born=dt.date(2020, 5, 5), street=world.home,
-                           mother=family.parent.person.pin, certificate="1234567")
+    late = registry_person(
+        sex="F",
+        born=dt.date(2020, 5, 5),
+        street=world.home,
+        mother=family.parent.person.pin,
+        certificate="1234567",
+    )
     world.registry.add_person(late)
-    problem(api.post("/me/children", {"pin": "123", "birth_certificate": {"series": "I-AN", "number": "1234567"}}),
-            422, "validation_error")
-    problem(api.post("/me/children", {"pin": late["pin"], "birth_certificate": {"series": "I-AN", "number": "7654321"}}),
-            404, "child_not_found")
-    linked = api.post("/me/children", {"pin": late["pin"], "birth_certificate": {"series": "i-an", "number": "1234567"}})
+    problem(
+        api.post(
+            "/me/children",
+            {"pin": "123", "birth_certificate": {"series": "I-AN", "number": "1234567"}},
+        ),
+        422,
+        "validation_error",
+    )
+    problem(
+        api.post(
+            "/me/children",
+            {"pin": late["pin"], "birth_certificate": {"series": "I-AN", "number": "7654321"}},
+        ),
+        404,
+        "child_not_found",
+    )
+    linked = api.post(
+        "/me/children",
+        {"pin": late["pin"], "birth_certificate": {"series": "i-an", "number": "1234567"}},
+    )
     assert linked.status_code == 201, linked.content
     assert linked.json()["relation"] == "mother"
-    stranger_child = registry_person(sex="M", born=dt.date(2020, 5, 6), street=world.home, certificate="7777777")
+    stranger_child = registry_person(
+        sex="M", born=dt.date(2020, 5, 6), street=world.home, certificate="7777777"
+    )
     world.registry.add_person(stranger_child)
-    problem(api.post("/me/children", {"pin": stranger_child["pin"],
-                                      "birth_certificate": {"series": "I-AN", "number": "7777777"}}), 409, "not_your_child")
+    problem(
+        api.post(
+            "/me/children",
+            {
+                "pin": stranger_child["pin"],
+                "birth_certificate": {"series": "I-AN", "number": "7777777"},
+            },
+        ),
+        409,
+        "not_your_child",
+    )
 
 
 def test_registry_outage_is_503_and_writes_nothing(parent_api, world: World, at_stage1) -> None:
@@ -226,6 +300,11 @@ def test_public_catalogue_paginates(client: Client, world: World) -> None:
 def test_openapi_document_is_served(client: Client) -> None:
     doc = client.get("/api/v1/openapi.json").json()
     assert doc["info"]["version"] == "1"
-    for path in ("/api/v1/campaign", "/api/v1/me/children", "/api/v1/applications",
-                 "/api/v1/applications/{application_id}/cancel", "/api/v1/schools/{school_id}"):
+    for path in (
+        "/api/v1/campaign",
+        "/api/v1/me/children",
+        "/api/v1/applications",
+        "/api/v1/applications/{application_id}/cancel",
+        "/api/v1/schools/{school_id}",
+    ):
         assert path in doc["paths"]

@@ -28,7 +28,9 @@ def test_a_working_saturday_counts(campaign) -> None:
 
 
 def test_the_2026_calendar_is_loaded() -> None:
-    assert CalendarDay.objects.filter(date=dt.date(2026, 3, 23), is_working=False).exists()  # Nooruz moved
+    assert CalendarDay.objects.filter(
+        date=dt.date(2026, 3, 23), is_working=False
+    ).exists()  # Nooruz moved
     assert CalendarDay.objects.filter(date__year=2026).count() >= 12
 
 
@@ -47,7 +49,7 @@ def test_stage_follows_the_clock(campaign, at: dt.datetime, stage: Stage) -> Non
 
 
 def test_stage_boundaries_are_exact_in_utc(campaign) -> None:
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert campaign_stage(campaign, dt.datetime(2026, 4, 1, 3, 59, 59, tzinfo=utc)) == Stage.BEFORE
     assert campaign_stage(campaign, dt.datetime(2026, 4, 1, 4, 0, tzinfo=utc)) == Stage.STAGE1
 

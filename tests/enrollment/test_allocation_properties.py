@@ -28,8 +28,12 @@ from ..conftest import STAGE1, build_school
 from ..factories import MicrodistrictAddressFactory, PersonFactory, StreetFactory, UserFactory
 
 EXPECTED_REFUSALS = {
-    "no_free_seats", "already_registered", "cancel_limit_reached", "invalid_status_transition",
-    "not_in_microdistrict", "language_not_offered",
+    "no_free_seats",
+    "already_registered",
+    "cancel_limit_reached",
+    "invalid_status_transition",
+    "not_in_microdistrict",
+    "language_not_offered",
 }
 
 
@@ -50,19 +54,34 @@ class Allocation(RuleBasedStateMachine):
         self.parent = UserFactory(username=mother.pin, person=mother)
         self.children = []
         for i in range(60):
-            child = PersonFactory(birth_date=dt.date(2019, 1, 1) + dt.timedelta(days=i % 5),
-                                  mother_pin=mother.pin, address_street_code=street.code, address_house="5")
-            ChildLink.objects.create(applicant=mother, child=child, relation=Relation.MOTHER, verified_at=clock.now())
+            child = PersonFactory(
+                birth_date=dt.date(2019, 1, 1) + dt.timedelta(days=i % 5),
+                mother_pin=mother.pin,
+                address_street_code=street.code,
+                address_house="5",
+            )
+            ChildLink.objects.create(
+                applicant=mother, child=child, relation=Relation.MOTHER, verified_at=clock.now()
+            )
             self.children.append(child)
         self.actor = Actor(user=self.parent)
 
-    @rule(target=applications, child=st.integers(0, 59), school=st.integers(0, 1), language=st.sampled_from(["ky", "ru"]))
+    @rule(
+        target=applications,
+        child=st.integers(0, 59),
+        school=st.integers(0, 1),
+        language=st.sampled_from(["ky", "ru"]),
+    )
     def register(self, child: int, school: int, language: str):
         try:
             with clock.frozen(STAGE1 + dt.timedelta(hours=1)):
                 return application_register(
-                    campaign=self.campaign, user=self.parent, child=self.children[child],
-                    school=self.schools[school], language=language, actor=self.actor,
+                    campaign=self.campaign,
+                    user=self.parent,
+                    child=self.children[child],
+                    school=self.schools[school],
+                    language=language,
+                    actor=self.actor,
                 ).pk
         except RuleViolation as exc:
             assert exc.code in EXPECTED_REFUSALS, exc.code
@@ -70,8 +89,9 @@ class Allocation(RuleBasedStateMachine):
 
     @rule()
     def become_teacher(self) -> None:
-        Teacher.objects.get_or_create(school=self.schools[0], pin=self.parent.person.pin,
-                                      defaults={"added_at": clock.now()})
+        Teacher.objects.get_or_create(
+            school=self.schools[0], pin=self.parent.person.pin, defaults={"added_at": clock.now()}
+        )
 
     @rule(application=applications, action=st.sampled_from(["cancel", "admit", "refuse"]))
     def act(self, application, action: str) -> None:
@@ -92,7 +112,10 @@ class Allocation(RuleBasedStateMachine):
     def pools_are_consistent(self) -> None:
         for pool in SeatPool.objects.filter(school__in=self.schools).annotate(
             active=Count("applications", filter=Q(applications__status__in=ACTIVE_STATUSES)),
-            above=Count("applications", filter=Q(applications__status__in=ACTIVE_STATUSES, applications__above_quota=True)),
+            above=Count(
+                "applications",
+                filter=Q(applications__status__in=ACTIVE_STATUSES, applications__above_quota=True),
+            ),
         ):
             assert pool.taken == pool.active
             assert pool.taken <= pool.capacity
@@ -105,7 +128,9 @@ class Allocation(RuleBasedStateMachine):
     def one_active_per_child(self) -> None:
         counts = (
             Application.objects.filter(child__in=self.children, status__in=ACTIVE_STATUSES)
-            .values("child").annotate(n=Count("id")).filter(n__gt=1)
+            .values("child")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
         )
         assert not counts.exists()
 
@@ -113,13 +138,17 @@ class Allocation(RuleBasedStateMachine):
     def cancellations_within_limit(self) -> None:
         over = (
             Application.objects.filter(child__in=self.children, status=Status.CANCELLED)
-            .values("child").annotate(n=Count("id")).filter(n__gt=self.campaign.cancel_limit)
+            .values("child")
+            .annotate(n=Count("id"))
+            .filter(n__gt=self.campaign.cancel_limit)
         )
         assert not over.exists()
 
 
 Allocation.TestCase.settings = settings(
-    max_examples=15, stateful_step_count=40, deadline=None,
+    max_examples=15,
+    stateful_step_count=40,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 

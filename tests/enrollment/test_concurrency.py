@@ -22,7 +22,9 @@ from ..conftest import World
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="concurrency is proven on PostgreSQL"),
+    pytest.mark.skipif(
+        "connection.vendor != 'postgresql'", reason="concurrency is proven on PostgreSQL"
+    ),
 ]
 
 
@@ -39,7 +41,7 @@ def race(jobs: list[Callable[[], object]]) -> Counter[str]:
             result = "ok"
         except RuleViolation as exc:
             result = exc.code
-        except Exception as exc:  # noqa: BLE001 - any other failure must show in the counts
+        except Exception as exc:
             result = f"error:{type(exc).__name__}:{exc}"
         finally:
             connections.close_all()
@@ -69,8 +71,12 @@ def test_exactly_capacity_registrations_win_a_race(world: World, at_stage1) -> N
 
     def job(family) -> Callable[[], object]:
         return lambda: application_register(
-            campaign=world.campaign, user=family.parent, child=family.child, school=world.school,
-            language="ky", actor=Actor(user=family.parent),
+            campaign=world.campaign,
+            user=family.parent,
+            child=family.child,
+            school=world.school,
+            language="ky",
+            actor=Actor(user=family.parent),
         )
 
     outcomes = race([job(f) for f in families])
@@ -78,7 +84,9 @@ def test_exactly_capacity_registrations_win_a_race(world: World, at_stage1) -> N
     assert_pool_consistent(pool)
     pool.refresh_from_db()
     assert pool.taken == pool.capacity == 25
-    assert sorted(Application.objects.filter(pool=pool).values_list("position", flat=True)) == list(range(1, 26))
+    assert sorted(Application.objects.filter(pool=pool).values_list("position", flat=True)) == list(
+        range(1, 26)
+    )
 
 
 def test_one_child_racing_itself_gets_one_seat(world: World, at_stage2) -> None:
@@ -87,32 +95,55 @@ def test_one_child_racing_itself_gets_one_seat(world: World, at_stage2) -> None:
 
     def job(school) -> Callable[[], object]:
         return lambda: application_register(
-            campaign=world.campaign, user=family.parent, child=family.child, school=school,
-            language="ky", actor=Actor(user=family.parent),
+            campaign=world.campaign,
+            user=family.parent,
+            child=family.child,
+            school=school,
+            language="ky",
+            actor=Actor(user=family.parent),
         )
 
     outcomes = race([job(s) for s in schools])
     assert outcomes == Counter({"ok": 1, "already_registered": 11})
     assert Application.objects.filter(child=family.child, status__in=ACTIVE_STATUSES).count() == 1
-    for pool in SeatPool.objects.filter(school__in=[world.school, world.other_school], language="ky"):
+    for pool in SeatPool.objects.filter(
+        school__in=[world.school, world.other_school], language="ky"
+    ):
         assert_pool_consistent(pool)
 
 
-def test_cancellations_and_registrations_interleave_without_losing_seats(world: World, at_stage1) -> None:
+def test_cancellations_and_registrations_interleave_without_losing_seats(
+    world: World, at_stage1
+) -> None:
     pool = SeatPool.objects.get(school=world.school, language="ky")
     holders = [world.family() for _ in range(pool.capacity)]
     applications = [
-        application_register(campaign=world.campaign, user=f.parent, child=f.child, school=world.school,
-                             language="ky", actor=Actor(user=f.parent))
+        application_register(
+            campaign=world.campaign,
+            user=f.parent,
+            child=f.child,
+            school=world.school,
+            language="ky",
+            actor=Actor(user=f.parent),
+        )
         for f in holders
     ]
     newcomers = [world.family() for _ in range(20)]
     jobs: list[Callable[[], object]] = [
-        (lambda a=a: application_cancel(application=a, actor=Actor(user=None))) for a in applications[:10]
+        (lambda a=a: application_cancel(application=a, actor=Actor(user=None)))
+        for a in applications[:10]
     ]
     jobs += [
-        (lambda f=f: application_register(campaign=world.campaign, user=f.parent, child=f.child,
-                                          school=world.school, language="ky", actor=Actor(user=f.parent)))
+        (
+            lambda f=f: application_register(
+                campaign=world.campaign,
+                user=f.parent,
+                child=f.child,
+                school=world.school,
+                language="ky",
+                actor=Actor(user=f.parent),
+            )
+        )
         for f in newcomers
     ]
     outcomes = race(jobs)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from kattoo.audit.models import AuditEvent
 from kattoo.catalog.models import Ownership, Teacher
 from kattoo.core import clock
 from kattoo.core.actors import Actor
@@ -17,7 +18,6 @@ from kattoo.enrollment.services import (
     application_refuse,
     application_register,
 )
-from kattoo.audit.models import AuditEvent
 from kattoo.people.models import ActKind, ActStatus, ChildLink, GuardianAct, Relation
 
 from ..conftest import BEFORE, SYSTEM, World
@@ -26,13 +26,19 @@ from ..factories import registry_person
 
 def register(world: World, family, *, child=None, school=None, language: str = "ky") -> Application:
     return application_register(
-        campaign=world.campaign, user=family.parent, child=child or family.child,
-        school=school or world.school, language=language, actor=Actor(user=family.parent),
+        campaign=world.campaign,
+        user=family.parent,
+        child=child or family.child,
+        school=school or world.school,
+        language=language,
+        actor=Actor(user=family.parent),
     )
 
 
 def pool(world: World, school=None, language: str = "ky") -> SeatPool:
-    return SeatPool.objects.get(campaign=world.campaign, school=school or world.school, language=language)
+    return SeatPool.objects.get(
+        campaign=world.campaign, school=school or world.school, language=language
+    )
 
 
 def refused(code: str):
@@ -46,7 +52,12 @@ def test_stage1_registration_takes_a_seat_with_route_and_position(world: World, 
     assert application.route == Route.MICRODISTRICT
     assert application.position == 1
     assert pool(world).taken == 1
-    assert ApplicationTransition.objects.filter(application=application, to_status="registered").count() == 1
+    assert (
+        ApplicationTransition.objects.filter(
+            application=application, to_status="registered"
+        ).count()
+        == 1
+    )
     audit = AuditEvent.objects.get(action="application.register", object_id=str(application.pk))
     assert audit.actor_id == family.parent.pk and audit.data["position"] == 1
 
@@ -84,7 +95,10 @@ def test_before_stage1_registration_is_closed(world: World) -> None:
 
 def test_after_registration_ends_it_is_closed(world: World) -> None:
     family = world.family()
-    with clock.frozen(world.campaign.registration_ends_at + dt.timedelta(seconds=1)), refused("registration_closed"):
+    with (
+        clock.frozen(world.campaign.registration_ends_at + dt.timedelta(seconds=1)),
+        refused("registration_closed"),
+    ):
         register(world, family)
 
 
@@ -198,14 +212,23 @@ def representative(world: World):
 def test_representative_needs_an_accepted_act(world: World, at_stage1, representative) -> None:
     user, link = representative
     act = GuardianAct.objects.create(link=link, kind=ActKind.COURT, uploaded_at=clock.now())
-    call = dict(campaign=world.campaign, user=user, child=link.child, school=world.school, language="ky", actor=SYSTEM)
+    call = dict(
+        campaign=world.campaign,
+        user=user,
+        child=link.child,
+        school=world.school,
+        language="ky",
+        actor=SYSTEM,
+    )
     with refused("guardian_document_required"):
         application_register(**call)
     GuardianAct.objects.filter(pk=act.pk).update(status=ActStatus.ACCEPTED)
     assert application_register(**call).status == Status.REGISTERED
 
 
-def test_representative_registers_at_most_two_children(world: World, at_stage1, representative) -> None:
+def test_representative_registers_at_most_two_children(
+    world: World, at_stage1, representative
+) -> None:
     user, first_link = representative
     links = [first_link]
     for _ in range(2):
@@ -217,13 +240,27 @@ def test_representative_registers_at_most_two_children(world: World, at_stage1, 
     links = applicant_children_sync(applicant=user.person, actor=SYSTEM)
     assert len(links) == 3
     for link in links:
-        GuardianAct.objects.create(link=link, kind=ActKind.SOCIAL, status=ActStatus.ACCEPTED, uploaded_at=clock.now())
+        GuardianAct.objects.create(
+            link=link, kind=ActKind.SOCIAL, status=ActStatus.ACCEPTED, uploaded_at=clock.now()
+        )
     for link in links[:2]:
-        application_register(campaign=world.campaign, user=user, child=link.child, school=world.school,
-                             language="ky", actor=SYSTEM)
+        application_register(
+            campaign=world.campaign,
+            user=user,
+            child=link.child,
+            school=world.school,
+            language="ky",
+            actor=SYSTEM,
+        )
     with refused("guardian_limit_reached"):
-        application_register(campaign=world.campaign, user=user, child=links[2].child, school=world.school,
-                             language="ky", actor=SYSTEM)
+        application_register(
+            campaign=world.campaign,
+            user=user,
+            child=links[2].child,
+            school=world.school,
+            language="ky",
+            actor=SYSTEM,
+        )
 
 
 def test_non_participating_private_school_is_not_offered(world: World, at_stage2) -> None:
@@ -237,7 +274,9 @@ def test_non_participating_private_school_is_not_offered(world: World, at_stage2
 def test_admit_and_refuse_follow_the_state_machine(world: World, at_stage1) -> None:
     a, b = world.family(), world.family()
     admitted = application_admit(application=register(world, a), actor=SYSTEM)
-    refused_app = application_refuse(application=register(world, b), reason="§21: wrong documents", actor=SYSTEM)
+    refused_app = application_refuse(
+        application=register(world, b), reason="§21: wrong documents", actor=SYSTEM
+    )
     assert admitted.status == Status.ADMITTED and refused_app.status == Status.REFUSED
     assert pool(world).taken == 1
     with refused("invalid_status_transition"):
@@ -248,4 +287,6 @@ def test_admit_and_refuse_follow_the_state_machine(world: World, at_stage1) -> N
 
 def test_child_link_relation_is_from_the_birth_act(world: World) -> None:
     family = world.family()
-    assert {link.relation for link in ChildLink.objects.filter(applicant=family.parent.person)} == {Relation.MOTHER}
+    assert {link.relation for link in ChildLink.objects.filter(applicant=family.parent.person)} == {
+        Relation.MOTHER
+    }

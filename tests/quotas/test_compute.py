@@ -11,19 +11,28 @@ from hypothesis import strategies as st
 from kattoo.quotas.compute import ExistingSet, clamp_seats, language_slots, plan_quota
 
 
-@pytest.mark.parametrize(("n", "seats"), [(10, 25), (24, 25), (25, 25), (30, 30), (41, 41), (42, 42), (43, 42), (60, 42)])
+@pytest.mark.parametrize(
+    ("n", "seats"), [(10, 25), (24, 25), (25, 25), (30, 30), (41, 41), (42, 42), (43, 42), (60, 42)]
+)
 def test_clamp_table(n: int, seats: int) -> None:
     assert clamp_seats(n, low=25, high=42) == seats
 
 
 def test_one_class_set_per_fourth_grade_with_clamped_sizes() -> None:
     plan = plan_quota(
-        fourth_grade=[ExistingSet("ky", 20, "А"), ExistingSet("ky", 45, "Б"), ExistingSet("ru", 33, "В")],
+        fourth_grade=[
+            ExistingSet("ky", 20, "А"),
+            ExistingSet("ky", 45, "Б"),
+            ExistingSet("ru", 33, "В"),
+        ],
         first_grade=[ExistingSet("ky", 30), ExistingSet("ky", 30), ExistingSet("ru", 30)],
-        low=25, high=42,
+        low=25,
+        high=42,
     )
     assert [(p.language, p.seats, p.source_label) for p in plan.class_sets] == [
-        ("ky", 25, "А"), ("ky", 42, "Б"), ("ru", 33, "В")
+        ("ky", 25, "А"),
+        ("ky", 42, "Б"),
+        ("ru", 33, "В"),
     ]
     assert plan.basis == "fourth_grade" and plan.kyrgyz_floor == 2
 
@@ -33,7 +42,8 @@ def test_languages_come_from_the_current_first_grades_kyrgyz_rounding_up() -> No
     plan = plan_quota(
         fourth_grade=[ExistingSet("ru", 30), ExistingSet("ru", 28), ExistingSet("ru", 26)],
         first_grade=[ExistingSet("ky", 30), ExistingSet("ru", 30)],
-        low=25, high=42,
+        low=25,
+        high=42,
     )
     assert Counter(p.language for p in plan.class_sets) == Counter({"ky": 2, "ru": 1})
     # the ru 4th grade keeps its size on the ru class-set; the others go to ky
@@ -51,9 +61,14 @@ def test_other_languages_share_by_largest_remainder() -> None:
 
 
 def test_new_school_uses_this_years_first_grades() -> None:
-    plan = plan_quota(fourth_grade=[], first_grade=[ExistingSet("ky", 22), ExistingSet("ru", 44)], low=25, high=42)
+    plan = plan_quota(
+        fourth_grade=[], first_grade=[ExistingSet("ky", 22), ExistingSet("ru", 44)], low=25, high=42
+    )
     assert plan.basis == "new_school"
-    assert [(p.language, p.seats, p.source) for p in plan.class_sets] == [("ky", 25, "first_grade"), ("ru", 42, "first_grade")]
+    assert [(p.language, p.seats, p.source) for p in plan.class_sets] == [
+        ("ky", 25, "first_grade"),
+        ("ru", 42, "first_grade"),
+    ]
 
 
 def test_school_without_data_has_no_class_sets() -> None:

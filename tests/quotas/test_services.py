@@ -12,7 +12,13 @@ from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import SeatPool
 from kattoo.quotas.models import ClassSet, QuotaEvent, QuotaStatus
 from kattoo.quotas.selectors import QuotaState, quota_of, quota_state
-from kattoo.quotas.services import QuotaOperation, quota_approve, quota_change, quota_compute, quota_confirm
+from kattoo.quotas.services import (
+    QuotaOperation,
+    quota_approve,
+    quota_change,
+    quota_compute,
+    quota_confirm,
+)
 
 from ..conftest import BEFORE, SYSTEM, build_school
 
@@ -26,15 +32,22 @@ def quota(campaign):
 
 
 def pools(quota) -> dict[str, tuple[int, int]]:
-    return {p.language: (p.quota_seats, p.capacity) for p in SeatPool.objects.filter(school=quota.school)}
+    return {
+        p.language: (p.quota_seats, p.capacity)
+        for p in SeatPool.objects.filter(school=quota.school)
+    }
 
 
 def kinds(quota) -> list[str]:
-    return list(QuotaEvent.objects.filter(quota=quota).order_by("id").values_list("kind", flat=True))
+    return list(
+        QuotaEvent.objects.filter(quota=quota).order_by("id").values_list("kind", flat=True)
+    )
 
 
 def class_sets(quota) -> list[tuple[str, int]]:
-    return list(ClassSet.objects.filter(quota=quota).order_by("number").values_list("language", "seats"))
+    return list(
+        ClassSet.objects.filter(quota=quota).order_by("number").values_list("language", "seats")
+    )
 
 
 def change(quota, *ops: QuotaOperation):
@@ -92,7 +105,9 @@ def test_changes_after_the_lock_are_refused_and_the_quota_counts_as_confirmed(qu
     with clock.frozen(AFTER_LOCK - dt.timedelta(seconds=1)):
         assert quota_state(quota) == QuotaState.DRAFT
     with clock.frozen(AFTER_LOCK), violation("quota_locked"):
-        quota_change(quota=quota, operations=[QuotaOperation("raise", class_set=1, seats=40)], actor=SYSTEM)
+        quota_change(
+            quota=quota, operations=[QuotaOperation("raise", class_set=1, seats=40)], actor=SYSTEM
+        )
     with clock.frozen(AFTER_LOCK):
         assert quota_state(quota) == QuotaState.AUTO_CONFIRMED  # no job ran: derived from time
         with violation("quota_locked"):

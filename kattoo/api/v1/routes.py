@@ -24,7 +24,11 @@ from kattoo.enrollment.selectors import (
     pools_of,
     schools_open_to_child,
 )
-from kattoo.enrollment.services import application_cancel, application_cancellations, application_register
+from kattoo.enrollment.services import (
+    application_cancel,
+    application_cancellations,
+    application_register,
+)
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.models import ChildLink, Person
 from kattoo.people.selectors import child_links_of
@@ -44,7 +48,15 @@ from .serializers import (
 public = Router(tags=["public"])
 applicant = Router(tags=["applicant"], auth=bearer)
 
-PROBLEMS: dict[int, Any] = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict, 503: dict}
+PROBLEMS: dict[int, Any] = {
+    400: dict,
+    401: dict,
+    403: dict,
+    404: dict,
+    409: dict,
+    422: dict,
+    503: dict,
+}
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -63,14 +75,20 @@ def get_campaign(request: HttpRequest) -> dict[str, Any]:
     return campaign_out(campaign_active())
 
 
-@applicant.get("/me", response={200: s.MeOut, **PROBLEMS}, summary="The applicant, as verified through Tunduk")
+@applicant.get(
+    "/me", response={200: s.MeOut, **PROBLEMS}, summary="The applicant, as verified through Tunduk"
+)
 def get_me(request: HttpRequest) -> dict[str, Any]:
     user = require_applicant(request)
     assert user.person is not None
     return me_out(user.person)
 
 
-@applicant.get("/me/children", response={200: list[s.ChildOut], **PROBLEMS}, summary="Children linked to the applicant")
+@applicant.get(
+    "/me/children",
+    response={200: list[s.ChildOut], **PROBLEMS},
+    summary="Children linked to the applicant",
+)
 def list_children(request: HttpRequest, refresh: bool = False) -> list[dict[str, Any]]:
     user = require_applicant(request)
     assert user.person is not None
@@ -83,17 +101,26 @@ def list_children(request: HttpRequest, refresh: bool = False) -> list[dict[str,
     return [child_out(child_standing(campaign=campaign, link=link, stage=stage)) for link in links]
 
 
-@applicant.post("/me/children", response={201: s.ChildOut, **PROBLEMS}, summary="Link a child by the birth certificate")
+@applicant.post(
+    "/me/children",
+    response={201: s.ChildOut, **PROBLEMS},
+    summary="Link a child by the birth certificate",
+)
 def link_child(request: HttpRequest, payload: s.ChildLinkIn) -> tuple[int, dict[str, Any]]:
     user = require_applicant(request)
     assert user.person is not None
     try:
         pin_parse(payload.pin)
     except InvalidPin as exc:
-        raise FieldError("pin", "invalid_pin", _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number.")) from exc
+        raise FieldError(
+            "pin", "invalid_pin", _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number.")
+        ) from exc
     link = child_link_by_certificate(
-        applicant=user.person, pin=payload.pin, certificate_series=payload.birth_certificate.series,
-        certificate_number=payload.birth_certificate.number, actor=actor_of(request),
+        applicant=user.person,
+        pin=payload.pin,
+        certificate_series=payload.birth_certificate.series,
+        certificate_number=payload.birth_certificate.number,
+        actor=actor_of(request),
     )
     return 201, child_out(child_standing(campaign=campaign_active(), link=link))
 
@@ -101,7 +128,11 @@ def link_child(request: HttpRequest, payload: s.ChildLinkIn) -> tuple[int, dict[
 def _child_for(user_person: Person, child_id: str) -> ChildLink:
     if not child_id.isdigit():
         raise FieldError("child", "invalid_id", _("Enter a valid identifier."))
-    link = ChildLink.objects.select_related("child").filter(applicant=user_person, child_id=int(child_id)).first()
+    link = (
+        ChildLink.objects.select_related("child")
+        .filter(applicant=user_person, child_id=int(child_id))
+        .first()
+    )
     if link is None:
         raise Http404
     return link
@@ -109,9 +140,13 @@ def _child_for(user_person: Person, child_id: str) -> ChildLink:
 
 @public.get("/schools", response={200: s.SchoolPage, **PROBLEMS}, summary="Schools with free seats")
 def list_schools(
-    request: HttpRequest, child: str | None = None, language: s.LanguageCode | None = None,
-    district: str | None = None, q: str | None = Query(None, max_length=100),
-    limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=200),
+    request: HttpRequest,
+    child: str | None = None,
+    language: s.LanguageCode | None = None,
+    district: str | None = None,
+    q: str | None = Query(None, max_length=100),
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = Query(None, max_length=200),
 ) -> dict[str, Any]:
     campaign = campaign_active()
     if child is not None:
@@ -126,16 +161,24 @@ def list_schools(
     else:
         schools = schools_participating()
     if district:
-        schools = schools.filter(Q(district__soate=district) | Q(district_id=int(district) if district.isdigit() else -1))
+        schools = schools.filter(
+            Q(district__soate=district) | Q(district_id=int(district) if district.isdigit() else -1)
+        )
     if q:
         schools = schools.filter(Q(name_ky__icontains=q) | Q(name_ru__icontains=q) | Q(code=q))
     if language:
-        schools = schools.filter(pools__campaign=campaign, pools__language=language, pools__quota_seats__gt=0)
-    rows, next_cursor = paginate_by_pk(schools.select_related("district").distinct(), limit=limit, cursor=cursor)
+        schools = schools.filter(
+            pools__campaign=campaign, pools__language=language, pools__quota_seats__gt=0
+        )
+    rows, next_cursor = paginate_by_pk(
+        schools.select_related("district").distinct(), limit=limit, cursor=cursor
+    )
     pools = pools_of(campaign=campaign, school_ids=[r.pk for r in rows])
     items = []
     for school in rows:
-        school_pools = [p for p in pools.get(school.pk, []) if language is None or p.language == language]
+        school_pools = [
+            p for p in pools.get(school.pk, []) if language is None or p.language == language
+        ]
         items.append(school_out(school, school_pools))
     return {"items": items, "next_cursor": next_cursor}
 
@@ -143,16 +186,22 @@ def list_schools(
 @public.get("/schools/{school_id}", response={200: s.SchoolOut, **PROBLEMS}, summary="School card")
 def get_school(request: HttpRequest, school_id: str) -> dict[str, Any]:
     campaign = campaign_active()
-    school = get_object_or_404(schools_participating().select_related("district"), pk=_int_id(school_id, "school"))
-    return school_out(school, pools_of(campaign=campaign, school_ids=[school.pk]).get(school.pk, []))
+    school = get_object_or_404(
+        schools_participating().select_related("district"), pk=_int_id(school_id, "school")
+    )
+    return school_out(
+        school, pools_of(campaign=campaign, school_ids=[school.pk]).get(school.pk, [])
+    )
 
 
 @applicant.post(
-    "/applications", response={201: s.ApplicationOut, **PROBLEMS},
+    "/applications",
+    response={201: s.ApplicationOut, **PROBLEMS},
     summary="Register a child to a school (first come, first served)",
 )
 def create_application(
-    request: HttpRequest, payload: s.ApplicationIn,
+    request: HttpRequest,
+    payload: s.ApplicationIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ) -> tuple[int, dict[str, Any]]:
     user = require_applicant(request)
@@ -168,10 +217,16 @@ def create_application(
         if school is None:
             raise Http404
         application = application_register(
-            campaign=campaign, user=user, child=link.child, school=school,
-            language=payload.language, actor=actor_of(request),
+            campaign=campaign,
+            user=user,
+            child=link.child,
+            school=school,
+            language=payload.language,
+            actor=actor_of(request),
         )
-        left = campaign.cancel_limit - application_cancellations(campaign=campaign, child=link.child)
+        left = campaign.cancel_limit - application_cancellations(
+            campaign=campaign, child=link.child
+        )
         return application_out(application, cancellations_left=left)
 
     return idempotent_create(user=user, key=key, payload=payload.dict(), create=create)
@@ -186,9 +241,13 @@ def _visible_application(request: HttpRequest, application_id: str) -> Applicati
     return get_object_or_404(visible.prefetch_related("transitions"), pk=pk)
 
 
-@applicant.get("/applications", response={200: s.ApplicationPage, **PROBLEMS}, summary="Own applications")
+@applicant.get(
+    "/applications", response={200: s.ApplicationPage, **PROBLEMS}, summary="Own applications"
+)
 def list_applications(
-    request: HttpRequest, limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=200),
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = Query(None, max_length=200),
 ) -> dict[str, Any]:
     user = require_applicant(request)
     rows, next_cursor = paginate_by_pk(
@@ -197,18 +256,34 @@ def list_applications(
     return {"items": [application_out(a) for a in rows], "next_cursor": next_cursor}
 
 
-@applicant.get("/applications/{application_id}", response={200: s.ApplicationOut, **PROBLEMS}, summary="One application with its history")
+@applicant.get(
+    "/applications/{application_id}",
+    response={200: s.ApplicationOut, **PROBLEMS},
+    summary="One application with its history",
+)
 def get_application(request: HttpRequest, application_id: str) -> dict[str, Any]:
     application = _visible_application(request, application_id)
-    left = application.campaign.cancel_limit - application_cancellations(campaign=application.campaign, child=application.child)
+    left = application.campaign.cancel_limit - application_cancellations(
+        campaign=application.campaign, child=application.child
+    )
     return application_out(application, cancellations_left=left)
 
 
-@applicant.post("/applications/{application_id}/cancel", response={200: s.ApplicationOut, **PROBLEMS}, summary="Cancel; frees the seat at once")
+@applicant.post(
+    "/applications/{application_id}/cancel",
+    response={200: s.ApplicationOut, **PROBLEMS},
+    summary="Cancel; frees the seat at once",
+)
 def cancel_application(request: HttpRequest, application_id: str) -> dict[str, Any]:
     require_applicant(request)
     application = _visible_application(request, application_id)
     application = application_cancel(application=application, actor=actor_of(request))
-    application = Application.objects.select_related("school", "child", "campaign").prefetch_related("transitions").get(pk=application.pk)
-    left = application.campaign.cancel_limit - application_cancellations(campaign=application.campaign, child=application.child)
+    application = (
+        Application.objects.select_related("school", "child", "campaign")
+        .prefetch_related("transitions")
+        .get(pk=application.pk)
+    )
+    left = application.campaign.cancel_limit - application_cancellations(
+        campaign=application.campaign, child=application.child
+    )
     return application_out(application, cancellations_left=left)

@@ -59,15 +59,24 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
 
 def me_out(person: Person) -> dict[str, Any]:
     return {
-        "id": str(person.pk), "pin": person.pin, "surname": person.surname, "name": person.name,
-        "patronymic": person.patronymic, "sex": person.sex, "birth_date": person.birth_date,
+        "id": str(person.pk),
+        "pin": person.pin,
+        "surname": person.surname,
+        "name": person.name,
+        "patronymic": person.patronymic,
+        "sex": person.sex,
+        "birth_date": person.birth_date,
         "address": {
-            "text": person.address_text, "settlement": person.address_settlement_code,
-            "street": person.address_street_code, "house": person.address_house,
+            "text": person.address_text,
+            "settlement": person.address_settlement_code,
+            "street": person.address_street_code,
+            "house": person.address_house,
             "flat": person.address_flat,
         },
-        "phone": person.phone, "email": person.email,
-        "verified_at": local(person.fetched_at), "xroad_id": person.xroad_id,
+        "phone": person.phone,
+        "email": person.email,
+        "verified_at": local(person.fetched_at),
+        "xroad_id": person.xroad_id,
     }
 
 
@@ -79,47 +88,81 @@ def child_out(standing: ChildStanding) -> dict[str, Any]:
     child = standing.link.child
     active = standing.active_application
     return {
-        "id": str(child.pk), "pin": child.pin, "surname": child.surname, "name": child.name,
-        "patronymic": child.patronymic, "sex": child.sex, "birth_date": child.birth_date,
+        "id": str(child.pk),
+        "pin": child.pin,
+        "surname": child.surname,
+        "name": child.name,
+        "patronymic": child.patronymic,
+        "sex": child.sex,
+        "birth_date": child.birth_date,
         "relation": standing.link.relation,
         "eligible": standing.eligible,
         "reasons": [reason_out(code) for code in standing.reasons],
-        "active_application": None if active is None else {
-            "id": str(active.pk), "school": str(active.school_id),
-            "school_name": localized(active.school, "name"), "language": active.language,
-            "status": active.status, "position": active.position,
+        "active_application": None
+        if active is None
+        else {
+            "id": str(active.pk),
+            "school": str(active.school_id),
+            "school_name": localized(active.school, "name"),
+            "language": active.language,
+            "status": active.status,
+            "position": active.position,
         },
         "cancellations_left": standing.cancellations_left,
     }
 
 
 def pool_out(pool: SeatPool) -> dict[str, Any]:
-    return {"language": pool.language, "capacity": pool.capacity, "taken": pool.taken, "free": pool.free}
+    return {
+        "language": pool.language,
+        "capacity": pool.capacity,
+        "taken": pool.taken,
+        "free": pool.free,
+    }
 
 
 def school_out(school: School, pools: list[SeatPool]) -> dict[str, Any]:
     return {
-        "id": str(school.pk), "code": school.code, "name": localized(school, "name"),
-        "name_ky": school.name_ky, "name_ru": school.name_ru, "address": school.address,
-        "district": localized(school.district, "name"), "ownership": school.ownership,
-        "languages": [p.language for p in pools], "pools": [pool_out(p) for p in pools],
+        "id": str(school.pk),
+        "code": school.code,
+        "name": localized(school, "name"),
+        "name_ky": school.name_ky,
+        "name_ru": school.name_ru,
+        "address": school.address,
+        "district": localized(school.district, "name"),
+        "ownership": school.ownership,
+        "languages": [p.language for p in pools],
+        "pools": [pool_out(p) for p in pools],
     }
 
 
-def application_out(application: Application, *, cancellations_left: int | None = None) -> dict[str, Any]:
-    can_cancel = application.status == Status.REGISTERED and (cancellations_left is None or cancellations_left > 0)
+def application_out(
+    application: Application, *, cancellations_left: int | None = None
+) -> dict[str, Any]:
+    can_cancel = application.status == Status.REGISTERED and (
+        cancellations_left is None or cancellations_left > 0
+    )
     return {
-        "id": str(application.pk), "child": str(application.child_id),
+        "id": str(application.pk),
+        "child": str(application.child_id),
         "child_name": f"{application.child.surname} {application.child.name}",
-        "school": str(application.school_id), "school_name": localized(application.school, "name"),
-        "language": application.language, "status": application.status, "route": application.route,
-        "above_quota": application.above_quota, "position": application.position,
-        "created_at": local(application.created_at), "status_changed_at": local(application.status_changed_at),
+        "school": str(application.school_id),
+        "school_name": localized(application.school, "name"),
+        "language": application.language,
+        "status": application.status,
+        "route": application.route,
+        "above_quota": application.above_quota,
+        "position": application.position,
+        "created_at": local(application.created_at),
+        "status_changed_at": local(application.status_changed_at),
         "history": [
-            {"from_status": t.from_status, "to_status": t.to_status, "at": local(t.at), "reason": t.reason}
+            {
+                "from_status": t.from_status,
+                "to_status": t.to_status,
+                "at": local(t.at),
+                "reason": t.reason,
+            }
             for t in application.transitions.all()
         ],
         "abilities": {"cancel": can_cancel},
     }
-
-

@@ -92,23 +92,38 @@ class FakeRegistry:
         p = self._get("zagsDataByPin", pin)
         born = _date(p["dateOfBirth"])
         assert born is not None
-        return self._answer("zagsDataByPin", pin, PersonRecord(
-            pin=pin, surname=p["surname"], name=p["name"], patronymic=p.get("patronymic", ""),
-            gender=p["gender"], date_of_birth=born, death_date=_date(p.get("deathDate")),
-            pin_blocked=bool(p.get("pinBlocked")), citizenship=p.get("citizenship", "KG"),
-            nationality=p.get("nationality", ""),
-        ))
+        return self._answer(
+            "zagsDataByPin",
+            pin,
+            PersonRecord(
+                pin=pin,
+                surname=p["surname"],
+                name=p["name"],
+                patronymic=p.get("patronymic", ""),
+                gender=p["gender"],
+                date_of_birth=born,
+                death_date=_date(p.get("deathDate")),
+                pin_blocked=bool(p.get("pinBlocked")),
+                citizenship=p.get("citizenship", "KG"),
+                nationality=p.get("nationality", ""),
+            ),
+        )
 
     def address(self, pin: str, ctx: RequestContext) -> Answer[AddressRecord | None]:
         a = self._get("asbAddress", pin).get("address")
         record = None
         if a:
             record = AddressRecord(
-                text=a.get("text", ""), date_created=_date(a.get("dateCreated")),
-                region_id=a.get("regionId", ""), district_id=a.get("districtId", ""),
-                aymak_id=a.get("aymakId", ""), village_id=a.get("villageId", ""),
-                street_id=a.get("streetId", ""), house_id=a.get("houseId", ""),
-                house=a.get("house", ""), flat=a.get("flat", ""),
+                text=a.get("text", ""),
+                date_created=_date(a.get("dateCreated")),
+                region_id=a.get("regionId", ""),
+                district_id=a.get("districtId", ""),
+                aymak_id=a.get("aymakId", ""),
+                village_id=a.get("villageId", ""),
+                street_id=a.get("streetId", ""),
+                house_id=a.get("houseId", ""),
+                house=a.get("house", ""),
+                flat=a.get("flat", ""),
             )
         return self._answer("asbAddress", pin, record)
 
@@ -119,9 +134,12 @@ class FakeRegistry:
             issued, expired = _date(d["issuedDate"]), _date(d["expiredDate"])
             assert issued is not None and expired is not None
             record = PassportRecord(
-                series=d["passportSeries"], number=d["passportNumber"],
-                authority=d.get("passportAuthority", ""), issued_date=issued,
-                expired_date=expired, void_status=bool(d.get("voidStatus")),
+                series=d["passportSeries"],
+                number=d["passportNumber"],
+                authority=d.get("passportAuthority", ""),
+                issued_date=issued,
+                expired_date=expired,
+                void_status=bool(d.get("voidStatus")),
             )
         return self._answer("passportDataByPSN", pin, record)
 
@@ -131,12 +149,20 @@ class FakeRegistry:
             raise RegistryNotFound(child_pin)
         act_date = _date(act["actDate"])
         assert act_date is not None
-        return self._answer("birthAct", child_pin, BirthActRecord(
-            act_number=act.get("actNumber", ""), act_date=act_date, issuer=act.get("issuer", ""),
-            certificate_series=act.get("certificateSeries", ""),
-            certificate_number=act.get("certificateNumber", ""), child_pin=child_pin,
-            mother_pin=act.get("motherPin") or "", father_pin=act.get("fatherPin") or "",
-        ))
+        return self._answer(
+            "birthAct",
+            child_pin,
+            BirthActRecord(
+                act_number=act.get("actNumber", ""),
+                act_date=act_date,
+                issuer=act.get("issuer", ""),
+                certificate_series=act.get("certificateSeries", ""),
+                certificate_number=act.get("certificateNumber", ""),
+                child_pin=child_pin,
+                mother_pin=act.get("motherPin") or "",
+                father_pin=act.get("fatherPin") or "",
+            ),
+        )
 
     def family_members(self, pin: str, ctx: RequestContext) -> Answer[list[FamilyMember]]:
         self._get("family-members", pin)
@@ -146,12 +172,19 @@ class FakeRegistry:
                 c = self._people.get(child_pin)
                 if c is None:
                     continue
-                members.append(FamilyMember(
-                    pin=child_pin, relation=relation, surname=c["surname"], name=c["name"],
-                    date_of_birth=_date(c["dateOfBirth"]),
-                ))
+                members.append(
+                    FamilyMember(
+                        pin=child_pin,
+                        relation=relation,
+                        surname=c["surname"],
+                        name=c["name"],
+                        date_of_birth=_date(c["dateOfBirth"]),
+                    )
+                )
         return self._answer("family-members", pin, members)
 
     def contacts(self, pin: str, ctx: RequestContext) -> Answer[ContactRecord]:
         c = self._get("contacts", pin).get("contacts") or {}
-        return self._answer("contacts", pin, ContactRecord(phone=c.get("phone", ""), email=c.get("email", "")))
+        return self._answer(
+            "contacts", pin, ContactRecord(phone=c.get("phone", ""), email=c.get("email", ""))
+        )

@@ -18,11 +18,16 @@ def population():
     mother = registry_person(sex="F", born=dt.date(1991, 4, 4))
     child = registry_person(sex="M", born=dt.date(2019, 6, 6), mother=mother["pin"])
     ward = registry_person(sex="F", born=dt.date(2020, 1, 2))
-    return mother, child, ward, {
-        "format": "kattoo-population/1",
-        "people": [mother, child, ward],
-        "wards": [{"representativePin": mother["pin"], "childPin": ward["pin"]}],
-    }
+    return (
+        mother,
+        child,
+        ward,
+        {
+            "format": "kattoo-population/1",
+            "people": [mother, child, ward],
+            "wards": [{"representativePin": mother["pin"], "childPin": ward["pin"]}],
+        },
+    )
 
 
 def test_fake_serves_typed_records_from_a_file(tmp_path) -> None:

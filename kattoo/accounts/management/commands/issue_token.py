@@ -37,7 +37,8 @@ class Command(BaseCommand):
             except RuleViolation as exc:
                 raise CommandError(f"{exc.code}: {exc.title}") from exc
         else:
-            user = User.objects.filter(username=options["username"], is_active=True).first()
-            if user is None:
+            found = User.objects.filter(username=options["username"], is_active=True).first()
+            if found is None:
                 raise CommandError("no active user with this username")
+            user = found
         self.stdout.write(token_issue(user=user, actor=actor, label=options["label"]))

@@ -1,0 +1,63 @@
+# Kattoo — the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PG_URL ?= postgres://kattoo:kattoo@127.0.0.1:5432/kattoo
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install messages lint typecheck check test-pg test-sqlite demo worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev,prod]"
+	touch $@
+
+install: $(VENV)/.installed messages
+
+# Compiled catalogs are build output; Babel compiles them without system gettext.
+messages: $(VENV)/.installed
+	@for lang in ky ru en; do \
+	  $(BIN)/pybabel compile -q -d locale -D django -l $$lang || exit 1; \
+	done
+
+# `make run`: a working demo on a bare machine (SQLite, in-process registry fake).
+run: install
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py load_demo
+	@echo ""
+	@echo "  Kattoo is running at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/docs)"
+	@echo "  Stop with Ctrl+C."
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/python manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & \
+	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# `make test`: everything on PostgreSQL (started if needed), then a smoke run on SQLite.
+test: install check test-pg test-sqlite
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check kattoo tests config
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy kattoo config
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run -v1
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py check
+
+test-pg: install
+	bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db -q
+
+test-sqlite: install
+	$(BIN)/pytest -q -m "not postgres"
+
+bench: install
+	bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench.register_race
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

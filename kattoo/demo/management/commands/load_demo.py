@@ -1,0 +1,154 @@
+"""``manage.py load_demo``: a realistic demo on the embedded SQLite default.
+
+Loads the demo catalog (districts, schools with 4th-grade data, microdistricts), puts the demo
+population where the registry fake reads it, and opens a *rehearsal* campaign whose dates sit
+around today — the 2026–2027 rules (birth window, limits, working-day lock) with stage times
+moved so that a person trying the demo can register now. The official 2026–2027 campaign
+stays in the database, inactive while the rehearsal runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from kattoo.accounts.models import Role, User
+from kattoo.accounts.services import applicant_for_pin, token_issue
+from kattoo.campaigns.models import Campaign
+from kattoo.campaigns.selectors import campaign_quota_lock_at
+from kattoo.catalog.importing import catalog_import
+from kattoo.catalog.models import District, School
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.integrations.registry.client import registry_reset
+from kattoo.quotas.models import Quota
+from kattoo.quotas.services import quota_approve, quota_compute, quota_confirm
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+DEMO_CODE = "2026-2027-rehearsal"
+STAFF_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo accounts on a local SQLite database
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog, registry population and a rehearsal campaign open now."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--stage",
+            choices=["before", "1", "2"],
+            default="1",
+            help="which stage of the rehearsal campaign is open now (default: 1)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = Actor(user=None, channel="cli")
+        campaign = self._campaign(options["stage"])
+        catalog = json.loads((DATA / "catalog.json").read_text(encoding="utf-8"))
+        catalog_import(data=catalog, actor=actor, campaign=campaign)
+        self._population()
+        lock_at = campaign_quota_lock_at(campaign)
+        # Quotas are computed and confirmed the way schools would have done before the lock.
+        with clock.frozen(lock_at - dt.timedelta(days=3)):
+            for school in School.objects.order_by("code"):
+                quota = Quota.objects.filter(school=school, campaign=campaign).first()
+                if quota is None or quota.status == "draft":
+                    quota = quota_compute(school=school, campaign=campaign, actor=actor)
+                if school.code.endswith(("1", "3", "5")) and quota.status == "draft":
+                    quota_confirm(quota=quota, actor=actor)
+        for quota in Quota.objects.filter(campaign=campaign, approved_at__isnull=True):
+            quota_approve(quota=quota, actor=actor)
+        self._report(campaign, catalog, actor)
+
+    @transaction.atomic
+    def _campaign(self, stage: str) -> Campaign:
+        now = clock.now().replace(second=0, microsecond=0)
+        if stage == "before":
+            stage1 = now + dt.timedelta(days=7)
+        elif stage == "1":
+            stage1 = now - dt.timedelta(hours=1)
+        else:
+            stage1 = now - dt.timedelta(days=14)
+        stage2 = now - dt.timedelta(hours=1) if stage == "2" else stage1 + dt.timedelta(days=30)
+        official = Campaign.objects.get(code="2026-2027")
+        Campaign.objects.exclude(code=DEMO_CODE).update(is_active=False)
+        values = {
+            field.name: getattr(official, field.name)
+            for field in Campaign._meta.concrete_fields
+            if field.name not in ("id", "code", "title", "is_active")
+        }
+        values.update(
+            title="2026–2027 (rehearsal)",
+            is_active=True,
+            stage1_starts_at=stage1,
+            stage2_starts_at=stage2,
+            registration_ends_at=stage2 + dt.timedelta(days=60),
+        )
+        campaign, _ = Campaign.objects.update_or_create(code=DEMO_CODE, defaults=values)
+        return campaign
+
+    def _population(self) -> None:
+        target = Path(settings.KATTOO_REGISTRY["POPULATION_FILE"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DATA / "population.json", target)
+        registry_reset()
+
+    def _staff(self, username: str, role: str, **scope: Any) -> User:
+        user, _ = User.objects.update_or_create(
+            username=username, defaults={"role": role, "is_staff": role == Role.OPERATOR, **scope}
+        )
+        user.set_password(STAFF_PASSWORD)
+        user.save()
+        return user
+
+    def _report(self, campaign: Campaign, catalog: dict[str, Any], actor: Actor) -> None:
+        first_school = School.objects.order_by("code").first()
+        district = District.objects.order_by("soate").first()
+        self._staff("director", Role.SCHOOL, school=first_school)
+        self._staff("district", Role.DISTRICT, district=district)
+        self._staff("ministry", Role.MINISTRY_ADMIN)
+        operator = self._staff("operator", Role.OPERATOR)
+        operator.is_superuser = True
+        operator.save(update_fields=["is_superuser"])
+
+        w = self.stdout.write
+        w(
+            self.style.SUCCESS(
+                f"Demo loaded: campaign {campaign}, {School.objects.count()} schools."
+            )
+        )
+        w(
+            f"  stage 1 opens {campaign.stage1_starts_at.astimezone(clock.BISHKEK):%Y-%m-%d %H:%M}, "
+            f"stage 2 {campaign.stage2_starts_at.astimezone(clock.BISHKEK):%Y-%m-%d %H:%M} (Asia/Bishkek)"
+        )
+        w("")
+        w("Demo parents (act as one through the API with a token):")
+        demo = catalog.get("demo") or json.loads(
+            (DATA / "population.json").read_text(encoding="utf-8")
+        ).get("demo", {})
+        entries = demo if isinstance(demo, list) else demo.get("people", demo.get("pins", []))
+        token_shown = False
+        for entry in entries:
+            pin, note = entry.get("pin", ""), entry.get("description", entry.get("note", ""))
+            w(f"  {pin}  {note}")
+            if not token_shown and pin:
+                user = applicant_for_pin(pin=pin, actor=actor)
+                token = token_issue(user=user, actor=actor, label="demo")
+                token_shown = True
+                w("")
+                w(f"  A token for {pin}:  {token}")
+                w(
+                    f'    curl -H "Authorization: Bearer {token}" http://127.0.0.1:8000/api/v1/me/children'
+                )
+                w("  Any other:  .venv/bin/python manage.py issue_token --pin PIN")
+                w("")
+        w(
+            f"Staff (password {STAFF_PASSWORD}): director (school {first_school.code if first_school else '-'}), "
+            "district, ministry, operator (Django admin at /admin/)"
+        )
