@@ -18,3 +18,7 @@ KATTOO_REGISTRY = {
     "BACKEND": "kattoo.integrations.registry.fake.FakeRegistry",
     "POPULATION_FILE": "",
 }
+
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = tempfile.mkdtemp(prefix="kattoo-test-media-")

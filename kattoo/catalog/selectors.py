@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from .models import MicrodistrictAddress, Ownership, Parity, School
+from .models import MicrodistrictAddress, Ownership, Parity, School, Street
 
 _LEADING_NUMBER = re.compile(r"\s*(\d+)")
 
@@ -58,6 +58,47 @@ def microdistrict_school_ids(addresses: Iterable[AddressKey]) -> set[int]:
             any_address = True
     if not any_address:
         return set()
-    return set(
-        MicrodistrictAddress.objects.filter(condition).values_list("school_id", flat=True)
+    return set(MicrodistrictAddress.objects.filter(condition).values_list("school_id", flat=True))
+
+
+@dataclass(frozen=True, slots=True)
+class AddressMatch:
+    street: Street
+    house: str
+    schools: list[School]
+
+
+_HOUSE_AT_END = re.compile(
+    r"^(?P<street>.*?)[\s,]+(?:үй|дом|д\.|house)?\s*(?P<house>\d+\S*)\s*$", re.I
+)
+
+
+def address_lookup(query: str, *, limit: int = 20) -> list[AddressMatch]:
+    """Which participating schools' microdistricts hold an address typed as "street house"
+    (§19, §21: open before and during the campaign, so parents can check in advance)."""
+    text = " ".join(query.split())
+    match = _HOUSE_AT_END.match(text)
+    street_text, house = (match.group("street"), match.group("house")) if match else (text, "")
+    street_text = street_text.strip(" ,")
+    if len(street_text) < 2:
+        return []
+    streets = (
+        Street.objects.filter(Q(name_ky__icontains=street_text) | Q(name_ru__icontains=street_text))
+        .select_related("settlement")
+        .order_by("name_ru", "code")[:limit]
     )
+    participating = set(schools_participating().values_list("pk", flat=True))
+    results = []
+    for street in streets:
+        ids = (
+            microdistrict_school_ids([AddressKey(street.code, house)])
+            if house
+            else set(
+                MicrodistrictAddress.objects.filter(street=street).values_list(
+                    "school_id", flat=True
+                )
+            )
+        )
+        schools = list(School.objects.filter(pk__in=ids & participating).order_by("code"))
+        results.append(AddressMatch(street=street, house=house, schools=schools))
+    return results

@@ -12,8 +12,8 @@ from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import Stage, campaign_birth_date_eligible, campaign_stage
 from kattoo.catalog.models import School, Teacher
 from kattoo.catalog.selectors import microdistrict_school_ids, schools_participating
-from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Person, Relation
-from kattoo.people.selectors import child_family_addresses
+from kattoo.people.models import ChildLink, Person, Relation
+from kattoo.people.selectors import child_family_addresses, guardian_act_valid
 
 from .models import ACTIVE_STATUSES, Application, SeatPool, Status
 
@@ -48,10 +48,7 @@ def child_standing(
         reasons.append("already_registered")
     if stage not in (Stage.STAGE1, Stage.STAGE2):
         reasons.append("registration_closed")
-    if (
-        link.relation == Relation.REPRESENTATIVE
-        and not GuardianAct.objects.filter(link=link, status=ActStatus.ACCEPTED).exists()
-    ):
+    if link.relation == Relation.REPRESENTATIVE and not guardian_act_valid(link):
         reasons.append("guardian_document_required")
     return ChildStanding(
         link=link,

@@ -22,8 +22,8 @@ from kattoo.catalog.selectors import microdistrict_school_ids
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
-from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Person, Relation
-from kattoo.people.selectors import child_family_addresses, co_twins
+from kattoo.people.models import ChildLink, Person, Relation
+from kattoo.people.selectors import child_family_addresses, co_twins, guardian_act_valid
 
 from . import states
 from .allocation import SeatRequest, seat_release, seat_take
@@ -78,8 +78,10 @@ def _decide_route(
 
 
 def _check_representative(*, campaign: Campaign, link: ChildLink, applicant: Person) -> None:
-    """§20: a legal representative needs an accepted act and registers at most N children."""
-    if not GuardianAct.objects.filter(link=link, status=ActStatus.ACCEPTED).exists():
+    """§20: a legal representative needs an act of an accepted kind (court, social authority)
+    on file — waiting for the school's check (§18) or accepted by it, not rejected — and
+    registers at most N children."""
+    if not guardian_act_valid(link):
         raise RuleViolation("guardian_document_required")
     # Serialise this representative's registrations so two parallel requests cannot both
     # pass the limit; ordinary parents never take this lock.

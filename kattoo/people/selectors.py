@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from kattoo.catalog.selectors import AddressKey
 
-from .models import ChildLink, Person
+from .models import ActStatus, ChildLink, GuardianAct, Person
 
 
 def person_address_key(person: Person) -> AddressKey | None:
@@ -40,3 +40,10 @@ def co_twins(child: Person) -> QuerySet[Person]:
     if not (child.mother_pin or child.father_pin):
         return Person.objects.none()
     return Person.objects.filter(birth_date=child.birth_date, **parent_filter).exclude(pk=child.pk)
+
+
+def guardian_act_valid(link: ChildLink) -> bool:
+    """§20: the representative's act is on file and the school has not rejected it (§18)."""
+    return GuardianAct.objects.filter(
+        link=link, status__in=[ActStatus.PENDING, ActStatus.ACCEPTED]
+    ).exists()

@@ -6,18 +6,23 @@ Every answer is cached with its fetch time and X-Road id; every write is audited
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import uuid
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kattoo.audit.services import audit_record
 from kattoo.core import clock
 from kattoo.core.actors import Actor
-from kattoo.core.errors import RuleViolation
+from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.integrations.registry.client import registry
 from kattoo.integrations.registry.errors import RegistryNotFound, RegistryUnavailable
 from kattoo.integrations.registry.types import BirthActRecord, RequestContext
 
-from .models import ChildLink, Person, Relation
+from .models import ActKind, ActStatus, ChildLink, GuardianAct, Person, Relation
 
 
 def _context(actor: Actor, issue: str = "") -> RequestContext:
@@ -203,3 +208,79 @@ def child_link_by_certificate(
             data={"relation": relation, "source": "birth_certificate", "xroad_id": act.xroad_id},
         )
     return link
+
+
+# §20: only PDF or an image of the act; the type is read from the bytes, never trusted
+# from the file name or the client's Content-Type.
+_SIGNATURES = {b"%PDF-": "pdf", b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+
+
+def document_kind_sniff(head: bytes) -> str | None:
+    return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
+
+
+def guardian_act_upload(
+    *,
+    link: ChildLink,
+    kind: str,
+    number: str,
+    issued_on: dt.date | None,
+    file: UploadedFile,
+    actor: Actor,
+) -> GuardianAct:
+    """A legal representative files the act proving the status (§20). It waits for the
+    school's check (§18); an earlier act that is not accepted is superseded."""
+    if link.relation != Relation.REPRESENTATIVE:
+        raise RuleViolation("forbidden")
+    if kind not in ActKind.values:
+        raise FieldError(
+            "kind",
+            "invalid_choice",
+            _("Only a court act or an act of the social development authority is accepted."),
+        )
+    limit = settings.KATTOO_UPLOAD_MAX_BYTES
+    if file.size is None or file.size > limit:
+        raise FieldError(
+            "file",
+            "file_too_large",
+            _("The file is larger than %(mb)d MB.") % {"mb": limit // 1_000_000},
+        )
+    file.seek(0)
+    file_type = document_kind_sniff(file.read(16))
+    file.seek(0)
+    if file_type is None:
+        raise FieldError("file", "file_type", _("Upload the act as a PDF, JPEG or PNG file."))
+    with transaction.atomic():
+        GuardianAct.objects.filter(link=link, status=ActStatus.PENDING).update(
+            status=ActStatus.REJECTED, review_note="superseded", reviewed_at=clock.now()
+        )
+        act = GuardianAct(
+            link=link, kind=kind, number=number[:64], issued_on=issued_on, uploaded_at=clock.now()
+        )
+        act.file.save(f"{uuid.uuid4()}.{file_type}", file, save=False)
+        act.save()
+        audit_record(
+            actor=actor,
+            action="guardian_act.upload",
+            obj=act,
+            data={"link": link.pk, "kind": kind, "type": file_type, "bytes": file.size},
+        )
+    return act
+
+
+@transaction.atomic
+def guardian_act_review(*, act: GuardianAct, accept: bool, note: str, actor: Actor) -> GuardianAct:
+    """§18: the school checks the representative's act."""
+    act = GuardianAct.objects.select_for_update(no_key=True, of=("self",)).get(pk=act.pk)
+    if act.status != ActStatus.PENDING:
+        raise RuleViolation("invalid_status_transition")
+    act.status = ActStatus.ACCEPTED if accept else ActStatus.REJECTED
+    act.review_note, act.reviewed_at = note, clock.now()
+    act.save(update_fields=["status", "review_note", "reviewed_at"])
+    audit_record(
+        actor=actor,
+        action="guardian_act.review",
+        obj=act,
+        data={"status": act.status, "note": note},
+    )
+    return act

@@ -308,3 +308,52 @@ def test_openapi_document_is_served(client: Client) -> None:
         "/api/v1/schools/{school_id}",
     ):
         assert path in doc["paths"]
+
+
+def test_address_lookup_names_the_schools(client: Client, world: World) -> None:
+    api = Api(client)
+    found = api.get("/addresses/lookup", q=f"{world.home.name_ru} 17").json()
+    match = next(m for m in found if m["street"] == world.home.code)
+    assert match["house"] == "17" and [s["id"] for s in match["schools"]] == [str(world.school.pk)]
+    problem(api.get("/addresses/lookup", q="x"), 422, "validation_error")
+    assert api.get("/addresses/lookup", q="Nowhere street 5").json() == []
+
+
+def test_representative_uploads_an_act_over_the_api(
+    client: Client, world: World, at_stage1
+) -> None:
+    from kattoo.accounts.services import applicant_for_pin
+    from kattoo.people.services import applicant_children_sync
+
+    child = registry_person(sex="M", born=dt.date(2019, 10, 10), street=world.home)
+    rep = registry_person(sex="F", born=dt.date(1970, 1, 1), street=world.home)
+    for p in (child, rep):
+        world.registry.add_person(p)
+    world.registry.add_ward(rep["pin"], child["pin"])
+    user = applicant_for_pin(pin=rep["pin"], actor=SYSTEM)
+    [link] = applicant_children_sync(applicant=user.person, actor=SYSTEM)
+    api = Api(client, token_issue(user=user, actor=SYSTEM))
+    body = {"child": str(link.child_id), "school": str(world.school.pk), "language": "ky"}
+    problem(api.post("/applications", body), 409, "guardian_document_required")
+    reasons = [r["code"] for r in api.get("/me/children").json()[0]["reasons"]]
+    assert reasons == ["guardian_document_required"]
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = client.post(
+        f"/api/v1/me/children/{link.child_id}/guardian-document",
+        {"kind": "court", "file": SimpleUploadedFile("a.pdf", b"GIF89a....")},
+        headers=api.headers,
+    )
+    assert problem(bad, 422, "validation_error")["errors"][0]["field"] == "file"
+    good = client.post(
+        f"/api/v1/me/children/{link.child_id}/guardian-document",
+        {
+            "kind": "court",
+            "number": "2-118/24",
+            "file": SimpleUploadedFile("a.pdf", b"%PDF-1.5 ..."),
+        },
+        headers=api.headers,
+    )
+    assert good.status_code == 201 and good.json()["status"] == "pending"
+    assert api.post("/applications", body).status_code == 201

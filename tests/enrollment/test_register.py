@@ -209,9 +209,10 @@ def representative(world: World):
     return user, links[0]
 
 
-def test_representative_needs_an_accepted_act(world: World, at_stage1, representative) -> None:
+def test_representative_needs_an_act_on_file_not_rejected(
+    world: World, at_stage1, representative
+) -> None:
     user, link = representative
-    act = GuardianAct.objects.create(link=link, kind=ActKind.COURT, uploaded_at=clock.now())
     call = dict(
         campaign=world.campaign,
         user=user,
@@ -222,7 +223,14 @@ def test_representative_needs_an_accepted_act(world: World, at_stage1, represent
     )
     with refused("guardian_document_required"):
         application_register(**call)
-    GuardianAct.objects.filter(pk=act.pk).update(status=ActStatus.ACCEPTED)
+    GuardianAct.objects.create(
+        link=link, kind=ActKind.COURT, status=ActStatus.REJECTED, uploaded_at=clock.now()
+    )
+    with refused("guardian_document_required"):
+        application_register(**call)
+    GuardianAct.objects.create(
+        link=link, kind=ActKind.COURT, uploaded_at=clock.now()
+    )  # waits for the school (§18)
     assert application_register(**call).status == Status.REGISTERED
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -9,11 +10,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router
+from ninja import File, Form, Header, Query, Router
+from ninja.files import UploadedFile
 
 from kattoo.campaigns.selectors import campaign_active, campaign_stage
 from kattoo.catalog.models import School
-from kattoo.catalog.selectors import schools_participating
+from kattoo.catalog.selectors import address_lookup, schools_participating
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
@@ -32,15 +34,21 @@ from kattoo.enrollment.services import (
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.models import ChildLink, Person
 from kattoo.people.selectors import child_links_of
-from kattoo.people.services import applicant_children_sync, child_link_by_certificate
+from kattoo.people.services import (
+    applicant_children_sync,
+    child_link_by_certificate,
+    guardian_act_upload,
+)
 
 from ..auth import bearer, current_user, require_applicant
 from ..pagination import paginate_by_pk
 from . import schemas as s
 from .serializers import (
+    address_match_out,
     application_out,
     campaign_out,
     child_out,
+    guardian_act_out,
     me_out,
     school_out,
 )
@@ -287,3 +295,68 @@ def cancel_application(request: HttpRequest, application_id: str) -> dict[str, A
         campaign=application.campaign, child=application.child
     )
     return application_out(application, cancellations_left=left)
+
+
+@public.get(
+    "/addresses/lookup",
+    response={200: list[s.AddressLookupOut], **PROBLEMS},
+    summary="Which schools' microdistricts contain an address",
+)
+def lookup_address(
+    request: HttpRequest, q: str = Query(..., min_length=2, max_length=200)
+) -> list[dict[str, Any]]:
+    return [address_match_out(m) for m in address_lookup(q)]
+
+
+def _upload_act(
+    request: HttpRequest,
+    link: ChildLink,
+    kind: str,
+    number: str,
+    issued_on: dt.date | None,
+    file: UploadedFile,
+) -> tuple[int, dict[str, Any]]:
+    act = guardian_act_upload(
+        link=link, kind=kind, number=number, issued_on=issued_on, file=file, actor=actor_of(request)
+    )
+    return 201, guardian_act_out(act)
+
+
+@applicant.post(
+    "/me/children/{child_id}/guardian-document",
+    response={201: s.GuardianActOut, **PROBLEMS},
+    summary="A legal representative uploads the act for a child (before registering)",
+)
+def upload_child_act(
+    request: HttpRequest,
+    child_id: str,
+    kind: str = Form(..., max_length=16),
+    number: str = Form("", max_length=64),
+    issued_on: dt.date | None = Form(None),
+    file: UploadedFile = File(...),
+) -> tuple[int, dict[str, Any]]:
+    user = require_applicant(request)
+    assert user.person is not None
+    return _upload_act(request, _child_for(user.person, child_id), kind, number, issued_on, file)
+
+
+@applicant.post(
+    "/applications/{application_id}/guardian-document",
+    response={201: s.GuardianActOut, **PROBLEMS},
+    summary="Upload (or replace) the court / social-authority act of an application",
+)
+def upload_application_act(
+    request: HttpRequest,
+    application_id: str,
+    kind: str = Form(..., max_length=16),
+    number: str = Form("", max_length=64),
+    issued_on: dt.date | None = Form(None),
+    file: UploadedFile = File(...),
+) -> tuple[int, dict[str, Any]]:
+    user = require_applicant(request)
+    assert user.person is not None
+    application = _visible_application(request, application_id)
+    link = ChildLink.objects.filter(applicant=user.person, child_id=application.child_id).first()
+    if link is None:
+        raise Http404
+    return _upload_act(request, link, kind, number, issued_on, file)

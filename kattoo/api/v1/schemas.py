@@ -159,3 +159,27 @@ class ApplicationOut(Schema):
 class ApplicationPage(Schema):
     items: list[ApplicationOut]
     next_cursor: str | None
+
+
+class GuardianActOut(Schema):
+    id: str
+    kind: str
+    number: str
+    status: str
+    uploaded_at: dt.datetime
+    reviewed_at: dt.datetime | None
+    review_note: str
+
+
+class LookupSchool(Schema):
+    id: str
+    code: str
+    name: str
+
+
+class AddressLookupOut(Schema):
+    street: str
+    street_name: str
+    settlement: str
+    house: str
+    schools: list[LookupSchool]

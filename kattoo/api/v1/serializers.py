@@ -10,12 +10,13 @@ from django.utils.translation import get_language
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at, campaign_stage
 from kattoo.catalog.models import School
+from kattoo.catalog.selectors import AddressMatch
 from kattoo.core import clock
 from kattoo.core.clock import BISHKEK
 from kattoo.core.errors import ERRORS
 from kattoo.enrollment.models import Application, SeatPool, Status
 from kattoo.enrollment.selectors import ChildStanding
-from kattoo.people.models import Person
+from kattoo.people.models import GuardianAct, Person
 
 
 def local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -165,4 +166,28 @@ def application_out(
             for t in application.transitions.all()
         ],
         "abilities": {"cancel": can_cancel},
+    }
+
+
+def guardian_act_out(act: GuardianAct) -> dict[str, Any]:
+    return {
+        "id": str(act.pk),
+        "kind": act.kind,
+        "number": act.number,
+        "status": act.status,
+        "uploaded_at": local(act.uploaded_at),
+        "reviewed_at": local(act.reviewed_at),
+        "review_note": act.review_note,
+    }
+
+
+def address_match_out(match: AddressMatch) -> dict[str, Any]:
+    return {
+        "street": match.street.code,
+        "street_name": localized(match.street, "name"),
+        "settlement": localized(match.street.settlement, "name"),
+        "house": match.house,
+        "schools": [
+            {"id": str(s.pk), "code": s.code, "name": localized(s, "name")} for s in match.schools
+        ],
     }
