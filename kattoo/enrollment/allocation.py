@@ -100,13 +100,16 @@ def _audit_data(request: SeatRequest) -> dict[str, object]:
 def seat_take(request: SeatRequest, *, actor: Actor, now: dt.datetime) -> SeatGranted:
     """Take a seat and create the registration, or raise ``no_free_seats`` /
     ``already_registered``. Must run inside a transaction (the caller's service)."""
+    # No savepoint of its own: a failure here fails the caller's transaction as a whole,
+    # which is what must happen, and saves two round trips on the hot path.
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("seat_take runs inside a transaction")
     application_id = uuid.uuid4()
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                position = _take_postgresql(request, application_id, actor=actor, now=now)
-            else:
-                position = _take_portable(request, application_id, actor=actor, now=now)
+        if connection.vendor == "postgresql":
+            position = _take_postgresql(request, application_id, actor=actor, now=now)
+        else:
+            position = _take_portable(request, application_id, actor=actor, now=now)
     except IntegrityError as exc:
         if ONE_ACTIVE_CONSTRAINT in str(exc):
             raise RuleViolation("already_registered") from exc
