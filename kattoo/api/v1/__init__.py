@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from ..problems import install
 from .routes import applicant, public
+from .staff import staff
 
 api = NinjaAPI(
     title="Kattoo API",
@@ -17,3 +18,4 @@ api = NinjaAPI(
 install(api)
 api.add_router("", public)
 api.add_router("", applicant)
+api.add_router("", staff)
