@@ -146,6 +146,8 @@ def main() -> None:
                 fetched_at=now,
                 address_street_code=street.code,
                 address_house="1",
+                passport_series="ID",
+                passport_number=f"{i:07d}",
             )
         )
         children.append(
@@ -158,6 +160,8 @@ def main() -> None:
                 fetched_at=now,
                 address_street_code=street.code,
                 address_house="1",
+                birth_certificate_series="I-AN",
+                birth_certificate_number=f"{i:07d}",
             )
         )
         choices.append((k, "ky" if rng.random() < 0.8 else "ru"))

@@ -112,6 +112,10 @@ class PersonFactory(factory.django.DjangoModelFactory):
     surname = "Асанова"
     name = "Айгүл"
     patronymic = "Бакытовна"
+    passport_series = "ID"
+    passport_number = factory.Sequence(lambda n: f"{n:07d}")
+    birth_certificate_series = "I-AN"
+    birth_certificate_number = factory.Sequence(lambda n: f"{n:07d}")
     fetched_at = factory.LazyFunction(clock.now)
 
 

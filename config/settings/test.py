@@ -20,5 +20,6 @@ KATTOO_REGISTRY = {
 }
 
 import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-MEDIA_ROOT = tempfile.mkdtemp(prefix="kattoo-test-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="kattoo-test-media-"))

@@ -90,7 +90,7 @@ _CHUNK = 500
 
 _SOATE = re.compile(r"\d{14}")
 # Yes/no as a Russian or Kyrgyz spreadsheet may write them.
-_TRUE = frozenset({"true", "yes", "y", "1", "да", "ооба", "x", "+"})  # noqa: RUF001
+_TRUE = frozenset({"true", "yes", "y", "1", "да", "ооба", "x", "+"})
 _FALSE = frozenset({"false", "no", "n", "0", "нет", "жок", "-"})
 
 M = TypeVar("M", bound=models.Model)
@@ -287,6 +287,22 @@ _SPECS: dict[str, tuple[_Field, ...]] = {
 
 # -- checking ---------------------------------------------------------------------------------
 Row = dict[str, Any]
+_KEY_FIELD = {
+    "regions": "soate",
+    "districts": "soate",
+    "settlements": "soate",
+    "streets": "code",
+    "schools": "code",
+}
+# The field a repeated key is reported on: the last part of the key.
+_DUPLICATE_FIELD = {
+    **_KEY_FIELD,
+    "houses": "number",
+    "microdistricts": "street",
+    "class_sets": "letter",
+    "teachers": "pin",
+}
+_ROW_PATH = re.compile(r"(\w+)\[(\d+)\]")
 
 
 @dataclass(slots=True)
@@ -301,6 +317,9 @@ class _Checker:
 
     def __init__(self) -> None:
         self.problems: list[ImportProblem] = []
+        # Keys of rows refused for another reason: rows referring to them are not reported
+        # again as "unknown", which would bury the real problem.
+        self.rejected: dict[str, set[str]] = defaultdict(set)
 
     def problem(self, path: str, code: str, message: str, line: int | None = None) -> None:
         self.problems.append(ImportProblem(path, code, message, line))
@@ -377,6 +396,9 @@ class _Checker:
 
     # one row
     def row(self, kind: str, index: int, raw: Any) -> Row | None:
+        """The row's clean values, or None when it is not even an object. A bad row is kept
+        (``_ok`` false, bad values None) so that its other fields are still checked against the
+        rest of the file; nothing is written while any problem exists."""
         path = f"{kind}[{index}]"
         if not isinstance(raw, dict):
             self.problem(path, "not_an_object", _("Each row must be an object."))
@@ -390,12 +412,28 @@ class _Checker:
             if not (isinstance(key, str) and key.startswith("_")) and key not in known:
                 self.problem(f"{path}.{key}", "unknown_field", _("Unknown field."), line)
                 ok = False
-        clean: Row = {"_path": path, "_line": line}
+        absent = {s.name for s in specs if not s.required and s.name not in raw}
+        clean: Row = {"_path": path, "_line": line, "_absent": frozenset(absent)}
         for spec in specs:
             good, value = self.value(spec, raw.get(spec.name), f"{path}.{spec.name}", line)
             ok = ok and good
             clean[spec.name] = value
-        return clean if ok else None
+        clean["_ok"] = ok
+        if not ok and kind in _KEY_FIELD:
+            self.rejected[kind].add(str(raw.get(_KEY_FIELD[kind], "")).strip())
+        return clean
+
+    def sorted_problems(self) -> list[ImportProblem]:
+        """In file order: by kind, then row, then as found."""
+
+        def order(item: tuple[int, ImportProblem]) -> tuple[int, int, int]:
+            seq, problem = item
+            match = _ROW_PATH.match(problem.field)
+            if match is None:
+                return (-1, -1, seq)
+            return (KINDS.index(match.group(1)), int(match.group(2)), seq)
+
+        return [p for _, p in sorted(enumerate(self.problems), key=order)]
 
     def rows(self, data: dict[str, Any]) -> dict[str, list[Row]]:
         out: dict[str, list[Row]] = {}
@@ -469,19 +507,23 @@ def _check(data: Any, campaign: Campaign | None) -> tuple[_Checked, list[ImportP
     for kind in KINDS:
         seen: set[Any] = set()
         for row in rows[kind]:
-            key = _key(kind, row)
+            key = _key(kind, row) if row["_ok"] else None
             if key is None:
                 continue
             if key in seen:
-                first = _SPECS[kind][0].name
-                checker.at(row, first, "duplicate", _("This row repeats an earlier row's key."))
+                checker.at(
+                    row,
+                    _DUPLICATE_FIELD[kind],
+                    "duplicate",
+                    _("This row repeats an earlier row's key."),
+                )
             seen.add(key)
 
     # References: to a row of this file, or to what the catalog already holds.
     def refs(
         kind: str, name: str, target_kind: str, model: type[models.Model], key_field: str
-    ) -> None:
-        in_file = {_key(target_kind, r) for r in rows[target_kind]}
+    ) -> set[Any]:
+        in_file = {_key(target_kind, r) for r in rows[target_kind]} | checker.rejected[target_kind]
         asked = [r[name] for r in rows[kind] if r[name] and r[name] not in in_file]
         known = in_file | _existing_keys(model, key_field, asked)
         for row in rows[kind]:
@@ -493,12 +535,13 @@ def _check(data: Any, campaign: Campaign | None) -> tuple[_Checked, list[ImportP
                     _("No %(kind)s with the code %(code)s in this file or in the catalog.")
                     % {"kind": _SINGULAR[target_kind], "code": row[name]},
                 )
+        return known
 
     refs("districts", "region", "regions", Region, "soate")
     refs("settlements", "district", "districts", District, "soate")
     refs("streets", "settlement", "settlements", Settlement, "soate")
     refs("houses", "street", "streets", Street, "code")
-    refs("schools", "district", "districts", District, "soate")
+    school_districts = refs("schools", "district", "districts", District, "soate")
     refs("schools", "settlement", "settlements", Settlement, "soate")
     refs("microdistricts", "school", "schools", School, "code")
     refs("microdistricts", "street", "streets", Street, "code")
@@ -518,7 +561,7 @@ def _check(data: Any, campaign: Campaign | None) -> tuple[_Checked, list[ImportP
         )
     for row in rows["schools"]:
         owner = settlement_district.get(row["settlement"]) if row["settlement"] else None
-        if owner is not None and owner != row["district"]:
+        if owner is not None and row["district"] in school_districts and owner != row["district"]:
             checker.at(
                 row,
                 "settlement",
@@ -528,6 +571,8 @@ def _check(data: Any, campaign: Campaign | None) -> tuple[_Checked, list[ImportP
 
     # §19: a line is a whole street, or a range of house numbers (odd, even or all of them).
     for row in rows["microdistricts"]:
+        if not row["_ok"]:
+            continue
         low, high = row["house_from"], row["house_to"]
         if (low is None) != (high is None):
             name = "house_to" if high is None else "house_from"
@@ -572,7 +617,7 @@ def _check(data: Any, campaign: Campaign | None) -> tuple[_Checked, list[ImportP
             campaign, code = campaign_for_year(str(year).strip())
             if campaign is None:
                 checker.problem("academic_year", code, campaign_message(code, str(year)))
-    return _Checked(rows, campaign), checker.problems
+    return _Checked(rows, campaign), checker.sorted_problems()
 
 
 def campaign_for_year(value: str) -> tuple[Campaign | None, str]:
@@ -605,25 +650,37 @@ _SINGULAR: dict[str, Any] = {
 
 
 # -- writing ----------------------------------------------------------------------------------
+# Row fields whose model field has another name.
+_MODEL_FIELD = {"settlement": "settlement_id"}
+
+
 def _upsert(
     model: type[M],
     existing: dict[Any, M],
-    items: Iterable[tuple[Any, dict[str, Any]]],
+    items: Iterable[tuple[Any, dict[str, Any], Row]],
     count: KindCount,
     *,
     on_create: Callable[[], dict[str, Any]] | None = None,
 ) -> None:
+    """Create what is new, update what differs. An optional field the row does not give keeps
+    its stored value (a sheet without a name_en column must not erase English names); given
+    empty, it is cleared."""
     new: list[M] = []
     changed: list[M] = []
     changed_fields: set[str] = set()
-    for key, values in items:
+    for key, values, row in items:
         obj = existing.get(key)
         if obj is None:
             extra = on_create() if on_create else {}
             new.append(model(**values, **extra))
             count.created += 1
             continue
-        diff = [name for name, value in values.items() if getattr(obj, name) != value]
+        keep = {_MODEL_FIELD.get(name, name) for name in row["_absent"]}
+        diff = [
+            name
+            for name, value in values.items()
+            if name not in keep and getattr(obj, name) != value
+        ]
         if not diff:
             count.unchanged += 1
             continue
@@ -722,7 +779,13 @@ def _write(checked: _Checked, report: ImportReport) -> None:
         (
             (
                 r["soate"],
-                {"name_ky": r["name_ky"], "name_ru": r["name_ru"], "name_en": r["name_en"]},
+                {
+                    "soate": r["soate"],
+                    "name_ky": r["name_ky"],
+                    "name_ru": r["name_ru"],
+                    "name_en": r["name_en"],
+                },
+                r,
             )
             for r in rows["regions"]
         ),
@@ -737,11 +800,13 @@ def _write(checked: _Checked, report: ImportReport) -> None:
             (
                 r["soate"],
                 {
+                    "soate": r["soate"],
                     "region_id": region_ids[r["region"]],
                     "name_ky": r["name_ky"],
                     "name_ru": r["name_ru"],
                     "name_en": r["name_en"],
                 },
+                r,
             )
             for r in rows["districts"]
         ),
@@ -756,10 +821,12 @@ def _write(checked: _Checked, report: ImportReport) -> None:
             (
                 r["soate"],
                 {
+                    "soate": r["soate"],
                     "district_id": district_ids[r["district"]],
                     "name_ky": r["name_ky"],
                     "name_ru": r["name_ru"],
                 },
+                r,
             )
             for r in rows["settlements"]
         ),
@@ -774,10 +841,12 @@ def _write(checked: _Checked, report: ImportReport) -> None:
             (
                 r["code"],
                 {
+                    "code": r["code"],
                     "settlement_id": settlement_ids[r["settlement"]],
                     "name_ky": r["name_ky"],
                     "name_ru": r["name_ru"],
                 },
+                r,
             )
             for r in rows["streets"]
         ),
@@ -800,6 +869,7 @@ def _write(checked: _Checked, report: ImportReport) -> None:
             (
                 (street_ids[r["street"]], r["number"]),
                 {"street_id": street_ids[r["street"]], "number": r["number"], "code": r["code"]},
+                r,
             )
             for r in rows["houses"]
         ),
@@ -815,6 +885,7 @@ def _write(checked: _Checked, report: ImportReport) -> None:
             (
                 r["code"],
                 {
+                    "code": r["code"],
                     "name_ky": r["name_ky"],
                     "name_ru": r["name_ru"],
                     "name_en": r["name_en"],
@@ -826,6 +897,7 @@ def _write(checked: _Checked, report: ImportReport) -> None:
                     "ownership": r["ownership"],
                     "opted_in": r["opted_in"],
                 },
+                r,
             )
             for r in rows["schools"]
         ),
@@ -844,7 +916,7 @@ def _write(checked: _Checked, report: ImportReport) -> None:
         wanted_lines[school_ids[r["school"]]].append(
             (
                 (street_ids[r["street"]], r["house_from"], r["house_to"], r["parity"]),
-                {"note": r["note"]},
+                {} if "note" in r["_absent"] else {"note": r["note"]},
             )
         )
     existing_lines = [
@@ -900,6 +972,7 @@ def _write(checked: _Checked, report: ImportReport) -> None:
                     "pin": r["pin"],
                     "full_name": r["full_name"],
                 },
+                r,
             )
             for r in rows["teachers"]
         ),
@@ -1015,7 +1088,8 @@ def catalog_parse_csv(text: str) -> dict[str, Any]:
             if problems:
                 break
             continue
-        cells = dict(zip(header, record, strict=False))
+        # Some tools drop trailing empty cells; the header still says which columns exist.
+        cells = {name: record[i] if i < len(record) else "" for i, name in enumerate(header)}
         if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
             problems.append(
                 ImportProblem(f"line {line}", "too_many_cells", _("More cells than columns."), line)
@@ -1039,7 +1113,13 @@ def catalog_parse_csv(text: str) -> dict[str, Any]:
         row: dict[str, Any] = {}
         for name, value in cells.items():
             value = value.strip()
-            if not name or name == "kind" or _is_comment(name) or not value:
+            if not name or name == "kind" or _is_comment(name):
+                continue
+            if not value:
+                # An empty cell in a column of this kind clears an optional field; a column the
+                # sheet leaves out keeps what the catalog holds.
+                if name in fields:
+                    row[name] = ""
                 continue
             if name == "academic_year" and kind == "class_sets":
                 years.setdefault(value, line)

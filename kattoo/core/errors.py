@@ -27,6 +27,14 @@ ERRORS: dict[str, tuple[int, Any]] = {
             "only by decision of the Commission on Children's Affairs."
         ),
     ),
+    "documents_missing": (
+        409,
+        _(
+            "The registry holds no identity document of the child (birth certificate) or of the "
+            "applicant (passport); admission is possible only by decision of the Commission on "
+            "Children's Affairs."
+        ),
+    ),
     "no_free_seats": (409, _("There are no free seats left in this school for this language.")),
     "language_not_offered": (
         409,

@@ -13,7 +13,11 @@ from kattoo.campaigns.selectors import Stage, campaign_birth_date_eligible, camp
 from kattoo.catalog.models import School, Teacher
 from kattoo.catalog.selectors import microdistrict_school_ids, schools_participating
 from kattoo.people.models import ChildLink, Person, Relation
-from kattoo.people.selectors import child_family_addresses, guardian_act_valid
+from kattoo.people.selectors import (
+    child_family_addresses,
+    guardian_act_valid,
+    identity_documents_present,
+)
 
 from .models import ACTIVE_STATUSES, Application, SeatPool, Status
 
@@ -44,6 +48,8 @@ def child_standing(
     reasons: list[str] = []
     if not campaign_birth_date_eligible(campaign, child.birth_date):
         reasons.append("outside_birth_window")
+    if not identity_documents_present(child=child, applicant=link.applicant):
+        reasons.append("documents_missing")
     if active is not None:
         reasons.append("already_registered")
     if stage not in (Stage.STAGE1, Stage.STAGE2):

@@ -23,7 +23,12 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.people.models import ChildLink, Person, Relation
-from kattoo.people.selectors import child_family_addresses, co_twins, guardian_act_valid
+from kattoo.people.selectors import (
+    child_family_addresses,
+    co_twins,
+    guardian_act_valid,
+    identity_documents_present,
+)
 
 from . import states
 from .allocation import SeatRequest, seat_release, seat_take
@@ -108,6 +113,8 @@ def application_register(
     link = _child_link(user, child)
     if not campaign_birth_date_eligible(campaign, child.birth_date):
         raise RuleViolation("outside_birth_window")  # §8, §9: commission route only
+    if not identity_documents_present(child=child, applicant=applicant):
+        raise RuleViolation("documents_missing")  # §9: commission route only
     now = clock.now()
     stage = campaign_stage(campaign, now)
     if stage not in (Stage.STAGE1, Stage.STAGE2):

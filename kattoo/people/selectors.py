@@ -16,7 +16,7 @@ def person_address_key(person: Person) -> AddressKey | None:
 def child_links_of(applicant: Person) -> QuerySet[ChildLink]:
     return (
         ChildLink.objects.filter(applicant=applicant)
-        .select_related("child")
+        .select_related("child", "applicant")
         .order_by("child__birth_date", "child__pin")
     )
 
@@ -40,6 +40,12 @@ def co_twins(child: Person) -> QuerySet[Person]:
     if not (child.mother_pin or child.father_pin):
         return Person.objects.none()
     return Person.objects.filter(birth_date=child.birth_date, **parent_filter).exclude(pk=child.pk)
+
+
+def identity_documents_present(*, child: Person, applicant: Person) -> bool:
+    """§9: without documents proving the identity of the child or of the applicant, only the
+    Commission on Children's Affairs places the child."""
+    return bool(child.birth_certificate_number) and bool(applicant.passport_number)
 
 
 def guardian_act_valid(link: ChildLink) -> bool:

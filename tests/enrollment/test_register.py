@@ -298,3 +298,21 @@ def test_child_link_relation_is_from_the_birth_act(world: World) -> None:
     assert {link.relation for link in ChildLink.objects.filter(applicant=family.parent.person)} == {
         Relation.MOTHER
     }
+
+
+def test_without_identity_documents_only_the_commission_places_the_child(
+    world: World, at_stage1
+) -> None:
+    family = world.family()
+    Person = type(family.child)
+    Person.objects.filter(pk=family.parent.person.pk).update(passport_number="")
+    family.parent.person.refresh_from_db()
+    with refused("documents_missing"):
+        register(world, family)
+    Person.objects.filter(pk=family.parent.person.pk).update(passport_number="1234567")
+    Person.objects.filter(pk=family.child.pk).update(birth_certificate_number="")
+    family.parent.person.refresh_from_db()
+    family.child.refresh_from_db()
+    with refused("documents_missing"):
+        register(world, family)
+    assert not Application.objects.exists()

@@ -118,37 +118,29 @@ class Command(BaseCommand):
         operator.save(update_fields=["is_superuser"])
 
         w = self.stdout.write
-        w(
-            self.style.SUCCESS(
-                f"Demo loaded: campaign {campaign}, {School.objects.count()} schools."
-            )
-        )
-        w(
-            f"  stage 1 opens {campaign.stage1_starts_at.astimezone(clock.BISHKEK):%Y-%m-%d %H:%M}, "
-            f"stage 2 {campaign.stage2_starts_at.astimezone(clock.BISHKEK):%Y-%m-%d %H:%M} (Asia/Bishkek)"
-        )
+        schools = School.objects.count()
+        w(self.style.SUCCESS(f"Demo loaded: campaign {campaign}, {schools} schools."))
+        opens = campaign.stage1_starts_at.astimezone(clock.BISHKEK)
+        second = campaign.stage2_starts_at.astimezone(clock.BISHKEK)
+        w(f"  stage 1 opens {opens:%Y-%m-%d %H:%M}, stage 2 {second:%Y-%m-%d %H:%M} (Asia/Bishkek)")
         w("")
-        w("Demo parents (act as one through the API with a token):")
-        demo = catalog.get("demo") or json.loads(
-            (DATA / "population.json").read_text(encoding="utf-8")
-        ).get("demo", {})
-        entries = demo if isinstance(demo, list) else demo.get("people", demo.get("pins", []))
-        token_shown = False
-        for entry in entries:
-            pin, note = entry.get("pin", ""), entry.get("description", entry.get("note", ""))
-            w(f"  {pin}  {note}")
-            if not token_shown and pin:
-                user = applicant_for_pin(pin=pin, actor=actor)
-                token = token_issue(user=user, actor=actor, label="demo")
-                token_shown = True
-                w("")
-                w(f"  A token for {pin}:  {token}")
-                w(
-                    f'    curl -H "Authorization: Bearer {token}" http://127.0.0.1:8000/api/v1/me/children'
-                )
-                w("  Any other:  .venv/bin/python manage.py issue_token --pin PIN")
-                w("")
+        w("Demo applicants (PIN, who they are):")
+        people = catalog.get("demo", {}).get("people", [])
+        for entry in people:
+            w(f"  {entry['pin']}  {entry.get('name', '')}: {entry.get('description', '')}")
+        if people:
+            pin = people[0]["pin"]
+            user = applicant_for_pin(pin=pin, actor=actor)
+            token = token_issue(user=user, actor=actor, label="demo")
+            api = "http://127.0.0.1:8000/api/v1"
+            w("")
+            w(f"A token for {pin}:")
+            w(f"  {token}")
+            w(f'  curl -H "Authorization: Bearer {token}" {api}/me/children')
+            w("Another applicant's token: .venv/bin/python manage.py issue_token --pin PIN")
+        w("")
+        code = first_school.code if first_school else "-"
         w(
-            f"Staff (password {STAFF_PASSWORD}): director (school {first_school.code if first_school else '-'}), "
-            "district, ministry, operator (Django admin at /admin/)"
+            f"Staff accounts (password {STAFF_PASSWORD}): director (school {code}), district, "
+            "ministry, operator (Django admin at /admin/)."
         )
