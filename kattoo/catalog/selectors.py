@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+
+if TYPE_CHECKING:
+    from kattoo.accounts.models import User
 
 from .models import MicrodistrictAddress, Ownership, Parity, School, Street
 
@@ -102,3 +106,17 @@ def address_lookup(query: str, *, limit: int = 20) -> list[AddressMatch]:
         schools = list(School.objects.filter(pk__in=ids & participating).order_by("code"))
         results.append(AddressMatch(street=street, house=house, schools=schools))
     return results
+
+
+def schools_visible_to(user: User) -> QuerySet[School]:
+    """Staff scope (RULES.md §1): own school, own district, or the whole country."""
+    from kattoo.accounts.models import Role
+
+    schools = School.objects.all()
+    if user.role == Role.SCHOOL and user.school_id is not None:
+        return schools.filter(pk=user.school_id)
+    if user.role == Role.DISTRICT and user.district_id is not None:
+        return schools.filter(district_id=user.district_id)
+    if user.role in (Role.MINISTRY_ADMIN, Role.MINISTRY_ANALYST, Role.OPERATOR):
+        return schools
+    return schools.none()

@@ -18,7 +18,7 @@ from kattoo.enrollment.services import (
     application_refuse,
     application_register,
 )
-from kattoo.people.models import ActKind, ActStatus, ChildLink, GuardianAct, Relation
+from kattoo.people.models import ActKind, ActStatus, ChildLink, GuardianAct, Person, Relation
 
 from ..conftest import BEFORE, SYSTEM, World
 from ..factories import registry_person
@@ -304,7 +304,7 @@ def test_without_identity_documents_only_the_commission_places_the_child(
     world: World, at_stage1
 ) -> None:
     family = world.family()
-    Person = type(family.child)
+
     Person.objects.filter(pk=family.parent.person.pk).update(passport_number="")
     family.parent.person.refresh_from_db()
     with refused("documents_missing"):

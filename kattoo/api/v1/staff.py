@@ -15,7 +15,7 @@ from pydantic import Field
 
 from kattoo.accounts.models import Role, User
 from kattoo.campaigns.selectors import campaign_active, campaign_quota_lock_at
-from kattoo.catalog.models import School
+from kattoo.catalog.selectors import schools_visible_to
 from kattoo.core.errors import RuleViolation
 from kattoo.quotas.models import Quota
 from kattoo.quotas.selectors import QuotaState, quota_of, quota_state
@@ -27,17 +27,6 @@ from .schemas import LanguageCode
 from .serializers import local
 
 staff = Router(tags=["staff"], auth=bearer)
-
-
-def schools_visible_to(user: User) -> Any:
-    schools = School.objects.all()
-    if user.role == Role.SCHOOL:
-        return schools.filter(pk=user.school_id)
-    if user.role == Role.DISTRICT:
-        return schools.filter(district_id=user.district_id)
-    if user.role in (Role.MINISTRY_ADMIN, Role.MINISTRY_ANALYST, Role.OPERATOR):
-        return schools
-    return schools.none()
 
 
 def _quota(request: HttpRequest, school_id: str) -> tuple[User, Quota]:
