@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
 from ..problems import install
 from .routes import applicant, public
 from .staff import staff
 
+
+class Utf8JSONRenderer(JSONRenderer):
+    """Kyrgyz and Russian text as UTF-8, not \\u escapes: a third of the bytes on slow networks."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="Kattoo API",
     version="1",
     description="First-grade registration for Kyrgyzstan's state and municipal schools "

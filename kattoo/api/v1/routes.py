@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Query, Router
 from ninja.files import UploadedFile
 
-from kattoo.campaigns.selectors import campaign_active, campaign_stage
+from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.models import School
 from kattoo.catalog.selectors import address_lookup, schools_participating
 from kattoo.core.actors import Actor
@@ -23,6 +23,7 @@ from kattoo.enrollment.models import Application
 from kattoo.enrollment.selectors import (
     applications_visible_to,
     child_standing,
+    children_standings,
     pools_of,
     schools_open_to_child,
 )
@@ -105,8 +106,7 @@ def list_children(request: HttpRequest, refresh: bool = False) -> list[dict[str,
     if refresh or not links:
         applicant_children_sync(applicant=user.person, actor=actor_of(request))
         links = list(child_links_of(user.person))
-    stage = campaign_stage(campaign)
-    return [child_out(child_standing(campaign=campaign, link=link, stage=stage)) for link in links]
+    return [child_out(st) for st in children_standings(campaign=campaign, links=links)]
 
 
 @applicant.post(
