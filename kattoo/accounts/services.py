@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.db import transaction
 
@@ -51,3 +52,25 @@ def user_for_token(raw: str) -> User | None:
     if token.expires_at is not None and token.expires_at <= clock.now():
         return None
     return token.user
+
+
+@transaction.atomic
+def staff_user_upsert(
+    *, username: str, role: str, actor: Actor, password: str | None = None, **scope: Any
+) -> User:
+    """Create or update a staff account with its scope (school or district, RULES.md §1)."""
+    if role == Role.APPLICANT:
+        raise ValueError("applicants are created from the registry, not as staff")
+    user, created = User.objects.update_or_create(
+        username=username, defaults={"role": role, "is_staff": role == Role.OPERATOR, **scope}
+    )
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    audit_record(
+        actor=actor,
+        action="user.create" if created else "user.update",
+        obj=user,
+        data={"role": role, **{k: getattr(v, "pk", v) for k, v in scope.items()}},
+    )
+    return user

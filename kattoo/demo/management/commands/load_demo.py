@@ -17,12 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
 
-from kattoo.accounts.models import Role, User
-from kattoo.accounts.services import applicant_for_pin, token_issue
+from kattoo.accounts.models import Role
+from kattoo.accounts.services import applicant_for_pin, staff_user_upsert, token_issue
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at
+from kattoo.campaigns.services import campaign_upsert
 from kattoo.catalog.importing import catalog_import
 from kattoo.catalog.models import District, School
 from kattoo.core import clock
@@ -49,7 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor(user=None, channel="cli")
-        campaign = self._campaign(options["stage"])
+        campaign = self._campaign(options["stage"], actor)
         catalog = json.loads((DATA / "catalog.json").read_text(encoding="utf-8"))
         catalog_import(data=catalog, actor=actor, campaign=campaign)
         self._population()
@@ -66,8 +66,8 @@ class Command(BaseCommand):
             quota_approve(quota=quota, actor=actor)
         self._report(campaign, catalog, actor)
 
-    @transaction.atomic
-    def _campaign(self, stage: str) -> Campaign:
+    def _campaign(self, stage: str, actor: Actor) -> Campaign:
+        """The official 2026–2027 rules with stage times moved around now (ADR 0004)."""
         now = clock.now().replace(second=0, microsecond=0)
         if stage == "before":
             stage1 = now + dt.timedelta(days=7)
@@ -77,7 +77,6 @@ class Command(BaseCommand):
             stage1 = now - dt.timedelta(days=14)
         stage2 = now - dt.timedelta(hours=1) if stage == "2" else stage1 + dt.timedelta(days=30)
         official = Campaign.objects.get(code="2026-2027")
-        Campaign.objects.exclude(code=DEMO_CODE).update(is_active=False)
         values = {
             field.name: getattr(official, field.name)
             for field in Campaign._meta.concrete_fields
@@ -85,13 +84,11 @@ class Command(BaseCommand):
         }
         values.update(
             title="2026–2027 (rehearsal)",
-            is_active=True,
             stage1_starts_at=stage1,
             stage2_starts_at=stage2,
             registration_ends_at=stage2 + dt.timedelta(days=60),
         )
-        campaign, _ = Campaign.objects.update_or_create(code=DEMO_CODE, defaults=values)
-        return campaign
+        return campaign_upsert(code=DEMO_CODE, values=values, actor=actor, activate=True)
 
     def _population(self) -> None:
         target = Path(settings.KATTOO_REGISTRY["POPULATION_FILE"])
@@ -99,23 +96,19 @@ class Command(BaseCommand):
         shutil.copyfile(DATA / "population.json", target)
         registry_reset()
 
-    def _staff(self, username: str, role: str, **scope: Any) -> User:
-        user, _ = User.objects.update_or_create(
-            username=username, defaults={"role": role, "is_staff": role == Role.OPERATOR, **scope}
-        )
-        user.set_password(STAFF_PASSWORD)
-        user.save()
-        return user
-
     def _report(self, campaign: Campaign, catalog: dict[str, Any], actor: Actor) -> None:
         first_school = School.objects.order_by("code").first()
         district = District.objects.order_by("soate").first()
-        self._staff("director", Role.SCHOOL, school=first_school)
-        self._staff("district", Role.DISTRICT, district=district)
-        self._staff("ministry", Role.MINISTRY_ADMIN)
-        operator = self._staff("operator", Role.OPERATOR)
-        operator.is_superuser = True
-        operator.save(update_fields=["is_superuser"])
+        staff = [
+            ("director", Role.SCHOOL, {"school": first_school}),
+            ("district", Role.DISTRICT, {"district": district}),
+            ("ministry", Role.MINISTRY_ADMIN, {}),
+            ("operator", Role.OPERATOR, {"is_superuser": True}),
+        ]
+        for username, role, scope in staff:
+            staff_user_upsert(
+                username=username, role=role, actor=actor, password=STAFF_PASSWORD, **scope
+            )
 
         w = self.stdout.write
         schools = School.objects.count()
