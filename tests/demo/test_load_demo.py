@@ -1,4 +1,4 @@
-"""The demo a newcomer gets from `make run`: loads, and a demo parent can register through the API."""
+"""The demo of `make run`: it loads, and a demo parent registers through the API."""
 
 from __future__ import annotations
 
@@ -64,9 +64,12 @@ def test_a_demo_parent_registers_is_refused_and_cancels(demo: str, client: Clien
         "/applications", {"child": child["id"], "school": school["id"], "language": "ky"}
     )
     assert created.status_code == 201, created.content
-    free = lambda: next(
-        p for p in api.get(f"/schools/{school['id']}").json()["pools"] if p["language"] == "ky"
-    )["free"]  # noqa: E731
+
+    def free():
+        return next(
+            p for p in api.get(f"/schools/{school['id']}").json()["pools"] if p["language"] == "ky"
+        )["free"]
+
     before_cancel = free()
     assert api.post(f"/applications/{created.json()['id']}/cancel").json()["status"] == "cancelled"
     assert free() == before_cancel + 1
