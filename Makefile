@@ -24,7 +24,7 @@ install: $(VENV)/.installed messages
 # Compiled catalogs are build output; Babel compiles them without system gettext.
 messages: $(VENV)/.installed
 	@for lang in ky ru en; do \
-	  $(BIN)/pybabel compile -d locale -D django -l $$lang 2>/dev/null || exit 1; \
+	  $(BIN)/pybabel -q compile -d locale -D django -l $$lang || exit 1; \
 	done
 
 # `make run`: a working demo on a bare machine (SQLite, in-process registry fake).
