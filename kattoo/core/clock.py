@@ -40,3 +40,8 @@ def frozen(at: dt.datetime) -> Iterator[None]:
 
 def bishkek(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=BISHKEK)
+
+
+def bishkek_text(moment: dt.datetime) -> str:
+    """A time as people in Kyrgyzstan read it, in any of the three languages."""
+    return f"{moment.astimezone(BISHKEK):%Y-%m-%d %H:%M}"

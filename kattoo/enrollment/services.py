@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import User
 from kattoo.audit.services import audit_record
@@ -21,6 +22,7 @@ from kattoo.catalog.models import School, Teacher
 from kattoo.catalog.selectors import microdistrict_school_ids
 from kattoo.core import clock
 from kattoo.core.actors import Actor
+from kattoo.core.clock import bishkek_text
 from kattoo.core.errors import RuleViolation
 from kattoo.people.models import ChildLink, Person, Relation
 from kattoo.people.selectors import (
@@ -78,7 +80,16 @@ def _decide_route(
         return RouteDecision(Route.MICRODISTRICT, above_quota=False)
     # §27: in stage 1 only microdistrict schools (the Kyrgyz and the Russian text, RULES.md §5).
     if stage == Stage.STAGE1:
-        raise RuleViolation("not_in_microdistrict")
+        raise RuleViolation(
+            "not_in_microdistrict",
+            detail=_(
+                "No registered address of the child or of a parent lies in this school's "
+                "microdistrict. Stage 2, when any school with free seats may be chosen, opens "
+                "on %(date)s (Asia/Bishkek). If your address belongs to this microdistrict but "
+                "is missing, the school can add it."
+            )
+            % {"date": bishkek_text(campaign.stage2_starts_at)},
+        )
     return RouteDecision(Route.OPEN, above_quota=False)
 
 
@@ -117,8 +128,21 @@ def application_register(
         raise RuleViolation("documents_missing")  # §9: commission route only
     now = clock.now()
     stage = campaign_stage(campaign, now)
-    if stage not in (Stage.STAGE1, Stage.STAGE2):
-        raise RuleViolation("registration_closed")
+    if stage == Stage.BEFORE:
+        raise RuleViolation(
+            "registration_closed",
+            detail=_("Registration opens on %(date)s (Asia/Bishkek).")
+            % {"date": bishkek_text(campaign.stage1_starts_at)},
+        )
+    if stage == Stage.CLOSED:
+        raise RuleViolation(
+            "registration_closed",
+            detail=_(
+                "Registration closed on %(date)s (Asia/Bishkek). A late registration is decided "
+                "by the Commission on Children's Affairs of the district education office."
+            )
+            % {"date": bishkek_text(campaign.registration_ends_at)},
+        )
     if not school.participates:
         raise RuleViolation("not_found")  # §31: a non-participating school is not offered
     pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()

@@ -316,3 +316,16 @@ def test_without_identity_documents_only_the_commission_places_the_child(
     with refused("documents_missing"):
         register(world, family)
     assert not Application.objects.exists()
+
+
+def test_refusals_say_when_the_next_stage_opens(world: World) -> None:
+    family = world.family()
+    with clock.frozen(BEFORE), pytest.raises(RuleViolation) as early:
+        register(world, family)
+    assert "2026-04-01 10:00" in early.value.detail
+    with clock.frozen(clock.bishkek(2026, 4, 2, 9, 0)), pytest.raises(RuleViolation) as stage1:
+        register(world, family, school=world.other_school)
+    assert stage1.value.code == "not_in_microdistrict" and "2026-06-01 10:00" in stage1.value.detail
+    with clock.frozen(clock.bishkek(2026, 9, 1, 9, 0)), pytest.raises(RuleViolation) as late:
+        register(world, family)
+    assert "2026-08-31 00:00" in late.value.detail
