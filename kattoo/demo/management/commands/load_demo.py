@@ -99,7 +99,7 @@ class Command(BaseCommand):
     def _report(self, campaign: Campaign, catalog: dict[str, Any], actor: Actor) -> None:
         first_school = School.objects.order_by("code").first()
         district = District.objects.order_by("soate").first()
-        staff = [
+        staff: list[tuple[str, str, dict[str, Any]]] = [
             ("director", Role.SCHOOL, {"school": first_school}),
             ("district", Role.DISTRICT, {"district": district}),
             ("ministry", Role.MINISTRY_ADMIN, {}),

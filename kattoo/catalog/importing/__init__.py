@@ -1,0 +1,45 @@
+"""Loading the school catalog from a ministry file: regions down to houses, schools,
+microdistricts, last year's class-sets and teacher rosters.
+
+The district officer verifies the school list and microdistricts and the operator keeps them
+current (§15, §17); loading them from the ministry's own spreadsheet is how that starts each
+year. The file format ("kattoo-catalog/1", JSON or CSV) is documented in docs/data-formats.md.
+
+Rules of the import:
+- It is an upsert keyed by natural keys (SOATE codes, street code, school code, (street, house
+  number), (school, teacher PIN)), so loading the same file twice changes nothing.
+- The whole file is checked before anything is written; any bad row refuses the whole file
+  (``CatalogImportError``, a ``FieldError`` naming the first bad field, with every problem in
+  ``problems``), so a half-loaded catalog never exists.
+- A school listed in ``microdistricts`` gets exactly the lines the file gives it (§19);
+  a school listed in ``class_sets`` gets exactly the class-sets the file gives it for the
+  campaign (§11). Schools not listed keep theirs. Teachers are only added or renamed, never
+  removed: the school keeps its roster between imports (§24).
+- One transaction, one audit record (§7).
+
+The package by concept: ``file_format`` (kinds, fields, references), ``checking`` (the file into
+clean rows and problems), ``writing`` (the upserts), ``report`` (counts, problems, the error),
+``csv_format`` (the one-sheet CSV form), ``service`` (``catalog_import``).
+"""
+
+from .checking import CLASS_SIZE_LIMIT, campaign_for_year, campaign_message
+from .csv_format import CSV_KINDS, catalog_parse_csv
+from .file_format import FORMAT, KIND_LABELS, KINDS
+from .report import CatalogImportError, ImportProblem, ImportReport, KindCount
+from .service import catalog_import
+
+__all__ = [
+    "CLASS_SIZE_LIMIT",
+    "CSV_KINDS",
+    "FORMAT",
+    "KINDS",
+    "KIND_LABELS",
+    "CatalogImportError",
+    "ImportProblem",
+    "ImportReport",
+    "KindCount",
+    "campaign_for_year",
+    "campaign_message",
+    "catalog_import",
+    "catalog_parse_csv",
+]

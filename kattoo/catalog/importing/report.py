@@ -1,0 +1,90 @@
+"""What an import says back: the counts of each kind, and the problems that refused a file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from kattoo.core.errors import FieldError
+
+from .file_format import FORMAT, KIND_LABELS, KINDS
+
+
+@dataclass(slots=True)
+class KindCount:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One bad field: ``field`` is a path into the file ("schools[3].district"); ``line`` is
+    the CSV line the row came from, when it came from a CSV file."""
+
+    field: str
+    code: str
+    message: str
+    line: int | None = None
+
+    def describe(self) -> str:
+        if self.line is None:
+            return f"{self.field}: {self.message}"
+        return _("line %(line)d, %(field)s: %(message)s") % {
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+class CatalogImportError(FieldError):
+    """The file was refused; nothing was written. Names the first problem, holds them all."""
+
+    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+        if not problems:
+            raise ValueError("CatalogImportError needs at least one problem")
+        first = problems[0]
+        super().__init__(first.field, first.code, first.message)
+        self.problems = list(problems)
+        self.line = first.line
+
+
+@dataclass(slots=True)
+class ImportReport:
+    counts: dict[str, KindCount] = field(default_factory=lambda: {k: KindCount() for k in KINDS})
+    campaign: str = ""
+    errors: list[ImportProblem] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "campaign": self.campaign,
+            "dry_run": self.dry_run,
+            "counts": {kind: asdict(c) for kind, c in self.counts.items()},
+            "errors": [
+                {"field": e.field, "code": e.code, "message": e.message, "line": e.line}
+                for e in self.errors
+            ],
+        }
+
+    def lines(self) -> list[str]:
+        """The report as translated sentences, one per kind present in the file."""
+        out: list[str] = []
+        for kind, c in self.counts.items():
+            if not (c.created or c.updated or c.unchanged or c.deleted):
+                continue
+            out.append(
+                _(
+                    "%(kind)s: %(created)d created, %(updated)d updated, "
+                    "%(unchanged)d unchanged, %(deleted)d deleted"
+                )
+                % {"kind": KIND_LABELS[kind], **asdict(c)}
+            )
+        if self.campaign:
+            out.append(_("class-sets are for campaign %(year)s") % {"year": self.campaign})
+        return out

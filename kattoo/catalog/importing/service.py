@@ -1,0 +1,50 @@
+"""The catalog import service: check the whole file, then write it, in one transaction with
+its audit record (§7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from kattoo.audit.services import audit_record
+from kattoo.campaigns.models import Campaign
+from kattoo.core.actors import Actor
+
+from .checking import check
+from .report import CatalogImportError, ImportReport
+from .writing import write
+
+
+def catalog_import(
+    *,
+    data: dict[str, Any],
+    actor: Actor,
+    campaign: Campaign | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Load a catalog file (docs/data-formats.md) into the catalog.
+
+    Raises ``CatalogImportError`` (a ``FieldError``) when any row is bad; nothing is written
+    then. With ``dry_run`` the problems come back in ``report.errors`` instead, and a clean
+    file is written and rolled back, so the counts say what a real import would do.
+    """
+    report = ImportReport(dry_run=dry_run)
+    with transaction.atomic():
+        checked, problems = check(data, campaign)
+        if problems:
+            if dry_run:
+                report.errors = problems
+                return report
+            raise CatalogImportError(problems)
+        write(checked, report)
+        audit_record(
+            actor=actor,
+            action="catalog.import",
+            object_type="catalog",
+            object_id=report.campaign,
+            data=report.as_dict(),
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
