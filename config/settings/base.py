@@ -101,6 +101,17 @@ KATTOO_REGISTRY = {
     ),
 }
 
+# The X-Road REST client (kattoo.integrations.registry.xroad), docs/tunduk-protocol.md.
+KATTOO_XROAD = {
+    "SECURITY_SERVER": os.environ.get("KATTOO_XROAD_SECURITY_SERVER", "http://127.0.0.1:8100"),
+    "CLIENT": os.environ.get("KATTOO_XROAD_CLIENT", "central-server/GOV/70000001/kattoo"),
+    "CONNECT_TIMEOUT": float(os.environ.get("KATTOO_XROAD_CONNECT_TIMEOUT", "1")),
+    "READ_TIMEOUT": float(os.environ.get("KATTOO_XROAD_READ_TIMEOUT", "3")),
+    "RETRIES": int(os.environ.get("KATTOO_XROAD_RETRIES", "3")),
+    "BREAKER_FAIL_MAX": int(os.environ.get("KATTOO_XROAD_BREAKER_FAIL_MAX", "5")),
+    "BREAKER_RESET_SECONDS": float(os.environ.get("KATTOO_XROAD_BREAKER_RESET_SECONDS", "30")),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
