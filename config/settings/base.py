@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "kattoo.quotas",
     "kattoo.enrollment",
     "kattoo.integrations.registry",
+    "kattoo.notifications",
     "kattoo.demo",
 ]
 
@@ -99,6 +100,14 @@ KATTOO_REGISTRY = {
     "POPULATION_FILE": os.environ.get(
         "KATTOO_REGISTRY_POPULATION", str(VAR_DIR / "registry-population.json")
     ),
+}
+
+# Where SMS and e-mail go: a file (the demo's "phone") until a gateway backend is configured.
+KATTOO_NOTIFICATIONS = {
+    "BACKEND": os.environ.get(
+        "KATTOO_NOTIFICATIONS_BACKEND", "kattoo.notifications.backends.FileBackend"
+    ),
+    "FILE": os.environ.get("KATTOO_NOTIFICATIONS_FILE", str(VAR_DIR / "outbox.jsonl")),
 }
 
 # The X-Road REST client (kattoo.integrations.registry.xroad), docs/tunduk-protocol.md.

@@ -14,6 +14,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+KATTOO_NOTIFICATIONS = {"BACKEND": "kattoo.notifications.backends.MemoryBackend", "FILE": ""}
 KATTOO_REGISTRY = {
     "BACKEND": "kattoo.integrations.registry.fake.FakeRegistry",
     "POPULATION_FILE": "",

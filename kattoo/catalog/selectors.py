@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 
 if TYPE_CHECKING:
     from kattoo.accounts.models import User
@@ -120,3 +121,10 @@ def schools_visible_to(user: User) -> QuerySet[School]:
     if user.role in (Role.MINISTRY_ADMIN, Role.MINISTRY_ANALYST, Role.OPERATOR):
         return schools
     return schools.none()
+
+
+def localized_name(obj: object, field: str = "name") -> str:
+    """A catalog name in the active language (ky, ru, en), falling back to Kyrgyz, then Russian."""
+    language = (get_language() or "ky")[:2]
+    value = getattr(obj, f"{field}_{language}", "") if language in ("ky", "ru", "en") else ""
+    return str(value or getattr(obj, f"{field}_ky", "") or getattr(obj, f"{field}_ru", ""))

@@ -12,18 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import User
 from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import Stage, campaign_birth_date_eligible, campaign_stage
-from kattoo.catalog.models import School, Teacher
-from kattoo.catalog.selectors import microdistrict_school_ids
+from kattoo.catalog.models import Language, School, Teacher
+from kattoo.catalog.selectors import localized_name, microdistrict_school_ids
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.clock import bishkek_text
 from kattoo.core.errors import RuleViolation
+from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ChildLink, Person, Relation
 from kattoo.people.selectors import (
     child_family_addresses,
@@ -177,7 +179,30 @@ def application_register(
         actor=actor,
         now=now,
     )
-    return Application.objects.select_related("school", "child").get(pk=granted.application_id)
+    application = Application.objects.select_related("school", "child", "user").get(
+        pk=granted.application_id
+    )
+    notify_application(application, "application_registered")
+    return application
+
+
+def notify_application(application: Application, event: str, **extra: object) -> None:
+    """SMS the applicant who made the registration, in their language, after commit."""
+    user = application.user
+    with translation.override(user.language):
+        context = {
+            "child": f"{application.child.name} {application.child.surname}",
+            "school": localized_name(application.school),
+            "language": str(Language(application.language).label),
+            "position": application.position,
+            **extra,
+        }
+    notification_queue(
+        user=user,
+        event=event,
+        context=context,
+        dedupe_key=f"{event}:{application.pk}",
+    )
 
 
 def application_cancellations(*, campaign: Campaign, child: Person) -> int:
@@ -189,7 +214,7 @@ def application_cancellations(*, campaign: Campaign, child: Person) -> int:
 def _locked(application: Application) -> Application:
     return (
         Application.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("campaign")
+        .select_related("campaign", "school", "child", "user")
         .get(pk=application.pk)
     )
 
@@ -205,6 +230,11 @@ def application_cancel(*, application: Application, actor: Actor) -> Application
         raise RuleViolation("cancel_limit_reached")
     states.transition(application, Status.CANCELLED, actor=actor)
     seat_release(application)
+    notify_application(
+        application,
+        "application_cancelled",
+        left=application.campaign.cancel_limit - done - 1,
+    )
     audit_record(
         actor=actor,
         action="application.cancel",
@@ -218,6 +248,12 @@ def application_cancel(*, application: Application, actor: Actor) -> Application
 def application_admit(*, application: Application, actor: Actor) -> Application:
     application = _locked(application)
     states.transition(application, Status.ADMITTED, actor=actor)
+    notify_application(
+        application,
+        "application_admitted",
+        medical_from=application.campaign.medical_from.isoformat(),
+        medical_until=application.campaign.medical_until.isoformat(),
+    )
     audit_record(actor=actor, action="application.admit", obj=application)
     return application
 
@@ -230,6 +266,7 @@ def application_refuse(*, application: Application, reason: str, actor: Actor) -
     application = _locked(application)
     states.transition(application, Status.REFUSED, actor=actor, reason=reason)
     seat_release(application)
+    notify_application(application, "application_refused", reason=reason)
     audit_record(actor=actor, action="application.refuse", obj=application, data={"reason": reason})
     return application
 

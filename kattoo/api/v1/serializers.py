@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils.translation import get_language
-
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at, campaign_stage
 from kattoo.catalog.models import School
-from kattoo.catalog.selectors import AddressMatch
+from kattoo.catalog.selectors import AddressMatch, localized_name
 from kattoo.core import clock
 from kattoo.core.clock import BISHKEK
 from kattoo.core.errors import ERRORS
@@ -25,9 +23,7 @@ def local(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 def localized(obj: Any, field: str) -> str:
-    language = (get_language() or "ky")[:2]
-    value = getattr(obj, f"{field}_{language}", "") if language in ("ky", "ru", "en") else ""
-    return str(value or getattr(obj, f"{field}_ky", "") or getattr(obj, f"{field}_ru", ""))
+    return localized_name(obj, field)
 
 
 def campaign_out(campaign: Campaign) -> dict[str, Any]:

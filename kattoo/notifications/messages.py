@@ -1,0 +1,34 @@
+"""What each event says, in the recipient's language (ky, ru, en). Short: an SMS is 70
+Cyrillic characters a part, so the essential comes first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES: dict[str, Any] = {
+    "login_code": _("Kattoo: your sign-in code is %(code)s. Do not tell it to anyone."),
+    "application_registered": _(
+        "Kattoo: %(child)s is registered to %(school)s (%(language)s), place %(position)s in "
+        "the queue. Wait for the school's admission notice."
+    ),
+    "application_cancelled": _(
+        "Kattoo: the registration of %(child)s to %(school)s is cancelled. Cancellations left: "
+        "%(left)s."
+    ),
+    "application_admitted": _(
+        "Kattoo: %(child)s is admitted to %(school)s. Bring the two medical certificates to "
+        "the school between %(medical_from)s and %(medical_until)s."
+    ),
+    "application_refused": _(
+        "Kattoo: %(school)s refused the registration of %(child)s: %(reason)s. You can appeal "
+        "to the district education office in Kattoo."
+    ),
+}
+
+
+def render(event: str, context: dict[str, Any], language: str) -> str:
+    with translation.override(language):
+        return str(MESSAGES[event]) % context

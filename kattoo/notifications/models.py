@@ -1,0 +1,51 @@
+"""The outbox: every SMS and e-mail the system sends, written in the transaction of the event
+that causes it and delivered by a background task (never inside the request)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class Notification(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    address = models.CharField(max_length=254, help_text=_("Phone number or e-mail address"))
+    event = models.CharField(max_length=40)
+    language = models.CharField(max_length=2)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    # One notification per event and object: a retried request never sends twice.
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} {self.status}"

@@ -1,0 +1,71 @@
+"""Queue a message in the transaction of the event; deliver after commit (zulip's habit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from kattoo.accounts.models import User
+from kattoo.core import clock
+
+from .messages import render
+from .models import Channel, DeliveryStatus, Notification
+from .tasks import notification_deliver
+
+logger = logging.getLogger("kattoo.notifications")
+
+
+def _enqueue_after_commit(notification_id: str) -> None:
+    transaction.on_commit(functools.partial(notification_deliver.enqueue, notification_id))
+
+
+def notification_queue(
+    *,
+    user: User,
+    event: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    channel: str = Channel.SMS,
+    address: str | None = None,
+) -> Notification | None:
+    """Write the message to the outbox now (same transaction as the event) and deliver it after
+    commit. Nothing is sent if the person has no phone (or e-mail) on record."""
+    person = user.person
+    if address is None:
+        address = (person.phone if channel == Channel.SMS else person.email) if person else ""
+    if not address:
+        logger.info("no %s address for user %s; %s not sent", channel, user.pk, event)
+        return None
+    notification, created = Notification.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "user": user,
+            "channel": channel,
+            "address": address,
+            "event": event,
+            "language": user.language,
+            "body": render(event, context, user.language),
+            "created_at": clock.now(),
+        },
+    )
+    if created:
+        _enqueue_after_commit(str(notification.pk))
+    return notification
+
+
+def notifications_requeue_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> int:
+    """Put back what a dead worker left claimed, and re-enqueue what was queued but whose task
+    never ran (a crash between commit and enqueue). Run periodically (cron, systemd timer)."""
+    cutoff = clock.now() - older_than
+    stale = Notification.objects.filter(
+        status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING], created_at__lt=cutoff
+    )
+    ids = [str(pk) for pk in stale.values_list("pk", flat=True)]
+    stale.filter(status=DeliveryStatus.SENDING).update(status=DeliveryStatus.QUEUED)
+    for notification_id in ids:
+        notification_deliver.enqueue(notification_id)
+    return len(ids)
