@@ -14,6 +14,8 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/v1/schools"),
     ("get", "/api/v1/schools/{school_id}"),
     ("get", "/api/v1/addresses/lookup"),
+    ("post", "/api/v1/auth/code"),
+    ("post", "/api/v1/auth/token"),
 }
 
 

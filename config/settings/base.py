@@ -102,6 +102,16 @@ KATTOO_REGISTRY = {
     ),
 }
 
+# Applicant sign-in by one-time SMS code (kattoo.accounts.login).
+KATTOO_LOGIN = {
+    "CODE_TTL_SECONDS": 300,
+    "ATTEMPTS_PER_CODE": 5,
+    "CODES_PER_PIN": 5,
+    "CODES_PER_IP": 30,
+    "WINDOW_SECONDS": 900,
+    "TOKEN_DAYS": 30,
+}
+
 # Where SMS and e-mail go: a file (the demo's "phone") until a gateway backend is configured.
 KATTOO_NOTIFICATIONS = {
     "BACKEND": os.environ.get(

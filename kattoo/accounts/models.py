@@ -65,3 +65,23 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.user} ({self.label})"
+
+
+class LoginChallenge(models.Model):
+    """A one-time sign-in code sent by SMS to the phone the registry holds (as national
+    e-services do). Only a keyed hash of the code is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_challenges")
+    code_digest = models.CharField(max_length=64)
+    phone = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"login challenge {self.pk} for {self.user_id}"

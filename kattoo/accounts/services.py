@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -29,11 +30,18 @@ def applicant_for_pin(*, pin: str, actor: Actor) -> User:
 
 
 @transaction.atomic
-def token_issue(*, user: User, actor: Actor, label: str = "") -> str:
+def token_issue(
+    *, user: User, actor: Actor, label: str = "", ttl: dt.timedelta | None = None
+) -> str:
     """A new bearer token; the raw value is returned once and stored only as a digest."""
     raw = secrets.token_urlsafe(32)
+    now = clock.now()
     token = ApiToken.objects.create(
-        user=user, digest=token_digest(raw), label=label, created_at=clock.now()
+        user=user,
+        digest=token_digest(raw),
+        label=label,
+        created_at=now,
+        expires_at=now + ttl if ttl else None,
     )
     audit_record(
         actor=actor, action="token.issue", obj=token, data={"user": user.pk, "label": label}

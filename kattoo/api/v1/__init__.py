@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from ..problems import install
+from .login import auth
 from .routes import applicant, public
 from .staff import staff
 
@@ -25,6 +26,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 install(api)
+api.add_router("", auth)
 api.add_router("", public)
 api.add_router("", applicant)
 api.add_router("", staff)

@@ -1,0 +1,80 @@
+"""Sign-in over the API: the same PIN + SMS code flow as the web (API parity)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from pydantic import Field
+
+from kattoo.accounts.login import login_challenge_start, login_challenge_verify, login_token
+from kattoo.core.actors import Actor
+from kattoo.core.errors import FieldError
+from kattoo.integrations.registry.pin import InvalidPin, pin_parse
+
+from .routes import PROBLEMS
+from .serializers import local
+
+auth = Router(tags=["sign-in"])
+
+
+class CodeIn(Schema):
+    pin: str = Field(min_length=1, max_length=32)
+
+
+class CodeOut(Schema):
+    challenge: str
+    phone: str
+    expires_at: dt.datetime
+
+
+class TokenIn(Schema):
+    challenge: str = Field(pattern=r"^\d{1,18}$")
+    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str
+    expires_at: dt.datetime
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def valid_pin(value: str) -> str:
+    try:
+        pin_parse(value)
+    except InvalidPin as exc:
+        raise FieldError(
+            "pin", "invalid_pin", _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number.")
+        ) from exc
+    return value
+
+
+@auth.post("/auth/code", response={202: CodeOut, **PROBLEMS}, summary="Send a sign-in code by SMS")
+def send_code(request: HttpRequest, payload: CodeIn) -> tuple[int, dict[str, Any]]:
+    started = login_challenge_start(
+        pin=valid_pin(payload.pin), client_ip=client_ip(request), actor=Actor(user=None)
+    )
+    return 202, {
+        "challenge": str(started.challenge.pk),
+        "phone": started.phone_masked,
+        "expires_at": local(started.challenge.expires_at),
+    }
+
+
+@auth.post(
+    "/auth/token", response={201: TokenOut, **PROBLEMS}, summary="Exchange the code for a token"
+)
+def get_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+    actor = Actor(user=None)
+    user = login_challenge_verify(
+        challenge_id=int(payload.challenge), code=payload.code, actor=actor
+    )
+    token, expires_at = login_token(user=user, actor=Actor(user=user))
+    return 201, {"token": token, "token_type": "Bearer", "expires_at": local(expires_at)}

@@ -1,0 +1,54 @@
+"""Fill empty translations in locale/{ky,ru,en}/LC_MESSAGES/django.po from a JSON file:
+``{"<msgid>": {"ky": "...", "ru": "..."}, ...}``; English takes the msgid itself.
+
+    .venv/bin/python scripts/po_fill.py translations.json
+
+Only entries whose msgstr is empty are touched; the file keeps makemessages' layout."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRY = re.compile(r'^msgid ((?:".*"\n)+)msgstr ""\n?$', re.M)
+
+
+def unquote(block: str) -> str:
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"', block)
+    return "".join(parts).encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def fill(language: str, table: dict[str, dict[str, str]]) -> int:
+    path = ROOT / "locale" / language / "LC_MESSAGES" / "django.po"
+    entries = path.read_text(encoding="utf-8").split("\n\n")
+    filled = 0
+    for i, entry in enumerate(entries):
+        match = ENTRY.search(entry + "\n")
+        if not match:
+            continue
+        msgid = unquote(match.group(1))
+        if not msgid:
+            continue
+        text = msgid if language == "en" else table.get(msgid, {}).get(language)
+        if text:
+            entries[i] = entry[: entry.rindex('msgstr ""')] + "msgstr " + quote(text)
+            filled += 1
+    path.write_text("\n\n".join(entries), encoding="utf-8")
+    return filled
+
+
+def main() -> None:
+    table = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    for language in ("ky", "ru", "en"):
+        print(language, fill(language, table))
+
+
+if __name__ == "__main__":
+    main()
