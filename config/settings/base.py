@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "kattoo.enrollment",
     "kattoo.integrations.registry",
     "kattoo.notifications",
+    "kattoo.web",
     "kattoo.demo",
 ]
 
@@ -45,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kattoo.web.access.AccessMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -82,3 +82,13 @@ def staff_user_upsert(
         data={"role": role, **{k: getattr(v, "pk", v) for k, v in scope.items()}},
     )
     return user
+
+
+def user_language_set(*, user: User, language: str, actor: Actor) -> User:
+    """The language of pages and of SMS for this user (ky, ru or en)."""
+    if user.language != language:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(language=language)
+            user.language = language
+            audit_record(actor=actor, action="user.language", obj=user, data={"language": language})
+    return user

@@ -1,0 +1,62 @@
+"""Deny by default (the get.gov habit): every view declares who may use it, and a middleware
+refuses any view that does not. A test walks every URL to prove it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from kattoo.accounts.models import Role
+
+ACCESS_ATTRIBUTE = "kattoo_access"
+View = Callable[..., HttpResponse]
+
+
+def public(view: View) -> View:
+    setattr(view, ACCESS_ATTRIBUTE, "public")
+    return view
+
+
+def applicant_required(view: View) -> View:
+    """Signed-in applicants only; anyone else is sent to sign in (or gets 404 if staff)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: Any = request.user
+        if not user.is_authenticated:
+            return redirect(f"{reverse('web:login')}?next={request.path}")
+        if user.role != Role.APPLICANT or user.person_id is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    setattr(wrapper, ACCESS_ATTRIBUTE, "applicant")
+    return wrapper
+
+
+# Views of Django itself and of the API router, which guard themselves.
+EXEMPT_PREFIXES = ("/admin/", "/api/", "/i18n/", "/static/")
+
+
+class AccessMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        if request.path.startswith(EXEMPT_PREFIXES):
+            return None
+        if getattr(view_func, ACCESS_ATTRIBUTE, None) is None:
+            if settings.DEBUG:
+                raise RuntimeError(f"view {view_func!r} declares no access rule")
+            raise Http404
+        return None

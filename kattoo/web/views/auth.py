@@ -1,0 +1,87 @@
+"""Sign-in for applicants: PIN, then the code from the SMS (as national e-services do)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from kattoo.accounts.login import login_challenge_start, login_challenge_verify
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+
+from ..access import public
+from ..forms import CodeForm, PinForm
+from ..problems import problem_of
+
+SESSION_CHALLENGE = "kattoo_login_challenge"
+SESSION_PHONE = "kattoo_login_phone"
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return "/children/"
+
+
+@public
+def login_pin(request: HttpRequest) -> HttpResponse:
+    form = PinForm(request.POST or None)
+    problem = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            started = login_challenge_start(
+                pin=form.cleaned_data["pin"],
+                client_ip=request.META.get("REMOTE_ADDR"),
+                actor=Actor(user=None, channel="web"),
+            )
+        except RuleViolation as exc:
+            problem = problem_of(exc)
+        else:
+            request.session[SESSION_CHALLENGE] = started.challenge.pk
+            request.session[SESSION_PHONE] = started.phone_masked
+            return redirect(f"/login/code/?next={_next(request)}")
+    return render(
+        request, "web/login.html", {"form": form, "problem": problem, "next": _next(request)}
+    )
+
+
+@public
+def login_code(request: HttpRequest) -> HttpResponse:
+    challenge = request.session.get(SESSION_CHALLENGE)
+    if not challenge:
+        return redirect("web:login")
+    form = CodeForm(request.POST or None)
+    problem = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = login_challenge_verify(
+                challenge_id=int(challenge),
+                code=form.cleaned_data["code"],
+                actor=Actor(user=None, channel="web"),
+            )
+        except RuleViolation as exc:
+            problem = problem_of(exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(_next(request))
+    return render(
+        request,
+        "web/login_code.html",
+        {
+            "form": form,
+            "problem": problem,
+            "phone": request.session.get(SESSION_PHONE, ""),
+            "next": _next(request),
+        },
+    )
+
+
+@public
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("web:home")
