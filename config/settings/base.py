@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "kattoo.enrollment",
     "kattoo.integrations.registry",
     "kattoo.notifications",
+    "kattoo.appeals",
     "kattoo.web",
     "kattoo.demo",
 ]

@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from ..problems import install
+from .appeals import appeals
 from .login import auth
 from .routes import applicant, public
 from .staff import staff
@@ -30,3 +31,4 @@ api.add_router("", auth)
 api.add_router("", public)
 api.add_router("", applicant)
 api.add_router("", staff)
+api.add_router("", appeals)
