@@ -155,3 +155,26 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency {self.key}"
+
+
+class Draft(models.Model):
+    """A registration prepared before the opening, checked against every rule in advance, so
+    that at the opening minute the submit is one request (the seat is taken only then)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    child = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey("catalog.School", on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    route = models.CharField(max_length=16, choices=Route.choices)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "campaign", "child"], name="one_draft_per_child"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"draft {self.child_id} → {self.school_id}/{self.language}"

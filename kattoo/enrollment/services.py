@@ -36,7 +36,7 @@ from kattoo.people.selectors import (
 
 from . import states
 from .allocation import SeatRequest, seat_release, seat_take
-from .models import ACTIVE_STATUSES, Application, Route, SeatPool, Status
+from .models import ACTIVE_STATUSES, Application, Draft, Route, SeatPool, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,21 +115,18 @@ def _check_representative(*, campaign: Campaign, link: ChildLink, applicant: Per
         raise RuleViolation("guardian_limit_reached")
 
 
-@transaction.atomic
-def application_register(
-    *, campaign: Campaign, user: User, child: Person, school: School, language: str, actor: Actor
-) -> Application:
-    if user.person_id is None:
-        raise RuleViolation("forbidden")
-    applicant = user.person
-    assert applicant is not None
-    link = _child_link(user, child)
-    if not campaign_birth_date_eligible(campaign, child.birth_date):
-        raise RuleViolation("outside_birth_window")  # §8, §9: commission route only
-    if not identity_documents_present(child=child, applicant=applicant):
-        raise RuleViolation("documents_missing")  # §9: commission route only
-    now = clock.now()
-    stage = campaign_stage(campaign, now)
+@dataclass(frozen=True, slots=True)
+class RegistrationPlan:
+    """What a registration would be, once every rule but the open stage and the free seat
+    has been checked (drafts are checked this way before the opening)."""
+
+    applicant: Person
+    link: ChildLink
+    pool: SeatPool
+    decision: RouteDecision
+
+
+def _refuse_closed(campaign: Campaign, stage: Stage) -> None:
     if stage == Stage.BEFORE:
         raise RuleViolation(
             "registration_closed",
@@ -145,6 +142,33 @@ def application_register(
             )
             % {"date": bishkek_text(campaign.registration_ends_at)},
         )
+
+
+def registration_plan(
+    *,
+    campaign: Campaign,
+    user: User,
+    child: Person,
+    school: School,
+    language: str,
+    stage: Stage,
+    require_open: bool = True,
+) -> RegistrationPlan:
+    """Every rule of registration, in the order the refusals are reported. With
+    ``require_open=False`` (a draft before the opening) the stage to come is assumed."""
+    if user.person_id is None:
+        raise RuleViolation("forbidden")
+    applicant = user.person
+    assert applicant is not None
+    link = _child_link(user, child)
+    if not campaign_birth_date_eligible(campaign, child.birth_date):
+        raise RuleViolation("outside_birth_window")  # §8, §9: commission route only
+    if not identity_documents_present(child=child, applicant=applicant):
+        raise RuleViolation("documents_missing")  # §9: commission route only
+    if require_open or stage == Stage.CLOSED:
+        _refuse_closed(campaign, stage)
+    if stage == Stage.BEFORE:
+        stage = Stage.STAGE1  # a draft is checked against the stage that opens next
     if not school.participates:
         raise RuleViolation("not_found")  # §31: a non-participating school is not offered
     pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
@@ -164,6 +188,23 @@ def application_register(
         school=school,
         language=language,
     )
+    return RegistrationPlan(applicant=applicant, link=link, pool=pool, decision=decision)
+
+
+@transaction.atomic
+def application_register(
+    *, campaign: Campaign, user: User, child: Person, school: School, language: str, actor: Actor
+) -> Application:
+    now = clock.now()
+    plan = registration_plan(
+        campaign=campaign,
+        user=user,
+        child=child,
+        school=school,
+        language=language,
+        stage=campaign_stage(campaign, now),
+    )
+    applicant, pool, decision = plan.applicant, plan.pool, plan.decision
     granted = seat_take(
         SeatRequest(
             campaign_id=campaign.pk,
@@ -271,10 +312,56 @@ def application_refuse(*, application: Application, reason: str, actor: Actor) -
     return application
 
 
-__all__ = [
-    "application_admit",
-    "application_cancel",
-    "application_cancellations",
-    "application_refuse",
-    "application_register",
-]
+@transaction.atomic
+def draft_save(
+    *, campaign: Campaign, user: User, child: Person, school: School, language: str, actor: Actor
+) -> Draft:
+    """Check the choice now against every rule (for the stage that opens next) and keep it."""
+    plan = registration_plan(
+        campaign=campaign,
+        user=user,
+        child=child,
+        school=school,
+        language=language,
+        stage=campaign_stage(campaign),
+        require_open=False,
+    )
+    draft, _created = Draft.objects.update_or_create(
+        user=user,
+        campaign=campaign,
+        child=child,
+        defaults={
+            "school": school,
+            "language": language,
+            "route": plan.decision.route,
+            "checked_at": clock.now(),
+        },
+    )
+    audit_record(
+        actor=actor,
+        action="draft.save",
+        obj=draft,
+        data={"school": school.pk, "language": language, "route": plan.decision.route},
+    )
+    return draft
+
+
+@transaction.atomic
+def draft_submit(*, draft: Draft, actor: Actor) -> Application:
+    """The one request at the opening: register exactly what the draft holds."""
+    application = application_register(
+        campaign=draft.campaign,
+        user=draft.user,
+        child=draft.child,
+        school=draft.school,
+        language=draft.language,
+        actor=actor,
+    )
+    Draft.objects.filter(pk=draft.pk).delete()
+    return application
+
+
+@transaction.atomic
+def draft_delete(*, draft: Draft, actor: Actor) -> None:
+    audit_record(actor=actor, action="draft.delete", obj=draft)
+    draft.delete()

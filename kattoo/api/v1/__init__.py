@@ -5,6 +5,7 @@ from ninja.renderers import JSONRenderer
 
 from ..problems import install
 from .appeals import appeals
+from .drafts import drafts
 from .login import auth
 from .routes import applicant, public
 from .staff import staff
@@ -32,3 +33,4 @@ api.add_router("", public)
 api.add_router("", applicant)
 api.add_router("", staff)
 api.add_router("", appeals)
+api.add_router("", drafts)

@@ -133,7 +133,7 @@ def link_child(request: HttpRequest, payload: s.ChildLinkIn) -> tuple[int, dict[
     return 201, child_out(child_standing(campaign=campaign_active(), link=link))
 
 
-def _child_for(user_person: Person, child_id: str) -> ChildLink:
+def child_for(user_person: Person, child_id: str) -> ChildLink:
     if not child_id.isdigit():
         raise FieldError("child", "invalid_id", _("Enter a valid identifier."))
     link = (
@@ -164,7 +164,7 @@ def list_schools(
         request.auth = request.user  # type: ignore[attr-defined]
         user = require_applicant(request)
         assert user.person is not None
-        link = _child_for(user.person, child)
+        link = child_for(user.person, child)
         schools = schools_open_to_child(campaign=campaign, child=link.child, applicant=user.person)
     else:
         schools = schools_participating()
@@ -218,7 +218,7 @@ def create_application(
     campaign = campaign_active()
 
     def create() -> dict[str, Any]:
-        link = _child_for(user.person, payload.child)  # type: ignore[arg-type]
+        link = child_for(user.person, payload.child)  # type: ignore[arg-type]
         if not payload.school.isdigit():
             raise FieldError("school", "invalid_id", _("Enter a valid identifier."))
         school = School.objects.filter(pk=int(payload.school)).first()
@@ -337,7 +337,7 @@ def upload_child_act(
 ) -> tuple[int, dict[str, Any]]:
     user = require_applicant(request)
     assert user.person is not None
-    return _upload_act(request, _child_for(user.person, child_id), kind, number, issued_on, file)
+    return _upload_act(request, child_for(user.person, child_id), kind, number, issued_on, file)
 
 
 @applicant.post(

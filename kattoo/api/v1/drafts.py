@@ -1,0 +1,134 @@
+"""Drafts: prepare before the opening, submit in one request at the opening (issue 4 §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Header, Router, Schema
+from pydantic import Field
+
+from kattoo.campaigns.selectors import campaign_active
+from kattoo.catalog.selectors import schools_participating
+from kattoo.core import clock
+from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
+from kattoo.enrollment.models import Draft
+from kattoo.enrollment.services import (
+    application_cancellations,
+    draft_delete,
+    draft_save,
+    draft_submit,
+)
+
+from ..auth import bearer, require_applicant
+from . import schemas as s
+from .routes import PROBLEMS, actor_of, child_for
+from .serializers import application_out, local, localized
+
+drafts = Router(tags=["applicant"], auth=bearer)
+
+
+class DraftIn(Schema):
+    school: str = Field(pattern=r"^\d{1,18}$")
+    language: s.LanguageCode
+
+
+class DraftOut(Schema):
+    child: str
+    school: str
+    school_name: str
+    language: str
+    route: str
+    checked_at: dt.datetime
+    opens_at: dt.datetime
+    server_time: dt.datetime
+
+
+def draft_out(draft: Draft) -> dict[str, Any]:
+    return {
+        "child": str(draft.child_id),
+        "school": str(draft.school_id),
+        "school_name": localized(draft.school, "name"),
+        "language": draft.language,
+        "route": draft.route,
+        "checked_at": local(draft.checked_at),
+        "opens_at": local(draft.campaign.stage1_starts_at),
+        "server_time": local(clock.now()),
+    }
+
+
+def _draft(request: HttpRequest, child_id: str) -> Draft:
+    user = require_applicant(request)
+    assert user.person is not None
+    link = child_for(user.person, child_id)
+    draft = (
+        Draft.objects.select_related("campaign", "school", "child", "user")
+        .filter(user=user, child=link.child, campaign=campaign_active())
+        .first()
+    )
+    if draft is None:
+        raise Http404
+    return draft
+
+
+@drafts.get("/drafts", response={200: list[DraftOut], **PROBLEMS}, summary="Prepared registrations")
+def list_drafts(request: HttpRequest) -> list[dict[str, Any]]:
+    user = require_applicant(request)
+    rows = Draft.objects.select_related("campaign", "school").filter(
+        user=user, campaign=campaign_active()
+    )
+    return [draft_out(d) for d in rows]
+
+
+@drafts.put(
+    "/drafts/{child_id}",
+    response={200: DraftOut, **PROBLEMS},
+    summary="Prepare (and check now) the registration of a child",
+)
+def put_draft(request: HttpRequest, child_id: str, payload: DraftIn) -> dict[str, Any]:
+    user = require_applicant(request)
+    assert user.person is not None
+    link = child_for(user.person, child_id)
+    school = schools_participating().filter(pk=int(payload.school)).first()
+    if school is None:
+        raise Http404
+    draft = draft_save(
+        campaign=campaign_active(),
+        user=user,
+        child=link.child,
+        school=school,
+        language=payload.language,
+        actor=actor_of(request),
+    )
+    return draft_out(draft)
+
+
+@drafts.post(
+    "/drafts/{child_id}/submit",
+    response={201: s.ApplicationOut, **PROBLEMS},
+    summary="Submit the draft: one request at the opening",
+)
+def submit_draft(
+    request: HttpRequest,
+    child_id: str,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> tuple[int, dict[str, Any]]:
+    user = require_applicant(request)
+    key = idempotency_key_parse(idempotency_key)
+
+    def create() -> dict[str, Any]:
+        draft = _draft(request, child_id)
+        application = draft_submit(draft=draft, actor=actor_of(request))
+        left = draft.campaign.cancel_limit - application_cancellations(
+            campaign=draft.campaign, child=draft.child
+        )
+        return application_out(application, cancellations_left=left)
+
+    return idempotent_create(user=user, key=key, payload={"draft": child_id}, create=create)
+
+
+@drafts.delete("/drafts/{child_id}", response={204: None, **PROBLEMS}, summary="Drop the draft")
+def delete_draft(request: HttpRequest, child_id: str) -> tuple[int, None]:
+    draft_delete(draft=_draft(request, child_id), actor=actor_of(request))
+    return 204, None
