@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/po_fill.py translations.json
 
-Only entries whose msgstr is empty are touched; the file keeps makemessages' layout."""
+Only empty or fuzzy entries are touched; the file keeps makemessages' layout."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENTRY = re.compile(r'^msgid ((?:".*"\n)+)msgstr ""\n?$', re.M)
+ENTRY = re.compile(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)$', re.M)
 
 
 def unquote(block: str) -> str:
@@ -31,14 +31,21 @@ def fill(language: str, table: dict[str, dict[str, str]]) -> int:
     filled = 0
     for i, entry in enumerate(entries):
         match = ENTRY.search(entry + "\n")
-        if not match:
+        if not match or "msgid_plural" in entry:
             continue
         msgid = unquote(match.group(1))
-        if not msgid:
+        fuzzy = "#, fuzzy" in entry
+        if not msgid or (unquote(match.group(2)) and not fuzzy):
             continue
         text = msgid if language == "en" else table.get(msgid, {}).get(language)
         if text:
-            entries[i] = entry[: entry.rindex('msgstr ""')] + "msgstr " + quote(text)
+            head = entry[: match.start(2) - len("msgstr ")]
+            if fuzzy:  # makemessages' guess from another msgid: replace it, drop the flag
+                head = "\n".join(
+                    line.replace("#, fuzzy, ", "#, ") for line in head.split("\n")
+                    if line != "#, fuzzy" and not line.startswith("#| ")
+                )
+            entries[i] = head + "msgstr " + quote(text)
             filled += 1
     path.write_text("\n\n".join(entries), encoding="utf-8")
     return filled

@@ -192,3 +192,37 @@ class Teacher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school.code} {self.full_name}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for the school")
+    ADDED = "added", _("address added")
+    REJECTED = "rejected", _("not added")
+
+
+class MicrodistrictRequest(models.Model):
+    """A parent shows that a registered address belongs to a school's microdistrict but is
+    missing (§19, §21): it lands in the school's work list."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="address_requests")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    street_code = models.CharField(max_length=32)
+    house = models.CharField(max_length=16, blank=True)
+    address_text = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=8, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    created_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "child", "street_code", "house"], name="one_request_per_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"request {self.school_id}: {self.address_text}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applicant, auth, public
+from .views import applicant, auth, more, public
 
 app_name = "web"
 
@@ -22,4 +22,14 @@ urlpatterns = [
         applicant.application_cancel_view,
         name="cancel",
     ),
+    path("drafts/", more.draft_save_view, name="draft_save"),
+    path("drafts/<int:child_id>/submit/", more.draft_submit_view, name="draft_submit"),
+    path("drafts/<int:child_id>/delete/", more.draft_delete_view, name="draft_delete"),
+    path(
+        "children/<int:child_id>/schools/<int:school_id>/request-address/",
+        more.request_address,
+        name="request_address",
+    ),
+    path("children/<int:child_id>/act/", more.guardian_act, name="guardian_act"),
+    path("appeals/", more.appeals, name="appeals"),
 ]

@@ -16,7 +16,7 @@ from kattoo.catalog.models import School
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
-from kattoo.enrollment.models import Application, Status
+from kattoo.enrollment.models import Application, Draft, Status
 from kattoo.enrollment.selectors import (
     applications_visible_to,
     children_standings,
@@ -85,14 +85,20 @@ def children(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The child is linked to your account."))
             return redirect("web:children")
+    drafts = {
+        d.child_id: d
+        for d in Draft.objects.select_related("school").filter(user=user, campaign=campaign)
+    }
+    standings = children_standings(campaign=campaign, links=links)
     return render(
         request,
         "web/children.html",
         {
-            "standings": children_standings(campaign=campaign, links=links),
+            "rows": [(st, drafts.get(st.link.child_id)) for st in standings],
             "campaign": campaign,
             "form": form,
             "problem": problem,
+            "stage": str(campaign_stage(campaign)),
         },
     )
 
