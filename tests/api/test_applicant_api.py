@@ -357,3 +357,27 @@ def test_representative_uploads_an_act_over_the_api(
     )
     assert good.status_code == 201 and good.json()["status"] == "pending"
     assert api.post("/applications", body).status_code == 201
+
+
+def test_ask_a_school_to_add_the_address_and_keep_the_language(parent_api, world: World) -> None:
+    family, api = parent_api
+    response = api.post(
+        f"/schools/{world.other_school.pk}/microdistrict/requests", {"child": str(family.child.pk)}
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()[0]["status"] == "pending"
+    again = api.post(
+        f"/schools/{world.other_school.pk}/microdistrict/requests", {"child": str(family.child.pk)}
+    )
+    assert [r["id"] for r in again.json()] == [r["id"] for r in response.json()]
+    changed = api.client.patch(
+        "/api/v1/me", {"language": "ru"}, content_type="application/json", headers=api.headers
+    )
+    assert changed.json()["language"] == "ru"
+    problem(
+        api.client.patch(
+            "/api/v1/me", {"language": "fr"}, content_type="application/json", headers=api.headers
+        ),
+        422,
+        "validation_error",
+    )

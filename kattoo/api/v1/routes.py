@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest
@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Query, Router
 from ninja.files import UploadedFile
 
+from kattoo.accounts.services import user_language_set
 from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.models import School
 from kattoo.catalog.selectors import address_lookup, schools_participating
+from kattoo.catalog.services import microdistrict_request_file
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
@@ -360,3 +362,42 @@ def upload_application_act(
     if link is None:
         raise Http404
     return _upload_act(request, link, kind, number, issued_on, file)
+
+
+class AddressRequestIn(s.Schema):
+    child: str = s.Field(pattern=r"^\d{1,18}$")
+
+
+@applicant.post(
+    "/schools/{school_id}/microdistrict/requests",
+    response={201: list[dict[str, Any]], **PROBLEMS},
+    summary="Ask a school to add the family's registered address to its microdistrict",
+)
+def request_microdistrict_address(
+    request: HttpRequest, school_id: str, payload: AddressRequestIn
+) -> tuple[int, list[dict[str, Any]]]:
+    user = require_applicant(request)
+    assert user.person is not None
+    link = child_for(user.person, payload.child)
+    school = get_object_or_404(schools_participating(), pk=_int_id(school_id, "school"))
+    requests = microdistrict_request_file(
+        user=user, child=link.child, school=school, actor=actor_of(request)
+    )
+    return 201, [
+        {"id": str(r.pk), "school": str(r.school_id), "address": r.address_text, "status": r.status}
+        for r in requests
+    ]
+
+
+class MePatchIn(s.Schema):
+    language: Literal["ky", "ru", "en"]
+
+
+@applicant.patch(
+    "/me", response={200: s.MeOut, **PROBLEMS}, summary="Keep the language of messages"
+)
+def patch_me(request: HttpRequest, payload: MePatchIn) -> dict[str, Any]:
+    user = require_applicant(request)
+    user_language_set(user=user, language=payload.language, actor=actor_of(request))
+    assert user.person is not None
+    return me_out(user.person)

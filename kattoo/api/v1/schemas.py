@@ -6,6 +6,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+__all__ = ["Field", "Schema"]
+
 LanguageCode = Literal["ky", "ru", "uz", "tg", "en"]
 
 
@@ -61,6 +63,7 @@ class MeOut(Schema):
     sex: str
     birth_date: dt.date
     address: AddressOut
+    language: str
     phone: str
     email: str
     verified_at: dt.datetime

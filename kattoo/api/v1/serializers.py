@@ -70,6 +70,7 @@ def me_out(person: Person) -> dict[str, Any]:
             "house": person.address_house,
             "flat": person.address_flat,
         },
+        "language": person.user.language if hasattr(person, "user") else "ky",
         "phone": person.phone,
         "email": person.email,
         "verified_at": local(person.fetched_at),
