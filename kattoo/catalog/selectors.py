@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 if TYPE_CHECKING:
     from kattoo.accounts.models import User
 
-from .models import MicrodistrictAddress, Ownership, Parity, School, Street
+from .models import MicrodistrictAddress, Ownership, Parity, School, Settlement, Street
 
 _LEADING_NUMBER = re.compile(r"\s*(\d+)")
 
@@ -128,3 +128,16 @@ def localized_name(obj: object, field: str = "name") -> str:
     language = (get_language() or "ky")[:2]
     value = getattr(obj, f"{field}_{language}", "") if language in ("ky", "ru", "en") else ""
     return str(value or getattr(obj, f"{field}_ky", "") or getattr(obj, f"{field}_ru", ""))
+
+
+def nearby_district_ids(*people: object) -> set[int]:
+    """Districts of the settlements where these people are registered."""
+    codes = {getattr(p, "address_settlement_code", "") for p in people if p is not None}
+    codes.discard("")
+    street_codes = {getattr(p, "address_street_code", "") for p in people if p is not None}
+    street_codes.discard("")
+    return set(
+        Settlement.objects.filter(
+            Q(soate__in=codes) | Q(streets__code__in=street_codes)
+        ).values_list("district_id", flat=True)
+    )

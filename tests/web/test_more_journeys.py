@@ -110,3 +110,14 @@ def test_write_an_appeal(client: Client, world: World, at_stage1) -> None:
     assert "Our house is next to this school." in page
     short = client.post("/appeals/", {"subject": "other", "text": "short"})
     assert short.status_code == 200 and Appeal.objects.count() == 1
+
+
+def test_schools_not_offered_in_stage_one_say_why(client: Client, world: World, at_stage1) -> None:
+    world.other_school.district = world.home.settlement.district
+    world.other_school.save()
+    family = world.family()
+    sign_in(client, family.parent.person.pin, language="en")
+    page = client.get(f"/children/{family.child.pk}/schools/").content.decode()
+    assert "Other schools nearby" in page and world.other_school.name_en in page
+    assert "2026-06-01 10:00" in page
+    assert f"/schools/{world.other_school.pk}/request-address/" in page

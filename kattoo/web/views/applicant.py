@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kattoo.accounts.models import User
 from kattoo.campaigns.selectors import Stage, campaign_active, campaign_stage
 from kattoo.catalog.models import School
+from kattoo.catalog.selectors import nearby_district_ids, schools_participating
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
@@ -115,10 +116,21 @@ def _schools_context(request: HttpRequest, link: ChildLink) -> dict[str, Any]:
     )
     pools = pools_of(campaign=campaign, school_ids=[s.pk for s in schools])
     rows = [{"school": s, "pools": pools.get(s.pk, [])} for s in schools]
+    not_offered: list[School] = []
+    if stage in (Stage.BEFORE, Stage.STAGE1):
+        # Schools near the family that stage 1 does not offer, each with its reason (§21).
+        districts = nearby_district_ids(link.child, link.applicant)
+        not_offered = list(
+            schools_participating()
+            .filter(district_id__in=districts)
+            .exclude(pk__in=[s.pk for s in schools])
+            .order_by("code")[:30]
+        )
     return {
         "link": link,
         "child": link.child,
         "rows": rows,
+        "not_offered": not_offered,
         "campaign": campaign,
         "stage": str(stage),
         "open": stage in (Stage.STAGE1, Stage.STAGE2),
