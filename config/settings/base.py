@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "kattoo.integrations.registry",
     "kattoo.notifications",
     "kattoo.appeals",
+    "kattoo.commission",
+    "kattoo.classes",
     "kattoo.web",
     "kattoo.demo",
 ]

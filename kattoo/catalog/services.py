@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import User
 from kattoo.audit.services import audit_record
 from kattoo.core import clock
 from kattoo.core.actors import Actor
-from kattoo.core.errors import RuleViolation
+from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.models import Person
 from kattoo.people.selectors import child_family_addresses
 
-from .models import MicrodistrictRequest, School
+from .models import (
+    MicrodistrictAddress,
+    MicrodistrictRequest,
+    Parity,
+    RequestStatus,
+    School,
+    Street,
+    Teacher,
+)
 
 
 @transaction.atomic
@@ -34,7 +44,7 @@ def microdistrict_request_file(
         )
     } | {p.address_street_code: p.address_text for p in people}
     requests = []
-    for key in keys:
+    for key in dict.fromkeys(keys):  # one request per distinct address
         request, created = MicrodistrictRequest.objects.get_or_create(
             school=school,
             child=child,
@@ -55,3 +65,91 @@ def microdistrict_request_file(
             )
         requests.append(request)
     return requests
+
+
+@transaction.atomic
+def microdistrict_address_add(
+    *,
+    school: School,
+    street: Street,
+    house_from: int | None,
+    house_to: int | None,
+    parity: str = Parity.ALL,
+    note: str,
+    actor: Actor,
+    request: MicrodistrictRequest | None = None,
+) -> MicrodistrictAddress:
+    """§19, §21: the school adds a missing address, with the evidence noted; a parent's request
+    it answers is marked done."""
+    if (house_from is None) != (house_to is None) or (
+        house_from is not None and house_to is not None and house_from > house_to
+    ):
+        raise FieldError(
+            "house_to", "invalid_range", _("Give both house numbers, the first not above the last.")
+        )
+    if not note.strip():
+        raise FieldError("note", "required", _("Note the evidence for the address."))
+    line = MicrodistrictAddress.objects.create(
+        school=school,
+        street=street,
+        house_from=house_from,
+        house_to=house_to,
+        parity=parity,
+        note=note.strip()[:300],
+    )
+    if request is not None:
+        MicrodistrictRequest.objects.filter(pk=request.pk).update(
+            status=RequestStatus.ADDED, handled_at=clock.now(), note=note.strip()[:300]
+        )
+    audit_record(
+        actor=actor,
+        action="microdistrict.add",
+        obj=line,
+        data={
+            "school": school.pk,
+            "street": street.code,
+            "from": house_from,
+            "to": house_to,
+            "parity": parity,
+            "note": note,
+            "request": request.pk if request else None,
+        },
+    )
+    return line
+
+
+@transaction.atomic
+def microdistrict_request_reject(*, request: MicrodistrictRequest, note: str, actor: Actor) -> None:
+    if request.status != RequestStatus.PENDING:
+        raise RuleViolation("invalid_status_transition")
+    MicrodistrictRequest.objects.filter(pk=request.pk).update(
+        status=RequestStatus.REJECTED, handled_at=clock.now(), note=note.strip()[:300]
+    )
+    audit_record(
+        actor=actor, action="microdistrict.request_reject", obj=request, data={"note": note}
+    )
+
+
+@transaction.atomic
+def teacher_add(*, school: School, pin: str, full_name: str, actor: Actor) -> Teacher:
+    """§24: the roster a teacher's child is admitted against, above quota."""
+    try:
+        pin_parse(pin)
+    except InvalidPin as exc:
+        raise FieldError(
+            "pin", "invalid_pin", _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number.")
+        ) from exc
+    teacher, created = Teacher.objects.get_or_create(
+        school=school, pin=pin, defaults={"full_name": full_name[:300], "added_at": clock.now()}
+    )
+    if created:
+        audit_record(actor=actor, action="teacher.add", obj=teacher, data={"school": school.pk})
+    return teacher
+
+
+@transaction.atomic
+def teacher_remove(*, teacher: Teacher, actor: Actor) -> None:
+    audit_record(
+        actor=actor, action="teacher.remove", obj=teacher, data={"school": teacher.school_id}
+    )
+    teacher.delete()

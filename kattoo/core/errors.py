@@ -140,3 +140,16 @@ ERRORS.update(
         ),
     }
 )
+
+ERRORS.update(
+    {
+        "document_window_closed": (
+            409,
+            _("Medical certificates are recorded only within the campaign's window."),
+        ),
+        "document_request_closed": (
+            409,
+            _("Supporting documents may no longer be requested in this campaign."),
+        ),
+    }
+)

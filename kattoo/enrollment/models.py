@@ -178,3 +178,70 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"draft {self.child_id} → {self.school_id}/{self.language}"
+
+
+class DocumentKind(models.TextChoices):
+    # §21: two medical certificates brought to the school after the admission notice.
+    MEDICAL_HEALTH = "medical_health", _("medical certificate of health")
+    MEDICAL_VACCINATION = "medical_vaccination", _("certificate of vaccinations")
+
+
+class ApplicationDocument(models.Model):
+    """An original the school has received (it records receipt, it keeps no copy)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=24, choices=DocumentKind.choices)
+    received_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind"], name="one_document_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.application_id}"
+
+
+class DocumentRequest(models.Model):
+    """§18: the school may request supporting documents from the applicant until 08-30."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="document_requests"
+    )
+    text = models.TextField(max_length=2000)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"document request {self.pk}"
+
+
+class PmpkOutcome(models.TextChoices):
+    PENDING = "", _("waiting for the commission")
+    STAYS = "stays", _("stays in the school")
+    SPECIAL_SCHOOL = "special_school", _("directed to a special school")
+
+
+class PmpkReferral(models.Model):
+    """§18, §23: after admission, a referral to the psychological-medical-pedagogical
+    commission (ПМПК) and its outcome."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="pmpk")
+    referred_at = models.DateTimeField()
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True, max_length=2000)
+    outcome = models.CharField(
+        max_length=16, choices=PmpkOutcome.choices, default=PmpkOutcome.PENDING, blank=True
+    )
+    outcome_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ПМПК referral of {self.application_id}: {self.outcome or 'pending'}"

@@ -227,9 +227,12 @@ def application_register(
     return application
 
 
-def notify_application(application: Application, event: str, **extra: object) -> None:
-    """SMS the applicant who made the registration, in their language, after commit."""
-    user = application.user
+def notify_application(
+    application: Application, event: str, *, user: User | None = None, **extra: object
+) -> None:
+    """SMS the applicant who made the registration (or ``user``), in their language, after
+    commit."""
+    user = user or application.user
     with translation.override(user.language):
         context = {
             "child": f"{application.child.name} {application.child.surname}",

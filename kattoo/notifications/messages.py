@@ -26,6 +26,7 @@ MESSAGES: dict[str, Any] = {
         "Kattoo: %(school)s refused the registration of %(child)s: %(reason)s. You can appeal "
         "to the district education office in Kattoo."
     ),
+    "documents_requested": _("Kattoo: %(school)s asks for documents: %(text)s"),
     "appeal_answered": _(
         "Kattoo: the district education office answered your appeal No. %(number)s. "
         "Read the answer in Kattoo."

@@ -1,0 +1,108 @@
+"""The school's duties after registration (§18, §19, §21, §23): documents and ПМПК."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from kattoo.audit.services import audit_record
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+from kattoo.notifications.services import notification_queue
+
+from .models import (
+    Application,
+    ApplicationDocument,
+    DocumentRequest,
+    PmpkOutcome,
+    PmpkReferral,
+    Status,
+)
+
+
+@transaction.atomic
+def application_document_record(
+    *, application: Application, kind: str, received_on: dt.date, actor: Actor
+) -> ApplicationDocument:
+    """§21: receipt of a medical certificate, between the campaign's dates (08-04 … 09-05)."""
+    if application.status != Status.ADMITTED:
+        raise RuleViolation("invalid_status_transition")
+    campaign = application.campaign
+    if not campaign.medical_from <= received_on <= campaign.medical_until:
+        raise RuleViolation("document_window_closed")
+    document, _created = ApplicationDocument.objects.update_or_create(
+        application=application,
+        kind=kind,
+        defaults={
+            "received_on": received_on,
+            "recorded_by": actor.user,
+            "recorded_at": clock.now(),
+        },
+    )
+    audit_record(
+        actor=actor,
+        action="document.record",
+        obj=document,
+        data={
+            "application": str(application.pk),
+            "kind": kind,
+            "received_on": received_on.isoformat(),
+        },
+    )
+    return document
+
+
+@transaction.atomic
+def application_documents_request(
+    *, application: Application, text: str, actor: Actor
+) -> DocumentRequest:
+    """§18: supporting documents requested from the applicant, until the campaign's date."""
+    if clock.today() > application.campaign.documents_request_until:
+        raise RuleViolation("document_request_closed")
+    if application.status not in (Status.REGISTERED, Status.ADMITTED):
+        raise RuleViolation("invalid_status_transition")
+    request = DocumentRequest.objects.create(
+        application=application,
+        text=text.strip(),
+        requested_by=actor.user,
+        requested_at=clock.now(),
+    )
+    notification_queue(
+        user=application.user,
+        event="documents_requested",
+        context={"school": application.school.name_ky, "text": text.strip()[:200]},
+        dedupe_key=f"documents_requested:{request.pk}",
+    )
+    audit_record(
+        actor=actor,
+        action="document.request",
+        obj=request,
+        data={"application": str(application.pk)},
+    )
+    return request
+
+
+@transaction.atomic
+def pmpk_refer(*, application: Application, note: str, actor: Actor) -> PmpkReferral:
+    if application.status != Status.ADMITTED:
+        raise RuleViolation("invalid_status_transition")
+    referral, _created = PmpkReferral.objects.get_or_create(
+        application=application,
+        defaults={"referred_at": clock.now(), "referred_by": actor.user, "note": note.strip()},
+    )
+    audit_record(
+        actor=actor, action="pmpk.refer", obj=referral, data={"application": str(application.pk)}
+    )
+    return referral
+
+
+@transaction.atomic
+def pmpk_outcome_record(*, referral: PmpkReferral, outcome: str, actor: Actor) -> PmpkReferral:
+    if outcome not in (PmpkOutcome.STAYS, PmpkOutcome.SPECIAL_SCHOOL):
+        raise RuleViolation("validation_error")
+    PmpkReferral.objects.filter(pk=referral.pk).update(outcome=outcome, outcome_at=clock.now())
+    referral.outcome = outcome
+    audit_record(actor=actor, action="pmpk.outcome", obj=referral, data={"outcome": outcome})
+    return referral

@@ -1,0 +1,84 @@
+"""The school's duties after registration: certificates (§21), requests (§18), ПМПК (§23)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+from kattoo.enrollment.models import PmpkOutcome
+from kattoo.enrollment.schoolwork import (
+    application_document_record,
+    application_documents_request,
+    pmpk_outcome_record,
+    pmpk_refer,
+)
+from kattoo.enrollment.services import application_admit, application_register
+from kattoo.notifications.models import Notification
+
+from ..conftest import SYSTEM, World
+from ..factories import UserFactory
+
+
+@pytest.fixture
+def admitted(world: World, at_stage1):
+    family = world.family()
+    app = application_register(
+        campaign=world.campaign,
+        user=family.parent,
+        child=family.child,
+        school=world.school,
+        language="ky",
+        actor=Actor(user=family.parent),
+    )
+    return application_admit(application=app, actor=SYSTEM)
+
+
+@pytest.fixture
+def director(world: World) -> Actor:
+    from kattoo.accounts.models import Role
+
+    return Actor(user=UserFactory(role=Role.SCHOOL, school=world.school))
+
+
+def test_certificates_only_in_the_window(admitted, director) -> None:
+    with pytest.raises(RuleViolation, match="document_window_closed"):
+        application_document_record(
+            application=admitted,
+            kind="medical_health",
+            received_on=dt.date(2026, 8, 3),
+            actor=director,
+        )
+    doc = application_document_record(
+        application=admitted, kind="medical_health", received_on=dt.date(2026, 8, 4), actor=director
+    )
+    assert doc.kind == "medical_health"
+    application_document_record(
+        application=admitted,
+        kind="medical_vaccination",
+        received_on=dt.date(2026, 9, 5),
+        actor=director,
+    )
+    assert admitted.documents.count() == 2
+
+
+def test_requests_until_august_30_and_the_parent_is_told(admitted, director) -> None:
+    application_documents_request(
+        application=admitted, text="Guardianship act, please.", actor=director
+    )
+    assert Notification.objects.filter(event="documents_requested").count() == 1
+    with (
+        clock.frozen(clock.bishkek(2026, 8, 31, 9, 0)),
+        pytest.raises(RuleViolation, match="document_request_closed"),
+    ):
+        application_documents_request(application=admitted, text="Too late", actor=director)
+
+
+def test_pmpk_referral_and_outcome(admitted, director) -> None:
+    referral = pmpk_refer(application=admitted, note="Hearing", actor=director)
+    pmpk_outcome_record(referral=referral, outcome=PmpkOutcome.STAYS, actor=director)
+    referral.refresh_from_db()
+    assert referral.outcome == "stays"
