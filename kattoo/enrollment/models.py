@@ -245,3 +245,13 @@ class PmpkReferral(models.Model):
 
     def __str__(self) -> str:
         return f"ПМПК referral of {self.application_id}: {self.outcome or 'pending'}"
+
+
+class RefusalReason(models.TextChoices):
+    """§22: a refusal states a legal reason; the district sees every refusal."""
+
+    FALSE_DATA = "false_data", _("the documents do not confirm the registered data")
+    GUARDIAN_ACT_INVALID = "guardian_act_invalid", _("the representative's act is not valid")
+    SPECIAL_SCHOOL = "special_school", _("directed to a special school by the ПМПК (§23)")
+    ADMITTED_ELSEWHERE = "admitted_elsewhere", _("the child is admitted to another school")
+    OTHER = "other", _("another legal ground, stated in the text")

@@ -6,22 +6,35 @@ approves the schools of the district; the ministry sees every school. Anything e
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import uuid
+from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from pydantic import Field
 
 from kattoo.accounts.models import Role, User
 from kattoo.campaigns.selectors import campaign_active, campaign_quota_lock_at
+from kattoo.catalog.models import MicrodistrictRequest, School, Street
 from kattoo.catalog.selectors import schools_visible_to
-from kattoo.core.errors import RuleViolation
+from kattoo.catalog.services import microdistrict_address_add, teacher_add
+from kattoo.classes.services import classes_form
+from kattoo.commission.services import commission_place
+from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.enrollment.models import Application, RefusalReason, Status
+from kattoo.enrollment.schoolwork import application_document_record
+from kattoo.enrollment.selectors import applications_visible_to
+from kattoo.enrollment.services import application_admit, application_refuse
+from kattoo.integrations.registry.pin import InvalidPin, pin_parse
+from kattoo.people.services import person_refresh
 from kattoo.quotas.models import Quota
 from kattoo.quotas.selectors import QuotaState, quota_of, quota_state
 from kattoo.quotas.services import QuotaOperation, quota_approve, quota_change, quota_confirm
 
 from ..auth import bearer, current_user
+from ..pagination import paginate_by_pk
 from .routes import PROBLEMS, actor_of
 from .schemas import LanguageCode
 from .serializers import local
@@ -187,3 +200,312 @@ def approve_quota(request: HttpRequest, school_id: str) -> dict[str, Any]:
             "forbidden", detail=_("Only the district education office approves quotas.")
         )
     return quota_out(user, quota_approve(quota=quota, actor=actor_of(request)))
+
+
+# ---- the school's work with registrations (§18, §19, §21, §22) --------------------------
+
+
+class StaffApplicationOut(Schema):
+    id: str
+    child: str
+    child_name: str
+    sex: str
+    birth_date: Any
+    language: str
+    status: str
+    route: str
+    above_quota: bool
+    position: int
+    created_at: Any
+    documents: list[str]
+    abilities: dict[str, bool]
+
+
+class StaffApplicationPage(Schema):
+    items: list[StaffApplicationOut]
+    next_cursor: str | None
+
+
+def staff_application_out(user: User, application: Application) -> dict[str, Any]:
+    own = user.role == Role.SCHOOL and user.school_id == application.school_id
+    registered = application.status == Status.REGISTERED
+    return {
+        "id": str(application.pk),
+        "child": str(application.child_id),
+        "child_name": application.child.full_name,
+        "sex": application.child.sex,
+        "birth_date": application.child.birth_date,
+        "language": application.language,
+        "status": application.status,
+        "route": application.route,
+        "above_quota": application.above_quota,
+        "position": application.position,
+        "created_at": local(application.created_at),
+        "documents": [d.kind for d in application.documents.all()],
+        "abilities": {
+            "admit": own and registered,
+            "refuse": own and registered,
+            "record_document": own and application.status == Status.ADMITTED,
+        },
+    }
+
+
+@staff.get(
+    "/schools/{school_id}/applications",
+    response={200: StaffApplicationPage, **PROBLEMS},
+    summary="Registered children of a school",
+)
+def school_applications(
+    request: HttpRequest,
+    school_id: str,
+    status: str | None = None,
+    language: LanguageCode | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    cursor: str | None = Query(None, max_length=200),
+) -> dict[str, Any]:
+    user = current_user(request)
+    if not school_id.isdigit() or not schools_visible_to(user).filter(pk=int(school_id)).exists():
+        raise Http404
+    rows = (
+        applications_visible_to(user).filter(school_id=int(school_id)).prefetch_related("documents")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if language:
+        rows = rows.filter(language=language)
+    items, next_cursor = paginate_by_pk(rows, limit=limit, cursor=cursor)
+    return {"items": [staff_application_out(user, a) for a in items], "next_cursor": next_cursor}
+
+
+def _school_application(request: HttpRequest, application_id: str) -> tuple[User, Application]:
+    user = current_user(request)
+    try:
+        pk = uuid.UUID(application_id)
+    except ValueError as exc:
+        raise Http404 from exc
+    application = (
+        applications_visible_to(user).select_related("campaign", "user").filter(pk=pk).first()
+    )
+    if application is None:
+        raise Http404
+    if not (user.role == Role.SCHOOL and user.school_id == application.school_id):
+        raise RuleViolation("forbidden")
+    return user, application
+
+
+@staff.post(
+    "/applications/{application_id}/admit",
+    response={200: StaffApplicationOut, **PROBLEMS},
+    summary="The school admits a registered child",
+)
+def admit(request: HttpRequest, application_id: str) -> dict[str, Any]:
+    user, application = _school_application(request, application_id)
+    return staff_application_out(
+        user, application_admit(application=application, actor=actor_of(request))
+    )
+
+
+class RefuseIn(Schema):
+    reason: Literal[
+        "false_data", "guardian_act_invalid", "special_school", "admitted_elsewhere", "other"
+    ]
+    text: str = Field(min_length=5, max_length=2000)
+
+
+@staff.post(
+    "/applications/{application_id}/refuse",
+    response={200: StaffApplicationOut, **PROBLEMS},
+    summary="The school refuses, with a legal reason (§22); the district sees it",
+)
+def refuse(request: HttpRequest, application_id: str, payload: RefuseIn) -> dict[str, Any]:
+    user, application = _school_application(request, application_id)
+    label = str(RefusalReason(payload.reason).label)
+    refused = application_refuse(
+        application=application, reason=f"{label}: {payload.text.strip()}", actor=actor_of(request)
+    )
+    return staff_application_out(user, refused)
+
+
+class DocumentIn(Schema):
+    kind: Literal["medical_health", "medical_vaccination"]
+    received_on: dt.date
+
+
+@staff.post(
+    "/applications/{application_id}/documents",
+    response={200: StaffApplicationOut, **PROBLEMS},
+    summary="Record a medical certificate received (§21)",
+)
+def record_document(
+    request: HttpRequest, application_id: str, payload: DocumentIn
+) -> dict[str, Any]:
+    user, application = _school_application(request, application_id)
+    application_document_record(
+        application=application,
+        kind=payload.kind,
+        received_on=payload.received_on,
+        actor=actor_of(request),
+    )
+    return staff_application_out(user, application)
+
+
+def _own_school(request: HttpRequest, school_id: str) -> School:
+    user = current_user(request)
+    if not school_id.isdigit():
+        raise Http404
+    school = schools_visible_to(user).filter(pk=int(school_id)).first()
+    if school is None:
+        raise Http404
+    if not (user.role == Role.SCHOOL and user.school_id == school.pk):
+        raise RuleViolation("forbidden")
+    return school
+
+
+class AddressIn(Schema):
+    street: str = Field(min_length=1, max_length=32)
+    house_from: int | None = Field(None, ge=0, le=100000)
+    house_to: int | None = Field(None, ge=0, le=100000)
+    parity: Literal["all", "odd", "even"] = "all"
+    note: str = Field(min_length=1, max_length=300)
+    request: str | None = Field(None, pattern=r"^\d{1,18}$")
+
+
+@staff.post(
+    "/schools/{school_id}/microdistrict/addresses",
+    response={201: dict[str, Any], **PROBLEMS},
+    summary="Add a missing address to the microdistrict (§19, §21)",
+)
+def add_address(
+    request: HttpRequest, school_id: str, payload: AddressIn
+) -> tuple[int, dict[str, Any]]:
+    school = _own_school(request, school_id)
+    street = Street.objects.filter(code=payload.street).first()
+    if street is None:
+        raise Http404
+    parent_request = (
+        MicrodistrictRequest.objects.filter(pk=int(payload.request), school=school).first()
+        if payload.request
+        else None
+    )
+    line = microdistrict_address_add(
+        school=school,
+        street=street,
+        house_from=payload.house_from,
+        house_to=payload.house_to,
+        parity=payload.parity,
+        note=payload.note,
+        request=parent_request,
+        actor=actor_of(request),
+    )
+    return 201, {
+        "id": str(line.pk),
+        "street": street.code,
+        "house_from": line.house_from,
+        "house_to": line.house_to,
+        "parity": line.parity,
+        "note": line.note,
+    }
+
+
+class TeacherIn(Schema):
+    pin: str = Field(min_length=1, max_length=32)
+    full_name: str = Field(min_length=2, max_length=300)
+
+
+@staff.post(
+    "/schools/{school_id}/teachers",
+    response={201: dict[str, Any], **PROBLEMS},
+    summary="Add a teacher to the roster (§24)",
+)
+def add_teacher(
+    request: HttpRequest, school_id: str, payload: TeacherIn
+) -> tuple[int, dict[str, Any]]:
+    school = _own_school(request, school_id)
+    teacher = teacher_add(
+        school=school, pin=payload.pin, full_name=payload.full_name, actor=actor_of(request)
+    )
+    return 201, {"id": str(teacher.pk), "pin": teacher.pin, "full_name": teacher.full_name}
+
+
+class FormIn(Schema):
+    language: LanguageCode
+
+
+@staff.post(
+    "/schools/{school_id}/classes/form",
+    response={200: list[dict[str, Any]], **PROBLEMS},
+    summary="Form the classes of a language, gender-balanced (§19)",
+)
+def form(request: HttpRequest, school_id: str, payload: FormIn) -> list[dict[str, Any]]:
+    school = _own_school(request, school_id)
+    formed = classes_form(
+        campaign=campaign_active(),
+        school=school,
+        language=payload.language,
+        actor=actor_of(request),
+    )
+    return [
+        {
+            "letter": c.letter,
+            "language": c.language,
+            "class_set": c.class_set_number,
+            "children": [str(m.application_id) for m in c.members.all()],
+        }
+        for c in formed
+    ]
+
+
+class CommissionIn(Schema):
+    child_pin: str = Field(min_length=1, max_length=32)
+    applicant_pin: str = Field(min_length=1, max_length=32)
+    school: str = Field(pattern=r"^\d{1,18}$")
+    language: LanguageCode
+    number: str = Field(min_length=1, max_length=64)
+    decided_on: dt.date
+    ground: Literal["over_age", "no_documents", "late", "other"]
+    documents_checked: bool = False
+
+
+@staff.post(
+    "/commission-decisions",
+    response={201: dict[str, Any], **PROBLEMS},
+    summary="District: place a child by decision of the Commission on Children's Affairs",
+)
+def commission_decision(request: HttpRequest, payload: CommissionIn) -> tuple[int, dict[str, Any]]:
+    user = current_user(request)
+    if user.role != Role.DISTRICT:
+        raise RuleViolation("forbidden")
+    school = schools_visible_to(user).filter(pk=int(payload.school)).first()
+    if school is None:
+        raise Http404
+    actor = actor_of(request)
+    for field, pin in (("child_pin", payload.child_pin), ("applicant_pin", payload.applicant_pin)):
+        try:
+            pin_parse(pin)
+        except InvalidPin as exc:
+            raise FieldError(
+                field,
+                "invalid_pin",
+                _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number."),
+            ) from exc
+    child = person_refresh(pin=payload.child_pin, actor=actor)
+    applicant = person_refresh(pin=payload.applicant_pin, actor=actor, applicant=True)
+    decision = commission_place(
+        campaign=campaign_active(),
+        officer=user,
+        child=child,
+        applicant=applicant,
+        school=school,
+        language=payload.language,
+        number=payload.number,
+        decided_on=payload.decided_on,
+        ground=payload.ground,
+        documents_checked=payload.documents_checked,
+        actor=actor,
+    )
+    return 201, {
+        "id": str(decision.pk),
+        "application": str(decision.application_id),
+        "above_quota": decision.application.above_quota,
+        "position": decision.application.position,
+    }
