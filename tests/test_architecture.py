@@ -16,6 +16,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/v1/addresses/lookup"),
     ("post", "/api/v1/auth/code"),
     ("post", "/api/v1/auth/token"),
+    ("get", "/api/v1/open-data/summary"),
 }
 
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "kattoo.appeals",
     "kattoo.commission",
     "kattoo.classes",
+    "kattoo.reports",
     "kattoo.web",
     "kattoo.demo",
 ]

@@ -7,6 +7,7 @@ from ..problems import install
 from .appeals import appeals
 from .drafts import drafts
 from .login import auth
+from .reports import reports
 from .routes import applicant, public
 from .staff import staff
 
@@ -34,3 +35,4 @@ api.add_router("", applicant)
 api.add_router("", staff)
 api.add_router("", appeals)
 api.add_router("", drafts)
+api.add_router("", reports)

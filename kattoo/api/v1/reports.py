@@ -1,0 +1,163 @@
+"""Reports (RULES.md §9) for staff in their scope, and open data for everyone (aggregates
+only, small cells suppressed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+
+from kattoo.campaigns.selectors import campaign_active
+from kattoo.catalog.selectors import schools_visible_to
+from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.enrollment.models import Application, SeatPool
+from kattoo.enrollment.selectors import applications_visible_to
+from kattoo.reports.exports import rows_csv, rows_xlsx
+from kattoo.reports.selectors import (
+    DIMENSIONS,
+    report_applications,
+    report_seats,
+    suppress_small_cells,
+)
+
+from ..auth import bearer, current_user
+from .routes import PROBLEMS
+
+reports = Router(tags=["reports"])
+COUNTS = ("registered", "admitted", "refused", "cancelled", "above_quota")
+
+
+def _dimensions(by: str) -> list[str]:
+    names = [d.strip() for d in by.split(",") if d.strip()]
+    bad = [d for d in names if d not in DIMENSIONS]
+    if bad or not names:
+        raise FieldError(
+            "by",
+            "invalid_choice",
+            _("Group by one or more of: %(names)s.") % {"names": ", ".join(DIMENSIONS)},
+        )
+    return names
+
+
+def _scoped(
+    request: HttpRequest, region: str | None, district: str | None, school: str | None
+) -> tuple[Any, Any]:
+    user = current_user(request)
+    if user.role == "applicant":
+        raise RuleViolation("forbidden")
+    applications = applications_visible_to(user)
+    pools = SeatPool.objects.filter(school__in=schools_visible_to(user))
+    for field, value in (
+        ("school__district__region__soate", region),
+        ("school__district__soate", district),
+        ("school__code", school),
+    ):
+        if value:
+            applications = applications.filter(**{field: value})
+            pools = pools.filter(**{field: value})
+    return applications, pools
+
+
+def _summary(
+    request: HttpRequest, by: str, region: str | None, district: str | None, school: str | None
+) -> dict[str, Any]:
+    campaign = campaign_active()
+    dims = _dimensions(by)
+    applications, pools = _scoped(request, region, district, school)
+    return {
+        "by": dims,
+        "applications": report_applications(campaign=campaign, applications=applications, by=dims),
+        "seats": report_seats(campaign=campaign, pools=pools, by=dims),
+    }
+
+
+@reports.get(
+    "/reports/summary",
+    auth=bearer,
+    response={200: dict[str, Any], **PROBLEMS},
+    summary="Aggregates in your scope (§9)",
+)
+def summary(
+    request: HttpRequest,
+    by: str = Query("district", max_length=200),
+    region: str | None = None,
+    district: str | None = None,
+    school: str | None = None,
+) -> dict[str, Any]:
+    return _summary(request, by, region, district, school)
+
+
+def _file(
+    request: HttpRequest,
+    by: str,
+    region: str | None,
+    district: str | None,
+    school: str | None,
+    kind: str,
+    fmt: str,
+) -> HttpResponse:
+    data = _summary(request, by, region, district, school)
+    rows = data["applications"] if kind == "applications" else data["seats"]
+    columns = data["by"] + (
+        list(COUNTS) if kind == "applications" else ["quota_seats", "capacity", "taken", "free"]
+    )
+    name = f"kattoo-{kind}-{'-'.join(data['by'])}"
+    if fmt == "csv":
+        response = HttpResponse(rows_csv(rows, columns), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            rows_xlsx(rows, columns, kind),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@reports.get(
+    "/reports/summary.csv", auth=bearer, response={200: None, **PROBLEMS}, summary="Report as CSV"
+)
+def summary_csv(
+    request: HttpRequest,
+    by: str = Query("district", max_length=200),
+    region: str | None = None,
+    district: str | None = None,
+    school: str | None = None,
+    kind: str = Query("applications", pattern="^(applications|seats)$"),
+) -> HttpResponse:
+    return _file(request, by, region, district, school, kind, "csv")
+
+
+@reports.get(
+    "/reports/summary.xlsx", auth=bearer, response={200: None, **PROBLEMS}, summary="Report as XLSX"
+)
+def summary_xlsx(
+    request: HttpRequest,
+    by: str = Query("district", max_length=200),
+    region: str | None = None,
+    district: str | None = None,
+    school: str | None = None,
+    kind: str = Query("applications", pattern="^(applications|seats)$"),
+) -> HttpResponse:
+    return _file(request, by, region, district, school, kind, "xlsx")
+
+
+@reports.get(
+    "/open-data/summary",
+    response={200: dict[str, Any], **PROBLEMS},
+    summary="Open data: aggregates only, cells under 10 children withheld",
+)
+def open_data(request: HttpRequest, by: str = Query("region", max_length=200)) -> dict[str, Any]:
+    campaign = campaign_active()
+    dims = _dimensions(by)
+    if "school" in dims and len(dims) > 2:
+        raise FieldError("by", "too_fine", _("Too fine a grouping for open data."))
+    rows = report_applications(campaign=campaign, applications=Application.objects.all(), by=dims)
+    seats = report_seats(campaign=campaign, pools=SeatPool.objects.all(), by=dims)
+    return {
+        "by": dims,
+        "applications": suppress_small_cells(rows, COUNTS),
+        "seats": seats,
+        "suppressed_below": 10,
+    }

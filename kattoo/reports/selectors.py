@@ -1,0 +1,109 @@
+"""Aggregated reports on children entering first grade (RULES.md §9), computed in the
+database with GROUP BY — one query per report, whatever the size of the country."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import ExtractYear
+
+from kattoo.campaigns.models import Campaign
+from kattoo.enrollment.models import Application, SeatPool, Status
+
+DIMENSIONS = ("region", "district", "school", "language", "sex", "birth_year", "stage", "route")
+# Published beyond the ministry, a cell must not reveal any individual child (§9).
+SUPPRESS_BELOW = 10
+
+
+def _dimension(name: str, campaign: Campaign) -> Any:
+    return {
+        "region": F("school__district__region__name_ru"),
+        "district": F("school__district__name_ru"),
+        "school": F("school__code"),
+        "language": F("language"),
+        "sex": F("child__sex"),
+        "birth_year": ExtractYear("child__birth_date"),
+        "stage": Case(
+            When(created_at__lt=campaign.stage2_starts_at, then=Value("stage1")),
+            default=Value("stage2"),
+            output_field=CharField(),
+        ),
+        "route": F("route"),
+    }[name]
+
+
+def report_applications(
+    *, campaign: Campaign, applications: QuerySet[Application], by: list[str]
+) -> list[dict[str, Any]]:
+    """Counts of registrations per status, grouped by the given dimensions."""
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimensions {unknown}")
+    rows = (
+        applications.filter(campaign=campaign)
+        .annotate(**{f"d_{d}": _dimension(d, campaign) for d in by})
+        .values(*[f"d_{d}" for d in by])
+        .annotate(
+            registered=Count("id", filter=Q(status=Status.REGISTERED)),
+            admitted=Count("id", filter=Q(status=Status.ADMITTED)),
+            refused=Count("id", filter=Q(status=Status.REFUSED)),
+            cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
+            above_quota=Count(
+                "id", filter=Q(above_quota=True, status__in=[Status.REGISTERED, Status.ADMITTED])
+            ),
+        )
+        .order_by(*[f"d_{d}" for d in by])
+    )
+    return [
+        {
+            **{d: row[f"d_{d}"] for d in by},
+            **{
+                k: row[k] for k in ("registered", "admitted", "refused", "cancelled", "above_quota")
+            },
+        }
+        for row in rows
+    ]
+
+
+def report_seats(
+    *, campaign: Campaign, pools: QuerySet[SeatPool], by: list[str]
+) -> list[dict[str, Any]]:
+    """Seats, taken and free seats per region / district / school / language."""
+    fields = {
+        "region": "school__district__region__name_ru",
+        "district": "school__district__name_ru",
+        "school": "school__code",
+        "language": "language",
+    }
+    keys = [fields[d] for d in by if d in fields]
+    rows = (
+        pools.filter(campaign=campaign)
+        .values(*keys)
+        .annotate(capacity=Sum("capacity"), taken=Sum("taken"), quota_seats=Sum("quota_seats"))
+        .order_by(*keys)
+    )
+    out = []
+    for row in rows:
+        item = {d: row[fields[d]] for d in by if d in fields}
+        item.update(
+            capacity=row["capacity"],
+            taken=row["taken"],
+            free=row["capacity"] - row["taken"],
+            quota_seats=row["quota_seats"],
+        )
+        out.append(item)
+    return out
+
+
+def suppress_small_cells(
+    rows: list[dict[str, Any]], counts: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Open data: a count below the threshold (but above zero) is withheld as ``None``."""
+    return [
+        {
+            k: (None if k in counts and isinstance(v, int) and 0 < v < SUPPRESS_BELOW else v)
+            for k, v in row.items()
+        }
+        for row in rows
+    ]
