@@ -135,6 +135,8 @@ KATTOO_XROAD = {
     "RETRIES": int(os.environ.get("KATTOO_XROAD_RETRIES", "3")),
     "BREAKER_FAIL_MAX": int(os.environ.get("KATTOO_XROAD_BREAKER_FAIL_MAX", "5")),
     "BREAKER_RESET_SECONDS": float(os.environ.get("KATTOO_XROAD_BREAKER_RESET_SECONDS", "30")),
+    "BACKOFF_INITIAL": float(os.environ.get("KATTOO_XROAD_BACKOFF_INITIAL", "0.1")),
+    "BACKOFF_MAX": float(os.environ.get("KATTOO_XROAD_BACKOFF_MAX", "1")),
 }
 
 LOGGING = {

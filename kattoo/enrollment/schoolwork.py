@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 
+from kattoo.accounts.models import User
 from kattoo.audit.services import audit_record
 from kattoo.core import clock
 from kattoo.core.actors import Actor
@@ -20,6 +21,13 @@ from .models import (
     PmpkReferral,
     Status,
 )
+
+
+def _staff(actor: Actor) -> User:
+    """These are acts of a person at the school: the record names who did it."""
+    if actor.user is None:
+        raise RuleViolation("forbidden")
+    return actor.user
 
 
 @transaction.atomic
@@ -37,7 +45,7 @@ def application_document_record(
         kind=kind,
         defaults={
             "received_on": received_on,
-            "recorded_by": actor.user,
+            "recorded_by": _staff(actor),
             "recorded_at": clock.now(),
         },
     )
@@ -66,7 +74,7 @@ def application_documents_request(
     request = DocumentRequest.objects.create(
         application=application,
         text=text.strip(),
-        requested_by=actor.user,
+        requested_by=_staff(actor),
         requested_at=clock.now(),
     )
     notification_queue(
@@ -90,7 +98,11 @@ def pmpk_refer(*, application: Application, note: str, actor: Actor) -> PmpkRefe
         raise RuleViolation("invalid_status_transition")
     referral, _created = PmpkReferral.objects.get_or_create(
         application=application,
-        defaults={"referred_at": clock.now(), "referred_by": actor.user, "note": note.strip()},
+        defaults={
+            "referred_at": clock.now(),
+            "referred_by": _staff(actor),
+            "note": note.strip(),
+        },
     )
     audit_record(
         actor=actor, action="pmpk.refer", obj=referral, data={"application": str(application.pk)}

@@ -11,12 +11,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Answer(Generic[T]):
-    """A registry answer with what the audit trail needs: X-Road ids and fetch time."""
+    """A registry answer with what the audit trail needs: X-Road ids and fetch time.
+
+    ``xroad_id`` is the X-Road-Id we sent; ``request_id`` and ``request_hash`` are what the
+    Security Server gave the exchange (X-Road-Request-Id, X-Road-Request-Hash).
+    """
 
     value: T
     xroad_id: str
     request_hash: str = ""
     fetched_at: dt.datetime | None = None
+    request_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,57 @@
+"""Registry tests: the simulator over real HTTP and X-Road clients configured for it with
+short timeouts, so fault tests take fractions of a second."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kattoo.integrations.registry.xroad import XRoadRegistry, circuits_reset
+from kattoo.tunduk_sim.server import RunningSimulator
+
+from ...tunduk_sim import support
+from ...tunduk_sim.support import CLIENT_ID
+
+# The simulator fixtures, shared with tests/tunduk_sim (conftests are per directory).
+cast = support.cast
+simulator_server = support.simulator_server
+simulator = support.simulator
+
+XROAD_TEST = {
+    "CLIENT": CLIENT_ID,
+    "CONNECT_TIMEOUT": 0.25,
+    "READ_TIMEOUT": 0.25,
+    "RETRIES": 3,
+    "BREAKER_FAIL_MAX": 5,
+    "BREAKER_RESET_SECONDS": 0.3,
+    "BACKOFF_INITIAL": 0.01,
+    "BACKOFF_MAX": 0.05,
+}
+
+XRoadFactory = Callable[..., XRoadRegistry]
+
+
+@pytest.fixture
+def xroad_factory(settings: Any, simulator: RunningSimulator) -> Iterator[XRoadFactory]:
+    """Build clients from settings (as ``registry()`` does) with KATTOO_XROAD overrides;
+    each test starts with closed circuits."""
+    made: list[XRoadRegistry] = []
+    circuits_reset()
+
+    def build(**overrides: Any) -> XRoadRegistry:
+        settings.KATTOO_XROAD = {**XROAD_TEST, "SECURITY_SERVER": simulator.url, **overrides}
+        client = XRoadRegistry.from_settings({})
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+    circuits_reset()
+
+
+@pytest.fixture
+def xroad(xroad_factory: XRoadFactory) -> XRoadRegistry:
+    return xroad_factory()

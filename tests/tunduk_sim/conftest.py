@@ -1,0 +1,5 @@
+from . import support
+
+cast = support.cast
+simulator_server = support.simulator_server
+simulator = support.simulator
