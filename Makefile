@@ -27,14 +27,20 @@ messages: $(VENV)/.installed
 	  $(BIN)/pybabel -q compile -d locale -D django -l $$lang || exit 1; \
 	done
 
-# `make run`: a working demo on a bare machine (SQLite, in-process registry fake).
+# `make run`: a working demo on a bare machine: SQLite, the Tunduk simulator over HTTP, the
+# task worker and the web server, all stopped together by Ctrl+C.
+SIM_PORT ?= 8100
 run: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "  Kattoo is running at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/docs)"
+	@echo "  Tunduk simulator: http://127.0.0.1:$(SIM_PORT)/_admin/health   SMS go to var/outbox.jsonl"
 	@echo "  Stop with Ctrl+C."
 	@trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/python -m kattoo.tunduk_sim --population var/registry-population.json --port $(SIM_PORT) >var/tunduk-sim.log 2>&1 & \
+	  export KATTOO_REGISTRY_BACKEND=kattoo.integrations.registry.xroad.XRoadRegistry; \
+	  export KATTOO_XROAD_SECURITY_SERVER=http://127.0.0.1:$(SIM_PORT); \
 	  $(BIN)/python manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
