@@ -32,12 +32,20 @@ def _context(actor: Actor, issue: str = "") -> RequestContext:
 
 
 def _fetch_person_fields(
-    pin: str, ctx: RequestContext, *, with_passport: bool
+    pin: str, ctx: RequestContext, *, with_passport: bool, meta: dict[str, str] | None = None
 ) -> dict[str, object]:
+    """The person as the registry answers now; ``meta`` receives the X-Road ids of the answer
+    (X-Road-Id, X-Road-Request-Id, X-Road-Request-Hash) for the audit trail."""
     client = registry()
     person = client.person(pin, ctx)
     address = client.address(pin, ctx).value
     p = person.value
+    if meta is not None:
+        meta.update(
+            xroad_id=person.xroad_id,
+            xroad_request_id=getattr(person, "request_id", ""),
+            xroad_request_hash=person.request_hash,
+        )
     fields: dict[str, object] = {
         "surname": p.surname,
         "name": p.name,
@@ -81,7 +89,8 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
     transaction, so a registry failure writes nothing (``registry_unavailable``)."""
     ctx = _context(actor)
     try:
-        fields = _fetch_person_fields(pin, ctx, with_passport=applicant)
+        meta: dict[str, str] = {}
+        fields = _fetch_person_fields(pin, ctx, with_passport=applicant, meta=meta)
         if not applicant:
             with contextlib.suppress(RegistryNotFound):  # an adult has no birth act here
                 fields.update(_birth_act_fields(registry().birth_act(pin, ctx).value))
@@ -96,7 +105,7 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
             actor=actor,
             action="person.refresh",
             obj=person,
-            data={"created": created, "xroad_id": fields["xroad_id"]},
+            data={"created": created, **meta},
         )
     return person
 

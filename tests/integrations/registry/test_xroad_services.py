@@ -50,3 +50,13 @@ def test_an_outage_is_registry_unavailable_and_writes_nothing(
     assert (Person.objects.count(), AuditEvent.objects.count()) == (people, events)
     assert ChildLink.objects.count() == 0
     assert simulator.app.stats()["requests"] == 3  # retried, then given up
+
+
+def test_the_audit_trail_keeps_the_xroad_ids(
+    xroad: XRoadRegistry, simulator: RunningSimulator, cast: Cast
+) -> None:
+    with registry_override(xroad):
+        person = person_refresh(pin=cast.mother["pin"], actor=SYSTEM, applicant=True)
+    event = AuditEvent.objects.get(action="person.refresh", object_id=str(person.pk))
+    assert event.data["xroad_id"] == person.xroad_id
+    assert uuid.UUID(event.data["xroad_request_id"]) and len(event.data["xroad_request_hash"]) > 40
