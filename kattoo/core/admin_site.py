@@ -1,0 +1,22 @@
+"""Django admin is for the technical operator (and the ministry administrator for campaign
+settings and the holiday calendar); nobody else, whatever ``is_staff`` says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+ADMIN_ROLES = ("operator", "ministry_admin")
+
+
+class KattooAdminSite(admin.AdminSite):
+    site_header = "Kattoo"
+    site_title = "Kattoo"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user: Any = request.user
+        return bool(
+            user.is_active and user.is_authenticated and getattr(user, "role", "") in ADMIN_ROLES
+        )
