@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "kattoo.commission",
     "kattoo.classes",
     "kattoo.reports",
+    "kattoo.synthetic",
     "kattoo.web",
     "kattoo.demo",
 ]

@@ -30,6 +30,7 @@ from kattoo.core.actors import Actor
 from kattoo.integrations.registry.client import registry_reset
 from kattoo.quotas.models import Quota
 from kattoo.quotas.services import quota_approve, quota_compute, quota_confirm
+from kattoo.synthetic.country import generate, write_country
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEMO_CODE = "2026-2027-rehearsal"
@@ -46,13 +47,21 @@ class Command(BaseCommand):
             default="1",
             help="which stage of the rehearsal campaign is open now (default: 1)",
         )
+        parser.add_argument(
+            "--country",
+            choices=["small", "curated"],
+            default="small",
+            help="a generated small country (default) or the hand-shaped demo in kattoo/demo/data",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="seed of the generated country")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor(user=None, channel="cli")
         campaign = self._campaign(options["stage"], actor)
-        catalog = json.loads((DATA / "catalog.json").read_text(encoding="utf-8"))
+        source = self._source(options["country"], options["seed"])
+        catalog = json.loads((source / "catalog.json").read_text(encoding="utf-8"))
         catalog_import(data=catalog, actor=actor, campaign=campaign)
-        self._population()
+        self._population(source / "population.json")
         lock_at = campaign_quota_lock_at(campaign)
         # Quotas are computed and confirmed the way schools would have done before the lock.
         with clock.frozen(lock_at - dt.timedelta(days=3)):
@@ -90,10 +99,20 @@ class Command(BaseCommand):
         )
         return campaign_upsert(code=DEMO_CODE, values=values, actor=actor, activate=True)
 
-    def _population(self) -> None:
+    def _source(self, country: str, seed: int) -> Path:
+        """Where the catalog and the population come from: the synthetic country generator
+        (deterministic for a seed), or the hand-shaped files."""
+        if country == "curated":
+            return DATA
+        out = Path(settings.VAR_DIR) / f"country-small-{seed}"
+        if not (out / "population.json").exists():
+            write_country(generate("small", seed), out)
+        return out
+
+    def _population(self, source: Path) -> None:
         target = Path(settings.KATTOO_REGISTRY["POPULATION_FILE"])
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(DATA / "population.json", target)
+        shutil.copyfile(source, target)
         registry_reset()
 
     def _report(self, campaign: Campaign, catalog: dict[str, Any], actor: Actor) -> None:
