@@ -48,26 +48,34 @@ def test_a_demo_parent_registers_is_refused_and_cancels(demo: str, client: Clien
     child = next(c for c in children if c["eligible"])
     schools = api.get("/schools", child=child["id"]).json()["items"]
     assert schools, "stage 1 offers the microdistrict school"
-    school = schools[0]
+    school = next(s for s in schools if s["pools"])
+    language = school["pools"][0]["language"]
     all_schools = api.get("/schools", limit=50).json()["items"]
     elsewhere = next(
         s for s in all_schools if s["id"] not in {x["id"] for x in schools} and s["pools"]
     )
     problem(
         api.post(
-            "/applications", {"child": child["id"], "school": elsewhere["id"], "language": "ky"}
+            "/applications",
+            {
+                "child": child["id"],
+                "school": elsewhere["id"],
+                "language": elsewhere["pools"][0]["language"],
+            },
         ),
         409,
         "not_in_microdistrict",
     )
     created = api.post(
-        "/applications", {"child": child["id"], "school": school["id"], "language": "ky"}
+        "/applications", {"child": child["id"], "school": school["id"], "language": language}
     )
     assert created.status_code == 201, created.content
 
     def free():
         return next(
-            p for p in api.get(f"/schools/{school['id']}").json()["pools"] if p["language"] == "ky"
+            p
+            for p in api.get(f"/schools/{school['id']}").json()["pools"]
+            if p["language"] == language
         )["free"]
 
     before_cancel = free()
