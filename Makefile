@@ -56,10 +56,11 @@ check: install
 
 test-pg: install
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db -q
 
 test-sqlite: install
-	$(BIN)/pytest -q -m "not postgres"
+	$(BIN)/pytest -q -m "not postgres and not browser"
 
 bench: install
 	bash scripts/ensure-postgres.sh

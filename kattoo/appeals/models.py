@@ -3,9 +3,13 @@ three working days; overdue ones are visible to the ministry."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kattoo.core.clock import BISHKEK
 
 
 class Subject(models.TextChoices):
@@ -58,3 +62,8 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"appeal {self.pk} {self.subject} {self.status}"
+
+    @property
+    def due_day(self) -> dt.date:
+        """The last day of the answer period (``due_at`` is the midnight after it)."""
+        return (self.due_at - dt.timedelta(seconds=1)).astimezone(BISHKEK).date()

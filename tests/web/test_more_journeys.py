@@ -62,6 +62,8 @@ def test_ask_the_school_to_add_a_missing_address(client: Client, world: World, a
     client.post(f"/children/{family.child.pk}/schools/{world.other_school.pk}/request-address/")
     request = MicrodistrictRequest.objects.get()
     assert request.school == world.other_school and request.street_code == world.home.code
+    page = client.get(f"/children/{family.child.pk}/schools/").content.decode()
+    assert request.address_text in page
 
 
 def test_guardian_uploads_the_act_and_can_register(client: Client, world: World, at_stage1) -> None:

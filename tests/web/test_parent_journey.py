@@ -122,7 +122,8 @@ def test_wrong_code_is_explained(client: Client, world: World) -> None:
 
 def test_bad_pin_is_tied_to_its_field(client: Client, campaign) -> None:
     page = client.post("/login/", {"pin": "123"}).content.decode()
-    assert 'class="field field-error"' in page and 'id="id_pin-error"' in page
+    assert 'class="field field-error"' in page
+    assert 'aria-describedby="id_pin_helptext id_pin_error"' in page and 'id="id_pin_error"' in page
 
 
 def test_language_switch_is_kept_for_the_user(client: Client, world: World) -> None:

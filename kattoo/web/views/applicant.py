@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kattoo.accounts.models import User
 from kattoo.campaigns.selectors import Stage, campaign_active, campaign_stage
-from kattoo.catalog.models import School
+from kattoo.catalog.models import MicrodistrictRequest, School
 from kattoo.catalog.selectors import nearby_district_ids, schools_participating
 from kattoo.core import clock
 from kattoo.core.actors import Actor
@@ -126,11 +126,13 @@ def _schools_context(request: HttpRequest, link: ChildLink) -> dict[str, Any]:
             .exclude(pk__in=[s.pk for s in schools])
             .order_by("code")[:30]
         )
+    requests = MicrodistrictRequest.objects.filter(child=link.child).select_related("school")
     return {
         "link": link,
         "child": link.child,
         "rows": rows,
         "not_offered": not_offered,
+        "address_requests": list(requests.order_by("-created_at")[:10]),
         "campaign": campaign,
         "stage": str(stage),
         "open": stage in (Stage.STAGE1, Stage.STAGE2),

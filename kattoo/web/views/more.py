@@ -14,7 +14,7 @@ from kattoo.appeals.models import Subject
 from kattoo.appeals.selectors import appeals_visible_to
 from kattoo.appeals.services import appeal_file
 from kattoo.campaigns.selectors import campaign_active
-from kattoo.catalog.selectors import schools_participating
+from kattoo.catalog.selectors import localized_name, schools_participating
 from kattoo.catalog.services import microdistrict_request_file
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.models import Draft
@@ -146,9 +146,14 @@ def guardian_act(request: HttpRequest, child_id: int) -> HttpResponse:
     return render(request, "web/guardian_act.html", {"form": form, "link": link, "acts": acts})
 
 
+class SchoolChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: object) -> str:
+        return f"{localized_name(obj)} ({getattr(obj, 'code', '')})"
+
+
 class AppealForm(forms.Form):
     subject = forms.ChoiceField(label=gettext_lazy("What is it about?"), choices=Subject.choices)
-    school = forms.ModelChoiceField(
+    school = SchoolChoiceField(
         label=gettext_lazy("School"),
         queryset=schools_participating().order_by("code"),
         required=False,

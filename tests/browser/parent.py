@@ -1,0 +1,55 @@
+"""What a parent does on the phone, in words of the page's own language."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.utils import translation
+
+from kattoo.accounts.models import LoginChallenge
+from kattoo.catalog.selectors import localized_name
+from kattoo.notifications.models import Notification
+
+from .conftest import Phone
+
+
+def t(lang: str, message: str, **values: Any) -> str:
+    """A string of the web pages as the parent reads it in ``lang``."""
+    with translation.override(lang):
+        text = translation.gettext(message)
+    return text % values if values else text
+
+
+def sms_code(pin: str) -> str:
+    """The code of the last sign-in SMS sent to ``pin``'s phone (the outbox holds it)."""
+    challenge = LoginChallenge.objects.filter(user__username=pin).latest("pk")
+    body = Notification.objects.get(dedupe_key=f"login_code:{challenge.pk}").body
+    match = re.search(r"\b(\d{6})\b", body)
+    assert match, body
+    return match.group(1)
+
+
+def sign_in(phone: Phone, pin: str, language: str) -> None:
+    """Home → sign in with the PIN → the code from the SMS → my children."""
+    page = phone.goto("/")
+    phone.check("home")
+    page.get_by_role("link", name=t(language, "Sign in with your PIN")).click()
+    phone.check("login")
+    page.get_by_label(t(language, "Personal identification number (PIN)")).fill(pin)
+    page.get_by_role("button", name=t(language, "Send the code")).click()
+    phone.check("code")
+    page.get_by_label(t(language, "Code from the SMS")).fill(sms_code(pin))
+    page.locator("main").get_by_role("button", name=t(language, "Sign in")).click()
+    assert phone.path == "/children/", phone.path
+    phone.check("children")
+
+
+def name_in(lang: str, obj: Any) -> str:
+    """A school's (street's, …) name as the page shows it in ``lang``."""
+    with translation.override(lang):
+        return localized_name(obj)
+
+
+def alert_text(phone: Phone) -> str:
+    return " ".join(phone.page.locator("main .alert").all_inner_texts())
