@@ -123,3 +123,11 @@ def test_schools_not_offered_in_stage_one_say_why(client: Client, world: World, 
     assert "Other schools nearby" in page and world.other_school.name_en in page
     assert "2026-06-01 10:00" in page
     assert f"/schools/{world.other_school.pk}/request-address/" in page
+
+
+def test_open_data_and_the_public_quota_log(client: Client, world: World, at_stage1) -> None:
+    page = client.get("/open-data/")
+    assert page.status_code == 200 and b"<table>" in page.content
+    log = client.get(f"/schools/{world.school.pk}/quota-log/").content.decode()
+    assert "computed" in log and "№1 ky 25" in log
+    assert client.get("/schools/999999/quota-log/").status_code == 404
