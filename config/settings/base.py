@@ -147,6 +147,7 @@ KATTOO_XROAD = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_pins": {"()": "kattoo.core.logging.MaskPinsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pins"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("KATTOO_LOG_LEVEL", "INFO")},
 }
