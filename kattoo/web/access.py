@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from kattoo.accounts.models import Role
 
@@ -37,6 +38,40 @@ def applicant_required(view: View) -> View:
 
     setattr(wrapper, ACCESS_ATTRIBUTE, "applicant")
     return wrapper
+
+
+STAFF_ROLES = (
+    Role.SCHOOL,
+    Role.DISTRICT,
+    Role.MINISTRY_ANALYST,
+    Role.MINISTRY_ADMIN,
+    Role.OPERATOR,
+)
+
+
+def staff_required(*roles: str) -> Callable[[View], View]:
+    """Staff of the given roles, signed in with a password *and* a TOTP code (django-otp).
+    Anonymous visitors and staff whose session has no verified second factor are sent to the
+    staff sign-in; anyone outside the roles gets a 404, as if the page did not exist."""
+    allowed = frozenset(roles or STAFF_ROLES)
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user: Any = request.user
+            login = f"{reverse('web:staff:login')}?{urlencode({'next': request.get_full_path()})}"
+            if not user.is_authenticated:
+                return redirect(login)
+            if user.role not in allowed:
+                raise Http404
+            if not user.is_verified():
+                return redirect(login)
+            return view(request, *args, **kwargs)
+
+        setattr(wrapper, ACCESS_ATTRIBUTE, "staff:" + ",".join(sorted(allowed)))
+        return wrapper
+
+    return decorator
 
 
 # Views of Django itself and of the API router, which guard themselves.

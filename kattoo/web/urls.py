@@ -1,8 +1,105 @@
-from django.urls import path
+from django.urls import include, path
 
-from .views import applicant, auth, more, public
+from .views import (
+    applicant,
+    auth,
+    more,
+    open_data,
+    public,
+    staff_auth,
+    staff_district,
+    staff_ministry,
+    staff_school,
+    staff_school_children,
+)
 
 app_name = "web"
+
+school = staff_school
+children = staff_school_children
+district = staff_district
+ministry = staff_ministry
+APPLICATION = "school/applications/<uuid:application_id>"
+
+# The portals of schools, district offices and the ministry (web:staff:…).
+staff_patterns = [
+    path("", staff_auth.staff_home, name="home"),
+    path("login/", staff_auth.staff_login, name="login"),
+    path("logout/", staff_auth.staff_logout, name="logout"),
+    path("school/", school.school_overview, name="school"),
+    path("school/quota/", school.school_quota, name="school_quota"),
+    path("school/quota/confirm/", school.school_quota_confirm, name="school_quota_confirm"),
+    path("school/children/", children.school_children, name="school_children"),
+    path(f"{APPLICATION}/", children.school_application, name="school_application"),
+    path(f"{APPLICATION}/admit/", children.application_admit_view, name="school_admit"),
+    path(f"{APPLICATION}/refuse/", children.application_refuse_view, name="school_refuse"),
+    path(
+        f"{APPLICATION}/certificates/",
+        children.application_document_view,
+        name="school_certificate",
+    ),
+    path(
+        f"{APPLICATION}/documents-request/",
+        children.application_request_view,
+        name="school_documents_request",
+    ),
+    path(f"{APPLICATION}/pmpk/", children.application_pmpk_view, name="school_pmpk"),
+    path(
+        f"{APPLICATION}/pmpk/outcome/",
+        children.application_pmpk_outcome_view,
+        name="school_pmpk_outcome",
+    ),
+    path(
+        f"{APPLICATION}/acts/<int:act_id>/review/",
+        children.application_act_review_view,
+        name="school_act_review",
+    ),
+    path(
+        f"{APPLICATION}/acts/<int:act_id>/file/",
+        children.application_act_file,
+        name="school_act_file",
+    ),
+    path("school/addresses/", school.school_addresses, name="school_addresses"),
+    path(
+        "school/addresses/requests/<int:request_id>/add/",
+        school.school_request_add,
+        name="school_request_add",
+    ),
+    path(
+        "school/addresses/requests/<int:request_id>/reject/",
+        school.school_request_reject,
+        name="school_request_reject",
+    ),
+    path("school/teachers/", school.school_teachers, name="school_teachers"),
+    path(
+        "school/teachers/<int:teacher_id>/remove/",
+        school.school_teacher_remove,
+        name="school_teacher_remove",
+    ),
+    path("school/classes/", school.school_classes, name="school_classes"),
+    path("school/classes/classes.xlsx", school.school_classes_xlsx, name="school_classes_xlsx"),
+    path("district/", district.district_schools, name="district"),
+    path("district/schools/<int:school_id>/", district.district_school, name="district_school"),
+    path(
+        "district/schools/<int:school_id>/approve/",
+        district.district_quota_approve,
+        name="district_approve",
+    ),
+    path("district/commission/", district.district_commission, name="district_commission"),
+    path("district/appeals/", district.district_appeals, name="district_appeals"),
+    path(
+        "district/appeals/<int:appeal_id>/answer/",
+        district.district_appeal_answer,
+        name="district_appeal_answer",
+    ),
+    path("district/refusals/", district.district_refusals, name="district_refusals"),
+    path("ministry/", ministry.ministry_dashboard, name="ministry"),
+    path("ministry/reports/", ministry.ministry_reports, name="ministry_reports"),
+    path("ministry/reports/report.csv", ministry.ministry_report_csv, name="ministry_report_csv"),
+    path(
+        "ministry/reports/report.xlsx", ministry.ministry_report_xlsx, name="ministry_report_xlsx"
+    ),
+]
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -32,4 +129,7 @@ urlpatterns = [
     ),
     path("children/<int:child_id>/act/", more.guardian_act, name="guardian_act"),
     path("appeals/", more.appeals, name="appeals"),
+    path("open-data/", open_data.open_data, name="open_data"),
+    path("schools/<int:school_id>/quota-log/", open_data.quota_log, name="quota_log"),
+    path("staff/", include((staff_patterns, "staff"))),
 ]

@@ -1,0 +1,148 @@
+"""Staff sign-in: username, password and a TOTP code from an authenticator app (django-otp).
+
+Repeated failures lock the username (and, more loosely, the client address) for a window,
+counted in the cache as the applicants' sign-in does (kattoo.accounts.login)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import verify_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kattoo.accounts.models import Role, User
+from kattoo.audit.services import audit_record
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+
+from ..access import STAFF_ROLES, public, staff_required
+from ..forms_staff import StaffLoginForm
+from ..problems import problem_of
+from .staff_common import staff_user
+
+# Failed sign-ins tolerated in the window before the door stays shut until it passes.
+FAILURES_PER_USERNAME = 5
+FAILURES_PER_ADDRESS = 30
+
+HOME_OF_ROLE: dict[str, str] = {
+    Role.SCHOOL: "web:staff:school",
+    Role.DISTRICT: "web:staff:district",
+    Role.MINISTRY_ANALYST: "web:staff:ministry",
+    Role.MINISTRY_ADMIN: "web:staff:ministry",
+}
+
+
+def _window() -> int:
+    return int(settings.KATTOO_LOGIN["WINDOW_SECONDS"])
+
+
+def _failure_keys(username: str, address: str | None) -> list[tuple[str, int]]:
+    keys = [(f"staff-login:user:{username.lower()}", FAILURES_PER_USERNAME)]
+    if address:
+        keys.append((f"staff-login:ip:{address}", FAILURES_PER_ADDRESS))
+    return keys
+
+
+def _locked_out(keys: list[tuple[str, int]]) -> bool:
+    return any(int(cache.get(key, 0)) >= limit for key, limit in keys)
+
+
+def _failure_count(keys: list[tuple[str, int]]) -> None:
+    for key, _limit in keys:
+        cache.add(key, 0, timeout=_window())
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=_window())
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/staff/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return target
+    return reverse("web:staff:home")
+
+
+def _staff_with_code(
+    request: HttpRequest, username: str, password: str, code: str
+) -> tuple[User, TOTPDevice] | None:
+    found = authenticate(request, username=username, password=password)
+    if not isinstance(found, User) or found.role not in STAFF_ROLES:
+        return None
+    device = TOTPDevice.objects.devices_for_user(found, confirmed=True).order_by("pk").first()
+    if device is None:
+        return None
+    verified = verify_token(found, device.persistent_id, code.strip())
+    if not isinstance(verified, TOTPDevice):
+        return None
+    return found, verified
+
+
+@public
+def staff_login(request: HttpRequest) -> HttpResponse:
+    form = StaffLoginForm(request.POST or None)
+    problem = None
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"].strip()
+        address = request.META.get("REMOTE_ADDR")
+        keys = _failure_keys(username, address)
+        signed_in = None
+        if _locked_out(keys):
+            problem = problem_of(RuleViolation("rate_limited"))
+        else:
+            signed_in = _staff_with_code(
+                request, username, form.cleaned_data["password"], form.cleaned_data["code"]
+            )
+        if signed_in is not None:
+            user, device = signed_in
+            login(request, user)
+            otp_login(request, device)
+            cache.delete(keys[0][0])
+            with transaction.atomic():
+                audit_record(
+                    actor=Actor(user=user, channel="web"),
+                    action="staff.login",
+                    obj=user,
+                    data={"ip": address},
+                )
+            return redirect(_next(request))
+        if problem is None:
+            _failure_count(keys)
+            with transaction.atomic():
+                audit_record(
+                    actor=Actor(user=None, channel="web"),
+                    action="staff.login_failed",
+                    object_type="accounts.user",
+                    data={"username": username[:150], "ip": address},
+                )
+            form.add_error(None, _("The username, the password or the code is wrong."))
+    return render(
+        request, "staff/login.html", {"form": form, "problem": problem, "next": _next(request)}
+    )
+
+
+@public
+@require_POST
+def staff_logout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("web:staff:login")
+
+
+@staff_required()
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """Each role has its own start page; the operator's work is in Django admin."""
+    target = HOME_OF_ROLE.get(staff_user(request).role)
+    if target is not None:
+        return redirect(target)
+    return render(request, "staff/home.html")

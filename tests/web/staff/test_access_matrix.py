@@ -1,0 +1,162 @@
+"""Role × URL: every staff URL for every kind of user (deny by default, out of scope is 404)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from kattoo.web.access import ACCESS_ATTRIBUTE
+
+from .conftest import Scene, as_user
+
+APP = "/staff/school/applications/{application}"
+# (method, path, owner): who owns the URL decides who may use it.
+URLS = [
+    ("get", "/staff/login/", "public"),
+    ("post", "/staff/logout/", "public"),
+    ("get", "/staff/", "home"),
+    ("get", "/staff/school/", "school"),
+    ("get", "/staff/school/quota/", "school"),
+    ("post", "/staff/school/quota/", "school"),
+    ("post", "/staff/school/quota/confirm/", "school"),
+    ("get", "/staff/school/children/", "school"),
+    ("get", f"{APP}/", "school_object"),
+    ("post", f"{APP}/admit/", "school_object"),
+    ("post", f"{APP}/refuse/", "school_object"),
+    ("post", f"{APP}/certificates/", "school_object"),
+    ("post", f"{APP}/documents-request/", "school_object"),
+    ("post", f"{APP}/pmpk/", "school_object"),
+    ("post", f"{APP}/pmpk/outcome/", "school_object"),
+    ("post", f"{APP}/acts/{{act}}/review/", "school_object"),
+    ("get", f"{APP}/acts/{{act}}/file/", "school_object"),
+    ("get", "/staff/school/addresses/", "school"),
+    ("post", "/staff/school/addresses/", "school"),
+    ("post", "/staff/school/addresses/requests/{request}/add/", "school_object"),
+    ("post", "/staff/school/addresses/requests/{request}/reject/", "school_object"),
+    ("get", "/staff/school/teachers/", "school"),
+    ("post", "/staff/school/teachers/", "school"),
+    ("post", "/staff/school/teachers/{teacher}/remove/", "school_object"),
+    ("get", "/staff/school/classes/", "school"),
+    ("post", "/staff/school/classes/", "school"),
+    ("get", "/staff/school/classes/classes.xlsx", "school"),
+    ("get", "/staff/district/", "district"),
+    ("get", "/staff/district/schools/{school}/", "district_object"),
+    ("post", "/staff/district/schools/{school}/approve/", "district_object"),
+    ("get", "/staff/district/commission/", "district"),
+    ("post", "/staff/district/commission/", "district"),
+    ("get", "/staff/district/appeals/", "district"),
+    ("post", "/staff/district/appeals/{appeal}/answer/", "district_object"),
+    ("get", "/staff/district/refusals/", "district"),
+    ("get", "/staff/ministry/", "ministry"),
+    ("get", "/staff/ministry/reports/", "ministry"),
+    ("get", "/staff/ministry/reports/report.csv", "ministry"),
+    ("get", "/staff/ministry/reports/report.xlsx", "ministry"),
+]
+WHO = [
+    "anonymous",
+    "parent",
+    "school_own",
+    "school_other",
+    "district_own",
+    "district_other",
+    "analyst",
+    "admin",
+    "operator",
+]
+STAFF = set(WHO) - {"anonymous", "parent"}
+ALLOWED = {
+    "home": STAFF,
+    "school": {"school_own", "school_other"},
+    "school_object": {"school_own", "school_other"},
+    "district": {"district_own", "district_other"},
+    "district_object": {"district_own", "district_other"},
+    "ministry": {"analyst", "admin"},
+}
+# A user inside the scope gets the page (200), or their POST is taken up: done (302), or
+# answered with the form's errors (422) or the domain's refusal (409) — never 404 or sign-in.
+ACCEPTED = "accepted"
+LOGIN = "login"
+
+
+def expected(owner: str, who: str, method: str) -> int | str:
+    if owner == "public":
+        return 200 if method == "get" else 302
+    if who == "anonymous":
+        return LOGIN
+    if who not in ALLOWED[owner]:
+        return 404
+    if owner.endswith("_object") and who.endswith("_other"):
+        return 404
+    if owner == "home":
+        return 200 if who == "operator" else 302
+    return 200 if method == "get" else ACCEPTED
+
+
+def _path(template: str, scene: Scene) -> str:
+    return template.format(
+        application=scene.application.pk,
+        act=scene.act.pk,
+        request=scene.address_request.pk,
+        teacher=scene.teacher.pk,
+        school=scene.world.school.pk,
+        appeal=scene.appeal.pk,
+    )
+
+
+def _outcome(response, expect: int | str) -> bool:
+    location = response.get("Location", "")
+    if expect == LOGIN:
+        return response.status_code == 302 and location.startswith("/staff/login/?next=")
+    if expect == ACCEPTED:
+        if response.status_code == 302:
+            return not location.startswith("/staff/login/")
+        return response.status_code in (200, 409, 422)
+    return response.status_code == expect
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_role_url_matrix(scene: Scene, who: str) -> None:
+    wrong = []
+    for method, template, owner in URLS:
+        client = as_user(Client(), scene.users[who])
+        path = _path(template, scene)
+        response = getattr(client, method)(path)
+        expect = expected(owner, who, method)
+        if not _outcome(response, expect):
+            wrong.append((method, path, expect, response.status_code, response.get("Location")))
+    assert wrong == []
+
+
+def _staff_patterns(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _staff_patterns(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern) and prefix.startswith("staff/"):
+            yield prefix + str(p.pattern), p.callback
+
+
+def test_the_matrix_covers_every_staff_url() -> None:
+    patterns = dict(_staff_patterns(get_resolver().url_patterns))
+    covered = {
+        t.replace("{application}", "<uuid:application_id>")
+        .replace("{act}", "<int:act_id>")
+        .replace("{request}", "<int:request_id>")
+        .replace("{teacher}", "<int:teacher_id>")
+        .replace("{school}", "<int:school_id>")
+        .replace("{appeal}", "<int:appeal_id>")
+        .lstrip("/")
+        for _m, t, _o in URLS
+    }
+    assert set(patterns) - covered == set()
+    declared = {path: getattr(view, ACCESS_ATTRIBUTE, None) for path, view in patterns.items()}
+    assert all(rule == "public" or str(rule).startswith("staff:") for rule in declared.values()), (
+        declared
+    )
+
+
+def test_a_password_only_session_is_sent_to_the_second_factor(scene: Scene) -> None:
+    client = Client()
+    client.force_login(scene.users["school_own"])  # no OTP device in the session
+    response = client.get("/staff/school/")
+    assert response.status_code == 302 and response["Location"].startswith("/staff/login/")
