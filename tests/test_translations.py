@@ -55,7 +55,7 @@ def test_catalogs_hold_every_string_in_the_code(tmp_path: Path) -> None:
     with open(tmp_path / "locale" / "ky" / "LC_MESSAGES" / "django.po", "rb") as handle:
         extracted = {m.id for m in read_po(handle) if m.id}
     committed = {m.id for m in catalog("ky") if m.id}
-    assert sorted(extracted - committed) == [], (
+    assert sorted(map(str, extracted - committed)) == [], (
         "run scripts/messages.sh and translate the new strings"
     )
 
