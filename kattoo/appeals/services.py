@@ -89,6 +89,8 @@ def appeal_file(
 @transaction.atomic
 def appeal_answer(*, appeal: Appeal, text: str, actor: Actor) -> Appeal:
     """The district office answers (§17); the applicant gets an SMS."""
+    if len(text.strip()) < 2:
+        raise FieldError("text", "required", _("Write the answer."))
     appeal = (
         Appeal.objects.select_for_update(no_key=True, of=("self",))
         .select_related("user")

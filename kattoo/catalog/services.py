@@ -89,6 +89,10 @@ def microdistrict_address_add(
         )
     if not note.strip():
         raise FieldError("note", "required", _("Note the evidence for the address."))
+    if request is not None and (
+        request.school_id != school.pk or request.status != RequestStatus.PENDING
+    ):
+        raise RuleViolation("invalid_status_transition")
     line = MicrodistrictAddress.objects.create(
         school=school,
         street=street,

@@ -43,6 +43,9 @@ def commission_place(
     pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
     if pool is None:
         raise RuleViolation("language_not_offered")
+    number = number.strip()
+    if CommissionDecision.objects.filter(district_id=school.district_id, number=number).exists():
+        raise RuleViolation("decision_number_taken")
     if Application.objects.filter(
         campaign=campaign, child=child, status__in=ACTIVE_STATUSES
     ).exists():

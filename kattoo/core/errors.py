@@ -153,3 +153,12 @@ ERRORS.update(
         ),
     }
 )
+
+ERRORS.update(
+    {
+        "decision_number_taken": (
+            409,
+            _("A decision with this number is already recorded in this district."),
+        ),
+    }
+)

@@ -132,6 +132,9 @@ class ApplicationTransition(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.TextField(blank=True)
+    # §22: the legal reason of a refusal as a code (RefusalReason), so it reads in every
+    # language and refusals can be counted by reason; ``reason`` holds the school's text.
+    reason_code = models.CharField(max_length=24, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import User
 from kattoo.audit.services import audit_record
 from kattoo.core import clock
 from kattoo.core.actors import Actor
-from kattoo.core.errors import RuleViolation
+from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.notifications.services import notification_queue
 
 from .models import (
@@ -19,6 +20,7 @@ from .models import (
     DocumentRequest,
     PmpkOutcome,
     PmpkReferral,
+    RefusalReason,
     Status,
 )
 
@@ -112,9 +114,24 @@ def pmpk_refer(*, application: Application, note: str, actor: Actor) -> PmpkRefe
 
 @transaction.atomic
 def pmpk_outcome_record(*, referral: PmpkReferral, outcome: str, actor: Actor) -> PmpkReferral:
+    """§18, §23: the ПМПК's outcome. Directed to a special school, the child leaves this
+    school's admission: the registration ends as refused for that reason and the seat is freed."""
     if outcome not in (PmpkOutcome.STAYS, PmpkOutcome.SPECIAL_SCHOOL):
-        raise RuleViolation("validation_error")
+        raise FieldError("outcome", "invalid_choice", _("Choose the outcome of the commission."))
+    referral = PmpkReferral.objects.select_for_update(no_key=True, of=("self",)).get(pk=referral.pk)
+    if referral.outcome:
+        raise RuleViolation("invalid_status_transition")
     PmpkReferral.objects.filter(pk=referral.pk).update(outcome=outcome, outcome_at=clock.now())
     referral.outcome = outcome
+    if outcome == PmpkOutcome.SPECIAL_SCHOOL:
+        from .services import _locked, _refuse
+
+        application = _locked(referral.application)
+        _refuse(
+            application,
+            reason_code=RefusalReason.SPECIAL_SCHOOL,
+            reason=referral.note or str(PmpkOutcome.SPECIAL_SCHOOL.label),
+            actor=actor,
+        )
     audit_record(actor=actor, action="pmpk.outcome", obj=referral, data={"outcome": outcome})
     return referral

@@ -24,7 +24,7 @@ from kattoo.catalog.selectors import localized_name, microdistrict_school_ids
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.clock import bishkek_text
-from kattoo.core.errors import RuleViolation
+from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ChildLink, Person, Relation
 from kattoo.people.selectors import (
@@ -36,7 +36,7 @@ from kattoo.people.selectors import (
 
 from . import states
 from .allocation import SeatRequest, seat_release, seat_take
-from .models import ACTIVE_STATUSES, Application, Draft, Route, SeatPool, Status
+from .models import ACTIVE_STATUSES, Application, Draft, RefusalReason, Route, SeatPool, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,16 +303,36 @@ def application_admit(*, application: Application, actor: Actor) -> Application:
 
 
 @transaction.atomic
-def application_refuse(*, application: Application, reason: str, actor: Actor) -> Application:
-    """§22: a refusal needs a stated legal reason; the seat goes back to the pool."""
+def application_refuse(
+    *, application: Application, reason_code: str, reason: str, actor: Actor
+) -> Application:
+    """§22: a refusal of a registration states a legal reason (a RefusalReason and the
+    school's words); the seat goes back to the pool and the district sees it."""
+    if reason_code not in RefusalReason.values:
+        raise FieldError("reason", "invalid_choice", _("Choose the legal reason."))
     if not reason.strip():
-        raise RuleViolation("validation_error")
+        raise FieldError("text", "required", _("Explain the refusal."))
     application = _locked(application)
-    states.transition(application, Status.REFUSED, actor=actor, reason=reason)
-    seat_release(application)
-    notify_application(application, "application_refused", reason=reason)
-    audit_record(actor=actor, action="application.refuse", obj=application, data={"reason": reason})
+    if application.status != Status.REGISTERED:
+        raise RuleViolation("invalid_status_transition")
+    _refuse(application, reason_code=reason_code, reason=reason.strip(), actor=actor)
     return application
+
+
+def _refuse(application: Application, *, reason_code: str, reason: str, actor: Actor) -> None:
+    states.transition(
+        application, Status.REFUSED, actor=actor, reason=reason, reason_code=reason_code
+    )
+    seat_release(application)
+    with translation.override(application.user.language):
+        label = str(RefusalReason(reason_code).label)
+    notify_application(application, "application_refused", reason=f"{label}: {reason}")
+    audit_record(
+        actor=actor,
+        action="application.refuse",
+        obj=application,
+        data={"reason_code": reason_code, "reason": reason},
+    )
 
 
 @transaction.atomic

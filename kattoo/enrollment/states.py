@@ -13,7 +13,8 @@ from .models import Application, ApplicationTransition, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.REGISTERED: frozenset({Status.ADMITTED, Status.REFUSED, Status.CANCELLED}),
-    Status.ADMITTED: frozenset(),
+    # §23: after admission only the ПМПК's direction to a special school ends the admission.
+    Status.ADMITTED: frozenset({Status.REFUSED}),
     Status.REFUSED: frozenset(),
     Status.CANCELLED: frozenset(),
 }
@@ -27,7 +28,12 @@ def can_transition(current: str, target: str) -> bool:
 
 
 def transition(
-    application: Application, target: Status, *, actor: Actor, reason: str = ""
+    application: Application,
+    target: Status,
+    *,
+    actor: Actor,
+    reason: str = "",
+    reason_code: str = "",
 ) -> ApplicationTransition:
     """Move the (row-locked) application to ``target`` and record it in its history."""
     if not can_transition(application.status, target):
@@ -44,4 +50,5 @@ def transition(
         at=now,
         actor_id=actor.user_id,
         reason=reason,
+        reason_code=reason_code,
     )

@@ -33,6 +33,14 @@ def _dimension(name: str, campaign: Campaign) -> Any:
     }[name]
 
 
+# Places are grouped by their SOATE code (two districts may share a name); the name rides along.
+CODES = {"region": "school__district__region__soate", "district": "school__district__soate"}
+
+
+def _keys(by: list[str]) -> list[str]:
+    return [key for d in by for key in ((f"d_{d}", f"d_{d}_code") if d in CODES else (f"d_{d}",))]
+
+
 def report_applications(
     *, campaign: Campaign, applications: QuerySet[Application], by: list[str]
 ) -> list[dict[str, Any]]:
@@ -40,10 +48,11 @@ def report_applications(
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown dimensions {unknown}")
+    codes = {f"d_{d}_code": F(CODES[d]) for d in by if d in CODES}
     rows = (
         applications.filter(campaign=campaign)
-        .annotate(**{f"d_{d}": _dimension(d, campaign) for d in by})
-        .values(*[f"d_{d}" for d in by])
+        .annotate(**{f"d_{d}": _dimension(d, campaign) for d in by}, **codes)
+        .values(*_keys(by))
         .annotate(
             registered=Count("id", filter=Q(status=Status.REGISTERED)),
             admitted=Count("id", filter=Q(status=Status.ADMITTED)),
@@ -76,7 +85,7 @@ def report_seats(
         "school": "school__code",
         "language": "language",
     }
-    keys = [fields[d] for d in by if d in fields]
+    keys = [fields[d] for d in by if d in fields] + [CODES[d] for d in by if d in CODES]
     rows = (
         pools.filter(campaign=campaign)
         .values(*keys)
@@ -86,6 +95,7 @@ def report_seats(
     out = []
     for row in rows:
         item = {d: row[fields[d]] for d in by if d in fields}
+        item.update({f"{d}_code": row[CODES[d]] for d in by if d in CODES})
         item.update(
             capacity=row["capacity"],
             taken=row["taken"],

@@ -1,5 +1,8 @@
 """Browser tests: Playwright for Python driving Debian's Chromium against a live server.
 
+Parents are on a phone (``phone_factory``: 360×740, touch); staff of schools, district offices
+and the ministry work on computers (``desktop_factory``: 1280×800). Both open a ``Screen``.
+
 The live server runs in a thread of this process, so what the test does to process globals
 applies to it: the registry fake installed by ``world`` (``registry_override``) and the clock
 frozen with ``kattoo.core.clock.frozen``. Every page a test visits is checked by ``Phone.check``:
@@ -43,6 +46,13 @@ PHONE: dict[str, Any] = {
     "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
+}
+# An office computer: 1280×800 CSS pixels, a mouse.
+DESKTOP: dict[str, Any] = {
+    "viewport": {"width": 1280, "height": 800},
+    "device_scale_factor": 1,
+    "is_mobile": False,
+    "has_touch": False,
 }
 
 
@@ -112,10 +122,11 @@ def _violations_text(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class Phone:
-    """One parent's phone: a fresh browser context (no cache, no cookies) and its page.
+class Screen:
+    """One person's device (a parent's phone, an officer's computer): a fresh browser context
+    (no cache, no cookies) and its page.
 
-    ``check(step)`` is called after every page the parent reaches: it weighs the page, runs
+    ``check(step)`` is called after every page the person reaches: it weighs the page, runs
     axe-core on it and saves a full-page screenshot. ``weights`` keeps what it measured."""
 
     def __init__(
@@ -184,42 +195,65 @@ class Phone:
         overflow = self.page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        assert overflow <= 0, f"{self.path} scrolls sideways by {overflow}px on a phone"
+        width = self.page.viewport_size["width"] if self.page.viewport_size else "?"
+        assert overflow <= 0, f"{self.path} scrolls sideways by {overflow}px at {width}px wide"
         if self.javascript:
             violations = self.axe()
             assert not violations, f"axe on {self.path} ({label}):\n" + _violations_text(violations)
 
 
-@pytest.fixture
-def phone_factory(
-    browser: Browser, live_server: Any, request: pytest.FixtureRequest
-) -> Iterator[Any]:
-    """``phone_factory(locale="ky-KG", javascript=True)`` opens a parent's phone.
+Phone = Screen  # the parents' tests say what they hold
 
-    Screenshots go to ``var/screenshots/<test>-<NN>-<step>.png``, the weights of the pages
-    to ``var/screenshots/<test>-weights.json``."""
+
+@pytest.fixture
+def _screens(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """``_screens(device, locale=…, javascript=…)`` opens a ``Screen`` on a device (``PHONE``,
+    ``DESKTOP``); a test may open several, of either kind.
+
+    Screenshots go to ``var/screenshots/<test>[-N]-<NN>-<step>.png``, the weights of the pages
+    to ``var/screenshots/<test>[-N]-weights.json`` (N counts the screens after the first)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w-]+", "_", request.node.name)
     for old in [*SCREENSHOTS.glob(f"{name}-*.png"), *SCREENSHOTS.glob(f"{name}-*.json")]:
         old.unlink()
     contexts: list[BrowserContext] = []
-    phones: list[Phone] = []
+    screens: list[Screen] = []
 
-    def open_phone(*, locale: str = "ky-KG", javascript: bool = True) -> Phone:
+    def open_screen(device: dict[str, Any], *, locale: str, javascript: bool) -> Screen:
         context = browser.new_context(
-            **PHONE, locale=locale, java_script_enabled=javascript, base_url=live_server.url
+            **device, locale=locale, java_script_enabled=javascript, base_url=live_server.url
         )
         contexts.append(context)
         suffix = f"-{len(contexts)}" if contexts[1:] else ""
-        phone = Phone(context, live_server.url, name + suffix, javascript=javascript)
-        phones.append(phone)
-        return phone
+        screen = Screen(context, live_server.url, name + suffix, javascript=javascript)
+        screens.append(screen)
+        return screen
 
-    yield open_phone
-    for phone in phones:
-        if phone.weights:
-            weights = json.dumps(phone.weights, indent=1)
-            (SCREENSHOTS / f"{phone.name}-weights.json").write_text(weights + "\n")
-            print(f"\npage weights of {phone.name} (bytes):", weights)
+    yield open_screen
+    for screen in screens:
+        if screen.weights:
+            weights = json.dumps(screen.weights, indent=1)
+            (SCREENSHOTS / f"{screen.name}-weights.json").write_text(weights + "\n")
+            print(f"\npage weights of {screen.name} (bytes):", weights)
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def phone_factory(_screens: Any) -> Any:
+    """``phone_factory(locale="ky-KG", javascript=True)`` opens a parent's phone."""
+
+    def open_phone(*, locale: str = "ky-KG", javascript: bool = True) -> Screen:
+        return _screens(PHONE, locale=locale, javascript=javascript)
+
+    return open_phone
+
+
+@pytest.fixture
+def desktop_factory(_screens: Any) -> Any:
+    """``desktop_factory(locale="ru-RU")`` opens a staff member's computer (1280×800)."""
+
+    def open_desktop(*, locale: str = "ky-KG", javascript: bool = True) -> Screen:
+        return _screens(DESKTOP, locale=locale, javascript=javascript)
+
+    return open_desktop

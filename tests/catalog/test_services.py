@@ -61,3 +61,25 @@ def test_teacher_roster(world: World) -> None:
     )
     with pytest.raises(FieldError):
         teacher_add(school=world.school, pin="123", full_name="x", actor=SYSTEM)
+
+
+def test_an_answered_request_is_not_answered_again(world: World) -> None:
+    from kattoo.catalog.services import microdistrict_request_reject
+    from kattoo.core.errors import RuleViolation
+
+    family = world.family()
+    [request] = microdistrict_request_file(
+        user=family.parent, child=family.child, school=world.other_school, actor=SYSTEM
+    )
+    microdistrict_request_reject(request=request, note="not our street", actor=SYSTEM)
+    request.refresh_from_db()
+    with pytest.raises(RuleViolation):
+        microdistrict_address_add(
+            school=world.other_school,
+            street=world.home,
+            house_from=1,
+            house_to=1,
+            note="x",
+            actor=SYSTEM,
+            request=request,
+        )

@@ -49,3 +49,10 @@ def test_only_the_district_of_the_school(world: World, at_stage2) -> None:
     outsider = UserFactory(role=Role.DISTRICT, district=DistrictFactory())
     with pytest.raises(RuleViolation, match="not_found"):
         place(world, world.family(), outsider, "X-1")
+
+
+def test_a_decision_number_is_recorded_once(world: World, at_stage2) -> None:
+    officer = UserFactory(role=Role.DISTRICT, district=world.school.district)
+    place(world, world.family(births=[dt.date(2018, 3, 3)]), officer, "КДД-1")
+    with pytest.raises(RuleViolation, match="decision_number_taken"):
+        place(world, world.family(births=[dt.date(2018, 4, 4)]), officer, " КДД-1 ")

@@ -104,7 +104,9 @@ class Allocation(RuleBasedStateMachine):
             elif action == "admit":
                 application_admit(application=app, actor=self.actor)
             else:
-                application_refuse(application=app, reason="reason", actor=self.actor)
+                application_refuse(
+                    application=app, reason_code="other", reason="reason", actor=self.actor
+                )
         except RuleViolation as exc:
             assert exc.code in EXPECTED_REFUSALS, exc.code
 

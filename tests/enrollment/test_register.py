@@ -283,7 +283,10 @@ def test_admit_and_refuse_follow_the_state_machine(world: World, at_stage1) -> N
     a, b = world.family(), world.family()
     admitted = application_admit(application=register(world, a), actor=SYSTEM)
     refused_app = application_refuse(
-        application=register(world, b), reason="§21: wrong documents", actor=SYSTEM
+        application=register(world, b),
+        reason_code="false_data",
+        reason="wrong documents",
+        actor=SYSTEM,
     )
     assert admitted.status == Status.ADMITTED and refused_app.status == Status.REFUSED
     assert pool(world).taken == 1

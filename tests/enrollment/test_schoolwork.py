@@ -82,3 +82,41 @@ def test_pmpk_referral_and_outcome(admitted, director) -> None:
     pmpk_outcome_record(referral=referral, outcome=PmpkOutcome.STAYS, actor=director)
     referral.refresh_from_db()
     assert referral.outcome == "stays"
+
+
+def test_special_school_direction_frees_the_seat(admitted, director, world) -> None:
+    from kattoo.enrollment.models import SeatPool, Status
+
+    referral = pmpk_refer(application=admitted, note="ПМПК № 4", actor=director)
+    pmpk_outcome_record(referral=referral, outcome=PmpkOutcome.SPECIAL_SCHOOL, actor=director)
+    admitted.refresh_from_db()
+    assert admitted.status == Status.REFUSED
+    assert admitted.transitions.last().reason_code == "special_school"
+    assert SeatPool.objects.get(school=world.school, language="ky").taken == 0
+    with pytest.raises(RuleViolation, match="invalid_status_transition"):
+        pmpk_outcome_record(referral=referral, outcome=PmpkOutcome.STAYS, actor=director)
+
+
+def test_a_refusal_needs_a_listed_reason_and_only_before_admission(
+    admitted, director, world
+) -> None:
+    from kattoo.core.errors import FieldError
+    from kattoo.enrollment.services import application_refuse
+
+    with pytest.raises(RuleViolation, match="invalid_status_transition"):
+        application_refuse(
+            application=admitted, reason_code="false_data", reason="x", actor=director
+        )
+    family = world.family()
+    app = application_register(
+        campaign=world.campaign,
+        user=family.parent,
+        child=family.child,
+        school=world.school,
+        language="ky",
+        actor=Actor(user=family.parent),
+    )
+    with pytest.raises(FieldError):
+        application_refuse(application=app, reason_code="dislike", reason="x", actor=director)
+    with pytest.raises(FieldError):
+        application_refuse(application=app, reason_code="false_data", reason="  ", actor=director)

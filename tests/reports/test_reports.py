@@ -114,3 +114,12 @@ def test_open_data_withholds_cells_under_ten(client: Client, world: World, at_st
     body = Api(client).get("/open-data/summary", by="route").json()
     assert all(r["registered"] is None or r["registered"] == 0 for r in body["applications"])
     assert body["suppressed_below"] == 10
+
+
+def test_places_are_grouped_by_code_not_by_name(client: Client, world: World, at_stage1) -> None:
+    fill(world)
+    world.other_school.district.name_ru = world.school.district.name_ru  # two districts, one name
+    world.other_school.district.save()
+    ministry = Api(client, token_issue(user=UserFactory(role=Role.MINISTRY_ANALYST), actor=SYSTEM))
+    rows = ministry.get("/reports/summary", by="district").json()["applications"]
+    assert len(rows) == 2 and len({r["district_code"] for r in rows}) == 2

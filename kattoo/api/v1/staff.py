@@ -23,7 +23,7 @@ from kattoo.catalog.services import microdistrict_address_add, teacher_add
 from kattoo.classes.services import classes_form
 from kattoo.commission.services import commission_place
 from kattoo.core.errors import FieldError, RuleViolation
-from kattoo.enrollment.models import Application, RefusalReason, Status
+from kattoo.enrollment.models import Application, Status
 from kattoo.enrollment.schoolwork import application_document_record
 from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.enrollment.services import application_admit, application_refuse
@@ -319,9 +319,11 @@ class RefuseIn(Schema):
 )
 def refuse(request: HttpRequest, application_id: str, payload: RefuseIn) -> dict[str, Any]:
     user, application = _school_application(request, application_id)
-    label = str(RefusalReason(payload.reason).label)
     refused = application_refuse(
-        application=application, reason=f"{label}: {payload.text.strip()}", actor=actor_of(request)
+        application=application,
+        reason_code=payload.reason,
+        reason=payload.text,
+        actor=actor_of(request),
     )
     return staff_application_out(user, refused)
 

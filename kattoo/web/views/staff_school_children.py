@@ -27,7 +27,6 @@ from kattoo.enrollment.models import (
     DocumentKind,
     PmpkOutcome,
     PmpkReferral,
-    RefusalReason,
     SeatPool,
     Status,
 )
@@ -238,11 +237,10 @@ def application_admit_view(request: HttpRequest, application_id: str) -> HttpRes
 @require_POST
 def application_refuse_view(request: HttpRequest, application_id: str) -> HttpResponse:
     def refuse(application: Application, data: dict[str, Any]) -> object:
-        # The same wording as the API, so the district reads every refusal alike (§22).
-        label = str(RefusalReason(data["reason"]).label)
         return application_refuse(
             application=application,
-            reason=f"{label}: {data['text'].strip()}",
+            reason_code=data["reason"],
+            reason=data["text"],
             actor=staff_actor(request),
         )
 

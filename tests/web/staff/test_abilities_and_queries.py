@@ -53,7 +53,9 @@ def test_application_abilities_match_the_api(scene: Scene, status: str) -> None:
     if status == "admitted":
         application = application_admit(application=application, actor=SYSTEM)
     if status == "refused":
-        application = application_refuse(application=application, reason="x: y", actor=SYSTEM)
+        application = application_refuse(
+            application=application, reason_code="other", reason="y", actor=SYSTEM
+        )
     for who in STAFF:
         user = scene.users[who]
         assert user is not None
@@ -81,7 +83,9 @@ def _more_children(scene: Scene, n: int, start: int) -> None:
                 actor=Actor(user=family.parent),
             )
             if i % 2:
-                application_refuse(application=application, reason="x: y", actor=SYSTEM)
+                application_refuse(
+                    application=application, reason_code="other", reason="y", actor=SYSTEM
+                )
             else:
                 application_admit(application=application, actor=SYSTEM)
 
