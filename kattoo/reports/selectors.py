@@ -62,11 +62,11 @@ def report_applications(
                 "id", filter=Q(above_quota=True, status__in=[Status.REGISTERED, Status.ADMITTED])
             ),
         )
-        .order_by(*[f"d_{d}" for d in by])
+        .order_by(*_keys(by))
     )
     return [
         {
-            **{d: row[f"d_{d}"] for d in by},
+            **{key[2:]: row[key] for key in _keys(by)},
             **{
                 k: row[k] for k in ("registered", "admitted", "refused", "cancelled", "above_quota")
             },
