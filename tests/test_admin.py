@@ -10,6 +10,7 @@ from kattoo.audit.models import AuditEvent
 from kattoo.campaigns.models import CalendarDay
 
 from .factories import SchoolFactory, UserFactory
+from .web.staff.conftest import verified
 
 
 @pytest.mark.parametrize(
@@ -28,12 +29,15 @@ def test_admin_roles(client: Client, role: str, allowed: bool) -> None:
         extra = {"district": SchoolFactory().district}
     user = UserFactory(role=role, is_staff=True, is_superuser=True, **extra)
     client.force_login(user)
-    response = client.get("/admin/")
-    assert (response.status_code == 200) is allowed
+    index = b"/admin/campaigns/campaign/"
+    assert index not in client.get("/admin/", follow=True).content  # no second factor yet
+    verified(client, user)
+    response = client.get("/admin/", follow=True)
+    assert (index in response.content) is allowed
 
 
 def test_admin_changes_are_audited(client: Client) -> None:
-    client.force_login(UserFactory(role=Role.MINISTRY_ADMIN, is_staff=True, is_superuser=True))
+    verified(client, UserFactory(role=Role.MINISTRY_ADMIN, is_staff=True, is_superuser=True))
     response = client.post(
         "/admin/campaigns/calendarday/add/", {"date": "2027-03-22", "name_en": "Nooruz"}
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
 from django.http import HttpRequest
+from django_otp.admin import OTPAdminSite
 
 ADMIN_ROLES = ("operator", "ministry_admin")
 
 
-class KattooAdminSite(admin.AdminSite):
+class KattooAdminSite(OTPAdminSite):
+    """Signing in needs the authenticator code too (django-otp), as the staff portal does."""
+
     site_header = "Kattoo"
     site_title = "Kattoo"
 
