@@ -19,6 +19,4 @@ class KattooAdminSite(OTPAdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user: Any = request.user
-        return bool(
-            user.is_active and user.is_authenticated and getattr(user, "role", "") in ADMIN_ROLES
-        )
+        return super().has_permission(request) and getattr(user, "role", "") in ADMIN_ROLES
