@@ -70,7 +70,9 @@ def staff_user_upsert(
     if role == Role.APPLICANT:
         raise ValueError("applicants are created from the registry, not as staff")
     user, created = User.objects.update_or_create(
-        username=username, defaults={"role": role, "is_staff": role == Role.OPERATOR, **scope}
+        username=username,
+        # Django admin (with its second factor) is for the operator and the ministry administrator.
+        defaults={"role": role, "is_staff": role in (Role.OPERATOR, Role.MINISTRY_ADMIN), **scope},
     )
     if password is not None:
         user.set_password(password)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from base64 import b32encode
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kattoo.accounts.models import Role
 from kattoo.accounts.services import applicant_for_pin, staff_user_upsert, token_issue
@@ -124,10 +126,16 @@ class Command(BaseCommand):
             ("ministry", Role.MINISTRY_ADMIN, {}),
             ("operator", Role.OPERATOR, {"is_superuser": True}),
         ]
+        secrets: dict[str, str] = {}
         for username, role, scope in staff:
-            staff_user_upsert(
+            user = staff_user_upsert(
                 username=username, role=role, actor=actor, password=STAFF_PASSWORD, **scope
             )
+            # The demo's authenticator: a TOTP device whose secret is printed below.
+            device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(
+                user=user, name="kattoo", confirmed=True
+            )
+            secrets[username] = b32encode(device.bin_key).decode()
 
         w = self.stdout.write
         schools = School.objects.count()
@@ -153,6 +161,9 @@ class Command(BaseCommand):
         w("")
         code = first_school.code if first_school else "-"
         w(
-            f"Staff accounts (password {STAFF_PASSWORD}): director (school {code}), district, "
-            "ministry, operator (Django admin at /admin/)."
+            f"Staff at /staff/login/ (password {STAFF_PASSWORD}): director (school {code}), "
+            "district, ministry, operator (Django admin at /admin/)."
         )
+        w("  Authenticator secrets (add to an authenticator app, or: oathtool --totp -b SECRET):")
+        for username, secret in secrets.items():
+            w(f"    {username:9s} {secret}")
