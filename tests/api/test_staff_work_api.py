@@ -133,3 +133,22 @@ def test_commission_decision_over_the_api(client: Client, world: World, at_stage
     assert Application.objects.get(pk=placed.json()["application"]).route == "commission"
     director = api_for(client, role=Role.SCHOOL, school=world.school)
     problem(director.post("/commission-decisions", body), 403, "forbidden")
+
+
+def test_kundoluk_export_lists_the_admitted_children_with_their_class(
+    client: Client, world: World, registered
+) -> None:
+    director = api_for(client, role=Role.SCHOOL, school=world.school)
+    director.post(f"/applications/{registered.pk}/admit")
+    director.post(f"/schools/{world.school.pk}/classes/form", {"language": "ky"})
+    body = director.get(f"/schools/{world.school.pk}/kundoluk.json").json()
+    assert body["format"] == "kattoo-kundoluk/1" and body["school"]["code"] == world.school.code
+    [child] = body["children"]
+    assert child["pin"] == registered.child.pin and child["class"] == "1А"
+    csv_file = client.get(
+        f"/api/v1/schools/{world.school.pk}/kundoluk.csv", headers=director.headers
+    )
+    lines = csv_file.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("application,pin,") and registered.child.pin in lines[1]
+    other = api_for(client, role=Role.SCHOOL, school=SchoolFactory())
+    problem(other.get(f"/schools/{world.school.pk}/kundoluk.json"), 404, "not_found")

@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -20,6 +20,8 @@ from kattoo.campaigns.selectors import campaign_active, campaign_quota_lock_at
 from kattoo.catalog.models import MicrodistrictRequest, School, Street
 from kattoo.catalog.selectors import schools_visible_to
 from kattoo.catalog.services import microdistrict_address_add, teacher_add
+from kattoo.classes.exports import COLUMNS as KUNDOLUK_COLUMNS
+from kattoo.classes.exports import admitted_children, kundoluk_document
 from kattoo.classes.services import classes_form
 from kattoo.commission.services import commission_place
 from kattoo.core.errors import FieldError, RuleViolation
@@ -32,6 +34,7 @@ from kattoo.people.services import person_refresh
 from kattoo.quotas.models import Quota
 from kattoo.quotas.selectors import QuotaState, quota_of, quota_state
 from kattoo.quotas.services import QuotaOperation, quota_approve, quota_change, quota_confirm
+from kattoo.reports.exports import rows_csv
 
 from ..auth import bearer, current_user
 from ..pagination import paginate_by_pk
@@ -511,3 +514,38 @@ def commission_decision(request: HttpRequest, payload: CommissionIn) -> tuple[in
         "above_quota": decision.application.above_quota,
         "position": decision.application.position,
     }
+
+
+@staff.get(
+    "/schools/{school_id}/kundoluk.json",
+    response={200: dict[str, Any], **PROBLEMS},
+    summary="Admitted children for Kundoluk (§30), JSON",
+)
+def kundoluk_json(request: HttpRequest, school_id: str) -> dict[str, Any]:
+    school = _visible_school(request, school_id)
+    return kundoluk_document(campaign=campaign_active(), school=school)
+
+
+@staff.get(
+    "/schools/{school_id}/kundoluk.csv",
+    response={200: None, **PROBLEMS},
+    summary="Admitted children for Kundoluk (§30), CSV — also the admission order",
+)
+def kundoluk_csv(request: HttpRequest, school_id: str) -> HttpResponse:
+    school = _visible_school(request, school_id)
+    rows = admitted_children(campaign=campaign_active(), school=school)
+    response = HttpResponse(
+        rows_csv(rows, KUNDOLUK_COLUMNS), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="kundoluk-{school.code}.csv"'
+    return response
+
+
+def _visible_school(request: HttpRequest, school_id: str) -> School:
+    user = current_user(request)
+    if user.role == Role.APPLICANT or not school_id.isdigit():
+        raise Http404
+    school = schools_visible_to(user).filter(pk=int(school_id)).first()
+    if school is None:
+        raise Http404
+    return school
