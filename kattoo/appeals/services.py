@@ -114,3 +114,20 @@ def appeal_answer(*, appeal: Appeal, text: str, actor: Actor) -> Appeal:
         data={"late": appeal.answered_at > appeal.due_at},
     )
     return appeal
+
+
+@transaction.atomic
+def appeal_forward(*, appeal: Appeal, school: School, note: str, actor: Actor) -> Appeal:
+    """§17: the district office may pass an appeal to the school that must act on it; the
+    answer is still due by the same date."""
+    if school.district_id != appeal.district_id:
+        raise RuleViolation("not_found")
+    appeal = Appeal.objects.select_for_update(no_key=True, of=("self",)).get(pk=appeal.pk)
+    if appeal.status == AppealStatus.ANSWERED:
+        raise RuleViolation("invalid_status_transition")
+    appeal.status, appeal.school = AppealStatus.FORWARDED, school
+    appeal.save(update_fields=["status", "school"])
+    audit_record(
+        actor=actor, action="appeal.forward", obj=appeal, data={"school": school.pk, "note": note}
+    )
+    return appeal

@@ -78,3 +78,41 @@ def test_bad_appeals_change_nothing(client: Client, world: World, at_stage1) -> 
         "not_found",
     )
     assert not Appeal.objects.exists()
+
+
+def test_forward_to_a_school_which_answers(client: Client, world: World, at_stage1) -> None:
+    family = world.family()
+    parent = Api(client, token_issue(user=family.parent, actor=SYSTEM))
+    body = parent.post(
+        "/appeals",
+        {
+            "subject": "missing_address",
+            "school": str(world.other_school.pk),
+            "text": "Our house is missing from the list.",
+        },
+    ).json()
+    officer = Api(
+        client,
+        token_issue(
+            user=UserFactory(role=Role.DISTRICT, district=world.other_school.district), actor=SYSTEM
+        ),
+    )
+    director = Api(
+        client,
+        token_issue(user=UserFactory(role=Role.SCHOOL, school=world.other_school), actor=SYSTEM),
+    )
+    assert director.get("/appeals").json()["items"] == []
+    forwarded = officer.post(
+        f"/appeals/{body['id']}/forward", {"school": str(world.other_school.pk)}
+    )
+    assert forwarded.json()["status"] == "forwarded"
+    assert [a["id"] for a in director.get("/appeals").json()["items"]] == [body["id"]]
+    assert (
+        director.post(f"/appeals/{body['id']}/answer", {"text": "Added house 12."}).json()["status"]
+        == "answered"
+    )
+    problem(
+        officer.post(f"/appeals/{body['id']}/answer", {"text": "   "}),
+        409,
+        "invalid_status_transition",
+    )

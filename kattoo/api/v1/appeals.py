@@ -13,7 +13,7 @@ from pydantic import Field
 from kattoo.accounts.models import Role
 from kattoo.appeals.models import Appeal
 from kattoo.appeals.selectors import appeals_overdue, appeals_visible_to
-from kattoo.appeals.services import appeal_answer, appeal_file
+from kattoo.appeals.services import appeal_answer, appeal_file, appeal_forward
 from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.selectors import schools_participating
 from kattoo.core import clock
@@ -137,6 +137,35 @@ def answer_appeal(request: HttpRequest, appeal_id: str, payload: AnswerIn) -> di
     appeal = appeals_visible_to(user).filter(pk=int(appeal_id)).first()
     if appeal is None:
         raise Http404
-    if user.role != Role.DISTRICT:
+    # The district answers; a school answers an appeal the district forwarded to it.
+    if user.role not in (Role.DISTRICT, Role.SCHOOL):
         raise RuleViolation("forbidden")
     return appeal_out(appeal_answer(appeal=appeal, text=payload.text, actor=actor_of(request)))
+
+
+class ForwardIn(Schema):
+    school: str = Field(pattern=r"^\d{1,18}$")
+    note: str = Field("", max_length=1000)
+
+
+@appeals.post(
+    "/appeals/{appeal_id}/forward",
+    response={200: AppealOut, **PROBLEMS},
+    summary="The district office forwards an appeal to a school of the district",
+)
+def forward_appeal(request: HttpRequest, appeal_id: str, payload: ForwardIn) -> dict[str, Any]:
+    user = current_user(request)
+    if not appeal_id.isdigit():
+        raise Http404
+    appeal = appeals_visible_to(user).filter(pk=int(appeal_id)).first()
+    if appeal is None:
+        raise Http404
+    if user.role != Role.DISTRICT:
+        raise RuleViolation("forbidden")
+    school = schools_participating().filter(pk=int(payload.school)).first()
+    if school is None:
+        raise Http404
+    forwarded = appeal_forward(
+        appeal=appeal, school=school, note=payload.note, actor=actor_of(request)
+    )
+    return appeal_out(forwarded)
