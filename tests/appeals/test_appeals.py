@@ -111,8 +111,9 @@ def test_forward_to_a_school_which_answers(client: Client, world: World, at_stag
         director.post(f"/appeals/{body['id']}/answer", {"text": "Added house 12."}).json()["status"]
         == "answered"
     )
+    problem(officer.post(f"/appeals/{body['id']}/answer", {"text": "   "}), 422, "validation_error")
     problem(
-        officer.post(f"/appeals/{body['id']}/answer", {"text": "   "}),
+        officer.post(f"/appeals/{body['id']}/answer", {"text": "Again."}),
         409,
         "invalid_status_transition",
     )
