@@ -125,21 +125,27 @@ def list_appeals(
     return {"items": [appeal_out(a) for a in items], "next_cursor": next_cursor}
 
 
+def _appeal_for(request: HttpRequest, appeal_id: str, *, roles: tuple[str, ...]) -> Appeal:
+    """An appeal in the user's scope (else 404) that the user's role may act on (else 403)."""
+    user = current_user(request)
+    appeal = (
+        appeals_visible_to(user).filter(pk=int(appeal_id)).first() if appeal_id.isdigit() else None
+    )
+    if appeal is None:
+        raise Http404
+    if user.role not in roles:
+        raise RuleViolation("forbidden")
+    return appeal
+
+
 @appeals.post(
     "/appeals/{appeal_id}/answer",
     response={200: AppealOut, **PROBLEMS},
     summary="The district office answers",
 )
 def answer_appeal(request: HttpRequest, appeal_id: str, payload: AnswerIn) -> dict[str, Any]:
-    user = current_user(request)
-    if not appeal_id.isdigit():
-        raise Http404
-    appeal = appeals_visible_to(user).filter(pk=int(appeal_id)).first()
-    if appeal is None:
-        raise Http404
     # The district answers; a school answers an appeal the district forwarded to it.
-    if user.role not in (Role.DISTRICT, Role.SCHOOL):
-        raise RuleViolation("forbidden")
+    appeal = _appeal_for(request, appeal_id, roles=(Role.DISTRICT, Role.SCHOOL))
     return appeal_out(appeal_answer(appeal=appeal, text=payload.text, actor=actor_of(request)))
 
 
@@ -154,14 +160,7 @@ class ForwardIn(Schema):
     summary="The district office forwards an appeal to a school of the district",
 )
 def forward_appeal(request: HttpRequest, appeal_id: str, payload: ForwardIn) -> dict[str, Any]:
-    user = current_user(request)
-    if not appeal_id.isdigit():
-        raise Http404
-    appeal = appeals_visible_to(user).filter(pk=int(appeal_id)).first()
-    if appeal is None:
-        raise Http404
-    if user.role != Role.DISTRICT:
-        raise RuleViolation("forbidden")
+    appeal = _appeal_for(request, appeal_id, roles=(Role.DISTRICT,))
     school = schools_participating().filter(pk=int(payload.school)).first()
     if school is None:
         raise Http404
