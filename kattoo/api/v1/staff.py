@@ -45,13 +45,20 @@ from .serializers import local
 staff = Router(tags=["staff"], auth=bearer)
 
 
-def _quota(request: HttpRequest, school_id: str) -> tuple[User, Quota]:
+def _visible_school(request: HttpRequest, school_id: str) -> School:
+    """A school in the user's scope; anything else is 404 (existence is not leaked)."""
     user = current_user(request)
-    if not school_id.isdigit():
+    if user.role == Role.APPLICANT or not school_id.isdigit():
         raise Http404
     school = schools_visible_to(user).filter(pk=int(school_id)).first()
     if school is None:
         raise Http404
+    return school
+
+
+def _quota(request: HttpRequest, school_id: str) -> tuple[User, Quota]:
+    user = current_user(request)
+    school = _visible_school(request, school_id)
     quota = quota_of(school.pk, campaign_active())
     if quota is None:
         raise Http404
@@ -355,12 +362,9 @@ def record_document(
 
 
 def _own_school(request: HttpRequest, school_id: str) -> School:
+    """The user's own school (school administration acts only there)."""
     user = current_user(request)
-    if not school_id.isdigit():
-        raise Http404
-    school = schools_visible_to(user).filter(pk=int(school_id)).first()
-    if school is None:
-        raise Http404
+    school = _visible_school(request, school_id)
     if not (user.role == Role.SCHOOL and user.school_id == school.pk):
         raise RuleViolation("forbidden")
     return school
@@ -539,13 +543,3 @@ def kundoluk_csv(request: HttpRequest, school_id: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="kundoluk-{school.code}.csv"'
     return response
-
-
-def _visible_school(request: HttpRequest, school_id: str) -> School:
-    user = current_user(request)
-    if user.role == Role.APPLICANT or not school_id.isdigit():
-        raise Http404
-    school = schools_visible_to(user).filter(pk=int(school_id)).first()
-    if school is None:
-        raise Http404
-    return school
