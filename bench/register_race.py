@@ -29,34 +29,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    import dj_database_url
-    import django
-    from django.conf import settings
+    from bench.common import fresh_database
 
-    url = os.environ.get("DATABASE_URL", "postgres://kattoo:kattoo@127.0.0.1:5432/kattoo")
-    base = dj_database_url.parse(url)
-    bench_db = f"{base['NAME']}_bench"
-    import psycopg
-
-    admin = psycopg.connect(
-        host=base["HOST"],
-        port=base["PORT"] or 5432,
-        user=base["USER"],
-        password=base["PASSWORD"],
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
-    admin.execute(f'CREATE DATABASE "{bench_db}"')
-    admin.close()
-    os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + bench_db
-    django.setup()
-    assert settings.DATABASES["default"]["NAME"] == bench_db
-
-    from django.core.management import call_command
+    fresh_database("bench")
     from django.db import connection, connections, transaction
-
-    call_command("migrate", verbosity=0)
 
     from kattoo.accounts.models import Role, User
     from kattoo.campaigns.models import Campaign

@@ -32,31 +32,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    import dj_database_url
-    import django
-    import psycopg
+    from bench.common import fresh_database
 
-    url = os.environ.get("DATABASE_URL", "postgres://kattoo:kattoo@127.0.0.1:5432/kattoo")
-    base = dj_database_url.parse(url)
-    name = f"{base['NAME']}_reports"
-    admin = psycopg.connect(
-        host=base["HOST"],
-        port=base["PORT"] or 5432,
-        user=base["USER"],
-        password=base["PASSWORD"],
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
-    django.setup()
-
-    from django.core.management import call_command
+    fresh_database("reports")
     from django.db import connection
-
-    call_command("migrate", verbosity=0)
 
     from kattoo.accounts.models import Role, User
     from kattoo.campaigns.models import Campaign

@@ -73,8 +73,8 @@ WITH seat AS (
  RETURNING id, position
 ), history AS (
     INSERT INTO enrollment_applicationtransition
-        (application_id, from_status, to_status, at, actor_id, reason)
-    SELECT id, '', 'registered', %(now)s, %(user_id)s, '' FROM app
+        (application_id, from_status, to_status, at, actor_id, reason, reason_code)
+    SELECT id, '', 'registered', %(now)s, %(user_id)s, '', '' FROM app
 ), audit AS (
     INSERT INTO audit_auditevent
         (at, actor_id, channel, action, object_type, object_id, data, request_id)
