@@ -60,6 +60,7 @@ test-pg: install
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db -q
 
 test-sqlite: install
+	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -q -m "not postgres and not browser"
 
 bench: install

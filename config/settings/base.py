@@ -96,6 +96,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# A Unicode TrueType font for PDF exports (Kyrgyz letters ң, ө, ү); Debian's fonts-dejavu-core.
+KATTOO_PDF_FONT = os.environ.get(
+    "KATTOO_PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
+
 # Guardian acts and other documents (§20): the largest file accepted.
 KATTOO_UPLOAD_MAX_BYTES = 5_000_000
 
@@ -150,4 +155,6 @@ LOGGING = {
     "filters": {"mask_pins": {"()": "kattoo.core.logging.MaskPinsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pins"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("KATTOO_LOG_LEVEL", "INFO")},
+    # fontTools (PDF font subsetting) is chatty at INFO.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }

@@ -33,6 +33,7 @@ from kattoo.catalog.services import (
     teacher_remove,
 )
 from kattoo.classes.models import ClassMember, FormedClass
+from kattoo.classes.pdf import class_lists_pdf
 from kattoo.classes.services import classes_form
 from kattoo.core import clock
 from kattoo.core.errors import FieldError, RuleViolation
@@ -518,4 +519,33 @@ def school_classes_xlsx(request: HttpRequest) -> HttpResponse:
     )
     stamp = clock.today().isoformat()
     response["Content-Disposition"] = f'attachment; filename="classes-{school.code}-{stamp}.xlsx"'
+    return response
+
+
+@school_staff
+def school_classes_pdf(request: HttpRequest) -> HttpResponse:
+    """The class lists as a PDF, one page per class (§19)."""
+    school = _school(request)
+    campaign = campaign_active()
+    header = [_("No."), _("Surname"), _("Name"), _("Patronymic"), _("Sex"), _("Date of birth")]
+    classes = []
+    for formed_class in _formed_classes(school, campaign):
+        language = Language(formed_class.language).label
+        rows = [
+            [
+                str(i),
+                m.application.child.surname,
+                m.application.child.name,
+                m.application.child.patronymic,
+                m.application.child.sex,
+                m.application.child.birth_date.isoformat(),
+            ]
+            for i, m in enumerate(formed_class.members.all(), start=1)
+        ]
+        classes.append((f"1{formed_class.letter} ({language})", rows))
+    title = f"{localized_name(school)} — {campaign.academic_year}"
+    response = HttpResponse(
+        class_lists_pdf(title=title, header=header, classes=classes), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="classes-{school.code}.pdf"'
     return response

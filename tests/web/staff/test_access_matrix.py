@@ -40,6 +40,7 @@ URLS = [
     ("get", "/staff/school/classes/", "school"),
     ("post", "/staff/school/classes/", "school"),
     ("get", "/staff/school/classes/classes.xlsx", "school"),
+    ("get", "/staff/school/classes/classes.pdf", "school"),
     ("get", "/staff/district/", "district"),
     ("get", "/staff/district/schools/{school}/", "district_object"),
     ("post", "/staff/district/schools/{school}/approve/", "district_object"),

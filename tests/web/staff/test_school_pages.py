@@ -256,6 +256,8 @@ def test_classes_formed_and_exported(client: Client, scene: Scene) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 5 and rows[1][0] == "1А"
     assert {r[8] for r in rows[1:]} == {a.child.pin for a in admitted}
+    pdf = client.get("/staff/school/classes/classes.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     none = client.post("/staff/school/classes/", {"language": "uz"}, follow=True)
     assert FormedClass.objects.filter(language="uz").count() == 0
     assert none.status_code == 200
