@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -14,7 +15,7 @@ from ..web.staff.conftest import PASSWORD, staff_user, totp_device
 from .conftest import Screen
 from .parent import t
 
-__all__ = ["PASSWORD", "code_now", "flash", "staff_account", "staff_sign_in"]
+__all__ = ["PASSWORD", "code_now", "flash", "label_in", "staff_account", "staff_sign_in"]
 
 
 def staff_account(role: str, **scope: Any) -> User:
@@ -49,3 +50,9 @@ def staff_sign_in(screen: Screen, user: User, language: str, *, home: str) -> No
 def flash(screen: Screen) -> str:
     """The messages at the top of the page (what the last action did or why it did not)."""
     return " ".join(screen.page.locator("main .alert").all_inner_texts())
+
+
+def label_in(lang: str, label: Any) -> str:
+    """A model's choice label (a lazy translation) as a page in ``lang`` shows it."""
+    with translation.override(lang):
+        return str(label)
