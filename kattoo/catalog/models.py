@@ -226,3 +226,24 @@ class MicrodistrictRequest(models.Model):
 
     def __str__(self) -> str:
         return f"request {self.school_id}: {self.address_text}"
+
+
+class SchoolVerification(models.Model):
+    """§17: the district officer verifies a school's name, address and microdistrict addresses
+    for the campaign; kept per campaign, with who and when."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="verifications")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    verified_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "campaign"], name="one_verification_per_campaign"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} verified {self.verified_at:%Y-%m-%d}"

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import User
 from kattoo.audit.services import audit_record
+from kattoo.campaigns.models import Campaign
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
@@ -20,6 +21,7 @@ from .models import (
     Parity,
     RequestStatus,
     School,
+    SchoolVerification,
     Street,
     Teacher,
 )
@@ -157,3 +159,25 @@ def teacher_remove(*, teacher: Teacher, actor: Actor) -> None:
         actor=actor, action="teacher.remove", obj=teacher, data={"school": teacher.school_id}
     )
     teacher.delete()
+
+
+@transaction.atomic
+def school_verify(
+    *, school: School, campaign: Campaign, note: str, actor: Actor
+) -> SchoolVerification:
+    """§17: the district officer confirms the school's name, address and microdistrict."""
+    user = actor.user
+    if user is None or user.role != "district" or user.district_id != school.district_id:
+        raise RuleViolation("not_found")
+    verification, _created = SchoolVerification.objects.update_or_create(
+        school=school,
+        campaign=campaign,
+        defaults={"verified_by": user, "verified_at": clock.now(), "note": note.strip()[:300]},
+    )
+    audit_record(
+        actor=actor,
+        action="school.verify",
+        obj=school,
+        data={"campaign": campaign.pk, "note": note},
+    )
+    return verification

@@ -82,6 +82,11 @@ staff_patterns = [
     path("district/", district.district_schools, name="district"),
     path("district/schools/<int:school_id>/", district.district_school, name="district_school"),
     path(
+        "district/schools/<int:school_id>/verify/",
+        district.district_school_verify,
+        name="district_school_verify",
+    ),
+    path(
         "district/schools/<int:school_id>/approve/",
         district.district_quota_approve,
         name="district_approve",
@@ -92,6 +97,11 @@ staff_patterns = [
         "district/appeals/<int:appeal_id>/answer/",
         district.district_appeal_answer,
         name="district_appeal_answer",
+    ),
+    path(
+        "district/appeals/<int:appeal_id>/forward/",
+        district.district_appeal_forward,
+        name="district_appeal_forward",
     ),
     path("district/refusals/", district.district_refusals, name="district_refusals"),
     path("ministry/", ministry.ministry_dashboard, name="ministry"),

@@ -111,6 +111,7 @@ def test_director_adjusts_and_confirms_the_quota_in_kyrgyz(desktop_factory, worl
         expect(rows).to_have_count(3)
         assert not form_with(page, "ky", "Switch to Kyrgyz").count()  # nothing left to switch
 
+        page.get_by_label(t("ky", "I have checked the quota: it is final.")).check()
         page.get_by_role("button", name=t("ky", "Confirm the quota"), exact=True).click()
         screen.check("confirmed")
         assert t("ky", "The quota is confirmed; the district office approves it next.") in flash(

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from kattoo.accounts.models import Role
 from kattoo.appeals.models import Appeal, AppealStatus
 from kattoo.appeals.selectors import appeals_overdue, appeals_visible_to
-from kattoo.appeals.services import appeal_answer
+from kattoo.appeals.services import appeal_answer, appeal_forward
 from kattoo.campaigns.selectors import campaign_active
-from kattoo.catalog.models import MicrodistrictAddress, School
+from kattoo.catalog.models import MicrodistrictAddress, School, SchoolVerification
 from kattoo.catalog.selectors import schools_participating, schools_visible_to
+from kattoo.catalog.services import school_verify
 from kattoo.commission.models import CommissionDecision
 from kattoo.commission.services import commission_place
 from kattoo.core import clock
@@ -115,9 +116,27 @@ def district_school(request: HttpRequest, school_id: int) -> HttpResponse:
             "history": quota_history(quota) if quota else [],
             "abilities": quota_abilities(user, quota, state) if quota and state else {},
             "pools": SeatPool.objects.filter(campaign=campaign, school=school).order_by("language"),
+            "verification": SchoolVerification.objects.filter(school=school, campaign=campaign)
+            .select_related("verified_by")
+            .first(),
             **lock,
         },
     )
+
+
+@district_staff
+@require_POST
+def district_school_verify(request: HttpRequest, school_id: int) -> HttpResponse:
+    """§17: the officer confirms the school's name, address and microdistrict are right."""
+    school = _district_school(request, school_id)
+    school_verify(
+        school=school,
+        campaign=campaign_active(),
+        note=request.POST.get("note", ""),
+        actor=staff_actor(request),
+    )
+    messages.success(request, _("The school's name, address and microdistrict are verified."))
+    return redirect("web:staff:district_school", school_id=school.pk)
 
 
 @district_staff
@@ -248,8 +267,30 @@ def district_appeals(request: HttpRequest) -> HttpResponse:
             "overdue": len(overdue_ids),
             "server_time": now,
             "due_days": campaign_active().appeal_due_working_days,
+            "schools": schools_visible_to(user).order_by("code"),
         },
     )
+
+
+@district_staff
+@require_POST
+def district_appeal_forward(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    """§17: pass an appeal to the school that must act; the answer stays due by the same day."""
+    user = staff_user(request)
+    appeal = get_object_or_404(appeals_visible_to(user), pk=appeal_id)
+    school_id = request.POST.get("school", "")
+    schools = schools_visible_to(user)
+    school = schools.filter(pk=int(school_id)).first() if school_id.isdigit() else None
+    if school is None:
+        messages.error(request, _("Choose a school of the district."))
+        return redirect("web:staff:district_appeals")
+    try:
+        appeal_forward(appeal=appeal, school=school, note="", actor=staff_actor(request))
+    except RuleViolation as exc:
+        messages.error(request, violation_text(exc))
+    else:
+        messages.success(request, _("The appeal is forwarded to the school."))
+    return redirect("web:staff:district_appeals")
 
 
 @district_staff

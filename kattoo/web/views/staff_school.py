@@ -218,6 +218,10 @@ def school_quota_confirm(request: HttpRequest) -> HttpResponse:
     quota = quota_of(_school(request).pk, campaign_active())
     if quota is None:
         raise Http404
+    if request.POST.get("final") != "yes":
+        # Confirming cannot be undone (§17): the director ticks that the quota is final.
+        messages.error(request, _("Tick that the quota is final to confirm it."))
+        return redirect("web:staff:school_quota")
     try:
         quota_confirm(quota=quota, actor=staff_actor(request))
     except RuleViolation as exc:

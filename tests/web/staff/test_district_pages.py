@@ -143,3 +143,41 @@ def test_appeals_inbox_overdue_first_and_answered(client: Client, scene: Scene) 
         ).status_code
         == 404
     )
+
+
+def test_the_officer_verifies_a_school(client: Client, scene: Scene) -> None:
+    from kattoo.audit.models import AuditEvent
+    from kattoo.catalog.models import SchoolVerification
+
+    school = scene.world.school
+    officer(client, scene)
+    page = client.get(f"/staff/district/schools/{school.pk}/").content.decode()
+    assert f"/staff/district/schools/{school.pk}/verify/" in page
+    client.post(f"/staff/district/schools/{school.pk}/verify/", {"note": "checked with the akimat"})
+    verification = SchoolVerification.objects.get(school=school)
+    assert verification.verified_by == scene.users["district_own"]
+    assert AuditEvent.objects.filter(action="school.verify", object_id=str(school.pk)).exists()
+    page = client.get(f"/staff/district/schools/{school.pk}/").content.decode()
+    assert "checked with the akimat" in page and "/verify/" not in page
+
+
+def test_the_officer_forwards_an_appeal_to_a_school(client: Client, scene: Scene) -> None:
+    from kattoo.appeals.models import Appeal
+
+    family = scene.world.family()
+    with clock.frozen(STAGE2):
+        appeal = appeal_file(
+            campaign=scene.world.campaign,
+            user=family.parent,
+            subject="missing_address",
+            text="Our house is missing from the list.",
+            school=scene.world.school,
+            actor=Actor(user=family.parent),
+        )
+        officer(client, scene)
+        page = client.get("/staff/district/appeals/").content.decode()
+        assert f"/staff/district/appeals/{appeal.pk}/forward/" in page
+        client.post(
+            f"/staff/district/appeals/{appeal.pk}/forward/", {"school": scene.world.school.pk}
+        )
+    assert Appeal.objects.get(pk=appeal.pk).status == AppealStatus.FORWARDED

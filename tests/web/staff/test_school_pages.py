@@ -64,7 +64,9 @@ def test_quota_change_and_confirm(client: Client, scene: Scene) -> None:
         assert SeatPool.objects.get(school=school, language="ky").quota_seats == 56
         history = client.get("/staff/school/quota/").content.decode()
         assert history.count("<li>") >= 5  # computed + four changes
-        assert client.post("/staff/school/quota/confirm/").status_code == 302
+        client.post("/staff/school/quota/confirm/")  # without ticking "final": nothing happens
+        assert Quota.objects.get(school=school).status == "draft"
+        assert client.post("/staff/school/quota/confirm/", {"final": "yes"}).status_code == 302
         quota = Quota.objects.get(school=school)
         assert quota.status == QuotaStatus.CONFIRMED and quota.confirmed_by_id is not None
         after = client.get("/staff/school/quota/").content.decode()
