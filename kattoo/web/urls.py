@@ -79,6 +79,7 @@ staff_patterns = [
     path("school/classes/", school.school_classes, name="school_classes"),
     path("school/classes/classes.xlsx", school.school_classes_xlsx, name="school_classes_xlsx"),
     path("school/classes/classes.pdf", school.school_classes_pdf, name="school_classes_pdf"),
+    path("school/kundoluk.csv", school.school_kundoluk_csv, name="school_kundoluk_csv"),
     path("district/", district.district_schools, name="district"),
     path("district/schools/<int:school_id>/", district.district_school, name="district_school"),
     path(

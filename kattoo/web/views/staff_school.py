@@ -32,6 +32,8 @@ from kattoo.catalog.services import (
     teacher_add,
     teacher_remove,
 )
+from kattoo.classes.exports import COLUMNS as KUNDOLUK_COLUMNS
+from kattoo.classes.exports import admitted_children
 from kattoo.classes.models import ClassMember, FormedClass
 from kattoo.classes.pdf import class_lists_pdf
 from kattoo.classes.services import classes_form
@@ -42,7 +44,7 @@ from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.quotas.models import Quota, QuotaEvent
 from kattoo.quotas.selectors import quota_of, quota_state
 from kattoo.quotas.services import QuotaOperation, quota_change, quota_confirm
-from kattoo.reports.exports import rows_xlsx
+from kattoo.reports.exports import rows_csv, rows_xlsx
 
 from ..access import staff_required
 from ..forms_staff import (
@@ -552,4 +554,17 @@ def school_classes_pdf(request: HttpRequest) -> HttpResponse:
         class_lists_pdf(title=title, header=header, classes=classes), content_type="application/pdf"
     )
     response["Content-Disposition"] = f'attachment; filename="classes-{school.code}.pdf"'
+    return response
+
+
+@school_staff
+def school_kundoluk_csv(request: HttpRequest) -> HttpResponse:
+    """§30: the admitted children, in the order of admission, for Kundoluk
+    (docs/data-formats.md, "kattoo-kundoluk/1")."""
+    school = _school(request)
+    rows = admitted_children(campaign=campaign_active(), school=school)
+    response = HttpResponse(
+        rows_csv(rows, KUNDOLUK_COLUMNS), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="kundoluk-{school.code}.csv"'
     return response

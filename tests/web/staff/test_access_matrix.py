@@ -41,6 +41,7 @@ URLS = [
     ("post", "/staff/school/classes/", "school"),
     ("get", "/staff/school/classes/classes.xlsx", "school"),
     ("get", "/staff/school/classes/classes.pdf", "school"),
+    ("get", "/staff/school/kundoluk.csv", "school"),
     ("get", "/staff/district/", "district"),
     ("get", "/staff/district/schools/{school}/", "district_object"),
     ("post", "/staff/district/schools/{school}/approve/", "district_object"),

@@ -260,6 +260,8 @@ def test_classes_formed_and_exported(client: Client, scene: Scene) -> None:
     assert {r[8] for r in rows[1:]} == {a.child.pin for a in admitted}
     pdf = client.get("/staff/school/classes/classes.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    kundoluk = client.get("/staff/school/kundoluk.csv").content.decode("utf-8-sig").splitlines()
+    assert kundoluk[0].startswith("application,pin,") and len(kundoluk) == 5
     none = client.post("/staff/school/classes/", {"language": "uz"}, follow=True)
     assert FormedClass.objects.filter(language="uz").count() == 0
     assert none.status_code == 200
