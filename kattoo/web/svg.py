@@ -35,8 +35,8 @@ class Bar:
 
 def _frame(width: int, height: int, title: str, description: str, body: list[str]) -> SafeString:
     return mark_safe(  # noqa: S308 — every piece of text below went through escape()
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
-        f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart chart-svg" '
+        f'viewBox="0 0 {width} {height}" width="100%" '
         f'font-family="system-ui, sans-serif" font-size="12">'
         f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
         + "".join(body)

@@ -145,6 +145,16 @@ class Screen:
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         self.page.on("request", self._on_request)
+        # The Content-Security-Policy must never have to refuse anything our pages do.
+        self.csp_violations: list[str] = []
+        self.page.on(
+            "console",
+            lambda message: (
+                self.csp_violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         if javascript:
             # axe-core is injected into every document the context opens (sent to the browser
             # once, not 650 KB through the driver for every page as add_script_tag would).
@@ -192,6 +202,7 @@ class Screen:
         self.weights[f"{label} {self.path}"] = size
         self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}-{label}.png"), full_page=True)
         assert size < PAGE_BUDGET, f"{self.path} weighs {size} bytes without cache"
+        assert not self.csp_violations, f"{self.path}: {self.csp_violations}"
         overflow = self.page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
