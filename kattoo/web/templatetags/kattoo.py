@@ -4,8 +4,9 @@ from typing import Any
 
 from django import template
 
+from kattoo.catalog.models import Language
 from kattoo.catalog.selectors import localized_name
-from kattoo.enrollment.models import Status
+from kattoo.enrollment.models import RefusalReason, Status
 
 register = template.Library()
 
@@ -20,5 +21,23 @@ def localized(obj: Any, field: str = "name") -> str:
 def status_label(code: str) -> str:
     try:
         return str(Status(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """``{{ "ky"|language_name }}``: the language of instruction in the page's language."""
+    try:
+        return str(Language(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def refusal_reason(code: str) -> str:
+    """The legal reason of a refusal (§22) in the page's language."""
+    try:
+        return str(RefusalReason(code).label)
     except ValueError:
         return code
