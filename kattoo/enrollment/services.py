@@ -220,9 +220,26 @@ def application_register(
         actor=actor,
         now=now,
     )
-    application = Application.objects.select_related("school", "child", "user").get(
-        pk=granted.application_id
+    # The statement wrote exactly these values: build the row instead of reading it back.
+    application = Application(
+        id=granted.application_id,
+        campaign=campaign,
+        child=child,
+        applicant=applicant,
+        user=user,
+        school=school,
+        language=language,
+        pool=pool,
+        status=Status.REGISTERED,
+        route=decision.route,
+        above_quota=decision.above_quota,
+        position=granted.position,
+        channel=actor.channel,
+        created_at=now,
+        status_changed_at=now,
     )
+    application._state.adding = False
+    application._state.db = "default"
     notify_application(application, "application_registered")
     return application
 

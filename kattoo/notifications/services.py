@@ -40,20 +40,21 @@ def notification_queue(
     if not address:
         logger.info("no %s address for user %s; %s not sent", channel, user.pk, event)
         return None
-    notification, created = Notification.objects.get_or_create(
+    notification = Notification(
+        user=user,
+        channel=channel,
+        address=address,
+        event=event,
+        language=user.language,
+        body=render(event, context, user.language),
+        created_at=clock.now(),
         dedupe_key=dedupe_key,
-        defaults={
-            "user": user,
-            "channel": channel,
-            "address": address,
-            "event": event,
-            "language": user.language,
-            "body": render(event, context, user.language),
-            "created_at": clock.now(),
-        },
     )
-    if created:
-        _enqueue_after_commit(str(notification.pk))
+    # One INSERT … ON CONFLICT DO NOTHING (no read first): a repeated event is ignored by the
+    # unique dedupe key. Its task is enqueued anyway; a delivery task only ever sends a
+    # notification it claims while still queued, so a second task is a no-op.
+    Notification.objects.bulk_create([notification], ignore_conflicts=True)
+    _enqueue_after_commit(str(notification.pk))
     return notification
 
 
