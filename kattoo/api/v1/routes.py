@@ -310,16 +310,24 @@ def lookup_address(
     return [address_match_out(m) for m in address_lookup(q)]
 
 
+class ActIn(s.Schema):
+    """The act's details, sent as form fields beside the file (multipart)."""
+
+    kind: str = s.Field(max_length=16)
+    number: str = s.Field("", max_length=64)
+    issued_on: dt.date | None = None
+
+
 def _upload_act(
-    request: HttpRequest,
-    link: ChildLink,
-    kind: str,
-    number: str,
-    issued_on: dt.date | None,
-    file: UploadedFile,
+    request: HttpRequest, link: ChildLink, details: ActIn, file: UploadedFile
 ) -> tuple[int, dict[str, Any]]:
     act = guardian_act_upload(
-        link=link, kind=kind, number=number, issued_on=issued_on, file=file, actor=actor_of(request)
+        link=link,
+        kind=details.kind,
+        number=details.number,
+        issued_on=details.issued_on,
+        file=file,
+        actor=actor_of(request),
     )
     return 201, guardian_act_out(act)
 
@@ -330,16 +338,11 @@ def _upload_act(
     summary="A legal representative uploads the act for a child (before registering)",
 )
 def upload_child_act(
-    request: HttpRequest,
-    child_id: str,
-    kind: str = Form(..., max_length=16),
-    number: str = Form("", max_length=64),
-    issued_on: dt.date | None = Form(None),
-    file: UploadedFile = File(...),
+    request: HttpRequest, child_id: str, details: Form[ActIn], file: File[UploadedFile]
 ) -> tuple[int, dict[str, Any]]:
     user = require_applicant(request)
     assert user.person is not None
-    return _upload_act(request, child_for(user.person, child_id), kind, number, issued_on, file)
+    return _upload_act(request, child_for(user.person, child_id), details, file)
 
 
 @applicant.post(
@@ -348,12 +351,7 @@ def upload_child_act(
     summary="Upload (or replace) the court / social-authority act of an application",
 )
 def upload_application_act(
-    request: HttpRequest,
-    application_id: str,
-    kind: str = Form(..., max_length=16),
-    number: str = Form("", max_length=64),
-    issued_on: dt.date | None = Form(None),
-    file: UploadedFile = File(...),
+    request: HttpRequest, application_id: str, details: Form[ActIn], file: File[UploadedFile]
 ) -> tuple[int, dict[str, Any]]:
     user = require_applicant(request)
     assert user.person is not None
@@ -361,7 +359,7 @@ def upload_application_act(
     link = ChildLink.objects.filter(applicant=user.person, child_id=application.child_id).first()
     if link is None:
         raise Http404
-    return _upload_act(request, link, kind, number, issued_on, file)
+    return _upload_act(request, link, details, file)
 
 
 class AddressRequestIn(s.Schema):
