@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kattoo.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,8 +181,20 @@ KATTOO_XROAD = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_pins": {"()": "kattoo.core.logging.MaskPinsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pins"]}},
+    "filters": {
+        "mask_pins": {"()": "kattoo.core.logging.MaskPinsFilter"},
+        "request_id": {"()": "kattoo.core.request_id.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_pins", "request_id"],
+            "formatter": "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KATTOO_LOG_LEVEL", "INFO")},
     # fontTools (PDF font subsetting) is chatty at INFO.
     "loggers": {"fontTools": {"level": "WARNING"}},

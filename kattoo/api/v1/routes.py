@@ -72,7 +72,7 @@ PROBLEMS: dict[int, Any] = {
 
 def actor_of(request: HttpRequest) -> Actor:
     user: Any = getattr(request, "auth", None)
-    return Actor(user=user, channel="api", request_id=request.headers.get("X-Request-Id", "")[:64])
+    return Actor(user=user, channel="api", request_id=getattr(request, "request_id", ""))
 
 
 def _int_id(value: str, field: str) -> int:

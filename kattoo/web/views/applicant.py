@@ -44,7 +44,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return Actor(user=_user(request), channel="web")
+    return Actor(user=_user(request), channel="web", request_id=getattr(request, "request_id", ""))
 
 
 def _link(request: HttpRequest, child_id: int) -> ChildLink:

@@ -26,7 +26,9 @@ def staff_user(request: HttpRequest) -> User:
 
 
 def staff_actor(request: HttpRequest) -> Actor:
-    return Actor(user=staff_user(request), channel="web")
+    return Actor(
+        user=staff_user(request), channel="web", request_id=getattr(request, "request_id", "")
+    )
 
 
 def time_left(until: dt.datetime, now: dt.datetime) -> str:

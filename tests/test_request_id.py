@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+
+from django.test import Client
+
+from kattoo.audit.models import AuditEvent
+
+from .api.test_applicant_api import Api
+from .conftest import World
+
+
+def test_every_response_carries_a_request_id(client: Client, campaign) -> None:
+    made_up = client.get("/api/v1/campaign")
+    assert uuid.UUID(made_up["X-Request-Id"])
+    kept = client.get("/api/v1/campaign", headers={"X-Request-Id": "lb-7f3a.1"})
+    assert kept["X-Request-Id"] == "lb-7f3a.1"
+    junk = client.get("/api/v1/campaign", headers={"X-Request-Id": "<script>" * 20})
+    assert junk["X-Request-Id"] != "<script>" * 20
+
+
+def test_the_audit_row_names_the_request(client: Client, world: World, at_stage1) -> None:
+    from kattoo.accounts.services import token_issue
+
+    from .conftest import SYSTEM
+
+    family = world.family()
+    api = Api(client, token_issue(user=family.parent, actor=SYSTEM))
+    api.headers["X-Request-Id"] = "req-42"
+    api.post(
+        "/applications",
+        {"child": str(family.child.pk), "school": str(world.school.pk), "language": "ky"},
+    )
+    assert AuditEvent.objects.get(action="application.register").request_id == "req-42"
