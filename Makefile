@@ -42,6 +42,7 @@ run: install
 	  export KATTOO_REGISTRY_BACKEND=kattoo.integrations.registry.xroad.XRoadRegistry; \
 	  export KATTOO_XROAD_SECURITY_SERVER=http://127.0.0.1:$(SIM_PORT); \
 	  $(BIN)/python manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & \
+	  while sleep 60; do $(BIN)/python manage.py audit_seal >>var/audit-seal.log 2>&1; done & \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 # `make test`: everything on PostgreSQL (started if needed), then a smoke run on SQLite.

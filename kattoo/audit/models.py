@@ -21,6 +21,9 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True, default="")
+    # Filled by the sealing job (audit/chain.py), never by the write itself: each sealed event's
+    # hash covers the previous one's, so editing or deleting any sealed row breaks the chain.
+    chain_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["object_type", "object_id"])]
@@ -28,3 +31,14 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The end of the sealed chain (one row): where the next sealing run continues."""
+
+    last_event_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"audit chain sealed up to {self.last_event_id}"

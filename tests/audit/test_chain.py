@@ -1,0 +1,79 @@
+"""The audit trail is tamper-evident: sealed events form a hash chain that a command verifies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from kattoo.audit.chain import GRACE, audit_seal, audit_verify
+from kattoo.audit.models import AuditEvent
+from kattoo.audit.services import audit_record
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+
+SYSTEM = Actor.system()
+
+
+@pytest.fixture
+def events():
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 0)):
+        rows = [
+            audit_record(
+                actor=SYSTEM, action="test.event", object_type="t", object_id=str(i), data={"n": i}
+            )
+            for i in range(5)
+        ]
+    return rows
+
+
+def later():
+    return clock.frozen(clock.bishkek(2026, 4, 1, 10, 0) + GRACE + dt.timedelta(seconds=1))
+
+
+def test_seal_then_verify(events) -> None:
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 0)):
+        assert audit_seal() == 0  # within the grace period: still maybe in flight
+    with later():
+        assert audit_seal() == 5
+        assert audit_seal() == 0
+    report = audit_verify()
+    assert report.intact and report.checked == 5
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "intact" in out.getvalue()
+
+
+def test_an_edited_event_is_named(events) -> None:
+    with later():
+        audit_seal()
+    AuditEvent.objects.filter(pk=events[2].pk).update(data={"n": 999})
+    assert audit_verify().first_broken == events[2].pk
+    with pytest.raises(CommandError, match=str(events[2].pk)):
+        call_command("audit_verify", stdout=io.StringIO())
+
+
+def test_a_deleted_event_breaks_the_chain(events) -> None:
+    with later():
+        audit_seal()
+    AuditEvent.objects.filter(pk=events[1].pk).delete()
+    assert audit_verify().first_broken == events[2].pk
+
+
+def test_deleting_the_newest_sealed_events_is_seen(events) -> None:
+    with later():
+        audit_seal()
+    AuditEvent.objects.filter(pk=events[4].pk).delete()
+    assert not audit_verify().intact
+
+
+def test_the_seal_continues_where_it_stopped(events) -> None:
+    with later():
+        audit_seal()
+        more = audit_record(actor=SYSTEM, action="test.event", object_type="t", object_id="x")
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        assert audit_seal() == 1
+    more.refresh_from_db()
+    assert more.chain_hash and audit_verify().intact
