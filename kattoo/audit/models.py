@@ -23,7 +23,7 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True, default="")
     # Filled by the sealing job (audit/chain.py), never by the write itself: each sealed event's
     # hash covers the previous one's, so editing or deleting any sealed row breaks the chain.
-    chain_hash = models.CharField(max_length=64, blank=True, default="")
+    chain_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["object_type", "object_id"])]

@@ -134,7 +134,7 @@ class ApplicationTransition(models.Model):
     reason = models.TextField(blank=True)
     # §22: the legal reason of a refusal as a code (RefusalReason), so it reads in every
     # language and refusals can be counted by reason; ``reason`` holds the school's text.
-    reason_code = models.CharField(max_length=24, blank=True)
+    reason_code = models.CharField(max_length=24, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["at", "id"]
