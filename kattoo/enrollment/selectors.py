@@ -131,3 +131,14 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     if user.role in (Role.MINISTRY_ADMIN, Role.MINISTRY_ANALYST):
         return base
     return base.none()
+
+
+def application_staff_abilities(user: User, application: Application) -> dict[str, bool]:
+    """What school staff may do with a registration now (§18, §21, §22)."""
+    own = user.role == Role.SCHOOL and user.school_id == application.school_id
+    registered = application.status == Status.REGISTERED
+    return {
+        "admit": own and registered,
+        "refuse": own and registered,
+        "record_document": own and application.status == Status.ADMITTED,
+    }

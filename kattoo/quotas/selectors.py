@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from kattoo.accounts.models import Role, User
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at
 from kattoo.core import clock
@@ -40,3 +41,15 @@ def quota_of(school_id: int, campaign: Campaign) -> Quota | None:
         .prefetch_related("class_sets", "events")
         .first()
     )
+
+
+def quota_abilities(user: User, quota: Quota, state: QuotaState) -> dict[str, bool]:
+    """What the user may do with the quota now (§11, §17), so the web page and the API show
+    only the actions the server accepts."""
+    own_school = user.role == Role.SCHOOL and user.school_id == quota.school_id
+    district = user.role == Role.DISTRICT and quota.school.district_id == user.district_id
+    return {
+        "change": own_school and state == QuotaState.DRAFT,
+        "confirm": own_school and state == QuotaState.DRAFT,
+        "approve": district and state != QuotaState.DRAFT and quota.approved_at is None,
+    }

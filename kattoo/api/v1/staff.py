@@ -25,14 +25,14 @@ from kattoo.classes.exports import admitted_children, kundoluk_document
 from kattoo.classes.services import classes_form
 from kattoo.commission.services import commission_place
 from kattoo.core.errors import FieldError, RuleViolation
-from kattoo.enrollment.models import Application, Status
+from kattoo.enrollment.models import Application
 from kattoo.enrollment.schoolwork import application_document_record
-from kattoo.enrollment.selectors import applications_visible_to
+from kattoo.enrollment.selectors import application_staff_abilities, applications_visible_to
 from kattoo.enrollment.services import application_admit, application_refuse
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.services import person_refresh
 from kattoo.quotas.models import Quota
-from kattoo.quotas.selectors import QuotaState, quota_of, quota_state
+from kattoo.quotas.selectors import quota_abilities, quota_of, quota_state
 from kattoo.quotas.services import QuotaOperation, quota_approve, quota_change, quota_confirm
 from kattoo.reports.exports import rows_csv
 
@@ -63,16 +63,6 @@ def _quota(request: HttpRequest, school_id: str) -> tuple[User, Quota]:
     if quota is None:
         raise Http404
     return user, quota
-
-
-def quota_abilities(user: User, quota: Quota, state: QuotaState) -> dict[str, bool]:
-    own_school = user.role == Role.SCHOOL and user.school_id == quota.school_id
-    district = user.role == Role.DISTRICT and quota.school.district_id == user.district_id
-    return {
-        "change": own_school and state == QuotaState.DRAFT,
-        "confirm": own_school and state == QuotaState.DRAFT,
-        "approve": district and state != QuotaState.DRAFT and quota.approved_at is None,
-    }
 
 
 class ClassSetOut(Schema):
@@ -237,8 +227,6 @@ class StaffApplicationPage(Schema):
 
 
 def staff_application_out(user: User, application: Application) -> dict[str, Any]:
-    own = user.role == Role.SCHOOL and user.school_id == application.school_id
-    registered = application.status == Status.REGISTERED
     return {
         "id": str(application.pk),
         "child": str(application.child_id),
@@ -252,11 +240,7 @@ def staff_application_out(user: User, application: Application) -> dict[str, Any
         "position": application.position,
         "created_at": local(application.created_at),
         "documents": [d.kind for d in application.documents.all()],
-        "abilities": {
-            "admit": own and registered,
-            "refuse": own and registered,
-            "record_document": own and application.status == Status.ADMITTED,
-        },
+        "abilities": application_staff_abilities(user, application),
     }
 
 

@@ -9,15 +9,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kattoo.accounts.models import Role, User
+from kattoo.accounts.models import User
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
-from kattoo.enrollment.models import Application, Status
-from kattoo.quotas.models import Quota
-from kattoo.quotas.selectors import QuotaState
 
 
 def staff_user(request: HttpRequest) -> User:
@@ -69,28 +66,3 @@ def violation_text(exc: RuleViolation) -> str:
 def form_errors_text(form: Any) -> str:
     messages = [str(e) for errors in form.errors.values() for e in errors]
     return " ".join(messages) or _("Some fields are not valid.")
-
-
-# What the user may do with an object, so a page shows only the buttons the server accepts.
-# The same rules as the API's (kattoo/api/v1/staff.py); the web may not import the API, and a
-# test keeps the two in step until they move into the domain.
-
-
-def quota_abilities(user: User, quota: Quota, state: QuotaState) -> dict[str, bool]:
-    own_school = user.role == Role.SCHOOL and user.school_id == quota.school_id
-    district = user.role == Role.DISTRICT and quota.school.district_id == user.district_id
-    return {
-        "change": own_school and state == QuotaState.DRAFT,
-        "confirm": own_school and state == QuotaState.DRAFT,
-        "approve": district and state != QuotaState.DRAFT and quota.approved_at is None,
-    }
-
-
-def application_abilities(user: User, application: Application) -> dict[str, bool]:
-    own = user.role == Role.SCHOOL and user.school_id == application.school_id
-    registered = application.status == Status.REGISTERED
-    return {
-        "admit": own and registered,
-        "refuse": own and registered,
-        "record_document": own and application.status == Status.ADMITTED,
-    }

@@ -29,13 +29,13 @@ from kattoo.enrollment.models import ApplicationTransition, SeatPool, Status
 from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.people.services import person_refresh
 from kattoo.quotas.models import Quota
-from kattoo.quotas.selectors import QuotaState, quota_of, quota_state
+from kattoo.quotas.selectors import QuotaState, quota_abilities, quota_of, quota_state
 from kattoo.quotas.services import quota_approve
 
 from ..access import staff_required
 from ..forms_staff import AppealAnswerForm, CommissionForm
 from ..problems import problem_of
-from .staff_common import lock_context, quota_abilities, staff_actor, staff_user, violation_text
+from .staff_common import lock_context, staff_actor, staff_user, violation_text
 from .staff_school import quota_history
 
 district_staff = staff_required(Role.DISTRICT)

@@ -42,7 +42,7 @@ from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.models import SeatPool, Status
 from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.quotas.models import Quota, QuotaEvent
-from kattoo.quotas.selectors import quota_of, quota_state
+from kattoo.quotas.selectors import quota_abilities, quota_of, quota_state
 from kattoo.quotas.services import QuotaOperation, quota_change, quota_confirm
 from kattoo.reports.exports import rows_csv, rows_xlsx
 
@@ -59,7 +59,6 @@ from ..problems import problem_of
 from .staff_common import (
     form_errors_text,
     lock_context,
-    quota_abilities,
     staff_actor,
     staff_user,
     violation_text,

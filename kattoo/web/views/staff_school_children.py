@@ -36,7 +36,7 @@ from kattoo.enrollment.schoolwork import (
     pmpk_outcome_record,
     pmpk_refer,
 )
-from kattoo.enrollment.selectors import applications_visible_to
+from kattoo.enrollment.selectors import application_staff_abilities, applications_visible_to
 from kattoo.enrollment.services import application_admit, application_refuse
 from kattoo.people.models import ActStatus, GuardianAct
 from kattoo.people.services import guardian_act_review
@@ -50,7 +50,7 @@ from ..forms_staff import (
     RefuseForm,
 )
 from ..problems import problem_of
-from .staff_common import application_abilities, staff_actor, staff_user, violation_text
+from .staff_common import staff_actor, staff_user, violation_text
 
 school_staff = staff_required(Role.SCHOOL)
 CERTIFICATES = len(DocumentKind.choices)
@@ -94,7 +94,7 @@ def school_children(request: HttpRequest) -> HttpResponse:
         items.append(
             {
                 "application": application,
-                "abilities": application_abilities(user, application),
+                "abilities": application_staff_abilities(user, application),
                 "certificates": len(kinds),
                 "certificates_missing": application.status == Status.ADMITTED
                 and len(kinds) < CERTIFICATES,
@@ -148,7 +148,7 @@ def _application_page(
         ).order_by("-uploaded_at")
     )
     documents = {d.kind: d for d in application.documents.all()}
-    abilities = application_abilities(user, application)
+    abilities = application_staff_abilities(user, application)
     abilities.update(
         request_documents=application.status in (Status.REGISTERED, Status.ADMITTED)
         and clock.today() <= campaign.documents_request_until,

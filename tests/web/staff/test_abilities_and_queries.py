@@ -14,15 +14,15 @@ from kattoo.api.v1.staff import staff_application_out
 from kattoo.campaigns.selectors import campaign_quota_lock_at
 from kattoo.core import clock
 from kattoo.core.actors import Actor
+from kattoo.enrollment.selectors import application_staff_abilities as application_abilities
 from kattoo.enrollment.services import (
     application_admit,
     application_refuse,
     application_register,
 )
 from kattoo.quotas.models import Quota
-from kattoo.quotas.selectors import quota_state
+from kattoo.quotas.selectors import quota_abilities, quota_state
 from kattoo.quotas.services import quota_approve, quota_confirm
-from kattoo.web.views.staff_common import application_abilities, quota_abilities
 
 from ...conftest import BEFORE, SYSTEM
 from .conftest import Scene, verified
