@@ -7,7 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Schema
+from pydantic import Field
 
 from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.selectors import schools_visible_to
@@ -60,12 +61,23 @@ def _scoped(
     return applications, pools
 
 
-def _summary(
-    request: HttpRequest, by: str, region: str | None, district: str | None, school: str | None
-) -> dict[str, Any]:
+class ReportQuery(Schema):
+    """Which aggregates: grouped ``by`` dimensions, narrowed to a region, district or school."""
+
+    by: str = Field("district", max_length=200)
+    region: str | None = None
+    district: str | None = None
+    school: str | None = None
+
+
+class FileQuery(ReportQuery):
+    kind: str = Field("applications", pattern="^(applications|seats)$")
+
+
+def _summary(request: HttpRequest, query: ReportQuery) -> dict[str, Any]:
     campaign = campaign_active()
-    dims = _dimensions(by)
-    applications, pools = _scoped(request, region, district, school)
+    dims = _dimensions(query.by)
+    applications, pools = _scoped(request, query.region, query.district, query.school)
     return {
         "by": dims,
         "applications": report_applications(campaign=campaign, applications=applications, by=dims),
@@ -79,26 +91,13 @@ def _summary(
     response={200: dict[str, Any], **PROBLEMS},
     summary="Aggregates in your scope (§9)",
 )
-def summary(
-    request: HttpRequest,
-    by: str = Query("district", max_length=200),
-    region: str | None = None,
-    district: str | None = None,
-    school: str | None = None,
-) -> dict[str, Any]:
-    return _summary(request, by, region, district, school)
+def summary(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+    return _summary(request, query)
 
 
-def _file(
-    request: HttpRequest,
-    by: str,
-    region: str | None,
-    district: str | None,
-    school: str | None,
-    kind: str,
-    fmt: str,
-) -> HttpResponse:
-    data = _summary(request, by, region, district, school)
+def _file(request: HttpRequest, query: FileQuery, fmt: str) -> HttpResponse:
+    data = _summary(request, query)
+    kind = query.kind
     rows = data["applications"] if kind == "applications" else data["seats"]
     columns = data["by"] + (
         list(COUNTS) if kind == "applications" else ["quota_seats", "capacity", "taken", "free"]
@@ -118,29 +117,15 @@ def _file(
 @reports.get(
     "/reports/summary.csv", auth=bearer, response={200: None, **PROBLEMS}, summary="Report as CSV"
 )
-def summary_csv(
-    request: HttpRequest,
-    by: str = Query("district", max_length=200),
-    region: str | None = None,
-    district: str | None = None,
-    school: str | None = None,
-    kind: str = Query("applications", pattern="^(applications|seats)$"),
-) -> HttpResponse:
-    return _file(request, by, region, district, school, kind, "csv")
+def summary_csv(request: HttpRequest, query: Query[FileQuery]) -> HttpResponse:
+    return _file(request, query, "csv")
 
 
 @reports.get(
     "/reports/summary.xlsx", auth=bearer, response={200: None, **PROBLEMS}, summary="Report as XLSX"
 )
-def summary_xlsx(
-    request: HttpRequest,
-    by: str = Query("district", max_length=200),
-    region: str | None = None,
-    district: str | None = None,
-    school: str | None = None,
-    kind: str = Query("applications", pattern="^(applications|seats)$"),
-) -> HttpResponse:
-    return _file(request, by, region, district, school, kind, "xlsx")
+def summary_xlsx(request: HttpRequest, query: Query[FileQuery]) -> HttpResponse:
+    return _file(request, query, "xlsx")
 
 
 @reports.get(
