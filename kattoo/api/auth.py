@@ -18,12 +18,6 @@ class BearerToken(HttpBearer):
         return user
 
 
-def session_user(request: HttpRequest) -> User | None:
-    """Browser sessions (cookie + CSRF, enforced by Django's middleware)."""
-    user: Any = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None
-
-
 bearer = BearerToken()
 
 

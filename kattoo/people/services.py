@@ -20,7 +20,6 @@ from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.integrations.registry.client import registry
 from kattoo.integrations.registry.errors import RegistryNotFound, RegistryUnavailable
-from kattoo.integrations.registry.health import registry_failure_mark
 from kattoo.integrations.registry.types import BirthActRecord, RequestContext
 
 from .models import ActKind, ActStatus, ChildLink, GuardianAct, Person, Relation
@@ -97,7 +96,6 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
     except RegistryNotFound as exc:
         raise RuleViolation("person_not_found") from exc
     except RegistryUnavailable as exc:
-        registry_failure_mark()
         raise RuleViolation("registry_unavailable") from exc
     with transaction.atomic():
         person, created = Person.objects.update_or_create(pin=pin, defaults=fields)
@@ -150,7 +148,6 @@ def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLin
     except RegistryNotFound:
         found, other_parents = [], {}
     except RegistryUnavailable as exc:
-        registry_failure_mark()
         raise RuleViolation("registry_unavailable") from exc
 
     links: list[ChildLink] = []
@@ -191,7 +188,6 @@ def child_link_by_certificate(
     except RegistryNotFound as exc:
         raise RuleViolation("child_not_found") from exc
     except RegistryUnavailable as exc:
-        registry_failure_mark()
         raise RuleViolation("registry_unavailable") from exc
     record = act.value
     if (

@@ -6,11 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .errors import RegistryUnavailable
+from .health import registry_failure_mark, registry_success_mark
 from .types import (
     AddressRecord,
     Answer,
@@ -42,17 +44,44 @@ _instance: RegistryClient | None = None
 _override: RegistryClient | None = None
 
 
+SERVICES = frozenset({"person", "address", "passport", "birth_act", "family_members", "contacts"})
+
+
+class _HealthTracked:
+    """Every registry call, whatever the implementation, tells the status page whether Tunduk
+    answered (health.py): the one place that knows, instead of each caller."""
+
+    def __init__(self, inner: RegistryClient) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name not in SERVICES:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                answer = attribute(*args, **kwargs)
+            except RegistryUnavailable:
+                registry_failure_mark()
+                raise
+            registry_success_mark()
+            return answer
+
+        return call
+
+
 def registry() -> RegistryClient:
     """The configured registry client (settings.KATTOO_REGISTRY), built once."""
     global _instance
     if _override is not None:
-        return _override
+        return cast(RegistryClient, _HealthTracked(_override))
     if _instance is None:
         with _lock:
             if _instance is None:
                 config = settings.KATTOO_REGISTRY
                 _instance = import_string(config["BACKEND"]).from_settings(config)
-    return _instance
+    return cast(RegistryClient, _HealthTracked(_instance))
 
 
 @contextmanager
