@@ -10,7 +10,7 @@ from ninja import Header, Router, Schema
 from pydantic import Field
 
 from kattoo.campaigns.selectors import campaign_active
-from kattoo.catalog.selectors import schools_participating
+from kattoo.catalog.selectors import localized_name, schools_participating
 from kattoo.core import clock
 from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
 from kattoo.enrollment.models import Draft
@@ -24,7 +24,7 @@ from kattoo.enrollment.services import (
 from ..auth import bearer, require_applicant
 from . import schemas as s
 from .routes import PROBLEMS, actor_of, child_for
-from .serializers import application_out, local, localized
+from .serializers import application_out, local
 
 drafts = Router(tags=["applicant"], auth=bearer)
 
@@ -49,7 +49,7 @@ def draft_out(draft: Draft) -> dict[str, Any]:
     return {
         "child": str(draft.child_id),
         "school": str(draft.school_id),
-        "school_name": localized(draft.school, "name"),
+        "school_name": localized_name(draft.school, "name"),
         "language": draft.language,
         "route": draft.route,
         "checked_at": local(draft.checked_at),

@@ -75,7 +75,8 @@ def actor_of(request: HttpRequest) -> Actor:
     return Actor(user=user, channel="api", request_id=getattr(request, "request_id", ""))
 
 
-def _int_id(value: str, field: str) -> int:
+def _int_id(value: str) -> int:
+    """A path id that cannot name a row is simply not found."""
     if not value.isdigit() or len(value) > 18:
         raise Http404
     return int(value)
@@ -197,7 +198,7 @@ def list_schools(
 def get_school(request: HttpRequest, school_id: str) -> dict[str, Any]:
     campaign = campaign_active()
     school = get_object_or_404(
-        schools_participating().select_related("district"), pk=_int_id(school_id, "school")
+        schools_participating().select_related("district"), pk=_int_id(school_id)
     )
     return school_out(
         school, pools_of(campaign=campaign, school_ids=[school.pk]).get(school.pk, [])
@@ -377,7 +378,7 @@ def request_microdistrict_address(
     user = require_applicant(request)
     assert user.person is not None
     link = child_for(user.person, payload.child)
-    school = get_object_or_404(schools_participating(), pk=_int_id(school_id, "school"))
+    school = get_object_or_404(schools_participating(), pk=_int_id(school_id))
     requests = microdistrict_request_file(
         user=user, child=link.child, school=school, actor=actor_of(request)
     )

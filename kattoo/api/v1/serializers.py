@@ -22,10 +22,6 @@ def local(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(BISHKEK) if moment is not None else None
 
 
-def localized(obj: Any, field: str) -> str:
-    return localized_name(obj, field)
-
-
 def campaign_out(campaign: Campaign) -> dict[str, Any]:
     return {
         "id": campaign.code,
@@ -101,7 +97,7 @@ def child_out(standing: ChildStanding) -> dict[str, Any]:
         else {
             "id": str(active.pk),
             "school": str(active.school_id),
-            "school_name": localized(active.school, "name"),
+            "school_name": localized_name(active.school, "name"),
             "language": active.language,
             "status": active.status,
             "position": active.position,
@@ -123,11 +119,11 @@ def school_out(school: School, pools: list[SeatPool]) -> dict[str, Any]:
     return {
         "id": str(school.pk),
         "code": school.code,
-        "name": localized(school, "name"),
+        "name": localized_name(school, "name"),
         "name_ky": school.name_ky,
         "name_ru": school.name_ru,
         "address": school.address,
-        "district": localized(school.district, "name"),
+        "district": localized_name(school.district, "name"),
         "ownership": school.ownership,
         "languages": [p.language for p in pools],
         "pools": [pool_out(p) for p in pools],
@@ -145,7 +141,7 @@ def application_out(
         "child": str(application.child_id),
         "child_name": f"{application.child.surname} {application.child.name}",
         "school": str(application.school_id),
-        "school_name": localized(application.school, "name"),
+        "school_name": localized_name(application.school, "name"),
         "language": application.language,
         "status": application.status,
         "route": application.route,
@@ -181,10 +177,11 @@ def guardian_act_out(act: GuardianAct) -> dict[str, Any]:
 def address_match_out(match: AddressMatch) -> dict[str, Any]:
     return {
         "street": match.street.code,
-        "street_name": localized(match.street, "name"),
-        "settlement": localized(match.street.settlement, "name"),
+        "street_name": localized_name(match.street, "name"),
+        "settlement": localized_name(match.street.settlement, "name"),
         "house": match.house,
         "schools": [
-            {"id": str(s.pk), "code": s.code, "name": localized(s, "name")} for s in match.schools
+            {"id": str(s.pk), "code": s.code, "name": localized_name(s, "name")}
+            for s in match.schools
         ],
     }
