@@ -28,6 +28,9 @@ class Person(models.Model):
     address_street_code = models.CharField(max_length=32, blank=True)
     address_house = models.CharField(max_length=16, blank=True)
     address_flat = models.CharField(max_length=16, blank=True)
+    # When the address register recorded this address (asbAddress dateCreated); fraud signals
+    # look for addresses registered shortly before the campaign.
+    address_registered_on = models.DateField(null=True, blank=True)
     # Birth act, for children (civil registry).
     birth_certificate_series = models.CharField(max_length=16, blank=True)
     birth_certificate_number = models.CharField(max_length=16, blank=True)
@@ -100,6 +103,9 @@ class GuardianAct(models.Model):
     number = models.CharField(max_length=64, blank=True)
     issued_on = models.DateField(null=True, blank=True)
     file = models.FileField(upload_to="guardian-acts/%Y/", blank=True)
+    # SHA-256 of the uploaded bytes: the same file filed for another guardian's child is a
+    # fraud signal (kattoo/fraud).
+    content_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     status = models.CharField(max_length=8, choices=ActStatus.choices, default=ActStatus.PENDING)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=300, blank=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -56,6 +57,7 @@ def _fetch_person_fields(
         "address_street_code": address.street_id if address else "",
         "address_house": address.house if address else "",
         "address_flat": address.flat if address else "",
+        "address_registered_on": address.date_created if address else None,
         "fetched_at": person.fetched_at or clock.now(),
         "xroad_id": person.xroad_id,
     }
@@ -228,6 +230,15 @@ def document_kind_sniff(head: bytes) -> str | None:
     return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
 
 
+def _file_sha256(file: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
 def guardian_act_upload(
     *,
     link: ChildLink,
@@ -266,6 +277,7 @@ def guardian_act_upload(
         act = GuardianAct(
             link=link, kind=kind, number=number[:64], issued_on=issued_on, uploaded_at=clock.now()
         )
+        act.content_hash = _file_sha256(file)
         act.file.save(f"{uuid.uuid4()}.{file_type}", file, save=False)
         act.save()
         audit_record(
