@@ -6,6 +6,7 @@ every verification is audited."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -43,6 +44,11 @@ def _limit(key: str, *, limit: int, window: int) -> None:
         raise RuleViolation("rate_limited")
 
 
+def _refund(key: str) -> None:
+    with contextlib.suppress(ValueError):  # the window expired meanwhile: nothing to give back
+        cache.decr(key)
+
+
 def mask_phone(phone: str) -> str:
     return phone[:4] + " *** ** " + phone[-2:] if len(phone) > 6 else "***"
 
@@ -59,7 +65,15 @@ def login_challenge_start(*, pin: str, client_ip: str | None, actor: Actor) -> C
     _limit(f"login:pin:{pin}", limit=config["CODES_PER_PIN"], window=window)
     if client_ip:
         _limit(f"login:ip:{client_ip}", limit=config["CODES_PER_IP"], window=window)
-    user = applicant_for_pin(pin=pin, actor=actor)  # §7: verified through the registry
+    try:
+        user = applicant_for_pin(pin=pin, actor=actor)  # §7: verified through the registry
+    except RuleViolation as exc:
+        if exc.code == "registry_unavailable":
+            # No code was sent, so the attempt does not count towards the codes-per-PIN limit:
+            # a parent who keeps trying through a Tunduk outage can sign in once it is back.
+            # The per-address limit still counts it, so one client cannot hammer the registry.
+            _refund(f"login:pin:{pin}")
+        raise
     assert user.person is not None
     phone = user.person.phone
     if not phone:
