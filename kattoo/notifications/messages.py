@@ -27,6 +27,10 @@ MESSAGES: dict[str, Any] = {
         "to the district education office in Kattoo."
     ),
     "documents_requested": _("Kattoo: %(school)s asks for documents: %(text)s"),
+    "waitlist_offer": _(
+        "Kattoo: a seat for %(child)s at %(school)s (%(language)s) is held for you until "
+        "%(until)s. Accept or decline it in Kattoo."
+    ),
     "appeal_answered": _(
         "Kattoo: the district education office answered your appeal No. %(number)s. "
         "Read the answer in Kattoo."

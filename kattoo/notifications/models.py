@@ -39,6 +39,10 @@ class Notification(models.Model):
         max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The lease of the delivery attempt that holds the row ``sending`` (ADR 0006): a worker
+    # records its outcome only while its claim stands; the sweeper takes back expired ones.
+    claim_id = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()

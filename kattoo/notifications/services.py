@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from kattoo.accounts.models import User
 from kattoo.core import clock
@@ -58,15 +59,32 @@ def notification_queue(
     return notification
 
 
-def notifications_requeue_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> int:
-    """Put back what a dead worker left claimed, and re-enqueue what was queued but whose task
-    never ran (a crash between commit and enqueue). Run periodically (cron, systemd timer)."""
+# A delivery attempt holds its row this long: longer than any gateway call can take.
+CLAIM_LEASE = dt.timedelta(minutes=5)
+
+
+def notifications_requeue_stale(*, older_than: dt.timedelta = CLAIM_LEASE) -> int:
+    """Take back what a dead worker left claimed after its lease expired, and re-enqueue what
+    was queued but whose task never ran (a crash between commit and enqueue). Run by a timer
+    (cron, systemd) every minute or so; each notification is then sent again under its own
+    id as the gateway's idempotency key (ADR 0006)."""
     cutoff = clock.now() - older_than
-    stale = Notification.objects.filter(
-        status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING], created_at__lt=cutoff
-    )
-    ids = [str(pk) for pk in stale.values_list("pk", flat=True)]
-    stale.filter(status=DeliveryStatus.SENDING).update(status=DeliveryStatus.QUEUED)
+    with transaction.atomic():
+        expired = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.SENDING)
+            .filter(Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True))
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=expired).update(
+            status=DeliveryStatus.QUEUED, claim_id=None, claimed_at=None
+        )
+    forgotten = Notification.objects.filter(
+        status=DeliveryStatus.QUEUED, created_at__lt=cutoff
+    ).exclude(pk__in=expired)
+    ids = [str(pk) for pk in [*expired, *forgotten.values_list("pk", flat=True)]]
+    if expired:
+        logger.warning("took back %d expired delivery claims", len(expired))
     for notification_id in ids:
         notification_deliver.enqueue(notification_id)
     return len(ids)

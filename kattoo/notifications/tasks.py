@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from django.db import transaction
 from django_tasks import task
@@ -20,11 +21,14 @@ MAX_ATTEMPTS = 5
 
 @task()
 def notification_deliver(notification_id: str) -> str:
-    """Claim the notification (queued → sending, committed), send it, record the outcome.
+    """Claim the notification (queued → sending with a fresh claim id, committed), send it,
+    record the outcome under that claim.
 
-    A worker killed after the claim leaves it ``sending``; ``notifications_requeue_stale``
-    puts it back. The gateway gets the notification id as its idempotency key, so a resend
-    after a send whose outcome was lost does not reach the phone twice."""
+    A worker killed after the claim leaves it ``sending``; once the lease has expired,
+    ``notifications_requeue_stale`` takes it back and sends again. The gateway gets the
+    notification id (the same on every attempt) as its idempotency key, so a resend after a
+    send whose outcome was lost does not reach the phone twice (ADR 0006)."""
+    claim = uuid.uuid4()
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True)
@@ -35,7 +39,11 @@ def notification_deliver(notification_id: str) -> str:
             return "not-queued"
         notification.status = DeliveryStatus.SENDING
         notification.attempts += 1
-        notification.save(update_fields=["status", "attempts"])
+        notification.claim_id, notification.claimed_at = claim, clock.now()
+        notification.save(update_fields=["status", "attempts", "claim_id", "claimed_at"])
+    # Only the attempt whose claim still stands records its outcome: a worker that overran
+    # its lease must not overwrite what the attempt that took over has recorded.
+    mine = Notification.objects.filter(pk=notification.pk, claim_id=claim)
     try:
         provider_id = backend().send(
             key=str(notification.pk),
@@ -46,10 +54,13 @@ def notification_deliver(notification_id: str) -> str:
         )
     except DeliveryError as exc:
         final = notification.attempts >= MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification.pk).update(
+        if not mine.update(
             status=DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED,
             last_error=str(exc)[:300],
-        )
+            claim_id=None,
+        ):
+            logger.warning("delivery of %s failed after its claim expired", notification_id)
+            return "claim-lost"
         if not final and notification_deliver.get_backend().supports_defer:
             # Back off 2, 4, 8, 16 s; a backend that cannot defer leaves it to the sweeper.
             delay = dt.timedelta(seconds=2**notification.attempts)
@@ -58,7 +69,14 @@ def notification_deliver(notification_id: str) -> str:
             "delivery of %s failed (attempt %d): %s", notification_id, notification.attempts, exc
         )
         return "failed"
-    Notification.objects.filter(pk=notification.pk).update(
-        status=DeliveryStatus.SENT, sent_at=clock.now(), provider_id=provider_id[:100]
-    )
+    if not mine.update(
+        status=DeliveryStatus.SENT,
+        sent_at=clock.now(),
+        provider_id=provider_id[:100],
+        claim_id=None,
+    ):
+        # Sent, but another attempt took the row over; it sends with the same idempotency
+        # key, so the gateway delivers once, and that attempt records the outcome.
+        logger.warning("delivery of %s finished after its claim expired", notification_id)
+        return "claim-lost"
     return "sent"

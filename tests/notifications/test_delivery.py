@@ -122,3 +122,52 @@ def test_no_phone_no_message(world: World, outbox) -> None:
         )
         is None
     )
+
+
+def test_a_fresh_claim_on_an_old_notification_is_not_taken_back(world: World, outbox) -> None:
+    """The lease runs from the claim, not from the message's creation: a backlog row claimed
+    a moment ago by a live worker is left to it."""
+    family = world.family()
+    with clock.frozen(clock.now() - dt.timedelta(hours=1)):
+        notification = notification_queue(
+            user=family.parent, event="login_code", context={"code": "4"}, dedupe_key="lc:old"
+        )
+    Notification.objects.filter(pk=notification.pk).update(
+        status=DeliveryStatus.SENDING, attempts=1, claimed_at=clock.now()
+    )
+    assert notifications_requeue_stale() == 0
+    assert Notification.objects.get(pk=notification.pk).status == DeliveryStatus.SENDING
+    assert outbox == []
+
+
+class OverrunningBackend(MemoryBackend):
+    """A send so slow that the sweeper takes the claim back meanwhile and another attempt
+    (run at once by the test's ImmediateBackend) sends and records the outcome."""
+
+    overrun = False
+
+    def send(self, *, key: str, channel: str, address: str, subject: str, body: str) -> str:
+        if not OverrunningBackend.overrun:
+            OverrunningBackend.overrun = True
+            assert notifications_requeue_stale(older_than=dt.timedelta(0)) == 1
+        return super().send(key=key, channel=channel, address=address, subject=subject, body=body)
+
+
+def test_an_attempt_that_overran_its_lease_leaves_the_outcome_to_the_takeover(
+    world: World, outbox, settings
+) -> None:
+    family = world.family()
+    notification = notification_queue(
+        user=family.parent, event="login_code", context={"code": "5"}, dedupe_key="lc:slow"
+    )
+    OverrunningBackend.overrun = False
+    settings.KATTOO_NOTIFICATIONS = {
+        "BACKEND": f"{__name__}.OverrunningBackend",
+        "FILE": "",
+    }
+    assert notification_deliver.call(str(notification.pk)) == "claim-lost"
+    notification.refresh_from_db()
+    assert notification.status == DeliveryStatus.SENT and notification.attempts == 2
+    assert notification.claim_id is None
+    # Both attempts reached the gateway under one idempotency key: it delivers once.
+    assert [m["id"] for m in outbox] == [str(notification.pk)] * 2
