@@ -1,0 +1,366 @@
+"""The opening-minute path: submitting a prepared draft in two SQL statements (ADR 0013).
+
+At 10:00 on April 1 nearly every request is "submit my draft". The ordinary path
+(``services.draft_submit``) reads the campaign, the link, the child, the draft, the pool,
+the teacher, twin and microdistrict facts, the idempotency record … one ORM query each,
+inside a transaction, then takes the seat. Here the same facts come from ONE read query and
+the write is ONE statement that takes the seat and writes the application, its history row,
+its audit row, the SMS in the outbox, the idempotency record, and deletes the draft — all or
+nothing, committed on its own (autocommit: no BEGIN/COMMIT round trips).
+
+The fast path decides only the plain cases: everything allowed (the seat is taken or the
+pool is full). Whatever else — any other refusal, a legal representative (§20 needs a lock
+and a count), a repeated ``Idempotency-Key``, a race lost on a constraint — goes back to the
+ordinary path (``None``), which reads again and answers with its exact refusal. So the
+rules live in one place (``services.registration_plan``); this module only mirrors their
+*allowed* outcome, and ``tests/enrollment/test_fastpath.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, connection
+from django.utils import translation
+
+from kattoo.accounts.models import User
+from kattoo.campaigns.models import Campaign
+from kattoo.campaigns.selectors import Stage, campaign_stage
+from kattoo.catalog.models import Language, School
+from kattoo.catalog.selectors import localized_name
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
+from kattoo.core.metrics import registration_counted
+from kattoo.notifications.messages import render
+from kattoo.notifications.services import _enqueue_after_commit
+from kattoo.people.models import Person, Relation
+
+from .allocation import _PG_REGISTER, SeatRequest, _audit_data
+from .idempotency import request_fingerprint
+from .models import Application, ApplicationTransition, Route, Status
+
+# One row of facts, or none when the child is not linked to this applicant.
+_FACTS = """
+SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
+       c.registration_ends_at, c.cancel_limit,
+       l.relation,
+       ch.surname, ch.name, ch.birth_date, ch.birth_certificate_number,
+       ap.passport_number, ap.phone,
+       d.id, d.school_id, d.language,
+       s.name_ky, s.name_ru, s.name_en,
+       (s.ownership IN ('state', 'municipal') OR s.opted_in),
+       p.id, p.quota_seats,
+       EXISTS (SELECT 1 FROM enrollment_application a
+                WHERE a.campaign_id = c.id AND a.child_id = ch.id
+                  AND a.status IN ('registered', 'admitted')),
+       EXISTS (SELECT 1 FROM catalog_teacher t
+                WHERE t.school_id = d.school_id
+                  AND t.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, ''), ap.pin)),
+       EXISTS (SELECT 1 FROM people_person tw
+                 JOIN enrollment_application a ON a.child_id = tw.id
+                WHERE (ch.mother_pin <> '' OR ch.father_pin <> '')
+                  AND CASE WHEN ch.mother_pin <> '' THEN tw.mother_pin = ch.mother_pin
+                           ELSE tw.father_pin = ch.father_pin END
+                  AND tw.birth_date = ch.birth_date AND tw.id <> ch.id
+                  AND a.campaign_id = c.id AND a.school_id = d.school_id
+                  AND a.status IN ('registered', 'admitted') AND NOT a.above_quota),
+       EXISTS (SELECT 1 FROM people_person f
+                 JOIN catalog_street st ON st.code = f.address_street_code
+                 JOIN catalog_microdistrictaddress m
+                   ON m.street_id = st.id AND m.school_id = d.school_id
+                 CROSS JOIN LATERAL (
+                     SELECT substring(f.address_house FROM '^\\s*([0-9]+)')::bigint AS v
+                 ) h
+                WHERE (f.id = ch.id OR f.id = ap.id
+                       OR f.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, '')))
+                  AND f.address_street_code <> ''
+                  AND (m.house_from IS NULL
+                       OR (h.v IS NOT NULL AND m.house_from <= h.v AND m.house_to >= h.v
+                           AND m.parity IN ('all', CASE WHEN h.v %% 2 = 0 THEN 'even'
+                                                        ELSE 'odd' END)))),
+       (SELECT count(*) FROM enrollment_application a
+         WHERE a.campaign_id = c.id AND a.child_id = ch.id AND a.status = 'cancelled'),
+       EXISTS (SELECT 1 FROM enrollment_idempotencyrecord r
+                WHERE r.user_id = %(user_id)s AND r.key = %(key)s)
+  FROM people_childlink l
+  JOIN people_person ch ON ch.id = l.child_id
+  JOIN people_person ap ON ap.id = l.applicant_id
+  JOIN campaigns_campaign c ON c.is_active
+  LEFT JOIN enrollment_draft d
+    ON d.user_id = %(user_id)s AND d.campaign_id = c.id AND d.child_id = ch.id
+  LEFT JOIN catalog_school s ON s.id = d.school_id
+  LEFT JOIN enrollment_seatpool p
+    ON p.campaign_id = c.id AND p.school_id = d.school_id AND p.language = d.language
+ WHERE l.applicant_id = %(person_id)s AND l.child_id = %(child_id)s
+"""
+
+# The allocation statement (seat, application, history, audit: one source of truth in
+# allocation.py) extended by the outbox row, the draft's deletion and the idempotency record.
+_TAIL = "\nSELECT position FROM app"
+assert _PG_REGISTER.rstrip().endswith(_TAIL.strip())
+_SUBMIT = (
+    _PG_REGISTER.rstrip()[: -len(_TAIL.strip())].rstrip()
+    + """
+, outbox AS (
+    INSERT INTO notifications_notification
+        (id, user_id, channel, address, event, language, subject, body, dedupe_key, status,
+         attempts, last_error, provider_id, created_at)
+    SELECT %(note_id)s, %(user_id)s, 'sms', %(phone)s, 'application_registered',
+           %(user_language)s, '', replace(%(note_body)s, %(mark)s, app.position::text),
+           'application_registered:' || app.id::text, 'queued', 0, '', '', %(now)s
+      FROM app WHERE %(phone)s <> ''
+    ON CONFLICT (dedupe_key) DO NOTHING
+), draft AS (
+    DELETE FROM enrollment_draft WHERE id = %(draft_id)s AND EXISTS (SELECT 1 FROM app)
+), idempotency AS (
+    INSERT INTO enrollment_idempotencyrecord
+        (user_id, key, request_hash, status_code, response, created_at)
+    SELECT %(user_id)s, %(key)s, %(fingerprint)s, 201,
+           jsonb_set(%(response)s::jsonb, '{position}', to_jsonb(app.position)), %(now)s
+      FROM app WHERE %(key)s IS NOT NULL
+)
+SELECT position FROM app
+"""
+)
+
+# Stands for the position in the SMS text until the statement knows it.
+_POSITION_MARK = "\u2063POSITION\u2063"
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    campaign: Campaign
+    relation: str
+    child: Person
+    applicant_passport: str
+    phone: str
+    draft_id: int | None
+    school: School | None
+    language: str
+    participates: bool
+    pool_id: int | None
+    quota_seats: int
+    registered: bool
+    teacher: bool
+    twin_in_quota: bool
+    in_microdistrict: bool
+    cancellations: int
+    key_used: bool
+
+
+def _decrypted(model: type, field: str, value: Any) -> Any:
+    """Raw SQL skips field conversion: apply it (an encrypted field decrypts here)."""
+    model_field = model._meta.get_field(field)  # type: ignore[attr-defined]
+    for converter in model_field.get_db_converters(connection):
+        value = converter(value, None, connection)
+    return value
+
+
+def _facts(*, user: User, child_id: int, key: str | None) -> _Facts | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FACTS,
+            {"user_id": user.pk, "person_id": user.person_id, "child_id": child_id, "key": key},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (c_id, birth_from, birth_to, stage1, stage2, ends, cancel_limit, relation, surname, name,
+     birth_date, certificate, passport, phone, draft_id, school_id, language, name_ky, name_ru,
+     name_en, participates, pool_id, quota_seats, registered, teacher, twin, in_md, cancelled,
+     key_used) = row  # fmt: skip
+    campaign = Campaign(
+        id=c_id,
+        birth_from=birth_from,
+        birth_to=birth_to,
+        stage1_starts_at=stage1,
+        stage2_starts_at=stage2,
+        registration_ends_at=ends,
+        cancel_limit=cancel_limit,
+    )
+    child = Person(
+        id=child_id,
+        surname=surname,
+        name=name,
+        birth_date=birth_date,
+        birth_certificate_number=_decrypted(Person, "birth_certificate_number", certificate),
+    )
+    school = (
+        School(id=school_id, name_ky=name_ky, name_ru=name_ru, name_en=name_en)
+        if school_id is not None
+        else None
+    )
+    return _Facts(
+        campaign=campaign,
+        relation=relation,
+        child=child,
+        applicant_passport=_decrypted(Person, "passport_number", passport) or "",
+        phone=_decrypted(Person, "phone", phone) or "",
+        draft_id=draft_id,
+        school=school,
+        language=language or "",
+        participates=bool(participates),
+        pool_id=pool_id,
+        quota_seats=quota_seats or 0,
+        registered=registered,
+        teacher=teacher,
+        twin_in_quota=twin,
+        in_microdistrict=in_md,
+        cancellations=cancelled,
+        key_used=key_used,
+    )
+
+
+def _route(facts: _Facts, stage: Stage) -> tuple[Route, bool] | None:
+    """``services._decide_route`` for the allowed outcomes; ``None`` for a refusal."""
+    if facts.teacher:
+        return Route.TEACHER, True  # §24
+    if facts.twin_in_quota:
+        return Route.TWIN, True  # §25
+    if facts.in_microdistrict:
+        return Route.MICRODISTRICT, False  # §10
+    if stage == Stage.STAGE1:
+        return None  # §27: refused, with the ordinary path's explanation
+    return Route.OPEN, False
+
+
+def _allowed(facts: _Facts, stage: Stage) -> bool:
+    """Every check of ``services.registration_plan`` (in its order) passes."""
+    campaign = facts.campaign
+    return (
+        campaign.birth_from <= facts.child.birth_date <= campaign.birth_to  # §8, §9
+        and bool(facts.child.birth_certificate_number)
+        and bool(facts.applicant_passport)  # §9
+        and stage in (Stage.STAGE1, Stage.STAGE2)
+        and facts.school is not None
+        and facts.participates  # §31
+        and facts.pool_id is not None
+        and facts.quota_seats > 0
+        and not facts.registered
+        and facts.relation != Relation.REPRESENTATIVE  # §20: the ordinary path locks and counts
+    )
+
+
+@registration_counted
+def draft_submit_fast(
+    *,
+    user: User,
+    child_id: int,
+    key: str | None,
+    fingerprint_payload: dict[str, Any],
+    actor: Actor,
+    respond: Callable[[Application, int], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Submit the draft of ``child_id``: the response body of the new registration, a raised
+    ``no_free_seats``, or ``None`` — decide it on the ordinary path. ``respond`` builds the
+    response body from the (unsaved) application and the cancellations left; it is stored as
+    the idempotency record by the same statement."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block or user.person_id is None:
+        return None
+    facts = _facts(user=user, child_id=child_id, key=key)
+    if facts is None or facts.draft_id is None or facts.key_used:
+        return None
+    now = clock.now()
+    stage = campaign_stage(facts.campaign, now)
+    if not _allowed(facts, stage) or (route := _route(facts, stage)) is None:
+        return None
+    assert facts.school is not None and facts.pool_id is not None
+    decision, above_quota = route
+    request = SeatRequest(
+        campaign_id=facts.campaign.pk,
+        pool_id=facts.pool_id,
+        school_id=facts.school.pk,
+        language=facts.language,
+        child_id=child_id,
+        applicant_id=user.person_id,
+        user_id=user.pk,
+        route=decision,
+        above_quota=above_quota,
+    )
+    application = _unsaved_application(facts, request, now)
+    left = facts.campaign.cancel_limit - facts.cancellations
+    body = respond(application, left)
+    note_id = uuid.uuid4()
+    params: dict[str, Any] = {
+        "id": application.pk,
+        "campaign_id": request.campaign_id,
+        "pool_id": request.pool_id,
+        "school_id": request.school_id,
+        "language": request.language,
+        "child_id": child_id,
+        "applicant_id": request.applicant_id,
+        "user_id": user.pk,
+        "route": decision,
+        "above": above_quota,
+        "extra": 1 if above_quota else 0,
+        "channel": actor.channel,
+        "request_id": actor.request_id,
+        "now": now,
+        "data": json.dumps(_audit_data(request)),
+        "note_id": note_id,
+        "phone": facts.phone,
+        "user_language": user.language,
+        "note_body": _sms_body(user, facts, application),
+        "mark": _POSITION_MARK,
+        "draft_id": facts.draft_id,
+        "key": key,
+        "fingerprint": request_fingerprint(fingerprint_payload),
+        "response": json.dumps(body, default=str),
+    }
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_SUBMIT, params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        return None  # a race on the child or the key: the ordinary path tells which
+    if row is None:
+        if key is not None:
+            return None  # the pool is full, or a racer with this key won: let it tell
+        raise RuleViolation("no_free_seats")
+    if facts.phone:
+        _enqueue_after_commit(str(note_id))  # autocommit: the row is already durable
+    body["position"] = int(row[0])
+    return body
+
+
+def _unsaved_application(facts: _Facts, request: SeatRequest, now: dt.datetime) -> Application:
+    assert facts.school is not None
+    application = Application(
+        id=uuid.uuid4(),
+        campaign=facts.campaign,
+        child=facts.child,
+        school=facts.school,
+        language=request.language,
+        pool_id=request.pool_id,
+        applicant_id=request.applicant_id,
+        user_id=request.user_id,
+        status=Status.REGISTERED,
+        route=request.route,
+        above_quota=request.above_quota,
+        position=0,
+        created_at=now,
+        status_changed_at=now,
+    )
+    first = ApplicationTransition(
+        application=application, from_status="", to_status=Status.REGISTERED, at=now
+    )
+    application._prefetched_objects_cache = {"transitions": [first]}  # type: ignore[attr-defined]
+    return application
+
+
+def _sms_body(user: User, facts: _Facts, application: Application) -> str:
+    """``services.notify_application``'s text, with a mark where the position goes."""
+    with translation.override(user.language):
+        context = {
+            "child": f"{facts.child.name} {facts.child.surname}",
+            "school": localized_name(facts.school),
+            "language": str(Language(application.language).label),
+            "position": _POSITION_MARK,
+        }
+    return render("application_registered", context, user.language)
