@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "kattoo.people",
     "kattoo.quotas",
     "kattoo.enrollment",
+    "kattoo.waitlist",
     "kattoo.integrations.registry",
     "kattoo.notifications",
     "kattoo.appeals",

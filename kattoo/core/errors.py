@@ -162,3 +162,21 @@ ERRORS.update(
         ),
     }
 )
+
+ERRORS.update(
+    {
+        # The waitlist of a full pool (kattoo.waitlist, ADR 0013).
+        "waitlist_not_needed": (
+            409,
+            _("The child can be registered to this school now: register instead of waiting."),
+        ),
+        "already_waiting": (
+            409,
+            _("The child is already in a waitlist; leave it first to wait for another school."),
+        ),
+        "offer_expired": (
+            409,
+            _("The time to accept this seat has passed; it is offered to the next child."),
+        ),
+    }
+)

@@ -60,7 +60,7 @@ WITH seat AS (
            extra_seats = extra_seats + %(extra)s,
            capacity = capacity + %(extra)s,
            accepted_count = accepted_count + 1
-     WHERE id = %(pool_id)s AND (%(extra)s = 1 OR taken < capacity)
+     WHERE id = %(pool_id)s AND (%(extra)s = 1 OR taken + held < capacity)  -- waitlist: held seats
  RETURNING accepted_count
 ), app AS (
     INSERT INTO enrollment_application
@@ -151,7 +151,7 @@ def _take_portable(
     extra = 1 if request.above_quota else 0
     pools = SeatPool.objects.filter(pk=request.pool_id)
     if not request.above_quota:
-        pools = pools.filter(taken__lt=F("capacity"))
+        pools = pools.filter(taken__lt=F("capacity") - F("held"))  # waitlist: held seats
     updated = pools.update(
         taken=F("taken") + 1,
         extra_seats=F("extra_seats") + extra,

@@ -30,12 +30,17 @@ class SeatPool(models.Model):
     taken = models.PositiveIntegerField(default=0)
     # Monotonic count of accepted registrations: a registration's position is its value.
     accepted_count = models.PositiveIntegerField(default=0)
+    # Seats held for open waitlist offers (kattoo.waitlist): neither free nor taken.
+    held = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["campaign", "school", "language"], name="pool_unique"),
             models.CheckConstraint(
                 condition=Q(taken__lte=F("capacity")), name="pool_not_overbooked"
+            ),
+            models.CheckConstraint(
+                condition=Q(taken__lte=F("capacity") - F("held")), name="pool_held_fits"
             ),
             models.CheckConstraint(
                 condition=Q(capacity=F("quota_seats") + F("extra_seats")), name="pool_capacity_sum"
@@ -47,7 +52,7 @@ class SeatPool(models.Model):
 
     @property
     def free(self) -> int:
-        return max(self.capacity - self.taken, 0)
+        return max(self.capacity - self.taken - self.held, 0)
 
 
 class Status(models.TextChoices):

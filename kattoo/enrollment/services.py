@@ -33,6 +33,7 @@ from kattoo.people.selectors import (
     guardian_act_valid,
     identity_documents_present,
 )
+from kattoo.waitlist import services as waitlist_services
 
 from . import states
 from .allocation import SeatRequest, seat_release, seat_take
@@ -291,6 +292,7 @@ def application_cancel(*, application: Application, actor: Actor) -> Application
         raise RuleViolation("cancel_limit_reached")
     states.transition(application, Status.CANCELLED, actor=actor)
     seat_release(application)
+    waitlist_services.seat_freed(application.pool_id, actor=actor)
     notify_application(
         application,
         "application_cancelled",
@@ -341,6 +343,7 @@ def _refuse(application: Application, *, reason_code: str, reason: str, actor: A
         application, Status.REFUSED, actor=actor, reason=reason, reason_code=reason_code
     )
     seat_release(application)
+    waitlist_services.seat_freed(application.pool_id, actor=actor)
     with translation.override(application.user.language):
         label = str(RefusalReason(reason_code).label)
     notify_application(application, "application_refused", reason=f"{label}: {reason}")

@@ -19,6 +19,7 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.pools import pools_sync
+from kattoo.waitlist.services import seats_freed_at_school
 
 from .compute import STATE_LANGUAGE, ExistingSet, plan_quota
 from .models import ClassSet, ClassSetSource, Quota, QuotaEvent, QuotaStatus
@@ -180,6 +181,7 @@ def quota_change(*, quota: Quota, operations: list[QuotaOperation], actor: Actor
     if kyrgyz < quota.kyrgyz_floor:
         raise _violation(_("The number of Kyrgyz class-sets may not fall below last year's."))
     pools_sync(quota=quota)
+    seats_freed_at_school(campaign_id=quota.campaign_id, school_id=quota.school_id, actor=actor)
     _record(
         quota,
         kind="changed",

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WaitlistConfig(AppConfig):
+    name = "kattoo.waitlist"
+    label = "waitlist"
