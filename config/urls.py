@@ -3,11 +3,13 @@ from django.urls import include, path
 
 from kattoo.api.v1 import api as api_v1
 from kattoo.core.health import healthz, readyz
+from kattoo.web.views.metrics import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("", include("kattoo.web.urls")),
 ]

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the latency it measures includes every other middleware.
+    "kattoo.core.metrics.MetricsMiddleware",
     "kattoo.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -133,6 +135,12 @@ KATTOO_PDF_FONT = os.environ.get(
 
 # Guardian acts and other documents (§20): the largest file accepted.
 KATTOO_UPLOAD_MAX_BYTES = 5_000_000
+
+# /metrics (kattoo.core.metrics): a bearer token, or a direct call from these networks.
+KATTOO_METRICS = {
+    "TOKEN": os.environ.get("KATTOO_METRICS_TOKEN", ""),
+    "ALLOW": os.environ.get("KATTOO_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(","),
+}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -25,6 +25,7 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.clock import bishkek_text
 from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.core.metrics import registration_counted
 from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ChildLink, Person, Relation
 from kattoo.people.selectors import (
@@ -192,6 +193,7 @@ def registration_plan(
     return RegistrationPlan(applicant=applicant, link=link, pool=pool, decision=decision)
 
 
+@registration_counted
 @transaction.atomic
 def application_register(
     *, campaign: Campaign, user: User, child: Person, school: School, language: str, actor: Actor

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from kattoo.accounts.models import Role
+from kattoo.core.metrics import scraper_allowed
 
 ACCESS_ATTRIBUTE = "kattoo_access"
 View = Callable[..., HttpResponse]
@@ -72,6 +73,20 @@ def staff_required(*roles: str) -> Callable[[View], View]:
         return wrapper
 
     return decorator
+
+
+def metrics_scraper(view: View) -> View:
+    """The Prometheus scraper only (a token, or a direct call from the allow-list:
+    ``kattoo.core.metrics.scraper_allowed``); anyone else gets a 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not scraper_allowed(request):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    setattr(wrapper, ACCESS_ATTRIBUTE, "metrics")
+    return wrapper
 
 
 # Views of Django itself and of the API router, which guard themselves.

@@ -1,0 +1,194 @@
+"""Prometheus metrics (ADR 0014): requests, latencies, registrations and the
+fill of the seat pools, scraped at ``/metrics``.
+
+Several worker processes (granian, gunicorn) each count on their own; with
+``PROMETHEUS_MULTIPROC_DIR`` set in the environment *before the server starts*, prometheus_client
+keeps every counter in a memory-mapped file of that directory and a scrape adds them up, so any
+worker answers for all. The directory must be emptied when the server (re)starts.
+
+The request middleware does two label look-ups and two additions per request (a few
+microseconds); the pool fill is a gauge computed from the database at scrape time, never on
+the request path.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from kattoo.core.errors import RuleViolation
+
+REQUESTS = Counter(
+    "kattoo_http_requests",
+    "HTTP requests answered, by view, method and status.",
+    ["view", "method", "status"],
+)
+LATENCY = Histogram(
+    "kattoo_http_request_duration_seconds",
+    "Time from the request entering Django to the response leaving it.",
+    ["view", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+REGISTRATIONS = Counter(
+    "kattoo_registrations",
+    "Registration attempts by outcome: accepted (counted after commit), full (no free seat), "
+    "refused (any other rule).",
+    ["outcome"],
+)
+_ACCEPTED = REGISTRATIONS.labels(outcome="accepted")
+_FULL = REGISTRATIONS.labels(outcome="full")
+_REFUSED = REGISTRATIONS.labels(outcome="refused")
+
+# Any other method is one label, so a client cannot grow the series by inventing verbs.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+# (view, method, status) -> the counter's and the histogram's series, looked up once.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class MetricsMiddleware:
+    """Counts and times every response. The view label is the URL name, never the path (a path
+    with ids would make a series per object)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        match = request.resolver_match
+        view = (match.view_name or match._func_path) if match is not None else "unresolved"
+        method = request.method if request.method in _METHODS else "other"
+        key = (view, method, response.status_code)
+        children = _CHILDREN.get(key)
+        if children is None:  # once per series and process: labels() validates and locks
+            children = _CHILDREN.setdefault(
+                key, (REQUESTS.labels(view, method, str(key[2])), LATENCY.labels(view, method))
+            )
+        children[0].inc()
+        children[1].observe(elapsed)
+        return response
+
+
+def registration_counted(register: Callable[P, R]) -> Callable[P, R]:
+    """Count a registration service's outcomes. An accepted registration is counted only when
+    its transaction commits (a rolled-back one never happened); a refusal at once. A service
+    that answers ``None`` has not decided (the fast path handing over) and is not counted."""
+
+    @wraps(register)
+    def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = register(*args, **kwargs)
+        except RuleViolation as exc:
+            (_FULL if exc.code == "no_free_seats" else _REFUSED).inc()
+            raise
+        if result is not None:
+            transaction.on_commit(_ACCEPTED.inc)
+        return result
+
+    return counted
+
+
+class PoolFillCollector(Collector):
+    """Seats taken and capacity of the active campaign per district, read at scrape time: one
+    grouped query over the seat pools (a few thousand rows at most)."""
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        from kattoo.enrollment.models import SeatPool
+
+        rows = (
+            SeatPool.objects.filter(campaign__is_active=True)
+            .values("school__district__soate")
+            .annotate(taken=Sum("taken"), capacity=Sum("capacity"))
+            .order_by("school__district__soate")
+        )
+        taken = GaugeMetricFamily(
+            "kattoo_pool_seats_taken",
+            "Seats taken in the active campaign's pools, by district (SOATE code).",
+            labels=["district"],
+        )
+        capacity = GaugeMetricFamily(
+            "kattoo_pool_seats_capacity",
+            "Seats in the active campaign's pools, by district (SOATE code).",
+            labels=["district"],
+        )
+        fill = GaugeMetricFamily(
+            "kattoo_pool_fill_ratio",
+            'Seats taken / capacity of the active campaign; district "all" is the country.',
+            labels=["district"],
+        )
+        all_taken = all_capacity = 0
+        for row in rows:
+            district = row["school__district__soate"]
+            taken.add_metric([district], row["taken"] or 0)
+            capacity.add_metric([district], row["capacity"] or 0)
+            fill.add_metric([district], _ratio(row["taken"] or 0, row["capacity"] or 0))
+            all_taken += row["taken"] or 0
+            all_capacity += row["capacity"] or 0
+        fill.add_metric(["all"], _ratio(all_taken, all_capacity))
+        return [taken, capacity, fill]
+
+
+def _ratio(taken: int, capacity: int) -> float:
+    return taken / capacity if capacity else 0.0
+
+
+def exposition(multiproc_dir: str | None = None) -> bytes:
+    """The text a scrape gets: the counters of every worker (multiprocess mode) or of this
+    process, then the pool fill."""
+    multiproc_dir = multiproc_dir or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiproc_dir:
+        counted = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted, path=multiproc_dir)
+    else:
+        counted = REGISTRY
+    pools = CollectorRegistry(auto_describe=False)
+    pools.register(PoolFillCollector())
+    return generate_latest(counted) + generate_latest(pools)
+
+
+def scraper_allowed(request: HttpRequest) -> bool:
+    """A scraper shows the bearer token of ``KATTOO_METRICS["TOKEN"]``, or calls directly from
+    an address of the allow-list. A request relayed by a proxy (it carries X-Forwarded-For or
+    X-Real-IP) needs the token: the proxy's own loopback address proves nothing."""
+    config: dict[str, Any] = settings.KATTOO_METRICS
+    token = config.get("TOKEN") or ""
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer "):
+        return hmac.compare_digest(header[7:].strip().encode(), token.encode())
+    if "X-Forwarded-For" in request.headers or "X-Real-IP" in request.headers:
+        return False
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in config["ALLOW"])
+
+
+def metrics_response() -> HttpResponse:
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
