@@ -1,0 +1,162 @@
+"""The database's ceiling for one registration: pgbench running the app's own SQL.
+
+``pgbench_script()`` returns a pgbench script (``-M simple``) that, per transaction, takes the
+next child of ``bench_target`` and runs exactly the statements the API sends for
+``POST /api/v1/drafts/{child}/submit`` on the fast path, with the same texts:
+
+1. the bearer-token lookup (``accounts.services.user_for_token``, compiled from its queryset),
+2. the facts query (``enrollment.fastpath._FACTS``),
+3. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
+   SMS outbox row, draft deletion, idempotency record),
+4. the task-queue INSERT that wakes the SMS worker (django-tasks' database backend),
+   captured from a real ``enqueue`` at script-build time.
+
+Django (psycopg 3) binds client-side: the server receives literal SQL. pgbench's simple mode
+substitutes ``:variables`` as text, so every variable here is set to a quoted literal by the
+first query (``quote_nullable``), which is also the only statement the app does not run: it
+picks the next child (the app gets it from the request). Per-request values the app makes in
+Python (UUIDs, the JSON it builds) are made by that query the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+# What the first query sets, quoted; computed values the app builds in Python per request.
+_PRELUDE = r"""
+SELECT quote_literal(encode(sha256(convert_to(t.token, 'UTF8')), 'hex')) AS digest,
+       t.user_id AS user_id, t.applicant_id AS person_id, t.child_id AS child_id,
+       t.campaign_id AS campaign_id, t.pool_id AS pool_id, t.school_id AS school_id,
+       quote_literal(t.language) AS language, t.child_id AS applicant_child,
+       quote_literal(t.route) AS route,
+       CASE WHEN t.route IN ('teacher', 'twin') THEN 'true' ELSE 'false' END AS above,
+       CASE WHEN t.route IN ('teacher', 'twin') THEN 1 ELSE 0 END AS extra,
+       quote_literal(gen_random_uuid()::text) AS id,
+       quote_literal(gen_random_uuid()::text) AS note_id,
+       quote_literal(gen_random_uuid()::text) AS key,
+       quote_literal(gen_random_uuid()::text) AS task_id,
+       quote_literal('api') AS channel, quote_literal(md5(random()::text)) AS request_id,
+       quote_literal(now()::text) AS now,
+       quote_literal(json_build_object('child', t.child_id, 'school', t.school_id,
+           'language', t.language, 'route', t.route,
+           'above_quota', t.route IN ('teacher', 'twin'))::text) AS data,
+       quote_nullable(NULLIF(ap.phone, '')) AS phone_raw,
+       quote_literal(COALESCE(ap.phone, '')) AS phone,
+       quote_literal(u.language) AS user_language,
+       quote_literal('Kattoo: ' || ch.name || ' ' || ch.surname || ' катталды, орду — '
+                     || :mark_text || '.') AS note_body,
+       quote_literal(:mark_text) AS mark,
+       (SELECT d.id FROM enrollment_draft d
+         WHERE d.user_id = t.user_id AND d.campaign_id = t.campaign_id
+           AND d.child_id = t.child_id) AS draft_id,
+       quote_literal(md5(t.child_id::text) || md5(t.user_id::text)) AS fingerprint,
+       quote_literal('{"id": "", "position": 0, "status": "registered", "history": []}')
+           AS response
+  FROM bench_target t
+  JOIN accounts_user u ON u.id = t.user_id
+  JOIN people_person ap ON ap.id = t.applicant_id
+  JOIN people_person ch ON ch.id = t.child_id
+ WHERE t.n = nextval('bench_target_seq')
+"""
+
+
+def _to_pgbench(sql: str) -> str:
+    """psycopg's ``%(name)s`` → pgbench's ``:name``; ``%%`` → ``%``; one statement per line
+    block ending in ``;`` (pgbench reads a statement up to the semicolon)."""
+    text = re.sub(r"%\((\w+)\)s", r":\1", sql).replace("%%", "%")
+    return " ".join(text.split()) + ";\n"
+
+
+def _token_query() -> str:
+    from kattoo.accounts.models import ApiToken
+
+    queryset = ApiToken.objects.select_related("user", "user__person").filter(
+        digest="DIGEST", revoked_at__isnull=True, user__is_active=True
+    )[:1]
+    sql, params = queryset.query.sql_with_params()
+    values: list[str] = []
+    for param in params:
+        values.append(
+            ":digest" if param == "DIGEST" else ("true" if param is True else repr(param))
+        )
+    return sql % tuple(values)
+
+
+def _task_insert() -> str:
+    """The INSERT that ``notification_deliver.enqueue`` sends, captured (and rolled back)."""
+    from django.db import connection, transaction
+
+    from kattoo.notifications.tasks import notification_deliver
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith("INSERT"):
+            captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    class Rollback(Exception):
+        pass
+
+    marker = "00000000-0000-0000-0000-00000000cafe"
+    try:
+        with connection.execute_wrapper(capture), transaction.atomic():
+            notification_deliver.enqueue(marker)
+            raise Rollback
+    except Rollback:
+        pass
+    if not captured:
+        return ""  # a backend that does not write to this database (tests' immediate one)
+    sql, params = captured[-1]
+    literals = []
+    with connection.cursor() as cursor:
+        for param in params:
+            if isinstance(param, uuid.UUID) or (
+                isinstance(param, str) and len(param) == 36 and param.count("-") == 4
+            ):
+                literals.append(":task_id")  # the task's own UUID
+                continue
+            value = json.dumps(param) if isinstance(param, (dict, list)) else param
+            literals.append(cursor.mogrify("%s", [value]))
+    return sql.replace("%s", "{}").format(*literals)
+
+
+def pgbench_script(mark: str = "#") -> str:
+    """The script text; run with ``pgbench -n -M simple -f FILE``. Needs Django set up on the
+    benchmark's database (with the production task backend) and ``bench_target_seq``."""
+    from kattoo.enrollment.fastpath import _FACTS, _SUBMIT
+
+    prelude = _PRELUDE.replace(":mark_text", "'" + mark.replace("'", "''") + "'")
+    parts = [
+        "-- the next child (the app reads it from the request)",
+        " ".join(prelude.split()) + "\n\\gset",
+        "-- 1. bearer token",
+        " ".join(_token_query().split()) + ";",
+        "-- 2. facts",
+        _to_pgbench(_FACTS).rstrip(),
+        "-- 3. submit",
+        _to_pgbench(_SUBMIT).rstrip(),
+    ]
+    task = _task_insert()
+    if task:
+        parts += ["-- 4. wake the SMS worker", " ".join(task.split()) + ";"]
+    return "\n".join(parts) + "\n"
+
+
+def ensure_sequence(cursor: Any) -> None:
+    """``bench_target_seq`` hands pgbench's clients distinct children, from the first one no
+    load generator has used (call before each pgbench run with the next free n)."""
+    cursor.execute("CREATE SEQUENCE IF NOT EXISTS bench_target_seq")
+
+
+if __name__ == "__main__":
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    django.setup()
+    print(pgbench_script())
