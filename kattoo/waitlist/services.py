@@ -33,30 +33,10 @@ from kattoo.people.models import Person
 
 from .models import EntryStatus, WaitlistEntry
 from .selectors import offer_deadline
+from .states import move as _move
 from .tasks import waitlist_sweep_task
 
 ONE_ENTRY_CONSTRAINT = "one_active_waitlist_entry_per_child"
-
-# The entry's life: the declared table of allowed moves (nothing else writes ``status``).
-TRANSITIONS: dict[str, frozenset[str]] = {
-    EntryStatus.WAITING: frozenset({EntryStatus.OFFERED, EntryStatus.LEFT}),
-    EntryStatus.OFFERED: frozenset(
-        {EntryStatus.ACCEPTED, EntryStatus.DECLINED, EntryStatus.EXPIRED}
-    ),
-    EntryStatus.ACCEPTED: frozenset(),
-    EntryStatus.DECLINED: frozenset(),
-    EntryStatus.EXPIRED: frozenset(),
-    EntryStatus.LEFT: frozenset(),
-}
-
-
-def _move(entry: WaitlistEntry, target: EntryStatus, **fields: object) -> None:
-    if target not in TRANSITIONS[entry.status]:
-        raise RuleViolation("invalid_status_transition")
-    WaitlistEntry.objects.filter(pk=entry.pk).update(status=target, **fields)
-    entry.status = target
-    for name, value in fields.items():
-        setattr(entry, name, value)
 
 
 def _lock_pool(pool_id: int) -> SeatPool:

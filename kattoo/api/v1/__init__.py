@@ -10,6 +10,7 @@ from .login import auth
 from .reports import reports
 from .routes import applicant, public
 from .staff import staff
+from .waitlist import waitlist
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -36,3 +37,4 @@ api.add_router("", staff)
 api.add_router("", appeals)
 api.add_router("", drafts)
 api.add_router("", reports)
+api.add_router("", waitlist)
