@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -216,3 +216,25 @@ def test_several_worker_processes_add_up(tmp_path: Path) -> None:
     key = (("method", "GET"), ("status", "200"), ("view", "web:home"))
     assert samples[("kattoo_http_requests_total", key)] == 7
     assert samples[("kattoo_registrations_total", (("outcome", "full"),))] == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the fast path is PostgreSQL's")
+def test_the_opening_minute_fast_path_is_counted_once(world: World, client: Client) -> None:
+    from ..enrollment.test_fastpath import draft, submit
+
+    accepted = sample("kattoo_registrations_total", outcome="accepted")
+    full = sample("kattoo_registrations_total", outcome="full")
+    family = world.family()
+    draft(world, family)
+    assert submit(client, family).status_code == 201
+    assert sample("kattoo_registrations_total", outcome="accepted") == accepted + 1
+    SeatPool.objects.filter(campaign=world.campaign, school=world.school, language="ky").update(
+        taken=25
+    )
+    late = world.family()
+    draft(world, late)
+    assert submit(client, late).json()["code"] == "no_free_seats"
+    assert sample("kattoo_registrations_total", outcome="full") == full + 1
+    assert sample("kattoo_registrations_total", outcome="accepted") == accepted + 1
