@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "kattoo.commission",
     "kattoo.classes",
     "kattoo.reports",
+    "kattoo.fraud",
     "kattoo.synthetic",
     "kattoo.web",
     "kattoo.demo",
@@ -50,6 +51,8 @@ MIDDLEWARE = [
     # First, so the latency it measures includes every other middleware.
     "kattoo.core.metrics.MetricsMiddleware",
     "kattoo.core.request_id.RequestIdMiddleware",
+    # Before any session, database or template work: a busy process answers 503 at once.
+    "kattoo.web.admission.AdmissionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,7 +145,20 @@ KATTOO_METRICS = {
     "ALLOW": os.environ.get("KATTOO_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(","),
 }
 
+# Fraud signals for district officers (kattoo/fraud, docs/fraud-signals.md): a signal is a list
+# to review, never a refusal. Births, not children: twins and triplets of one family count once.
+KATTOO_FRAUD = {
+    "CHILDREN_PER_APPLICANT": int(os.environ.get("KATTOO_FRAUD_CHILDREN_PER_APPLICANT", "3")),
+    "BIRTHS_PER_ADDRESS": int(os.environ.get("KATTOO_FRAUD_BIRTHS_PER_ADDRESS", "4")),
+    "ADDRESS_WINDOW_DAYS": int(os.environ.get("KATTOO_FRAUD_ADDRESS_WINDOW_DAYS", "90")),
+    "LIST_LIMIT": 200,
+}
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Requests in flight per process before "503 busy, retry" (kattoo/web/admission.py); 0 = off.
+KATTOO_ADMISSION_LIMIT = int(os.environ.get("KATTOO_ADMISSION_LIMIT", "0"))
+KATTOO_ADMISSION_RETRY_AFTER = 2
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

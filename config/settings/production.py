@@ -19,6 +19,13 @@ DATABASES["default"]["OPTIONS"] = {
     },
 }
 
+# Admission control (kattoo/web/admission.py): in flight per process, a little above the pool.
+KATTOO_ADMISSION_LIMIT = int(
+    os.environ.get(
+        "KATTOO_ADMISSION_LIMIT", 2 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+    )
+)
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -74,6 +74,13 @@ ERRORS: dict[str, tuple[int, Any]] = {
             "Nothing was changed; please try again later."
         ),
     ),
+    "service_busy": (
+        503,
+        _(
+            "Too many people are using Kattoo at this moment. Nothing was changed; please try "
+            "again in a few seconds."
+        ),
+    ),
     "idempotency_key_reused": (
         422,
         _("This Idempotency-Key was already used with a different request."),
@@ -177,6 +184,19 @@ ERRORS.update(
         "offer_expired": (
             409,
             _("The time to accept this seat has passed; it is offered to the next child."),
+        ),
+    }
+)
+
+ERRORS.update(
+    {
+        # The database did not answer (a restart, a failover, a full pool): core/unavailable.py.
+        "service_unavailable": (
+            503,
+            _(
+                "The service is briefly unavailable. Nothing was changed; please try again in "
+                "a few seconds."
+            ),
         ),
     }
 )
