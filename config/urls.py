@@ -13,3 +13,6 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("", include("kattoo.web.urls")),
 ]
+
+# A database that does not answer is a 503 to retry (a translated page), not a 500.
+handler500 = "kattoo.core.unavailable.server_error"

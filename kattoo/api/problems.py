@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kattoo.core.errors import ERRORS, FieldError, RuleViolation
+from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_down_log
 
 logger = logging.getLogger("kattoo.api")
 
@@ -140,6 +141,15 @@ def install(api: NinjaAPI) -> None:
         return problem(
             request, by_status.get(exc.status_code, "bad_request"), status=exc.status_code
         )
+
+    def database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        database_down_log(request, exc)
+        return problem(
+            request, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+
+    for down in DATABASE_DOWN:  # a restart or failover: 503 to retry, not a 500
+        api.add_exception_handler(down, database_down)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
