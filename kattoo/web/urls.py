@@ -12,6 +12,7 @@ from .views import (
     staff_school,
     staff_school_children,
 )
+from .views import waitlist as waitlist_views
 
 app_name = "web"
 
@@ -80,6 +81,11 @@ staff_patterns = [
     path("school/classes/classes.xlsx", school.school_classes_xlsx, name="school_classes_xlsx"),
     path("school/classes/classes.pdf", school.school_classes_pdf, name="school_classes_pdf"),
     path("school/kundoluk.csv", school.school_kundoluk_csv, name="school_kundoluk_csv"),
+    path(
+        "schools/<int:school_id>/waitlist/",
+        waitlist_views.staff_waitlist,
+        name="waitlist",
+    ),
     path("district/", district.district_schools, name="district"),
     path("district/schools/<int:school_id>/", district.district_school, name="district_school"),
     path(
@@ -124,6 +130,21 @@ urlpatterns = [
     path("children/", applicant.children, name="children"),
     path("children/<int:child_id>/schools/", applicant.child_schools, name="child_schools"),
     path("applications/", applicant.applications, name="applications"),
+    path("waitlist/", waitlist_views.waitlist, name="waitlist"),
+    path("waitlist/join/", waitlist_views.waitlist_join_view, name="waitlist_join"),
+    path(
+        "waitlist/<int:entry_id>/accept/",
+        waitlist_views.waitlist_accept_view,
+        name="waitlist_accept",
+    ),
+    path(
+        "waitlist/<int:entry_id>/decline/",
+        waitlist_views.waitlist_decline_view,
+        name="waitlist_decline",
+    ),
+    path(
+        "waitlist/<int:entry_id>/leave/", waitlist_views.waitlist_leave_view, name="waitlist_leave"
+    ),
     path("applications/new/", applicant.register, name="register"),
     path("applications/<uuid:application_id>/", applicant.application, name="application"),
     path(

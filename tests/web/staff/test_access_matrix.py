@@ -42,6 +42,7 @@ URLS = [
     ("get", "/staff/school/classes/classes.xlsx", "school"),
     ("get", "/staff/school/classes/classes.pdf", "school"),
     ("get", "/staff/school/kundoluk.csv", "school"),
+    ("get", "/staff/schools/{school}/waitlist/", "school_scope_object"),
     ("get", "/staff/district/", "district"),
     ("get", "/staff/district/schools/{school}/", "district_object"),
     ("post", "/staff/district/schools/{school}/approve/", "district_object"),
@@ -75,6 +76,15 @@ ALLOWED = {
     "school_object": {"school_own", "school_other"},
     "district": {"district_own", "district_other"},
     "district_object": {"district_own", "district_other"},
+    # Read-only pages about one school, for everyone whose scope holds it (the waitlist).
+    "school_scope_object": {
+        "school_own",
+        "school_other",
+        "district_own",
+        "district_other",
+        "analyst",
+        "admin",
+    },
     "ministry": {"analyst", "admin"},
 }
 # A user inside the scope gets the page (200), or their POST is taken up: done (302), or

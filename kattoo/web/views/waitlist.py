@@ -1,0 +1,117 @@
+"""The waitlist on the web (ADR 0013): parents join a full pool, see their number, accept or
+decline an offer; staff read the waitlists of the schools in their scope. Plain forms."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kattoo.accounts.models import Role
+from kattoo.campaigns.selectors import campaign_active
+from kattoo.catalog.models import School
+from kattoo.catalog.selectors import schools_visible_to
+from kattoo.core.errors import RuleViolation
+from kattoo.enrollment.models import SeatPool
+from kattoo.waitlist.models import WaitlistEntry
+from kattoo.waitlist.selectors import entries_visible_to, entry_views, pool_waitlist
+from kattoo.waitlist.services import offer_accept, offer_decline, waitlist_join, waitlist_leave
+
+from ..access import applicant_required, staff_required
+from ..forms import RegisterForm
+from ..problems import problem_of
+from .applicant import _actor, _link, _schools_context, _user
+from .staff_common import staff_user, violation_text
+
+
+@applicant_required
+def waitlist(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    entries = entries_visible_to(user).order_by("-id")[:50]
+    return render(request, "web/waitlist.html", {"views": entry_views(user, entries)})
+
+
+@applicant_required
+@require_POST
+def waitlist_join_view(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    link = _link(request, form.cleaned_data["child"])
+    school = get_object_or_404(School, pk=form.cleaned_data["school"])
+    try:
+        waitlist_join(
+            campaign=campaign_active(),
+            user=_user(request),
+            child=link.child,
+            school=school,
+            language=form.cleaned_data["language"],
+            actor=_actor(request),
+        )
+    except RuleViolation as exc:
+        context = _schools_context(request, link)
+        context["problem"] = problem_of(exc)
+        context["problem_school"] = school
+        return render(request, "web/schools.html", context, status=409)
+    messages.success(request, _("The child is in the waitlist."))
+    return redirect("web:waitlist")
+
+
+def _entry(request: HttpRequest, entry_id: int) -> WaitlistEntry:
+    return get_object_or_404(entries_visible_to(_user(request)), pk=entry_id)
+
+
+@applicant_required
+@require_POST
+def waitlist_accept_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = _entry(request, entry_id)
+    try:
+        application = offer_accept(entry=entry, user=_user(request), actor=_actor(request))
+    except RuleViolation as exc:
+        messages.error(request, violation_text(exc))
+        return redirect("web:waitlist")
+    messages.success(
+        request,
+        _("Registered. Your place in the queue is %(position)d.")
+        % {"position": application.position},
+    )
+    return redirect("web:application", application_id=application.pk)
+
+
+@applicant_required
+@require_POST
+def waitlist_decline_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    try:
+        offer_decline(entry=_entry(request, entry_id), actor=_actor(request))
+    except RuleViolation as exc:
+        messages.error(request, violation_text(exc))
+    else:
+        messages.success(request, _("The seat is declined and offered to the next child."))
+    return redirect("web:waitlist")
+
+
+@applicant_required
+@require_POST
+def waitlist_leave_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    try:
+        waitlist_leave(entry=_entry(request, entry_id), actor=_actor(request))
+    except RuleViolation as exc:
+        messages.error(request, violation_text(exc))
+    else:
+        messages.success(request, _("The child has left the waitlist."))
+    return redirect("web:waitlist")
+
+
+@staff_required(Role.SCHOOL, Role.DISTRICT, Role.MINISTRY_ANALYST, Role.MINISTRY_ADMIN)
+def staff_waitlist(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Read-only: who waits for which pool, in order, and the seats held for offers."""
+    user = staff_user(request)
+    school = get_object_or_404(schools_visible_to(user), pk=school_id)
+    pools = list(
+        SeatPool.objects.filter(campaign=campaign_active(), school=school).order_by("language")
+    )
+    views = entry_views(user, pool_waitlist([p.pk for p in pools]))
+    rows = [(pool, [v for v in views if v.entry.pool_id == pool.pk]) for pool in pools]
+    return render(request, "staff/waitlist.html", {"school": school, "rows": rows})
