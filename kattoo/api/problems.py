@@ -9,8 +9,9 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import ConfigDict
 
 from kattoo.core.errors import ERRORS, FieldError, RuleViolation
 from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_down_log
@@ -18,6 +19,44 @@ from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS, database
 logger = logging.getLogger("kattoo.api")
 
 PROBLEM_TYPE = "https://kattoo.kg/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldProblem(Schema):
+    field: str
+    code: str
+    message: str
+
+
+class Problem(Schema):
+    """An RFC 9457 problem document as ``problem()`` writes it; ``code`` is stable."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldProblem] | None = None
+
+
+# Every operation may answer these (bad JSON, no token, role, scope, domain refusal, body too
+# large, validation, rate limit, registry outage); 500 is never documented: it is a bug.
+PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+
+
+def problem_media_type(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Ninja documents every response as application/json; problem documents are sent as
+    application/problem+json (API.md "Conventions"), so the document says so."""
+    for item in openapi.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if str(status)[0] in "45" and "application/json" in content:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}
+    return openapi
+
 
 # Pydantic's error types, said in our words (every message translated).
 _FIELD_MESSAGES = {

@@ -1,8 +1,13 @@
 """Property-based fuzzing of API v1 from its own OpenAPI document (schemathesis): whatever a
-client sends — 30 generated requests per operation, about 1,300 in all — the answer is never a
-server error. (Validating every answer against the schema is issue 7's work.)"""
+client sends, the answer is never a server error, and it is the answer the document promises —
+a documented status code, the documented media type (problem documents are
+``application/problem+json``) and a body valid against the documented schema. Hypothesis
+generates up to 20 requests per operation, beside schemathesis' coverage phase (edge values,
+undocumented methods): about 2,800 requests in ~30 s, never fewer than 1,000 (counted below)."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -10,12 +15,30 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from kattoo.accounts.services import token_issue
 
 from ..conftest import SYSTEM, World
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+MIN_CASES = 1_000
+# Requests sent per operation in this session (the last test checks the total).
+sent: Counter[str] = Counter()
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +60,7 @@ def bearer(world: World, at_stage1) -> dict[str, str]:
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
@@ -45,11 +68,13 @@ def bearer(world: World, at_stage1) -> dict[str, str]:
         HealthCheck.filter_too_much,
     ],
 )
-def test_no_server_errors(case, bearer) -> None:
-    response = case.call(headers=bearer)
-    assert response.status_code < 500, (
-        case.method,
-        case.formatted_path,
-        response.status_code,
-        response.text[:300],
-    )
+def test_answers_conform_to_the_schema(case, bearer) -> None:
+    sent[f"{case.method} {case.path}"] += 1
+    case.call_and_validate(headers=bearer, checks=CHECKS)
+
+
+def test_the_fuzz_sent_enough_requests() -> None:
+    """Runs after the fuzz above (file order); alone, there is nothing to count."""
+    if not sent:
+        pytest.skip("the fuzz did not run in this session")
+    assert sum(sent.values()) >= MIN_CASES, sent

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 from ninja.renderers import JSONRenderer
 
-from ..problems import install
+from ..problems import install, problem_media_type
 from .appeals import appeals
 from .drafts import drafts
 from .login import auth
@@ -19,7 +22,16 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class KattooAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        openapi = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        problem_media_type(openapi)
+        return openapi
+
+
+api = KattooAPI(
     renderer=Utf8JSONRenderer(),
     title="Kattoo API",
     version="1",

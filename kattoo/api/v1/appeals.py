@@ -22,7 +22,7 @@ from kattoo.enrollment.selectors import applications_visible_to
 
 from ..auth import bearer, current_user
 from ..pagination import paginate_by_pk
-from .routes import PROBLEMS, actor_of
+from .routes import PROBLEMS, actor_of, is_row_id
 from .serializers import local
 
 appeals = Router(tags=["appeals"], auth=bearer)
@@ -129,7 +129,7 @@ def _appeal_for(request: HttpRequest, appeal_id: str, *, roles: tuple[str, ...])
     """An appeal in the user's scope (else 404) that the user's role may act on (else 403)."""
     user = current_user(request)
     appeal = (
-        appeals_visible_to(user).filter(pk=int(appeal_id)).first() if appeal_id.isdigit() else None
+        appeals_visible_to(user).filter(pk=int(appeal_id)).first() if is_row_id(appeal_id) else None
     )
     if appeal is None:
         raise Http404

@@ -24,7 +24,7 @@ from kattoo.enrollment.services import (
 
 from ..auth import bearer, require_applicant
 from . import schemas as s
-from .routes import PROBLEMS, actor_of, child_for
+from .routes import PROBLEMS, actor_of, child_for, is_row_id
 from .serializers import application_out, local
 
 drafts = Router(tags=["applicant"], auth=bearer)
@@ -120,7 +120,7 @@ def submit_draft(
     payload = {"draft": child_id}
     # The opening minute: two statements when everything is allowed (ADR 0013); any other
     # answer is decided below, on the ordinary path.
-    if child_id.isdigit() and len(child_id) <= 18:
+    if is_row_id(child_id):
         body = draft_submit_fast(
             user=user,
             child_id=int(child_id),

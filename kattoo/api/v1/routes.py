@@ -45,6 +45,7 @@ from kattoo.people.services import (
 
 from ..auth import bearer, current_user, require_applicant
 from ..pagination import paginate_by_pk
+from ..problems import PROBLEM_STATUSES, Problem
 from . import schemas as s
 from .serializers import (
     address_match_out,
@@ -59,15 +60,7 @@ from .serializers import (
 public = Router(tags=["public"])
 applicant = Router(tags=["applicant"], auth=bearer)
 
-PROBLEMS: dict[int, Any] = {
-    400: dict,
-    401: dict,
-    403: dict,
-    404: dict,
-    409: dict,
-    422: dict,
-    503: dict,
-}
+PROBLEMS: dict[int, Any] = dict.fromkeys(PROBLEM_STATUSES, Problem)
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -75,9 +68,15 @@ def actor_of(request: HttpRequest) -> Actor:
     return Actor(user=user, channel="api", request_id=getattr(request, "request_id", ""))
 
 
+def is_row_id(value: str) -> bool:
+    """ASCII digits that fit a bigint: ``str.isdigit`` alone also takes "¹", which ``int``
+    refuses (a server error the fuzz found)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 def _int_id(value: str) -> int:
     """A path id that cannot name a row is simply not found."""
-    if not value.isdigit() or len(value) > 18:
+    if not is_row_id(value):
         raise Http404
     return int(value)
 
@@ -137,7 +136,7 @@ def link_child(request: HttpRequest, payload: s.ChildLinkIn) -> tuple[int, dict[
 
 
 def child_for(user_person: Person, child_id: str) -> ChildLink:
-    if not child_id.isdigit():
+    if not is_row_id(child_id):
         raise FieldError("child", "invalid_id", _("Enter a valid identifier."))
     link = (
         ChildLink.objects.select_related("child")
@@ -173,7 +172,8 @@ def list_schools(
         schools = schools_participating()
     if district:
         schools = schools.filter(
-            Q(district__soate=district) | Q(district_id=int(district) if district.isdigit() else -1)
+            Q(district__soate=district)
+            | Q(district_id=int(district) if is_row_id(district) else -1)
         )
     if q:
         schools = schools.filter(Q(name_ky__icontains=q) | Q(name_ru__icontains=q) | Q(code=q))
@@ -222,7 +222,7 @@ def create_application(
 
     def create() -> dict[str, Any]:
         link = child_for(user.person, payload.child)  # type: ignore[arg-type]
-        if not payload.school.isdigit():
+        if not is_row_id(payload.school):
             raise FieldError("school", "invalid_id", _("Enter a valid identifier."))
         school = School.objects.filter(pk=int(payload.school)).first()
         if school is None:

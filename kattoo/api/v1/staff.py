@@ -38,7 +38,7 @@ from kattoo.reports.exports import rows_csv
 
 from ..auth import bearer, current_user
 from ..pagination import paginate_by_pk
-from .routes import PROBLEMS, actor_of
+from .routes import PROBLEMS, actor_of, is_row_id
 from .schemas import LanguageCode
 from .serializers import local
 
@@ -48,7 +48,7 @@ staff = Router(tags=["staff"], auth=bearer)
 def _visible_school(request: HttpRequest, school_id: str) -> School:
     """A school in the user's scope; anything else is 404 (existence is not leaked)."""
     user = current_user(request)
-    if user.role == Role.APPLICANT or not school_id.isdigit():
+    if user.role == Role.APPLICANT or not is_row_id(school_id):
         raise Http404
     school = schools_visible_to(user).filter(pk=int(school_id)).first()
     if school is None:
@@ -258,7 +258,7 @@ def school_applications(
     cursor: str | None = Query(None, max_length=200),
 ) -> dict[str, Any]:
     user = current_user(request)
-    if not school_id.isdigit() or not schools_visible_to(user).filter(pk=int(school_id)).exists():
+    if not is_row_id(school_id) or not schools_visible_to(user).filter(pk=int(school_id)).exists():
         raise Http404
     rows = (
         applications_visible_to(user).filter(school_id=int(school_id)).prefetch_related("documents")
