@@ -51,6 +51,7 @@ MIDDLEWARE = [
     # First, so the latency it measures includes every other middleware.
     "kattoo.core.metrics.MetricsMiddleware",
     "kattoo.core.request_id.RequestIdMiddleware",
+    "kattoo.core.logging.LogContextMiddleware",
     # Before any session, database or template work: a busy process answers 503 at once.
     "kattoo.web.admission.AdmissionMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -159,6 +160,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Requests in flight per process before "503 busy, retry" (kattoo/web/admission.py); 0 = off.
 KATTOO_ADMISSION_LIMIT = int(os.environ.get("KATTOO_ADMISSION_LIMIT", "0"))
 KATTOO_ADMISSION_RETRY_AFTER = 2
+# How old a public free-seat count may be (kattoo/api/cache.py); 0 = always fresh.
+KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "0"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -209,14 +212,17 @@ LOGGING = {
     "filters": {
         "mask_pins": {"()": "kattoo.core.logging.MaskPinsFilter"},
         "request_id": {"()": "kattoo.core.request_id.RequestIdFilter"},
+        "user_id": {"()": "kattoo.core.logging.UserIdFilter"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # Production (settings/production.py): one JSON object a line for the log collector.
+        "json": {"()": "kattoo.core.logging.JsonLogFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["mask_pins", "request_id"],
+            "filters": ["request_id", "user_id", "mask_pins"],
             "formatter": "plain",
         }
     },

@@ -1,10 +1,12 @@
 """Production: PostgreSQL via DATABASE_URL with Django's psycopg 3 pool, Redis, no DEBUG."""
 
 import os
+from typing import Any
 
 import dj_database_url
 
 from .base import *  # noqa: F403
+from .base import LOGGING
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -26,6 +28,8 @@ KATTOO_ADMISSION_LIMIT = int(
     )
 )
 
+KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "1"))
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -39,3 +43,8 @@ SECURE_SSL_REDIRECT = os.environ.get("KATTOO_SSL_REDIRECT", "1") == "1"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# One JSON object a line (timestamp, level, logger, message, request_id, user_id, extras) for
+# the log collector; KATTOO_LOG_FORMAT=plain gives the readable lines of local settings.
+_console: dict[str, Any] = LOGGING["handlers"]["console"]  # type: ignore[index]
+_console["formatter"] = os.environ.get("KATTOO_LOG_FORMAT", "json")

@@ -44,6 +44,7 @@ from kattoo.people.services import (
 )
 
 from ..auth import bearer, current_user, require_applicant
+from ..cache import seats_cached
 from ..pagination import paginate_by_pk
 from ..problems import PROBLEM_STATUSES, Problem
 from . import schemas as s
@@ -158,16 +159,35 @@ def list_schools(
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, max_length=200),
 ) -> dict[str, Any]:
+    if child is None:
+        # The public list is the same for everyone: at the rush it is served from the cache,
+        # counts at most KATTOO_SEATS_CACHE_SECONDS old (a child's own list never is).
+        params = [language, district, q, limit, cursor]
+        return seats_cached(
+            ["schools", *params],
+            lambda: _schools_page(None, None, language, district, q, limit, cursor),
+        )
+    if bearer(request) is None:
+        raise RuleViolation("unauthorized")  # a child's own list needs the applicant's token
+    request.auth = request.user  # type: ignore[attr-defined]
+    user = require_applicant(request)
+    assert user.person is not None
+    return _schools_page(user.person, child, language, district, q, limit, cursor)
+
+
+def _schools_page(
+    applicant: Person | None,
+    child: str | None,
+    language: str | None,
+    district: str | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
     campaign = campaign_active()
-    if child is not None:
-        # The catalogue is public; a child's own list needs the applicant's token.
-        if bearer(request) is None:
-            raise RuleViolation("unauthorized")
-        request.auth = request.user  # type: ignore[attr-defined]
-        user = require_applicant(request)
-        assert user.person is not None
-        link = child_for(user.person, child)
-        schools = schools_open_to_child(campaign=campaign, child=link.child, applicant=user.person)
+    if applicant is not None and child is not None:
+        link = child_for(applicant, child)
+        schools = schools_open_to_child(campaign=campaign, child=link.child, applicant=applicant)
     else:
         schools = schools_participating()
     if district:
@@ -196,13 +216,16 @@ def list_schools(
 
 @public.get("/schools/{school_id}", response={200: s.SchoolOut, **PROBLEMS}, summary="School card")
 def get_school(request: HttpRequest, school_id: str) -> dict[str, Any]:
-    campaign = campaign_active()
-    school = get_object_or_404(
-        schools_participating().select_related("district"), pk=_int_id(school_id)
-    )
-    return school_out(
-        school, pools_of(campaign=campaign, school_ids=[school.pk]).get(school.pk, [])
-    )
+    pk = _int_id(school_id)
+
+    def card() -> dict[str, Any]:
+        campaign = campaign_active()
+        school = get_object_or_404(schools_participating().select_related("district"), pk=pk)
+        return school_out(
+            school, pools_of(campaign=campaign, school_ids=[school.pk]).get(school.pk, [])
+        )
+
+    return seats_cached(["school", pk], card)
 
 
 @applicant.post(
