@@ -1,4 +1,4 @@
-"""The opening-minute path: submitting a prepared draft in two SQL statements (ADR 0013).
+"""The opening-minute path: submitting a prepared draft in two SQL statements (ADR 0015).
 
 At 10:00 on April 1 nearly every request is "submit my draft". The ordinary path
 (``services.draft_submit``) reads the campaign, the link, the child, the draft, the pool,

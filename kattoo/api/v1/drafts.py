@@ -118,7 +118,7 @@ def submit_draft(
     user = require_applicant(request)
     key = idempotency_key_parse(idempotency_key)
     payload = {"draft": child_id}
-    # The opening minute: two statements when everything is allowed (ADR 0013); any other
+    # The opening minute: two statements when everything is allowed (ADR 0015); any other
     # answer is decided below, on the ordinary path.
     if is_row_id(child_id):
         body = draft_submit_fast(
