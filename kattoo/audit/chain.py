@@ -96,3 +96,49 @@ def audit_verify() -> ChainReport:
         )[:100]
     )
     return ChainReport(checked, broken, unsealed)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSeal:
+    """Where one event stands in the chain, for the viewer: sealed or still waiting, whether
+    its own link holds, and whether the chain holds from it up to the latest seal."""
+
+    sealed: bool
+    own_link_ok: bool | None  # None while unsealed
+    checked: int  # events verified from this one on
+    reached_head: bool  # the check went all the way to the latest seal
+    first_broken: int | None
+    sealed_at: dt.datetime | None
+
+    @property
+    def intact_to_head(self) -> bool:
+        return self.reached_head and self.first_broken is None
+
+
+def event_seal(event: AuditEvent, *, limit: int = 20_000) -> EventSeal:
+    """Verify the chain from ``event`` to the head, at most ``limit`` events (the full chain is
+    ``audit_verify``'s job): recomputes this event's hash from its predecessor's and every
+    later link, and compares the end with the head's hash."""
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None or event.pk > head.last_event_id:
+        return EventSeal(False, None, 0, False, None, head.sealed_at if head else None)
+    before = (
+        AuditEvent.objects.filter(pk__lt=event.pk)
+        .exclude(chain_hash="")
+        .order_by("-pk")
+        .values_list("chain_hash", flat=True)
+        .first()
+    )
+    previous, checked, broken = before or "", 0, None
+    segment = AuditEvent.objects.filter(pk__gte=event.pk, pk__lte=head.last_event_id)
+    for row in segment.order_by("pk")[:limit].iterator(chunk_size=2000):
+        checked += 1
+        if row.chain_hash != event_digest(previous, row):
+            broken = row.pk
+            break
+        previous = row.chain_hash
+    reached = broken is not None or checked < limit or previous == head.last_hash
+    if broken is None and reached and previous != head.last_hash:
+        broken = head.last_event_id  # the last sealed events were deleted
+    own_ok = broken != event.pk
+    return EventSeal(True, own_ok, checked, reached, broken, head.sealed_at)
