@@ -32,11 +32,11 @@ def _decode(cursor: str) -> str:
 
 
 def paginate_by_pk(
-    queryset: QuerySet[Any], *, limit: int | None, cursor: str | None
+    queryset: QuerySet[Any], *, limit: int | None, cursor: str | None, descending: bool = False
 ) -> tuple[Sequence[Any], str | None]:
-    """Keyset pagination over an integer or UUID primary key, ascending."""
+    """Keyset pagination over an integer or UUID primary key, ascending (or newest first)."""
     size = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
-    qs = queryset.order_by("pk")
+    qs = queryset.order_by("-pk" if descending else "pk")
     if cursor:
         after = _decode(cursor)
         field = queryset.model._meta.pk
@@ -44,7 +44,7 @@ def paginate_by_pk(
             value: Any = field.to_python(after)
         except Exception as exc:
             raise FieldError("cursor", "invalid_cursor", _("The cursor is not valid.")) from exc
-        qs = qs.filter(pk__gt=value)
+        qs = qs.filter(pk__lt=value) if descending else qs.filter(pk__gt=value)
     rows = list(qs[: size + 1])
     next_cursor = _encode(str(rows[size - 1].pk)) if len(rows) > size else None
     return rows[:size], next_cursor

@@ -6,8 +6,10 @@ from .views import (
     more,
     open_data,
     public,
+    staff_audit,
     staff_auth,
     staff_district,
+    staff_fraud,
     staff_ministry,
     staff_school,
     staff_school_children,
@@ -116,6 +118,20 @@ staff_patterns = [
     path("ministry/reports/report.csv", ministry.ministry_report_csv, name="ministry_report_csv"),
     path(
         "ministry/reports/report.xlsx", ministry.ministry_report_xlsx, name="ministry_report_xlsx"
+    ),
+    path("ministry/audit/", staff_audit.ministry_audit, name="ministry_audit"),
+    path("ministry/audit/events.csv", staff_audit.ministry_audit_csv, name="ministry_audit_csv"),
+    path(
+        "ministry/audit/<int:event_id>/",
+        staff_audit.ministry_audit_event,
+        name="ministry_audit_event",
+    ),
+    path("fraud/", staff_fraud.fraud_signals, name="fraud_signals"),
+    path("fraud/review/", staff_fraud.fraud_review, name="fraud_review"),
+    path(
+        "fraud/applications/<uuid:application_id>/",
+        staff_fraud.fraud_application,
+        name="fraud_application",
     ),
 ]
 

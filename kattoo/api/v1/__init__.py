@@ -8,7 +8,9 @@ from ninja.renderers import JSONRenderer
 
 from ..problems import install, problem_media_type
 from .appeals import appeals
+from .audit import audit
 from .drafts import drafts
+from .fraud import fraud
 from .login import auth
 from .reports import reports
 from .routes import applicant, public
@@ -50,3 +52,5 @@ api.add_router("", appeals)
 api.add_router("", drafts)
 api.add_router("", reports)
 api.add_router("", waitlist)
+api.add_router("", audit)
+api.add_router("", fraud)

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from kattoo.audit.models import AuditEvent
 from kattoo.web.access import ACCESS_ATTRIBUTE
 
 from .conftest import Scene, as_user
@@ -57,6 +58,12 @@ URLS = [
     ("get", "/staff/ministry/reports/", "ministry"),
     ("get", "/staff/ministry/reports/report.csv", "ministry"),
     ("get", "/staff/ministry/reports/report.xlsx", "ministry"),
+    ("get", "/staff/ministry/audit/", "ministry"),
+    ("get", "/staff/ministry/audit/events.csv", "ministry"),
+    ("get", "/staff/ministry/audit/{event}/", "ministry"),
+    ("get", "/staff/fraud/", "oversight"),
+    ("post", "/staff/fraud/review/", "oversight"),
+    ("get", "/staff/fraud/applications/{application}/", "oversight_object"),
 ]
 WHO = [
     "anonymous",
@@ -86,6 +93,8 @@ ALLOWED = {
         "admin",
     },
     "ministry": {"analyst", "admin"},
+    "oversight": {"district_own", "district_other", "analyst", "admin"},
+    "oversight_object": {"district_own", "district_other", "analyst", "admin"},
 }
 # A user inside the scope gets the page (200), or their POST is taken up: done (302), or
 # answered with the form's errors (422) or the domain's refusal (409) — never 404 or sign-in.
@@ -115,6 +124,7 @@ def _path(template: str, scene: Scene) -> str:
         teacher=scene.teacher.pk,
         school=scene.world.school.pk,
         appeal=scene.appeal.pk,
+        event=AuditEvent.objects.order_by("pk").values_list("pk", flat=True).first(),
     )
 
 
@@ -159,6 +169,7 @@ def test_the_matrix_covers_every_staff_url() -> None:
         .replace("{teacher}", "<int:teacher_id>")
         .replace("{school}", "<int:school_id>")
         .replace("{appeal}", "<int:appeal_id>")
+        .replace("{event}", "<int:event_id>")
         .lstrip("/")
         for _m, t, _o in URLS
     }
