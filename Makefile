@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PG_URL ?= postgres://kattoo:kattoo@127.0.0.1:5432/kattoo
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install messages lint typecheck check test-pg test-sqlite demo worker clean
+.PHONY: run test install messages lint typecheck check test-pg test-sqlite demo worker clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ test-pg: install
 test-sqlite: install
 	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -q -m "not postgres and not browser"
+
+# Known vulnerabilities in the installed dependencies (pip-audit): fails on a vulnerable
+# package, only warns when the advisory service cannot be reached (scripts/dependency-audit.sh).
+audit: install
+	bash scripts/dependency-audit.sh
 
 bench: install
 	bash scripts/ensure-postgres.sh
