@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from kattoo.accounts.models import Role, User
 from kattoo.campaigns.models import Campaign
@@ -142,3 +142,14 @@ def application_staff_abilities(user: User, application: Application) -> dict[st
         "refuse": own and registered,
         "record_document": own and application.status == Status.ADMITTED,
     }
+
+
+def guardian_acts_visible_to(user: User) -> QuerySet[GuardianAct]:
+    """§20 acts are personal documents: the representative who filed one sees it, and staff see
+    it when the registration it supports is in their scope (§18: the school checks it)."""
+    if user.role == Role.APPLICANT:
+        return GuardianAct.objects.filter(link__applicant_id=user.person_id)
+    supported = applications_visible_to(user).filter(
+        child_id=OuterRef("link__child_id"), applicant_id=OuterRef("link__applicant_id")
+    )
+    return GuardianAct.objects.filter(Exists(supported))

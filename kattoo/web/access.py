@@ -89,6 +89,27 @@ def metrics_scraper(view: View) -> View:
     return wrapper
 
 
+def signed_in_required(view: View) -> View:
+    """Applicants and staff alike (staff with the second factor); the view narrows what each
+    may see to their own scope. Anonymous visitors are sent to the parents' sign-in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: Any = request.user
+        if not user.is_authenticated:
+            return redirect(f"{reverse('web:login')}?{urlencode({'next': request.path})}")
+        if user.role == Role.APPLICANT:
+            if user.person_id is None:
+                raise Http404
+        elif not user.is_verified():
+            staff_login = reverse("web:staff:login")
+            return redirect(f"{staff_login}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    setattr(wrapper, ACCESS_ATTRIBUTE, "signed_in")
+    return wrapper
+
+
 # Views of Django itself and of the API router, which guard themselves.
 EXEMPT_PREFIXES = ("/admin/", "/api/", "/i18n/", "/static/")
 

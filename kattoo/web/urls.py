@@ -3,6 +3,7 @@ from django.urls import include, path
 from .views import (
     applicant,
     auth,
+    documents,
     more,
     open_data,
     public,
@@ -177,6 +178,11 @@ urlpatterns = [
         name="request_address",
     ),
     path("children/<int:child_id>/act/", more.guardian_act, name="guardian_act"),
+    path(
+        "documents/guardian-acts/<int:act_id>/",
+        documents.guardian_act_file,
+        name="guardian_act_file",
+    ),
     path("appeals/", more.appeals, name="appeals"),
     path("open-data/", open_data.open_data, name="open_data"),
     path("schools/<int:school_id>/quota-log/", open_data.quota_log, name="quota_log"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -50,6 +50,7 @@ from ..forms_staff import (
     RefuseForm,
 )
 from ..problems import problem_of
+from .documents import guardian_act_response
 from .staff_common import staff_actor, staff_user, violation_text
 
 school_staff = staff_required(Role.SCHOOL)
@@ -356,8 +357,4 @@ def application_act_review_view(
 
 @school_staff
 def application_act_file(request: HttpRequest, application_id: str, act_id: int) -> HttpResponse:
-    act = _act_of(request, application_id, act_id)
-    if not act.file:
-        raise Http404
-    # A FileResponse streams the file; the decorators only pass it through.
-    return cast(HttpResponse, FileResponse(act.file.open("rb"), as_attachment=False))
+    return guardian_act_response(_act_of(request, application_id, act_id))
