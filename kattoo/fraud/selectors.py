@@ -138,6 +138,25 @@ def _family(prefix: str = "child__") -> Expression:
     )
 
 
+# What a listed registration shows (and what the signals match it by): nothing more is read.
+_LISTED = (
+    "status",
+    "created_at",
+    "applicant_id",
+    "child__surname",
+    "child__name",
+    "child__patronymic",
+    "child__address_street_code",
+    "child__address_house",
+    "child__address_flat",
+    "child__address_registered_on",
+    "school__code",
+    "school__name_ky",
+    "school__name_ru",
+    "school__name_en",
+)
+
+
 def _applications(campaign: Campaign) -> QuerySet[Application]:
     return Application.objects.filter(campaign=campaign)
 
@@ -245,6 +264,7 @@ def recent_addresses(campaign: Campaign, scope: Scope, limit: int) -> list[Signa
             | Q(applicant__address_registered_on__gte=since)
         )
         .select_related("child", "applicant", "school")
+        .only(*_LISTED, "applicant__address_registered_on")
         .order_by("-created_at")[:limit]
     )
     signals = []
@@ -324,7 +344,9 @@ def reused_acts(campaign: Campaign, scope: Scope, limit: int) -> list[Signal]:
 
 def _attach_applications(campaign: Campaign, scope: Scope, signals: list[Signal]) -> None:
     """The registrations concerned, in the user's scope: one query per kind."""
-    visible = _applications(campaign).filter(scope.q()).select_related("child", "school")
+    visible = (
+        _applications(campaign).filter(scope.q()).select_related("child", "school").only(*_LISTED)
+    )
     by_kind: dict[str, list[Signal]] = defaultdict(list)
     for s in signals:
         by_kind[s.kind].append(s)
