@@ -13,12 +13,11 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
 
-from kattoo.core.errors import ERRORS, FieldError, RuleViolation
+from kattoo.core.errors import ERRORS, PROBLEM_TYPE, FieldError, RuleViolation
 from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_down_log
 
 logger = logging.getLogger("kattoo.api")
 
-PROBLEM_TYPE = "https://kattoo.kg/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 

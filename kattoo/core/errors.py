@@ -10,6 +10,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+# RFC 9457 problem types: PROBLEM_TYPE + code.
+PROBLEM_TYPE = "https://kattoo.kg/problems/"
+
 # code -> (HTTP status, title). The title is the translated human sentence.
 ERRORS: dict[str, tuple[int, Any]] = {
     "registration_closed": (409, _("Registration is not open now for this child and school.")),

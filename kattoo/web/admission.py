@@ -14,6 +14,7 @@ a busy node as alive.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from kattoo.api.problems import problem
+from kattoo.core.errors import ERRORS, PROBLEM_TYPE
 
 EXEMPT_PREFIXES = ("/health", "/metrics", "/static/")
 
@@ -51,18 +52,28 @@ class AdmissionMiddleware:
         wait = str(random.randint(1, 2 * self.retry_after))  # noqa: S311 (jitter, not a secret)
         language = translation.get_language_from_request(request)
         with translation.override(language):
-            if request.path.startswith("/api/"):
-                response = problem(request, "service_busy", headers={"Retry-After": wait})
-            else:
-                from kattoo.core.errors import ERRORS
-
-                response = HttpResponse(
-                    f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
-                    f"<title>Kattoo</title><p>{ERRORS['service_busy'][1]}</p></html>",
-                    status=503,
-                    content_type="text/html; charset=utf-8",
-                )
-                response["Retry-After"] = wait
+            title = str(ERRORS["service_busy"][1])
+        if request.path.startswith("/api/"):
+            body = {
+                "type": PROBLEM_TYPE + "service_busy",
+                "title": title,
+                "status": 503,
+                "detail": title,
+                "code": "service_busy",
+            }
+            response = HttpResponse(
+                json.dumps(body, ensure_ascii=False),
+                status=503,
+                content_type="application/problem+json; charset=utf-8",
+            )
+        else:
+            response = HttpResponse(
+                f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
+                f"<title>Kattoo</title><p>{title}</p></html>",
+                status=503,
+                content_type="text/html; charset=utf-8",
+            )
+        response["Retry-After"] = wait
         response["Content-Language"] = language
         response["Cache-Control"] = "no-store"
         return response
