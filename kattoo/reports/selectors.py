@@ -89,7 +89,12 @@ def report_seats(
     rows = (
         pools.filter(campaign=campaign)
         .values(*keys)
-        .annotate(capacity=Sum("capacity"), taken=Sum("taken"), quota_seats=Sum("quota_seats"))
+        .annotate(
+            capacity=Sum("capacity"),
+            taken=Sum("taken"),
+            held=Sum("held"),
+            quota_seats=Sum("quota_seats"),
+        )
         .order_by(*keys)
     )
     out = []
@@ -99,7 +104,8 @@ def report_seats(
         item.update(
             capacity=row["capacity"],
             taken=row["taken"],
-            free=row["capacity"] - row["taken"],
+            # a seat held for a waitlist offer is not free (kattoo.waitlist)
+            free=row["capacity"] - row["taken"] - row["held"],
             quota_seats=row["quota_seats"],
         )
         out.append(item)
