@@ -146,6 +146,17 @@ KATTOO_METRICS = {
     "ALLOW": os.environ.get("KATTOO_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(","),
 }
 
+# §7: phones, e-mail and document numbers are encrypted at rest (django-fernet-fields-v2).
+# KATTOO_FIELD_KEYS is comma-separated: the first key encrypts, every key decrypts, so a new
+# key goes first and the old ones stay until `manage.py personal_data_reencrypt` has run.
+# Local and test settings have a development default; production requires the variable.
+FERNET_KEYS: list[str] = [k for k in os.environ.get("KATTOO_FIELD_KEYS", "").split(",") if k]
+FERNET_USE_HKDF = True
+
+# §7: how long personal data is kept after a campaign ends before `purge_personal_data`
+# anonymises it (the period is set by the digital-sphere authority, so it is a setting).
+KATTOO_RETENTION = {"DAYS_AFTER_CAMPAIGN": int(os.environ.get("KATTOO_RETENTION_DAYS", "365"))}
+
 # Fraud signals for district officers (kattoo/fraud, docs/fraud-signals.md): a signal is a list
 # to review, never a refusal. Births, not children: twins and triplets of one family count once.
 KATTOO_FRAUD = {

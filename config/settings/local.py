@@ -5,10 +5,12 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import FERNET_KEYS, VAR_DIR
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# A development key: data encrypted with it is readable by anyone with this source.
+FERNET_KEYS = FERNET_KEYS or ["kattoo-local-development-field-key"]
 
 DATABASES = {
     "default": dj_database_url.config(

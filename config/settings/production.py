@@ -4,12 +4,17 @@ import os
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import LOGGING
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+# §7: the keys of personal data at rest (base.py); no default here, a missing one stops start.
+FERNET_KEYS = [k for k in os.environ["KATTOO_FIELD_KEYS"].split(",") if k]
+if not FERNET_KEYS:
+    raise ImproperlyConfigured("KATTOO_FIELD_KEYS must name at least one key")
 
 DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
 DATABASES["default"]["OPTIONS"] = {

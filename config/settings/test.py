@@ -5,9 +5,11 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
+from .base import FERNET_KEYS
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FERNET_KEYS = FERNET_KEYS or ["kattoo-test-field-key"]
 _url = os.environ.get("DATABASE_URL", "sqlite:///:memory:")
 DATABASES = {"default": dj_database_url.parse(_url, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

@@ -5,6 +5,7 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from fernet_fields import EncryptedCharField
 
 
 class Role(models.TextChoices):
@@ -73,7 +74,7 @@ class LoginChallenge(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_challenges")
     code_digest = models.CharField(max_length=64)
-    phone = models.CharField(max_length=16)
+    phone = EncryptedCharField(max_length=16)  # encrypted at rest, like Person.phone
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from fernet_fields import EncryptedCharField, EncryptedEmailField
 
 
 class Sex(models.TextChoices):
@@ -31,18 +32,20 @@ class Person(models.Model):
     # When the address register recorded this address (asbAddress dateCreated); fraud signals
     # look for addresses registered shortly before the campaign.
     address_registered_on = models.DateField(null=True, blank=True)
-    # Birth act, for children (civil registry).
-    birth_certificate_series = models.CharField(max_length=16, blank=True)
-    birth_certificate_number = models.CharField(max_length=16, blank=True)
+    # Birth act, for children (civil registry). Document numbers, phones and e-mail are
+    # encrypted at rest (Fernet, keys from KATTOO_FIELD_KEYS): never looked up by value, only
+    # shown and sent. PINs stay plain: they are the registry's key and are looked up.
+    birth_certificate_series = EncryptedCharField(max_length=16, blank=True, default="")
+    birth_certificate_number = EncryptedCharField(max_length=16, blank=True, default="")
     birth_certificate_date = models.DateField(null=True, blank=True)
     birth_certificate_issuer = models.CharField(max_length=200, blank=True)
     mother_pin = models.CharField(max_length=14, blank=True)
     father_pin = models.CharField(max_length=14, blank=True)
     # Contacts and passport, for applicants.
-    phone = models.CharField(max_length=16, blank=True)
-    email = models.EmailField(blank=True)
-    passport_series = models.CharField(max_length=4, blank=True)
-    passport_number = models.CharField(max_length=16, blank=True)
+    phone = EncryptedCharField(max_length=16, blank=True, default="")
+    email = EncryptedEmailField(blank=True, default="")
+    passport_series = EncryptedCharField(max_length=4, blank=True, default="")
+    passport_number = EncryptedCharField(max_length=16, blank=True, default="")
     passport_expires = models.DateField(null=True, blank=True)
     fetched_at = models.DateTimeField()
     xroad_id = models.CharField(max_length=64, blank=True)
