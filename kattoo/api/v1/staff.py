@@ -56,6 +56,14 @@ def _visible_school(request: HttpRequest, school_id: str) -> School:
     return school
 
 
+def _children_school(request: HttpRequest, school_id: str) -> School:
+    """A school whose children's personal data the user may see: the technical operator sees
+    every school's quota but no child (as ``applications_visible_to`` gives it none)."""
+    if current_user(request).role == Role.OPERATOR:
+        raise Http404
+    return _visible_school(request, school_id)
+
+
 def _quota(request: HttpRequest, school_id: str) -> tuple[User, Quota]:
     user = current_user(request)
     school = _visible_school(request, school_id)
@@ -510,7 +518,7 @@ def commission_decision(request: HttpRequest, payload: CommissionIn) -> tuple[in
     summary="Admitted children for Kundoluk (§30), JSON",
 )
 def kundoluk_json(request: HttpRequest, school_id: str) -> dict[str, Any]:
-    school = _visible_school(request, school_id)
+    school = _children_school(request, school_id)
     return kundoluk_document(campaign=campaign_active(), school=school)
 
 
@@ -520,7 +528,7 @@ def kundoluk_json(request: HttpRequest, school_id: str) -> dict[str, Any]:
     summary="Admitted children for Kundoluk (§30), CSV — also the admission order",
 )
 def kundoluk_csv(request: HttpRequest, school_id: str) -> HttpResponse:
-    school = _visible_school(request, school_id)
+    school = _children_school(request, school_id)
     rows = admitted_children(campaign=campaign_active(), school=school)
     response = HttpResponse(
         rows_csv(rows, KUNDOLUK_COLUMNS), content_type="text/csv; charset=utf-8"
