@@ -127,13 +127,15 @@ def entry_views(user: User, entries: Iterable[WaitlistEntry]) -> list[EntryView]
 
 def entries_visible_to(user: User) -> QuerySet[WaitlistEntry]:
     """Applicants see the entries they made or made for their linked children; staff see the
-    waitlists of the schools in their scope."""
+    waitlists of the schools in their scope; the operator sees none (children's data)."""
     base = WaitlistEntry.objects.select_related("pool", "pool__school", "child")
     if user.role == Role.APPLICANT:
         if user.person_id is None:
             return base.none()
         child_ids = ChildLink.objects.filter(applicant_id=user.person_id).values("child_id")
         return base.filter(Q(user=user) | Q(child_id__in=child_ids))
+    if user.role == Role.OPERATOR:
+        return base.none()  # the technical operator sees quotas, never children (§7)
     return base.filter(pool__school__in=schools_visible_to(user))
 
 

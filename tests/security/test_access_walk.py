@@ -207,11 +207,9 @@ API_READS: dict[str, dict[str, int | str]] = {
     # narrowed by ``applications_visible_to``, no child.
     "school_scope": _reads(A_SCOPE | {"operator"}),
     "school_children": _reads(A_SCOPE),
-    # FINDING (waitlist, in progress elsewhere): ``entries_visible_to`` follows
-    # ``schools_visible_to``, so the operator reads waitlisted children's names. Kept visible
-    # here so the walk passes; narrow the selector and move these to "school_children".
-    "waitlist_staff": _reads(A_SCOPE | {"operator"}),
-    "waitlist_entry": _reads({"parent", "operator"} | A_SCOPE),
+    # a school's waitlist names children: the operator is refused like for the applications
+    "waitlist_staff": _reads(A_SCOPE),
+    "waitlist_entry": _reads({"parent"} | A_SCOPE),
     "any_signed_in": _reads(set(ROLES) - {"anonymous"}),
     "staff_reports": _reads(STAFF, parents=403),
     "ministry": _reads(MINISTRY, staff=403, parents=403),

@@ -158,7 +158,7 @@ def events_csv(request: HttpRequest, query: Query[AuditQuery]) -> HttpResponse:
 )
 def event(request: HttpRequest, event_id: str) -> dict[str, Any]:
     _ministry(request)
-    if not event_id.isdigit() or len(event_id) > 18:
+    if not (event_id.isascii() and event_id.isdigit()) or len(event_id) > 18:
         raise Http404
     found = AuditEvent.objects.select_related("actor").filter(pk=int(event_id)).first()
     if found is None:

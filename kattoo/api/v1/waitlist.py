@@ -30,7 +30,7 @@ from kattoo.waitlist.services import offer_accept, offer_decline, waitlist_join,
 from ..auth import bearer, current_user, require_applicant
 from ..pagination import paginate_by_pk
 from . import schemas as s
-from .routes import PROBLEMS, _int_id, actor_of, child_for
+from .routes import PROBLEMS, _int_id, actor_of, child_for, is_row_id
 from .serializers import application_out, local
 
 waitlist = Router(tags=["waitlist"], auth=bearer)
@@ -117,7 +117,7 @@ def join_waitlist(
 
     def create() -> dict[str, Any]:
         link = child_for(user.person, payload.child)  # type: ignore[arg-type]
-        if not payload.school.isdigit():
+        if not is_row_id(payload.school):
             raise FieldError("school", "invalid_id", _("Enter a valid identifier."))
         school = School.objects.filter(pk=int(payload.school)).first()
         if school is None:
@@ -207,8 +207,8 @@ def leave_waitlist(request: HttpRequest, entry_id: str) -> dict[str, Any]:
 )
 def school_waitlist(request: HttpRequest, school_id: str) -> list[dict[str, Any]]:
     user = current_user(request)
-    if user.role == Role.APPLICANT:
-        raise Http404
+    if user.role in (Role.APPLICANT, Role.OPERATOR):
+        raise Http404  # children's names: never the technical operator's (§7)
     school = get_object_or_404(schools_visible_to(user), pk=_int_id(school_id))
     pools = list(
         SeatPool.objects.filter(campaign=campaign_active(), school=school).order_by("language")

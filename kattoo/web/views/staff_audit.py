@@ -29,7 +29,7 @@ OBJECT_PAGES = {"catalog.school": "web:quota_log"}
 
 def object_page(event: AuditEvent) -> str | None:
     name = OBJECT_PAGES.get(event.object_type)
-    if name is None or not event.object_id.isdigit():
+    if name is None or not (event.object_id.isascii() and event.object_id.isdigit()):
         return None
     return reverse(name, args=[int(event.object_id)])
 
@@ -51,7 +51,7 @@ def _filter(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter | None]:
 
 def _before(request: HttpRequest) -> int | None:
     raw = request.GET.get("before", "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
 @ministry_staff

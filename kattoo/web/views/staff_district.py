@@ -280,7 +280,8 @@ def district_appeal_forward(request: HttpRequest, appeal_id: int) -> HttpRespons
     appeal = get_object_or_404(appeals_visible_to(user), pk=appeal_id)
     school_id = request.POST.get("school", "")
     schools = schools_visible_to(user)
-    school = schools.filter(pk=int(school_id)).first() if school_id.isdigit() else None
+    valid = school_id.isascii() and school_id.isdigit() and len(school_id) < 19
+    school = schools.filter(pk=int(school_id)).first() if valid else None
     if school is None:
         messages.error(request, _("Choose a school of the district."))
         return redirect("web:staff:district_appeals")

@@ -108,6 +108,8 @@ def waitlist_leave_view(request: HttpRequest, entry_id: int) -> HttpResponse:
 def staff_waitlist(request: HttpRequest, school_id: int) -> HttpResponse:
     """Read-only: who waits for which pool, in order, and the seats held for offers."""
     user = staff_user(request)
+    if user.role == Role.OPERATOR:
+        raise Http404  # children's names: never the technical operator's (§7)
     school = get_object_or_404(schools_visible_to(user), pk=school_id)
     pools = list(
         SeatPool.objects.filter(campaign=campaign_active(), school=school).order_by("language")
