@@ -50,9 +50,14 @@ def audit_seal(*, batch: int = 5000) -> int:
     """Seal the next events; returns how many. Safe to run from several nodes at once."""
     head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     cutoff = clock.now() - GRACE
-    events = list(
-        AuditEvent.objects.filter(pk__gt=head.last_event_id, at__lt=cutoff).order_by("pk")[:batch]
-    )
+    # A contiguous run of ids from the head, stopping at the first event still in its grace
+    # time: the head never passes an event left unsealed (one written with a clock behind
+    # another's, e.g. the demo's quotas computed "three days before the lock").
+    events: list[AuditEvent] = []
+    for event in AuditEvent.objects.filter(pk__gt=head.last_event_id).order_by("pk")[:batch]:
+        if event.at >= cutoff:
+            break
+        events.append(event)
     previous = head.last_hash
     for event in events:
         previous = event_digest(previous, event)

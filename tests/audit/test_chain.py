@@ -77,3 +77,19 @@ def test_the_seal_continues_where_it_stopped(events) -> None:
         assert audit_seal() == 1
     more.refresh_from_db()
     assert more.chain_hash and audit_verify().intact
+
+
+def test_an_event_in_its_grace_time_stops_the_seal_and_none_is_skipped(events) -> None:
+    """An event written with a clock behind an earlier id's (a backdated demo step) must not
+    let the head pass the earlier, still-recent event and leave it unsealed for ever."""
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 0) + dt.timedelta(hours=1)):
+        recent = audit_record(actor=SYSTEM, action="test.event", object_type="t", object_id="r")
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 0)):
+        audit_record(actor=SYSTEM, action="test.event", object_type="t", object_id="backdated")
+    with later():
+        assert audit_seal() == 5  # stops at the recent event, not at the backdated one after it
+        assert audit_verify().intact
+    with clock.frozen(clock.bishkek(2026, 4, 1, 11, 0) + GRACE + dt.timedelta(seconds=1)):
+        assert audit_seal() == 2
+    recent.refresh_from_db()
+    assert recent.chain_hash and audit_verify().intact
