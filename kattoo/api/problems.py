@@ -187,7 +187,7 @@ def install(api: NinjaAPI) -> None:
         )
 
     for down in DATABASE_DOWN:  # a restart or failover: 503 to retry, not a 500
-        api.add_exception_handler(down, database_down)
+        api.exception_handler(down)(database_down)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
