@@ -28,7 +28,8 @@ messages: $(VENV)/.installed
 	done
 
 # `make run`: a working demo on a bare machine: SQLite, the Tunduk simulator over HTTP, the
-# task worker and the web server, all stopped together by Ctrl+C.
+# task worker, the minute timers (audit seal, outbox sweeper, waitlist sweep) and the web
+# server, all stopped together by Ctrl+C.
 SIM_PORT ?= 8100
 run: install
 	$(BIN)/python manage.py migrate --noinput -v0
@@ -42,7 +43,11 @@ run: install
 	  export KATTOO_REGISTRY_BACKEND=kattoo.integrations.registry.xroad.XRoadRegistry; \
 	  export KATTOO_XROAD_SECURITY_SERVER=http://127.0.0.1:$(SIM_PORT); \
 	  $(BIN)/python manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & \
-	  while sleep 60; do $(BIN)/python manage.py audit_seal >>var/audit-seal.log 2>&1; done & \
+	  while sleep 60; do \
+	    $(BIN)/python manage.py audit_seal >>var/audit-seal.log 2>&1; \
+	    $(BIN)/python manage.py notifications_requeue >>var/timers.log 2>&1; \
+	    $(BIN)/python manage.py waitlist_sweep >>var/timers.log 2>&1; \
+	  done & \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 # `make test`: everything on PostgreSQL (started if needed), then a smoke run on SQLite.
