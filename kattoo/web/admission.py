@@ -25,7 +25,7 @@ from django.utils import translation
 
 from kattoo.core.errors import ERRORS, PROBLEM_TYPE
 
-EXEMPT_PREFIXES = ("/health", "/metrics", "/static/")
+EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
 
 
 class AdmissionMiddleware:

@@ -65,7 +65,7 @@ def test_web_pages_get_a_translated_page_and_health_is_never_refused() -> None:
         assert b"Too many people" in page.content
         assert page["Content-Type"].startswith("text/html")
         view.release.set()  # health passes even while the slot is taken
-        assert middleware(RequestFactory().get("/health/ready")).status_code == 200
+        assert middleware(RequestFactory().get("/readyz")).status_code == 200
     finally:
         view.release.set()
         first.join()
