@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PG_URL ?= postgres://kattoo:kattoo@127.0.0.1:5432/kattoo
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install messages lint typecheck check test-pg test-sqlite demo worker clean audit
+.PHONY: run test install messages lint typecheck check test-pg test-sqlite demo worker clean audit bench bench-service
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,7 @@ check: install
 test-pg: install
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-bench-tools.sh
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db -q
 
 test-sqlite: install
@@ -74,7 +75,14 @@ test-sqlite: install
 audit: install
 	bash scripts/dependency-audit.sh
 
+# `make bench`: the flash-crowd benchmark over HTTP (bench/flash_crowd.py, issue 6) in its own
+# PostgreSQL cluster under var/bench; results in bench/results/latest.json and docs/performance.md.
 bench: install
+	bash scripts/ensure-bench-tools.sh
+	$(BIN)/python -m bench.flash_crowd
+
+# The earlier service-level benchmark (no HTTP), on the shared development server.
+bench-service: install
 	bash scripts/ensure-postgres.sh
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench.register_race
 

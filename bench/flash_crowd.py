@@ -1,0 +1,1468 @@
+"""The flash-crowd benchmark (issue 6, ``make bench``): the opening minute over HTTP.
+
+Everything runs on this machine, unattended, in its own PostgreSQL cluster (bench/pgcluster.py,
+never the shared server — this benchmark kills its postmaster):
+
+1. the seed — the national synthetic country with a token and a prepared draft per child
+   (bench/seed.py) — is built once and kept as a template database; each run copies it;
+   the campaign's stage 1 opens at T0, a few seconds after the app is up;
+2. the app in production settings (granian WSGI, DEBUG off, Redis cache, the DB pool); a
+   short calibration keeps the best workers × blocking-threads layout for the 2 cores;
+3. wrk (bench/wrk/register.lua) submits drafts at 64 and at 256 connections, each run on a
+   fresh slice of children; 503s are retried later like a real client; every 201 is recorded;
+4. pgbench runs the SQL of one registration (bench/sqlpath.py) at the same client counts on
+   a copy of the same seed: the database's ceiling;
+5. the read path (school card with free seats) during a rush, with the staleness of its counts;
+6. overload at 1024 connections with a probe timing the 503 answers;
+7. durability: kill -9 of the postmaster, then of the app workers, under load;
+8. scale-out: 1, 2, 3 app processes behind nginx on loopback;
+9. after every run the invariants (bench/invariants.py); results in bench/results/latest.json
+   and a table in docs/performance.md.
+
+    python -m bench.flash_crowd            # the full run (make bench), < 10 minutes
+    python -m bench.flash_crowd --quick    # the small country, seconds: invariants only
+"""
+
+# ruff: noqa: S603, S607 - the bench runs fixed tools (wrk, nginx, pgbench, apt-get) it names
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench import invariants
+from bench.pgcluster import PG_BIN, PgCluster, free_port
+from bench.seed import FIELD_KEY, ensure_seed
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench"
+REDIS_URL = os.environ.get("KATTOO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+GRANIAN = Path(sys.executable).parent / "granian"
+STARTED = time.monotonic()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f}s] {msg}", flush=True)
+
+
+# -- tools -------------------------------------------------------------------------------------
+
+
+def ensure_tools(*, nginx: bool, pyspy: bool) -> dict[str, bool]:
+    """wrk and nginx from Debian, py-spy from PyPI, installed when missing."""
+    wanted = ["wrk"] + (["nginx"] if nginx else [])
+    missing = [t for t in wanted if shutil.which(t) is None and not Path(f"/usr/sbin/{t}").exists()]
+    if missing and os.geteuid() == 0:
+        log(f"installing {' '.join(missing)} from Debian")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
+    have = {t: shutil.which(t) is not None or Path(f"/usr/sbin/{t}").exists() for t in wanted}
+    if pyspy:
+        spy = Path(sys.executable).parent / "py-spy"
+        if not spy.exists():
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "py-spy"], check=False)
+        have["py-spy"] = spy.exists()
+    return have
+
+
+def raise_nofile() -> int:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 65536
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# -- processes and CPU -------------------------------------------------------------------------
+
+
+def _proc_table() -> dict[int, tuple[int, float, float]]:
+    """pid → (ppid, own cpu seconds, reaped children's cpu seconds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid = int(fields[1])
+        own = (int(fields[11]) + int(fields[12])) / tick
+        reaped = (int(fields[13]) + int(fields[14])) / tick
+        table[int(proc.name)] = (ppid, own, reaped)
+    return table
+
+
+def descendants(root: int, table: dict[int, tuple[int, float, float]] | None = None) -> list[int]:
+    table = table or _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _o, _r) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    out, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        for child in children.get(pid, []):
+            out.append(child)
+            stack.append(child)
+    return out
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds of the process trees, reaped children included (postgres backends that
+    exited, respawned workers)."""
+    table = _proc_table()
+    total = 0.0
+    seen: set[int] = set()
+    for root in roots:
+        for pid in [root, *descendants(root, table)]:
+            if pid in seen or pid not in table:
+                continue
+            seen.add(pid)
+            _ppid, own, reaped = table[pid]
+            total += own + reaped
+    return total
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine (other engineers' load included)."""
+    parts = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return float(sum(parts) - idle), float(sum(parts))
+
+
+# -- the app -----------------------------------------------------------------------------------
+
+
+def app_env(db_url: str, threads: int) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
+        "DATABASE_URL": db_url,
+        "REDIS_URL": REDIS_URL,
+        "KATTOO_FIELD_KEYS": FIELD_KEY,
+        "KATTOO_SSL_REDIRECT": "0",
+        "KATTOO_HSTS_SECONDS": "0",
+        "KATTOO_DB_POOL_MIN": str(threads),
+        "KATTOO_DB_POOL_MAX": str(threads),
+        "KATTOO_LOG_LEVEL": "WARNING",
+        "KATTOO_VAR_DIR": str(VAR / "app-var"),
+        "KATTOO_NOTIFICATIONS_FILE": str(VAR / "app-var" / "outbox.jsonl"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    # Whatever else production.py (or what it imports) requires: read it now, since other
+    # engineers add settings; a required variable we do not know gets a random 32-byte key.
+    for path in (ROOT / "config" / "settings").glob("*.py"):
+        if path.name in ("test.py", "dev.py", "local.py"):
+            continue
+        for name in re.findall(r"os\.environ\[\s*[\"']([A-Z0-9_]+)[\"']\s*\]", path.read_text()):
+            if name not in env:
+                import base64
+
+                env[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+                log(f"settings require {name}: set to a random 32-byte key for the bench")
+    (VAR / "app-var").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+class App:
+    """One granian process (with its workers) serving the app in production settings."""
+
+    def __init__(self, db_url: str, *, port: int, workers: int, threads: int, name: str) -> None:
+        self.db_url, self.port, self.workers, self.threads = db_url, port, workers, threads
+        self.name = name
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = VAR / f"{name}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        self.port = free_port(self.port)
+        cmd = [
+            str(GRANIAN),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--blocking-threads",
+            str(self.threads),
+            "--backlog",
+            "4096",
+            "--respawn-failed-workers",
+            "--respawn-interval",
+            "0.5",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "config.wsgi:application",
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=app_env(self.db_url, self.threads),
+            stdout=open(self.log_path, "ab"),  # noqa: SIM115 - owned by the child
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"granian exited; see {self.log_path}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"the app did not become ready; see {self.log_path}")
+
+    def worker_pids(self) -> list[int]:
+        if self.proc is None:
+            return []
+        table = _proc_table()
+        return sorted(pid for pid, (ppid, _o, _r) in table.items() if ppid == self.proc.pid)
+
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+class Targets:
+    """The children in arrival order; every run takes a fresh slice."""
+
+    def __init__(self, dsn: str) -> None:
+        with psycopg.connect(dsn) as conn:
+            rows = conn.execute(
+                "SELECT token, child_id, school_id, language FROM bench_target ORDER BY n"
+            ).fetchall()
+        self.rows = [(r[0], str(r[1]), r[2], r[3]) for r in rows]
+        self.next = 0
+        path = VAR / "targets.tsv"
+        path.write_text("".join(f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\n" for r in self.rows))
+
+    @property
+    def left(self) -> int:
+        return len(self.rows) - self.next
+
+    def take(self, n: int) -> list[tuple[str, str, int, str]]:
+        out = self.rows[self.next : self.next + n]
+        self.next += len(out)
+        return out
+
+
+def write_slice(rows: list[tuple[str, str, int, str]], path: Path) -> None:
+    path.write_text("".join(f"{r[0]}\t{r[1]}\n" for r in rows))
+
+
+# -- wrk ---------------------------------------------------------------------------------------
+
+
+def run_wrk(
+    url: str,
+    *,
+    conns: int,
+    seconds: float,
+    rows: list[tuple[str, str, int, str]],
+    workdir: Path,
+    threads: int = 2,
+    timeout_s: int = 10,
+) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    for old in workdir.glob("acks-*.txt"):
+        old.unlink()
+    targets = workdir / "targets.tsv"
+    write_slice(rows, targets)
+    threads = min(threads, conns)
+    cmd = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(conns),
+        "-d",
+        f"{seconds:.0f}s",
+        "--timeout",
+        f"{timeout_s}s",
+        "-s",
+        str(ROOT / "bench" / "wrk" / "register.lua"),
+        url,
+        "--",
+        str(targets),
+        str(workdir),
+        str(threads),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    line = next((ln for ln in out.splitlines() if ln.startswith("JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result: {out[-2000:]} {err[-2000:]}")
+    result: dict[str, Any] = json.loads(line[5:])
+    result["acks"] = invariants.read_acks(sorted(workdir.glob("acks-*.txt")))
+    result["offered"] = len(rows)
+    return result
+
+
+class CpuMeter:
+    """CPU seconds of app, postgres and the load generator over one run, and the machine."""
+
+    def __init__(self, app_roots: list[int], pg: PgCluster) -> None:
+        self.app_roots, self.pg = app_roots, pg
+
+    def __enter__(self) -> CpuMeter:
+        self.wall = time.monotonic()
+        self.app0 = tree_cpu(self.app_roots)
+        self.pg0 = tree_cpu([self.pg.postmaster_pid() or -1])
+        self.self0 = _children_cpu()
+        self.m0 = machine_cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.monotonic() - self.wall
+        busy, total = machine_cpu()
+        ncpu = os.cpu_count() or 1
+        self.result = {
+            "app_s": round(tree_cpu(self.app_roots) - self.app0, 2),
+            "postgres_s": round(tree_cpu([self.pg.postmaster_pid() or -1]) - self.pg0, 2),
+            "loadgen_s": round(_children_cpu() - self.self0, 2),
+            "wall_s": round(wall, 2),
+            "machine_busy_share": round((busy - self.m0[0]) / max(total - self.m0[1], 1), 3),
+            "cores": ncpu,
+        }
+        accounted = self.result["app_s"] + self.result["postgres_s"] + self.result["loadgen_s"]
+        self.result["other_s"] = round(
+            max(self.result["machine_busy_share"] * wall * ncpu - accounted, 0), 2
+        )
+
+
+def _children_cpu() -> float:
+    """CPU of this process's reaped children (wrk, pgbench): they exit at the end of a run."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def summarize(wrk: dict[str, Any], seconds: float) -> dict[str, Any]:
+    statuses = {k: int(v) for k, v in wrk["statuses"].items() if k != "200"}
+    accepted = statuses.get("201", 0)
+    refused = statuses.get("409", 0) + statuses.get("422", 0)
+    lat = wrk["latency_us"]
+    duration = wrk["duration_us"] / 1e6 or seconds
+    errors = {k: int(v) for k, v in wrk["errors"].items() if v}
+    return {
+        "seconds": round(duration, 2),
+        "offered_children": wrk["offered"],
+        "children_left": wrk["children_left"],
+        "drained": wrk["children_left"] == 0,
+        "requests": int(wrk["requests"]),
+        "accepted": accepted,
+        "refused": refused,
+        "accepted_per_s": round(accepted / duration, 1),
+        "refused_per_s": round(refused / duration, 1),
+        "processed_per_s": round((accepted + refused) / duration, 1),
+        "statuses": statuses,
+        "socket_errors": errors,
+        "unmatched_503": int(wrk["unmatched_503"]),
+        # wrk's latency includes the idle health probes of stopped threads; they are rare.
+        "p50_ms": round(lat["p50"] / 1000, 1),
+        "p95_ms": round(lat["p95"] / 1000, 1),
+        "p99_ms": round(lat["p99"] / 1000, 1),
+        "max_ms": round(lat["max"] / 1000, 1),
+    }
+
+
+# -- the run database --------------------------------------------------------------------------
+
+
+def fresh_db(pg: PgCluster, seed: str, name: str, *, opens_in: float) -> tuple[str, dt.datetime]:
+    """Copy the seed; stage 1 opens ``opens_in`` seconds from now (stage 2 and the end follow,
+    keeping the CHECK on the stage order)."""
+    pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg.psql(f'CREATE DATABASE "{name}" TEMPLATE "{seed}" STRATEGY FILE_COPY')
+    t0 = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=opens_in)
+    pg.psql(
+        f"UPDATE campaigns_campaign SET stage1_starts_at = '{t0.isoformat()}', "
+        f"stage2_starts_at = '{t0.isoformat()}'::timestamptz + interval '30 days', "
+        f"registration_ends_at = '{t0.isoformat()}'::timestamptz + interval '60 days' "
+        "WHERE is_active; CREATE SEQUENCE IF NOT EXISTS bench_target_seq;",
+        dbname=name,
+    )
+    return pg.url(name), t0
+
+
+def flush_redis() -> None:
+    """The bench's own Redis database (not the one other engineers use)."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def wait_until(moment: dt.datetime) -> None:
+    delay = (moment - dt.datetime.now(dt.UTC)).total_seconds()
+    if delay > 0:
+        time.sleep(delay + 0.05)
+
+
+# -- pgbench -----------------------------------------------------------------------------------
+
+_STAND_IN = r"""
+SELECT token, child_id, user_id, applicant_id, school_id, language, pool_id, campaign_id, route
+  FROM bench_target WHERE n = nextval('bench_target_seq') \gset
+WITH seat AS (
+    UPDATE enrollment_seatpool SET taken = taken + 1, accepted_count = accepted_count + 1
+     WHERE id = :pool_id::bigint AND taken < capacity
+ RETURNING accepted_count
+), app AS (
+    INSERT INTO enrollment_application
+        (id, campaign_id, child_id, applicant_id, user_id, school_id, language, pool_id,
+         status, route, above_quota, position, channel, created_at, status_changed_at)
+    SELECT gen_random_uuid(), :campaign_id::bigint, :child_id::bigint, :applicant_id::bigint,
+           :user_id::bigint, :school_id::bigint, :language::text, :pool_id::bigint,
+           'registered', :route::text, false, seat.accepted_count, 'api', now(), now()
+      FROM seat
+ RETURNING id, position
+), history AS (
+    INSERT INTO enrollment_applicationtransition
+        (application_id, from_status, to_status, at, actor_id, reason, reason_code)
+    SELECT id, '', 'registered', now(), :user_id::bigint, '', '' FROM app
+), audit AS (
+    INSERT INTO audit_auditevent
+        (at, actor_id, channel, action, object_type, object_id, data, request_id)
+    SELECT now(), :user_id::bigint, 'api', 'application.register', 'enrollment.application',
+           app.id::text, jsonb_build_object('child', :child_id::bigint, 'school',
+           :school_id::bigint, 'language', :language::text, 'route', :route::text,
+           'above_quota', false, 'position', app.position), ''
+      FROM app
+)
+SELECT position FROM app;
+"""
+
+
+# Repairs of bench/sqlpath.py as it stands (reported to its author; no-ops once fixed): it
+# joins each statement onto one line, so a "-- comment" in the app's SQL would swallow the rest
+# of the statement (comments are dropped before the joining); the submit binds :applicant_id,
+# which its first query did not set.
+_SQLPATH_RUNNER = """
+import re, django
+django.setup()
+from bench import sqlpath
+joined = sqlpath._to_pgbench
+sqlpath._to_pgbench = lambda sql: joined(re.sub(r"--[^\\n]*", "", sql))
+if "AS applicant_id" not in sqlpath._PRELUDE:  # the submit statement binds :applicant_id
+    sqlpath._PRELUDE = sqlpath._PRELUDE.replace(
+        "AS person_id,", "AS person_id, t.applicant_id AS applicant_id,")
+print(sqlpath.pgbench_script())
+"""
+
+
+def pgbench_script(db_url: str) -> tuple[str, str, str]:
+    """(script, where it came from, pgbench query mode). The lead engineer's bench/sqlpath.py
+    when present — exactly the app's statements, built by Django on the benchmark's database
+    with the production settings — else a stand-in: the allocation statement alone."""
+    if (ROOT / "bench" / "sqlpath.py").exists():
+        proc = subprocess.run(
+            [sys.executable, "-c", _SQLPATH_RUNNER],
+            cwd=ROOT,
+            env=app_env(db_url, 2),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode == 0 and proc.stdout.strip():
+            # nextval() compared per row makes a seq scan draw a number per row (0 or 2 rows
+            # match); once per transaction it must be an uncorrelated subquery.
+            text = proc.stdout.replace(
+                "= nextval('bench_target_seq')", "= (SELECT nextval('bench_target_seq'))"
+            )
+            return text, "bench/sqlpath.py", "simple"
+        log(f"bench/sqlpath.py failed, using the stand-in: {proc.stderr[-500:]}")
+    return _STAND_IN, "stand-in: the allocation statement only", "extended"
+
+
+def run_pgbench(pg: PgCluster, seed: str, clients: list[int], seconds: int) -> dict[str, Any]:
+    url, _t0 = fresh_db(pg, seed, "pgb", opens_in=-60)
+    script_text, source, mode = pgbench_script(url)
+    script = VAR / "pgbench.sql"
+    script.write_text(script_text)
+    out: dict[str, Any] = {"script": source}
+    for c in clients:
+        before = int(pg.psql("SELECT count(*) FROM enrollment_application", dbname="pgb"))
+        cmd = [
+            str(PG_BIN / "pgbench") if (PG_BIN / "pgbench").exists() else "pgbench",
+            "-n",
+            "-M",
+            mode,
+            "-c",
+            str(c),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-f",
+            str(script),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(pg.port),
+            "-U",
+            pg.user,
+            "pgb",
+        ]
+        with CpuMeter([], pg) as meter:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        after = int(pg.psql("SELECT count(*) FROM enrollment_application", dbname="pgb"))
+        tps_m = re.search(r"tps = ([\d.]+) \(without initial", proc.stdout)
+        tx_m = re.search(r"number of transactions actually processed: (\d+)", proc.stdout)
+        lat_m = re.search(r"latency average = ([\d.]+) ms", proc.stdout)
+        fail_m = re.search(r"number of failed transactions: (\d+)", proc.stdout)
+        tps = float(tps_m.group(1)) if tps_m else 0.0
+        tx = int(tx_m.group(1)) if tx_m else 0
+        out[str(c)] = {
+            "tps": round(tps, 1),
+            "transactions": tx,
+            "accepted": after - before,
+            "refused": max(tx - (after - before), 0),
+            "latency_avg_ms": float(lat_m.group(1)) if lat_m else None,
+            "failed": int(fail_m.group(1)) if fail_m else None,
+            "cpu": meter.result,
+        }
+        if proc.returncode != 0 or not tps_m:
+            out[str(c)]["error"] = (proc.stderr or proc.stdout)[-800:]
+        log(f"pgbench -c {c}: {tps:.0f} tps ({after - before} accepted of {tx})")
+    pg.psql('DROP DATABASE IF EXISTS "pgb" WITH (FORCE)')
+    return out
+
+
+# -- the read path -----------------------------------------------------------------------------
+
+
+class ReadProbe:
+    """Hits the school card (free seats) of a few hot schools during a rush, while a sampler
+    reads the same pools from the database every 50 ms; staleness = how long before the
+    request the count it showed had already changed in the database."""
+
+    def __init__(self, url: str, dsn: str, school_ids: list[int], clients: int = 4) -> None:
+        self.url, self.dsn, self.school_ids, self.clients = url, dsn, school_ids, clients
+        self.stop = threading.Event()
+        self.samples: list[tuple[float, float, int, int, dict[str, int]]] = []
+        self.db: list[tuple[float, dict[tuple[int, str], int]]] = []
+        self.threads: list[threading.Thread] = []
+
+    def _reader(self, k: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            i = k
+            while not self.stop.is_set():
+                school = self.school_ids[i % len(self.school_ids)]
+                i += 1
+                start = time.time()
+                try:
+                    r = client.get(f"/api/v1/schools/{school}")
+                    free = {p["language"]: p["free"] for p in r.json().get("pools", [])}
+                    status = r.status_code
+                except (httpx.HTTPError, ValueError):
+                    free, status = {}, 0
+                self.samples.append((start, time.time(), school, status, free))
+
+    def _sampler(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self.stop.is_set():
+                t = time.time()
+                rows = conn.execute(
+                    "SELECT school_id, language, capacity - taken FROM enrollment_seatpool "
+                    "WHERE school_id = ANY(%s)",
+                    (self.school_ids,),
+                ).fetchall()
+                self.db.append((t, {(s, lang): max(f, 0) for s, lang, f in rows}))
+                time.sleep(0.05)
+
+    def __enter__(self) -> ReadProbe:
+        self.threads = [threading.Thread(target=self._sampler, daemon=True)] + [
+            threading.Thread(target=self._reader, args=(k,), daemon=True)
+            for k in range(self.clients)
+        ]
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(15)
+
+    def result(self) -> dict[str, Any]:
+        ok = [s for s in self.samples if s[3] == 200]
+        lat = sorted((s[1] - s[0]) * 1000 for s in ok)
+        staleness = []
+        for start, _end, school, _status, free in ok:
+            for language, shown in free.items():
+                key = (school, language)
+                # The first database sample (at or before the request) whose count was already
+                # below the shown one: the shown count was outdated from then on.
+                outdated = next(
+                    (t for t, pools in self.db if t <= start and pools.get(key, shown) < shown),
+                    None,
+                )
+                staleness.append(0.0 if outdated is None else (start - outdated) * 1000)
+        staleness.sort()
+        return {
+            "requests": len(self.samples),
+            "ok": len(ok),
+            "statuses": dict(Counter(str(s[3]) for s in self.samples)),
+            "p50_ms": round(_pct(lat, 0.5), 1),
+            "p99_ms": round(_pct(lat, 0.99), 1),
+            "staleness_p50_ms": round(_pct(staleness, 0.5), 0),
+            "staleness_p99_ms": round(_pct(staleness, 0.99), 0),
+            "staleness_max_ms": round(staleness[-1], 0) if staleness else None,
+            "db_samples": len(self.db),
+        }
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(int(len(values) * p), len(values) - 1)]
+
+
+# -- overload ----------------------------------------------------------------------------------
+
+
+class OverloadProbe:
+    """One client, one request after another on fresh children, timing every answer: how
+    fast does a 503 come back when the server is saturated?"""
+
+    def __init__(self, url: str, rows: list[tuple[str, str, int, str]]) -> None:
+        self.url, self.rows = url, rows
+        self.stop = threading.Event()
+        self.answers: list[tuple[int, float]] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import uuid
+
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            for token, child, _school, _lang in self.rows:
+                if self.stop.is_set():
+                    break
+                start = time.perf_counter()
+                try:
+                    r = client.post(
+                        f"/api/v1/drafts/{child}/submit",
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "Idempotency-Key": str(uuid.uuid4()),
+                        },
+                    )
+                    status = r.status_code
+                except httpx.TimeoutException:
+                    status = -1
+                except httpx.HTTPError:
+                    status = 0
+                self.answers.append((status, (time.perf_counter() - start) * 1000))
+                time.sleep(0.02)
+
+    def __enter__(self) -> OverloadProbe:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(15)
+
+    def result(self) -> dict[str, Any]:
+        over = sorted(ms for st, ms in self.answers if st == 503)
+        every = sorted(ms for _st, ms in self.answers)
+        return {
+            "requests": len(self.answers),
+            "statuses": dict(Counter(str(st) for st, _ms in self.answers)),
+            "answer_503_p50_ms": round(_pct(over, 0.5), 1) if over else None,
+            "answer_503_p99_ms": round(_pct(over, 0.99), 1) if over else None,
+            "answer_p99_ms": round(_pct(every, 0.99), 1) if every else None,
+            "timeouts": sum(1 for st, _ms in self.answers if st == -1),
+        }
+
+
+# -- nginx -------------------------------------------------------------------------------------
+
+
+class Nginx:
+    def __init__(self, ports: list[int], listen: int) -> None:
+        self.ports, self.listen = ports, free_port(listen)
+        self.conf = VAR / "nginx.conf"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        (VAR / "nginx-tmp").mkdir(parents=True, exist_ok=True)
+        servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=0;" for p in self.ports)
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        self.conf.write_text(
+            f"""# generated by bench/flash_crowd.py (scale-out run)
+{user}daemon off;
+worker_processes 1;
+pid {VAR}/nginx.pid;
+error_log {VAR}/nginx-error.log warn;
+worker_rlimit_nofile 65536;
+events {{ worker_connections 16384; multi_accept on; }}
+http {{
+  access_log off;
+  client_body_temp_path {VAR}/nginx-tmp/body;
+  proxy_temp_path {VAR}/nginx-tmp/proxy;
+  fastcgi_temp_path {VAR}/nginx-tmp/fastcgi;
+  uwsgi_temp_path {VAR}/nginx-tmp/uwsgi;
+  scgi_temp_path {VAR}/nginx-tmp/scgi;
+  upstream app {{
+{servers}
+    keepalive 256;
+  }}
+  server {{
+    listen 127.0.0.1:{self.listen} backlog=4096;
+    location / {{
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host 127.0.0.1;
+      proxy_set_header X-Forwarded-Proto http;
+      proxy_read_timeout 30s;
+    }}
+  }}
+}}
+"""
+        )
+        self.proc = subprocess.Popen(
+            ["nginx", "-c", str(self.conf), "-p", str(VAR)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(VAR / "nginx-error.log", "ab"),  # noqa: SIM115
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.listen}/healthz", timeout=2).is_success:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("nginx did not start; see var/bench/nginx-error.log")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+# -- py-spy ------------------------------------------------------------------------------------
+
+
+def profile_start(pids: list[int], seconds: int) -> list[subprocess.Popen[bytes]]:
+    spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists() or not pids:
+        return []
+    procs = [
+        subprocess.Popen(
+            [
+                str(spy),
+                "record",
+                "--pid",
+                str(pids[0]),
+                "--duration",
+                str(seconds),
+                "--rate",
+                "100",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "-o",
+                str(VAR / "profile.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    if len(pids) > 1:
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(spy),
+                    "record",
+                    "--pid",
+                    str(pids[1]),
+                    "--duration",
+                    str(seconds),
+                    "--rate",
+                    "100",
+                    "--nonblocking",
+                    "-o",
+                    str(VAR / "profile.svg"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    return procs
+
+
+def profile_top(path: Path, n: int = 15) -> dict[str, Any]:
+    """Top functions of a py-spy raw (collapsed) profile: by own samples and by inclusive
+    samples in kattoo code."""
+    if not path.exists():
+        return {}
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        k = int(count)
+        total += k
+        frames = stack.split(";")
+        own[_frame(frames[-1])] += k
+        for frame in {_frame(f) for f in frames if "kattoo/" in f or "bench/" in f}:
+            inclusive[frame] += k
+    if not total:
+        return {}
+    return {
+        "samples": total,
+        "top_self": [f"{100 * v / total:5.1f}% {k}" for k, v in own.most_common(n)],
+        "top_kattoo_inclusive": [
+            f"{100 * v / total:5.1f}% {k}" for k, v in inclusive.most_common(n)
+        ],
+    }
+
+
+def _frame(frame: str) -> str:
+    # "function (path/to/file.py:123)" → "function (file.py)"
+    m = re.match(r"(.*) \((.*?):\d+\)$", frame.strip())
+    if not m:
+        return frame.strip()
+    path = m.group(2)
+    for marker in ("site-packages/", "/work/main/", "python3."):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    return f"{m.group(1)} ({path})"
+
+
+# -- phases ------------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.quick = args.quick
+        self.scale = "small" if self.quick else args.scale
+        self.pg = PgCluster(
+            VAR / ("pg-quick" if self.quick else "pg"), port=55532 if self.quick else 55432
+        )
+        self.results: dict[str, Any] = {"phases": {}}
+        self.all_acks: list[str] = []
+        self.app: App | None = None
+
+    # one run of registrations against the current app, with its invariants
+    def phase(
+        self,
+        name: str,
+        url: str,
+        *,
+        conns: int,
+        seconds: float,
+        children: int,
+        during: Any = None,
+    ) -> dict[str, Any]:
+        rows = self.targets.take(children)
+        if not rows:
+            raise RuntimeError("no children left for the run")
+        roots = [self.app.pid()] if self.app and self.app.proc else []
+        roots += self.extra_roots
+        with CpuMeter(roots, self.pg) as meter:
+            if during is None:
+                wrk = run_wrk(
+                    url, conns=conns, seconds=seconds, rows=rows, workdir=VAR / "runs" / name
+                )
+            else:
+                box: dict[str, Any] = {}
+                runner = threading.Thread(
+                    target=lambda: box.update(
+                        wrk=run_wrk(
+                            url,
+                            conns=conns,
+                            seconds=seconds,
+                            rows=rows,
+                            workdir=VAR / "runs" / name,
+                        )
+                    )
+                )
+                runner.start()
+                during()
+                runner.join()
+                wrk = box["wrk"]
+        self.all_acks += wrk["acks"]
+        summary = summarize(wrk, seconds)
+        summary["conns"] = conns
+        summary["cpu"] = meter.result
+        check = invariants.check(self.db_url, self.all_acks)
+        summary["invariants"] = check
+        self.results["phases"][name] = summary
+        bad = invariants.violations(check)
+        log(
+            f"{name}: c={conns} {summary['accepted_per_s']:.0f} accepted/s, "
+            f"{summary['refused_per_s']:.0f} refused/s, p50 {summary['p50_ms']} p99 "
+            f"{summary['p99_ms']} ms, statuses {summary['statuses']}, errors "
+            f"{summary['socket_errors']}; invariants {bad or 'OK'}"
+        )
+        return summary
+
+    def start_app(self, workers: int, threads: int, name: str = "app") -> App:
+        app = App(self.db_url, port=58000, workers=workers, threads=threads, name=name)
+        app.start()
+        return app
+
+    def run(self) -> int:
+        VAR.mkdir(parents=True, exist_ok=True)
+        nofile = raise_nofile()
+        tools = ensure_tools(
+            nginx=not self.quick, pyspy=not self.quick and not self.args.no_profile
+        )
+        if not tools.get("wrk"):
+            log("wrk is not installed and could not be installed")
+            return 3
+        self.pg.start()
+        log(f"PostgreSQL on port {self.pg.port} ({self.pg.datadir}); open files limit {nofile}")
+        seed = ensure_seed(self.pg, self.scale, log=log)
+        try:
+            return self._run(seed, tools)
+        finally:
+            if self.app:
+                self.app.stop()
+            if not self.args.keep:
+                self.pg.stop()
+
+    def _run(self, seed: str, tools: dict[str, bool]) -> int:
+        self.extra_roots: list[int] = []
+        self.db_url, t0 = fresh_db(self.pg, seed, "run", opens_in=600)
+        self.targets = Targets(self.db_url)
+        cohort = len(self.targets.rows)
+        log(f"run database copied from {seed}: {cohort} children with a prepared draft")
+        flush_redis()
+        if self.quick:
+            return self._quick(t0)
+
+        # Calibration: the granian layout that processes most at 64 connections.
+        layouts = (
+            [(2, 4), (2, 8), (1, 8), (3, 4)]
+            if not self.args.layout
+            else [tuple(int(x) for x in self.args.layout.split("x"))]
+        )
+        self.db_url, t0 = fresh_db(self.pg, seed, "run", opens_in=0)
+        trials = {}
+        best = layouts[0]
+        if len(layouts) > 1:
+            for workers, threads in layouts:
+                app = self.start_app(workers, threads, name=f"app-{workers}x{threads}")
+                self.app = app
+                try:
+                    wrk = run_wrk(
+                        app.url,
+                        conns=64,
+                        seconds=6,
+                        rows=self.targets.take(12000),
+                        workdir=VAR / "runs" / f"calibrate-{workers}x{threads}",
+                    )
+                finally:
+                    app.stop()
+                    self.app = None
+                self.all_acks += wrk["acks"]
+                s = summarize(wrk, 6)
+                trials[f"{workers}x{threads}"] = s["processed_per_s"]
+                log(
+                    f"calibration {workers} workers × {threads} threads: "
+                    f"{s['processed_per_s']:.0f}/s, p99 {s['p99_ms']} ms"
+                )
+            best = max(layouts, key=lambda lt: trials[f"{lt[0]}x{lt[1]}"])
+        workers, threads = best
+        self.results["layout"] = {
+            "workers": workers,
+            "blocking_threads": threads,
+            "calibration_per_s": trials,
+        }
+        # The measured opening: a fresh copy, stage 1 opens at T0 a few seconds after start.
+        self.db_url, t0 = fresh_db(self.pg, seed, "run", opens_in=20)
+        self.targets.next = 0
+        self.all_acks = []
+        flush_redis()
+        self.app = self.start_app(workers, threads)
+        wait_until(t0)
+        log(f"stage 1 open (T0 = {t0:%H:%M:%S} UTC), app {workers}×{threads} at {self.app.url}")
+
+        dur = self.args.seconds
+        budget = max(int(cohort / 9), 2000)
+        self.phase("c64", self.app.url, conns=64, seconds=dur, children=budget)
+        rate = self.results["phases"]["c64"]["processed_per_s"]
+
+        def share() -> int:
+            return max(min(int(max(rate, 200) * dur * 3), self.targets.left // 7), 500)
+
+        profile: list[subprocess.Popen[bytes]] = []
+
+        def spy() -> None:
+            time.sleep(3)
+            assert self.app is not None
+            profile.extend(profile_start(self.app.worker_pids(), 10))
+
+        self.phase(
+            "c256",
+            self.app.url,
+            conns=256,
+            seconds=dur,
+            children=share(),
+            during=spy if tools.get("py-spy") else None,
+        )
+        for p in profile:
+            p.wait(30)
+        self.results["profile"] = profile_top(VAR / "profile.txt")
+
+        # Read path during a rush.
+        hot = self._hot_schools()
+        probe = ReadProbe(self.app.url, self.db_url, hot)
+
+        def reads() -> None:
+            with probe:
+                time.sleep(max(dur / 2, 4))
+
+        self.phase(
+            "read_rush", self.app.url, conns=64, seconds=dur / 2, children=share(), during=reads
+        )
+        self.results["read_path"] = {
+            "endpoint": "GET /api/v1/schools/{id}",
+            "schools": hot,
+            **probe.result(),
+        }
+
+        # Overload.
+        over_probe = OverloadProbe(self.app.url, self.targets.take(2000))
+
+        def overload() -> None:
+            time.sleep(2)
+            with over_probe:
+                time.sleep(max(dur / 2 - 3, 3))
+
+        self.phase(
+            "overload_1024",
+            self.app.url,
+            conns=1024,
+            seconds=dur / 2,
+            children=share(),
+            during=overload,
+        )
+        self.all_acks += _probe_acks(over_probe)
+        self.results["overload"] = over_probe.result()
+
+        # Durability: kill -9 the postmaster, then the app workers, mid-run.
+        killed: dict[str, Any] = {}
+
+        def kill_pg() -> None:
+            time.sleep(dur / 3)
+            killed["postmaster"] = self.pg.kill9()
+            killed["pg_killed_at_s"] = round(dur / 3, 1)
+            time.sleep(1)
+            started = time.monotonic()
+            self.pg.start()
+            killed["pg_restart_s"] = round(time.monotonic() - started, 2)
+
+        self.phase(
+            "durability_pg_kill9",
+            self.app.url,
+            conns=128,
+            seconds=dur,
+            children=share(),
+            during=kill_pg,
+        )
+        assert self.app is not None
+
+        def kill_app() -> None:
+            time.sleep(dur / 3)
+            assert self.app is not None
+            pids = self.app.worker_pids()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            killed["app_workers"] = pids
+
+        self.phase(
+            "durability_app_kill9",
+            self.app.url,
+            conns=128,
+            seconds=dur,
+            children=share(),
+            during=kill_app,
+        )
+        self.results["durability"] = {
+            **killed,
+            "pg": _durability(self.results["phases"]["durability_pg_kill9"]),
+            "app": _durability(self.results["phases"]["durability_app_kill9"]),
+        }
+        self.app.stop()
+        self.app = None
+
+        # Scale-out: 1, 2, 3 single-worker processes behind nginx.
+        scale_out = []
+        if tools.get("nginx"):
+            for n in self.args.scale_out:
+                apps = [
+                    App(
+                        self.db_url,
+                        port=58100 + 10 * i,
+                        workers=1,
+                        threads=threads,
+                        name=f"app-node{i}",
+                    )
+                    for i in range(n)
+                ]
+                nginx = None
+                try:
+                    for a in apps:
+                        a.start()
+                    nginx = Nginx([a.port for a in apps], listen=58090)
+                    nginx.start()
+                    self.extra_roots = [a.pid() for a in apps]
+                    s = self.phase(
+                        f"scale_out_{n}",
+                        f"http://127.0.0.1:{nginx.listen}",
+                        conns=256,
+                        seconds=dur / 2,
+                        children=share(),
+                    )
+                    scale_out.append(
+                        {
+                            "app_processes": n,
+                            "accepted_per_s": s["accepted_per_s"],
+                            "processed_per_s": s["processed_per_s"],
+                            "p99_ms": s["p99_ms"],
+                            "cpu": s["cpu"],
+                        }
+                    )
+                finally:
+                    self.extra_roots = []
+                    if nginx:
+                        nginx.stop()
+                    for a in apps:
+                        a.stop()
+        self.results["scale_out"] = scale_out
+
+        # The database's ceiling for the same SQL.
+        self.results["pgbench"] = run_pgbench(self.pg, seed, [64, 256], int(dur * 0.75))
+        self.results["cohort_children"] = cohort
+        final = invariants.check(self.db_url, self.all_acks)
+        self.results["invariants"] = final
+        self.write_results()
+        return 0 if not invariants.violations(final) else 1
+
+    def _quick(self, t0: dt.datetime) -> int:
+        self.db_url, t0 = fresh_db(self.pg, self.seed_name(), "run", opens_in=3)
+        self.app = self.start_app(1, 4)
+        wait_until(t0)
+        self.phase(
+            "quick",
+            self.app.url,
+            conns=16,
+            seconds=self.args.seconds,
+            children=len(self.targets.rows),
+        )
+        final = invariants.check(self.db_url, self.all_acks)
+        statuses = self.results["phases"]["quick"]["statuses"]
+        self.results["invariants"] = final
+        self.results["statuses"] = statuses
+        out = VAR / "quick.json"
+        out.write_text(json.dumps(self.results, indent=2, default=str))
+        print("QUICK " + json.dumps({"invariants": final, "statuses": statuses}))
+        return 0 if not invariants.violations(final) else 1
+
+    def seed_name(self) -> str:
+        from bench.seed import seed_hash
+
+        return f"seed_{self.scale}_{seed_hash(self.scale)}"
+
+    def _hot_schools(self) -> list[int]:
+        """The most wanted schools among the next children that still have free seats."""
+        upcoming = Counter(r[2] for r in self.targets.rows[self.targets.next :][:20000])
+        with psycopg.connect(self.db_url) as conn:
+            free = {
+                s
+                for (s,) in conn.execute(
+                    "SELECT DISTINCT school_id FROM enrollment_seatpool WHERE taken < capacity"
+                ).fetchall()
+            }
+        return [s for s, _n in upcoming.most_common() if s in free][:5] or [
+            upcoming.most_common(1)[0][0]
+        ]
+
+    # -- results --------------------------------------------------------------------------
+    def write_results(self) -> None:
+        p = self.results["phases"]
+        c64, c256 = p["c64"], p["c256"]
+        pgb = self.results["pgbench"]
+        tps64, tps256 = pgb.get("64", {}).get("tps", 0), pgb.get("256", {}).get("tps", 0)
+        best_app = max(c64["processed_per_s"], c256["processed_per_s"])
+        cohort = self.results["cohort_children"]
+        errors: Counter[str] = Counter()
+        for name, phase in p.items():
+            if name.startswith("durability"):
+                continue  # errors during a kill are expected and reported there
+            for status, n in phase["statuses"].items():
+                if status not in ("201", "409", "422"):
+                    errors[status] += n
+            for kind, n in phase["socket_errors"].items():
+                errors[f"socket_{kind}"] += n
+        cpu = c256["cpu"]
+        over = self.results["overload"]
+        o_phase = p["overload_1024"]
+        other_5xx = sum(
+            n for s, n in o_phase["statuses"].items() if s.startswith("5") and s != "503"
+        )
+        other_5xx += sum(n for s, n in over["statuses"].items() if s.startswith("5") and s != "503")
+        latest = {
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "cores": os.cpu_count(),
+                "note": "load generator, app and PostgreSQL "
+                "share the cores; other engineers' load shows as cpu_split.other_s",
+            },
+            "scale": self.scale,
+            "layout": self.results["layout"],
+            "accepted_per_s": c256["accepted_per_s"],
+            "refused_per_s": c256["refused_per_s"],
+            "processed_per_s": c256["processed_per_s"],
+            "accepted_per_s_64": c64["accepted_per_s"],
+            "refused_per_s_64": c64["refused_per_s"],
+            "pgbench_tps_64": tps64,
+            "pgbench_tps_256": tps256,
+            "pgbench_script": pgb["script"],
+            "ratio_to_pgbench": round(c256["processed_per_s"] / tps256, 3) if tps256 else None,
+            "ratio_to_pgbench_64": round(c64["processed_per_s"] / tps64, 3) if tps64 else None,
+            "p50_ms_64": c64["p50_ms"],
+            "p95_ms_64": c64["p95_ms"],
+            "p99_ms_64": c64["p99_ms"],
+            "p50_ms_256": c256["p50_ms"],
+            "p95_ms_256": c256["p95_ms"],
+            "p99_ms_256": c256["p99_ms"],
+            "overload_answer_ms": over["answer_503_p99_ms"],
+            "overload": {
+                **over,
+                "wrk_statuses": o_phase["statuses"],
+                "wrk_socket_errors": o_phase["socket_errors"],
+                "other_5xx": other_5xx,
+                "timeouts": o_phase["socket_errors"].get("timeout", 0) + over["timeouts"],
+            },
+            "cohort_children": cohort,
+            "cohort_seconds": round(cohort / best_app, 1) if best_app else None,
+            "cohort_projected": True,
+            "cohort_note": f"{cohort} children / the best measured processing rate "
+            f"({best_app:.0f}/s); the run itself processes a slice of the cohort",
+            "overbooked": self.results["invariants"]["overbooked"],
+            "lost_acks": self.results["invariants"]["lost_acks"],
+            "invariants": self.results["invariants"],
+            "errors_by_status": dict(errors),
+            "cpu_split": cpu,
+            "scale_out": self.results["scale_out"],
+            "durability": self.results["durability"],
+            "read_path": self.results["read_path"],
+            "profile": self.results.get("profile", {}),
+            "phases": p,
+            "pgbench": pgb,
+        }
+        out = ROOT / "bench" / "results" / "latest.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(latest, indent=2, default=str) + "\n")
+        table = markdown_table(latest)
+        write_performance_md(table)
+        print(table)
+        log(f"results: {out.relative_to(ROOT)}, docs/performance.md")
+
+
+def _probe_acks(probe: OverloadProbe) -> list[str]:
+    return []  # the probe's 201s are counted in its statuses; their ids are not needed
+
+
+def _durability(phase: dict[str, Any]) -> dict[str, Any]:
+    inv = phase["invariants"]
+    return {
+        "statuses": phase["statuses"],
+        "socket_errors": phase["socket_errors"],
+        "acks": inv["acks"],
+        "lost_acks": inv["lost_acks"],
+        "violations": invariants.violations(inv),
+    }
+
+
+def markdown_table(r: dict[str, Any]) -> str:
+    def f(v: Any, unit: str = "") -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, float):
+            return f"{v:,.1f}{unit}"
+        return f"{v:,}{unit}" if isinstance(v, int) else f"{v}{unit}"
+
+    dur = r["durability"]
+    read = r["read_path"]
+    scale = (
+        ", ".join(f"{s['app_processes']} → {s['processed_per_s']:,.0f}/s" for s in r["scale_out"])
+        or "not run"
+    )
+    cpu = r["cpu_split"]
+    layout = r["layout"]
+    rows = [
+        ("Accepted registrations/s (256 conns)", f(r["accepted_per_s"]), "≥ 4,000"),
+        ("Refused (full) per s (256 conns)", f(r["refused_per_s"]), ""),
+        (
+            "Accepted / refused per s (64 conns)",
+            f"{f(r['accepted_per_s_64'])} / {f(r['refused_per_s_64'])}",
+            "",
+        ),
+        (
+            "Latency p50 / p95 / p99, 64 conns",
+            f"{f(r['p50_ms_64'])} / {f(r['p95_ms_64'])} / {f(r['p99_ms_64'])} ms",
+            "",
+        ),
+        (
+            "Latency p50 / p95 / p99, 256 conns",
+            f"{f(r['p50_ms_256'])} / {f(r['p95_ms_256'])} / {f(r['p99_ms_256'])} ms",
+            "p99 ≤ 100 ms",
+        ),
+        (
+            "pgbench, same SQL (64 / 256 clients)",
+            f"{f(r['pgbench_tps_64'])} / {f(r['pgbench_tps_256'])} tps",
+            "",
+        ),
+        ("Ratio app / pgbench (256)", f(r["ratio_to_pgbench"]), "≥ 0.30"),
+        (
+            "Overload (1024 conns): 503 answered in (p99)",
+            f(r["overload_answer_ms"], " ms"),
+            "< 50 ms",
+        ),
+        (
+            "Overload: other 5xx / timeouts",
+            f"{r['overload']['other_5xx']} / {r['overload']['timeouts']}",
+            "0 / 0",
+        ),
+        (
+            "Cohort processed in" + (" (projected)" if r["cohort_projected"] else ""),
+            f(r["cohort_seconds"], " s") + f" ({r['cohort_children']:,} children)",
+            "< 120 s",
+        ),
+        ("Overbooked pools / lost acks", f"{r['overbooked']} / {r['lost_acks']}", "0 / 0"),
+        (
+            "Invariant violations (all runs)",
+            f"{sum(v for k, v in r['invariants'].items() if k not in ('applications', 'acks'))}",
+            "0",
+        ),
+        ("Errors by status (outside kill runs)", json.dumps(r["errors_by_status"]) or "{}", ""),
+        (
+            "kill -9 PostgreSQL mid-run: acks / lost, violations",
+            f"{dur['pg']['acks']} / {dur['pg']['lost_acks']}, {dur['pg']['violations'] or 'none'}",
+            "0 lost",
+        ),
+        (
+            "kill -9 app workers mid-run: acks / lost, violations",
+            f"{dur['app']['acks']} / {dur['app']['lost_acks']}, "
+            f"{dur['app']['violations'] or 'none'}",
+            "0 lost",
+        ),
+        (
+            "Read path (school card) p50 / p99, staleness p99 / max",
+            f"{f(read['p50_ms'])} / {f(read['p99_ms'])} ms, {f(read['staleness_p99_ms'])} / "
+            f"{f(read['staleness_max_ms'])} ms",
+            "≤ 1–2 s old",
+        ),
+        ("Scale-out behind nginx (processes → processed/s)", scale, "grows"),
+        (
+            "CPU split at 256 conns (s of CPU: app / postgres / wrk / other)",
+            f"{cpu['app_s']} / {cpu['postgres_s']} / {cpu['loadgen_s']} / {cpu['other_s']} "
+            f"in {cpu['wall_s']} s",
+            "",
+        ),
+        (
+            "App layout (granian workers × blocking threads)",
+            f"{layout['workers']} × {layout['blocking_threads']}",
+            "",
+        ),
+    ]
+    head = (
+        f"Run of {r['generated_at']} ({r['scale']} country, {r['machine']['cores']} cores "
+        f"shared by load generator, app and database; pgbench script: {r['pgbench_script']})"
+    )
+    lines = [head, "", "| Measure | Result | Target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def write_performance_md(table: str) -> None:
+    path = ROOT / "docs" / "performance.md"
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = path.read_text() if path.exists() else f"# Performance\n\n{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1] if end in rest else ""
+    path.write_text(f"{before}{start}\n{table}\n{end}{after}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small country, invariants only")
+    parser.add_argument("--scale", default="national")
+    parser.add_argument("--seconds", type=float, default=None, help="length of a main run")
+    parser.add_argument("--layout", help="granian WORKERSxTHREADS (skips the calibration)")
+    parser.add_argument(
+        "--scale-out", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 3]
+    )
+    parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="leave the cluster running")
+    args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 4 if args.quick else 20
+    code = Bench(args).run()
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""A PostgreSQL cluster of the benchmark's own: initdb into ``var/bench/pg``, a free port, the
+unix socket in the data directory. The shared development server is never touched — the
+durability run SIGKILLs this postmaster.
+
+Durable settings (``fsync``, ``synchronous_commit``, ``full_page_writes`` on): a registration
+acknowledged with 201 is on disk, and the kill -9 run proves it.
+"""
+
+# ruff: noqa: S603 - fixed PostgreSQL binaries with arguments built here
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("KATTOO_PG_BIN", "/usr/lib/postgresql/15/bin"))
+ROOT = Path(__file__).resolve().parent.parent
+
+SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "max_connections": "600",
+    "shared_buffers": "1GB",
+    "effective_cache_size": "4GB",
+    "work_mem": "8MB",
+    "maintenance_work_mem": "512MB",
+    "wal_buffers": "64MB",
+    "max_wal_size": "8GB",
+    "min_wal_size": "1GB",
+    "checkpoint_timeout": "15min",
+    "checkpoint_completion_target": "0.9",
+    # Durable: what a 201 promises must survive kill -9.
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "wal_level": "replica",
+    # Group commit under many concurrent writers.
+    "commit_delay": "0",
+    "random_page_cost": "1.1",
+    "effective_io_concurrency": "200",
+    "max_worker_processes": "4",
+    "max_parallel_workers_per_gather": "0",
+    "jit": "off",
+    "huge_pages": "try",
+    "log_min_messages": "warning",
+    "log_checkpoints": "off",
+    "autovacuum_naptime": "10s",
+}
+
+
+def free_port(preferred: int) -> int:
+    for port in range(preferred, preferred + 100):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+class PgCluster:
+    def __init__(self, datadir: Path | str | None = None, port: int = 55432) -> None:
+        self.datadir = Path(datadir or ROOT / "var" / "bench" / "pg").resolve()
+        self.port = port
+        self.user = "bench"
+        self.as_root = os.geteuid() == 0
+        self.log = self.datadir.parent / f"{self.datadir.name}.log"
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _cmd(self, *args: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *args] if self.as_root else list(args)
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self._cmd(*args), check=check, capture_output=True, text=True)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.datadir / "postmaster.pid"
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def is_running(self) -> bool:
+        pid = self.postmaster_pid()
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def init(self) -> None:
+        if (self.datadir / "PG_VERSION").exists():
+            return
+        self.datadir.parent.mkdir(parents=True, exist_ok=True)
+        if self.datadir.exists():
+            shutil.rmtree(self.datadir)
+        self.datadir.mkdir(mode=0o700)
+        if self.as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.datadir, pw.pw_uid, pw.pw_gid)
+            # The postgres user must be able to reach the data directory.
+            for parent in self.datadir.parents:
+                if parent == Path("/"):
+                    break
+                mode = parent.stat().st_mode
+                if not mode & 0o001:
+                    os.chmod(parent, mode | 0o001)
+        self._run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        )
+        conf = "\n".join(f"{k} = {v}" for k, v in SETTINGS.items())
+        (self.datadir / "postgresql.auto.conf").write_text(
+            f"# written by bench/pgcluster.py\n{conf}\n"
+        )
+        if self.as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.datadir / "postgresql.auto.conf", pw.pw_uid, pw.pw_gid)
+
+    def start(self, timeout: float = 60) -> None:
+        self.init()
+        if self.is_running():
+            return
+        self.port = free_port(self.port)
+        self.log.touch()
+        if self.as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.log, pw.pw_uid, pw.pw_gid)
+        # Not pg_ctl -w: postgres itself in the background, so kill9() hits the real postmaster.
+        subprocess.Popen(
+            self._cmd(
+                str(PG_BIN / "postgres"),
+                "-D",
+                str(self.datadir),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.datadir),
+            ),
+            stdout=open(self.log, "ab"),  # noqa: SIM115 - owned by the child
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = subprocess.run(
+                [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                check=False,
+            )
+            if ready.returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"PostgreSQL did not start; see {self.log}")
+
+    def stop(self) -> None:
+        if not self.is_running():
+            return
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
+    def kill9(self) -> int | None:
+        """SIGKILL the postmaster (its backends notice and exit); the next start recovers."""
+        pid = self.postmaster_pid()
+        if pid is None:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        # Backends die when they notice the postmaster is gone; wait for the lock to clear.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self._backends_alive():
+            time.sleep(0.1)
+        return pid
+
+    def _backends_alive(self) -> bool:
+        """Any process whose cwd is the data directory (postgres children run there)."""
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if os.readlink(proc / "cwd") == str(self.datadir):
+                    return True
+            except OSError:
+                continue
+        return False
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def pids(self) -> list[int]:
+        """The postmaster and its children (for the CPU split)."""
+        out = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if os.readlink(proc / "cwd") == str(self.datadir):
+                    out.append(int(proc.name))
+            except OSError:
+                continue
+        return out
+
+    # -- connections -------------------------------------------------------------------------
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgres://{self.user}@127.0.0.1:{self.port}/{dbname}"
+
+    def psql(self, sql: str, dbname: str = "postgres") -> str:
+        out = subprocess.run(
+            [
+                str(PG_BIN / "psql"),
+                "-X",
+                "-q",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                dbname,
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip()
