@@ -939,6 +939,7 @@ class Bench:
         self.all_acks += wrk["acks"]
         summary = summarize(wrk, seconds)
         summary["conns"] = conns
+        summary["acks_in_run"] = len(wrk["acks"])
         summary["cpu"] = meter.result
         check = invariants.check(self.db_url, self.all_acks)
         summary["invariants"] = check
@@ -983,6 +984,7 @@ class Bench:
         self.targets = Targets(self.db_url)
         cohort = len(self.targets.rows)
         log(f"run database copied from {seed}: {cohort} children with a prepared draft")
+        self.results["demand"] = demand(self.db_url)
         flush_redis()
         if self.quick:
             return self._quick(t0)
@@ -1294,6 +1296,7 @@ class Bench:
                 "timeouts": o_phase["socket_errors"].get("timeout", 0) + over["timeouts"],
             },
             "cohort_children": cohort,
+            "demand": self.results["demand"],
             "cohort_seconds": round(cohort / best_app, 1) if best_app else None,
             "cohort_projected": True,
             "cohort_note": f"{cohort} children / the best measured processing rate "
@@ -1315,8 +1318,30 @@ class Bench:
         out.write_text(json.dumps(latest, indent=2, default=str) + "\n")
         table = markdown_table(latest)
         write_performance_md(table)
+        if latest["scale_out"]:
+            write_between(ROOT / "docs" / "deployment.md", "scale-out", scale_out_table(latest))
         print(table)
         log(f"results: {out.relative_to(ROOT)}, docs/performance.md")
+
+
+def demand(dsn: str) -> dict[str, Any]:
+    """How the cohort's drafts fall on the pools: the popularity skew at cohort scale."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            """SELECT count(*), count(*) FILTER (WHERE d > cap), sum(cap), sum(d),
+                      sum(greatest(d - cap, 0)), max(d::float / nullif(cap, 0))
+                 FROM (SELECT p.capacity AS cap, count(t.n) AS d FROM enrollment_seatpool p
+                         JOIN bench_target t ON t.pool_id = p.id GROUP BY p.id) x"""
+        ).fetchone()
+    assert row is not None
+    return {
+        "pools_wanted": row[0],
+        "pools_oversubscribed": row[1],
+        "seats": int(row[2] or 0),
+        "drafts": int(row[3] or 0),
+        "refusals_when_all_submit": int(row[4] or 0),
+        "max_demand_per_seat": round(float(row[5] or 0), 2),
+    }
 
 
 def _probe_acks(probe: OverloadProbe) -> list[str]:
@@ -1328,7 +1353,8 @@ def _durability(phase: dict[str, Any]) -> dict[str, Any]:
     return {
         "statuses": phase["statuses"],
         "socket_errors": phase["socket_errors"],
-        "acks": inv["acks"],
+        "acks_in_run": phase["acks_in_run"],
+        "acks_checked_so_far": inv["acks"],
         "lost_acks": inv["lost_acks"],
         "violations": invariants.violations(inv),
     }
@@ -1389,6 +1415,13 @@ def markdown_table(r: dict[str, Any]) -> str:
             f(r["cohort_seconds"], " s") + f" ({r['cohort_children']:,} children)",
             "< 120 s",
         ),
+        (
+            "Cohort demand: pools oversubscribed / seats / drafts",
+            f"{r['demand']['pools_oversubscribed']:,} of {r['demand']['pools_wanted']:,} / "
+            f"{r['demand']['seats']:,} / {r['demand']['drafts']:,} (up to "
+            f"{r['demand']['max_demand_per_seat']}× per seat)",
+            "",
+        ),
         ("Overbooked pools / lost acks", f"{r['overbooked']} / {r['lost_acks']}", "0 / 0"),
         (
             "Invariant violations (all runs)",
@@ -1398,12 +1431,12 @@ def markdown_table(r: dict[str, Any]) -> str:
         ("Errors by status (outside kill runs)", json.dumps(r["errors_by_status"]) or "{}", ""),
         (
             "kill -9 PostgreSQL mid-run: acks / lost, violations",
-            f"{dur['pg']['acks']} / {dur['pg']['lost_acks']}, {dur['pg']['violations'] or 'none'}",
+            f"{dur['pg']['acks_in_run']} / {dur['pg']['lost_acks']}, {dur['pg']['violations'] or 'none'}",
             "0 lost",
         ),
         (
             "kill -9 app workers mid-run: acks / lost, violations",
-            f"{dur['app']['acks']} / {dur['app']['lost_acks']}, "
+            f"{dur['app']['acks_in_run']} / {dur['app']['lost_acks']}, "
             f"{dur['app']['violations'] or 'none'}",
             "0 lost",
         ),
@@ -1433,6 +1466,37 @@ def markdown_table(r: dict[str, Any]) -> str:
     lines = [head, "", "| Measure | Result | Target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
+
+
+def scale_out_table(r: dict[str, Any]) -> str:
+    lines = [
+        f"Run of {r['generated_at']}, {r['machine']['cores']} cores, 256 connections through "
+        "nginx:",
+        "",
+        "| App processes (1 worker each) | Accepted/s | Processed/s | p99 ms | CPU s app / postgres / wrk+nginx / other |",
+        "|---|---|---|---|---|",
+    ]
+    for s in r["scale_out"]:
+        c = s["cpu"]
+        lines.append(
+            f"| {s['app_processes']} | {s['accepted_per_s']:,.0f} | {s['processed_per_s']:,.0f} "
+            f"| {s['p99_ms']} | {c['app_s']} / {c['postgres_s']} / {c['loadgen_s']} / "
+            f"{c['other_s']} |"
+        )
+    tps = r.get("pgbench_tps_256")
+    if tps:
+        lines += ["", f"pgbench with the same SQL, 256 clients: {tps:,.0f} registrations/s."]
+    return "\n".join(lines)
+
+
+def write_between(path: Path, name: str, body: str) -> None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = path.read_text() if path.exists() else f"{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1] if end in rest else ""
+    path.write_text(f"{before}{start}\n{body}\n{end}{after}")
 
 
 def write_performance_md(table: str) -> None:

@@ -71,6 +71,7 @@ class PgCluster:
         self.user = "bench"
         self.as_root = os.geteuid() == 0
         self.log = self.datadir.parent / f"{self.datadir.name}.log"
+        self.started_once = False
 
     # -- helpers -----------------------------------------------------------------------------
     def _cmd(self, *args: str) -> list[str]:
@@ -139,8 +140,15 @@ class PgCluster:
     def start(self, timeout: float = 60) -> None:
         self.init()
         if self.is_running():
+            # Left running (--keep): its port is the fourth line of postmaster.pid.
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                self.port = int(self.pid_file.read_text().splitlines()[3])
+            self.started_once = True
             return
-        self.port = free_port(self.port)
+        if not self.started_once:
+            # A restart keeps the port: the app's DATABASE_URL names it.
+            self.port = free_port(self.port)
+            self.started_once = True
         self.log.touch()
         if self.as_root:
             pw = pwd.getpwnam("postgres")
