@@ -1473,7 +1473,7 @@ def scale_out_table(r: dict[str, Any]) -> str:
         f"Run of {r['generated_at']}, {r['machine']['cores']} cores, 256 connections through "
         "nginx:",
         "",
-        "| App processes (1 worker each) | Accepted/s | Processed/s | p99 ms | CPU s app / postgres / wrk+nginx / other |",
+        "| App processes (1 worker each) | Accepted/s | Processed/s | p99 ms | CPU s app / postgres / wrk / other (nginx counts as other) |",
         "|---|---|---|---|---|",
     ]
     for s in r["scale_out"]:
