@@ -478,19 +478,10 @@ SELECT position FROM app;
 """
 
 
-# Repairs of bench/sqlpath.py as it stands (reported to its author; no-ops once fixed): it
-# joins each statement onto one line, so a "-- comment" in the app's SQL would swallow the rest
-# of the statement (comments are dropped before the joining); the submit binds :applicant_id,
-# which its first query did not set.
 _SQLPATH_RUNNER = """
-import re, django
+import django
 django.setup()
 from bench import sqlpath
-joined = sqlpath._to_pgbench
-sqlpath._to_pgbench = lambda sql: joined(re.sub(r"--[^\\n]*", "", sql))
-if "AS applicant_id" not in sqlpath._PRELUDE:  # the submit statement binds :applicant_id
-    sqlpath._PRELUDE = sqlpath._PRELUDE.replace(
-        "AS person_id,", "AS person_id, t.applicant_id AS applicant_id,")
 print(sqlpath.pgbench_script())
 """
 
@@ -509,12 +500,7 @@ def pgbench_script(db_url: str) -> tuple[str, str, str]:
             check=False,
         )
         if proc.returncode == 0 and proc.stdout.strip():
-            # nextval() compared per row makes a seq scan draw a number per row (0 or 2 rows
-            # match); once per transaction it must be an uncorrelated subquery.
-            text = proc.stdout.replace(
-                "= nextval('bench_target_seq')", "= (SELECT nextval('bench_target_seq'))"
-            )
-            return text, "bench/sqlpath.py", "simple"
+            return proc.stdout, "bench/sqlpath.py", "prepared"
         log(f"bench/sqlpath.py failed, using the stand-in: {proc.stderr[-500:]}")
     return _STAND_IN, "stand-in: the allocation statement only", "extended"
 

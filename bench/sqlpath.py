@@ -1,4 +1,4 @@
-"""The database's ceiling for one registration: pgbench running the app's own SQL.
+r"""The database's ceiling for one registration: pgbench running the app's own SQL.
 
 ``pgbench_script()`` returns a pgbench script (``-M simple``) that, per transaction, takes the
 next child of ``bench_target`` and runs exactly the statements the API sends for
@@ -11,11 +11,12 @@ next child of ``bench_target`` and runs exactly the statements the API sends for
 4. the task-queue INSERT that wakes the SMS worker (django-tasks' database backend),
    captured from a real ``enqueue`` at script-build time.
 
-Django (psycopg 3) binds client-side: the server receives literal SQL. pgbench's simple mode
-substitutes ``:variables`` as text, so every variable here is set to a quoted literal by the
-first query (``quote_nullable``), which is also the only statement the app does not run: it
-picks the next child (the app gets it from the request). Per-request values the app makes in
-Python (UUIDs, the JSON it builds) are made by that query the same way.
+The app binds parameters on the server and prepares its statements once per connection
+(production settings, ADR 0015); pgbench runs in ``-M prepared`` mode, where every ``:variable``
+is a bound parameter, the same way. The first query sets the variables (``\gset``); it is the
+only statement the app does not run: it picks the next child (the app gets it from the
+request). Per-request values the app makes in Python (UUIDs, the JSON it builds) are made by
+that query. SQL comments are dropped: pgbench gets each statement on one line.
 """
 
 from __future__ import annotations
@@ -25,47 +26,73 @@ import re
 import uuid
 from typing import Any
 
+import psycopg
+
 # What the first query sets, quoted; computed values the app builds in Python per request.
 _PRELUDE = r"""
-SELECT quote_literal(encode(sha256(convert_to(t.token, 'UTF8')), 'hex')) AS digest,
-       t.user_id AS user_id, t.applicant_id AS person_id, t.child_id AS child_id,
-       t.campaign_id AS campaign_id, t.pool_id AS pool_id, t.school_id AS school_id,
-       quote_literal(t.language) AS language, t.child_id AS applicant_child,
-       quote_literal(t.route) AS route,
-       CASE WHEN t.route IN ('teacher', 'twin') THEN 'true' ELSE 'false' END AS above,
+SELECT encode(sha256(convert_to(t.token, 'UTF8')), 'hex') AS digest,
+       t.user_id AS user_id, t.applicant_id AS person_id, t.applicant_id AS applicant_id,
+       t.child_id AS child_id, t.campaign_id AS campaign_id, t.pool_id AS pool_id,
+       t.school_id AS school_id, t.language AS language, t.route AS route,
+       t.route IN ('teacher', 'twin') AS above,
        CASE WHEN t.route IN ('teacher', 'twin') THEN 1 ELSE 0 END AS extra,
-       quote_literal(gen_random_uuid()::text) AS id,
-       quote_literal(gen_random_uuid()::text) AS note_id,
-       quote_literal(gen_random_uuid()::text) AS key,
-       quote_literal(gen_random_uuid()::text) AS task_id,
-       quote_literal('api') AS channel, quote_literal(md5(random()::text)) AS request_id,
-       quote_literal(now()::text) AS now,
-       quote_literal(json_build_object('child', t.child_id, 'school', t.school_id,
+       gen_random_uuid() AS id, gen_random_uuid() AS note_id, gen_random_uuid() AS key,
+       gen_random_uuid() AS task_id, 'api' AS channel, md5(random()::text) AS request_id,
+       now() AS now,
+       json_build_object('child', t.child_id, 'school', t.school_id,
            'language', t.language, 'route', t.route,
-           'above_quota', t.route IN ('teacher', 'twin'))::text) AS data,
-       quote_nullable(NULLIF(ap.phone, '')) AS phone_raw,
-       quote_literal(COALESCE(ap.phone, '')) AS phone,
-       quote_literal(u.language) AS user_language,
-       quote_literal('Kattoo: ' || ch.name || ' ' || ch.surname || ' катталды, орду — '
-                     || :mark_text || '.') AS note_body,
-       quote_literal(:mark_text) AS mark,
+           'above_quota', t.route IN ('teacher', 'twin'))::text AS data,
+       ap.phone AS phone, u.language AS user_language,
+       'Kattoo: ' || ch.name || ' ' || ch.surname || ' катталды, орду — ' || :mark_text || '.'
+           AS note_body,
+       :mark_text AS mark,
        (SELECT d.id FROM enrollment_draft d
          WHERE d.user_id = t.user_id AND d.campaign_id = t.campaign_id
            AND d.child_id = t.child_id) AS draft_id,
-       quote_literal(md5(t.child_id::text) || md5(t.user_id::text)) AS fingerprint,
-       quote_literal('{"id": "", "position": 0, "status": "registered", "history": []}')
-           AS response
+       md5(t.child_id::text) || md5(t.user_id::text) AS fingerprint,
+       :response_text AS response
   FROM bench_target t
   JOIN accounts_user u ON u.id = t.user_id
   JOIN people_person ap ON ap.id = t.applicant_id
   JOIN people_person ch ON ch.id = t.child_id
- WHERE t.n = nextval('bench_target_seq')
+ WHERE t.n = (SELECT nextval('bench_target_seq'))
 """
+
+
+# The shape and size of the body the app stores with the idempotency record.
+_RESPONSE = {
+    "id": "00000000-0000-4000-8000-000000000000",
+    "child": "1000000",
+    "child_name": "Асанова Айгерим",
+    "school": "1000",
+    "school_name": "№ 61 Жалпы билим берүүчү орто мектеби",
+    "language": "ky",
+    "status": "registered",
+    "route": "microdistrict",
+    "above_quota": False,
+    "position": 0,
+    "created_at": "2027-04-01 10:00:00.123456+06:00",
+    "status_changed_at": "2027-04-01 10:00:00.123456+06:00",
+    "history": [
+        {
+            "from_status": "",
+            "to_status": "registered",
+            "at": "2027-04-01 10:00:00.123456+06:00",
+            "reason": "",
+        }
+    ],
+    "abilities": {"cancel": True},
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _to_pgbench(sql: str) -> str:
     """psycopg's ``%(name)s`` → pgbench's ``:name``; ``%%`` → ``%``; one statement per line
     block ending in ``;`` (pgbench reads a statement up to the semicolon)."""
+    sql = re.sub(r"--[^\n]*", "", sql)
     text = re.sub(r"%\((\w+)\)s", r":\1", sql).replace("%%", "%")
     return " ".join(text.split()) + ";\n"
 
@@ -112,7 +139,9 @@ def _task_insert() -> str:
         return ""  # a backend that does not write to this database (tests' immediate one)
     sql, params = captured[-1]
     literals = []
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # Literals as the client would write them (the app's cursor binds on the server).
+    with psycopg.ClientCursor(connection.connection) as cursor:
         for param in params:
             if isinstance(param, uuid.UUID) or (
                 isinstance(param, str) and len(param) == 36 and param.count("-") == 4
@@ -129,7 +158,9 @@ def pgbench_script(mark: str = "#") -> str:
     benchmark's database (with the production task backend) and ``bench_target_seq``."""
     from kattoo.enrollment.fastpath import _FACTS, _SUBMIT
 
-    prelude = _PRELUDE.replace(":mark_text", "'" + mark.replace("'", "''") + "'")
+    prelude = _PRELUDE.replace(":mark_text", _literal(mark)).replace(
+        ":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False))
+    )
     parts = [
         "-- the next child (the app reads it from the request)",
         " ".join(prelude.split()) + "\n\\gset",

@@ -18,6 +18,10 @@ if not FERNET_KEYS:
 
 DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
 DATABASES["default"]["OPTIONS"] = {
+    # Parameters bound by the server and statements prepared once per connection: the
+    # registration's queries are planned once, not at every request (ADR 0015).
+    "server_side_binding": True,
+    "prepare_threshold": int(os.environ.get("KATTOO_DB_PREPARE_THRESHOLD", "1")),
     # A bounded pool: under overload requests wait briefly, then fail fast instead of piling up.
     "pool": {
         "min_size": int(os.environ.get("KATTOO_DB_POOL_MIN", "2")),

@@ -15,9 +15,12 @@ DATABASES = {"default": dj_database_url.parse(_url, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-elif os.environ.get("KATTOO_TEST_DB_NAME"):
-    # Lets several suites run side by side on one PostgreSQL (one test database each).
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["KATTOO_TEST_DB_NAME"]}
+else:
+    # As in production: parameters bound by the server, statements prepared (ADR 0015).
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 1}
+    if os.environ.get("KATTOO_TEST_DB_NAME"):
+        # Lets several suites run side by side on one PostgreSQL (one test database each).
+        DATABASES["default"]["TEST"] = {"NAME": os.environ["KATTOO_TEST_DB_NAME"]}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 KATTOO_NOTIFICATIONS = {"BACKEND": "kattoo.notifications.backends.MemoryBackend", "FILE": ""}
 KATTOO_REGISTRY = {

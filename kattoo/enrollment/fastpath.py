@@ -111,19 +111,19 @@ _SUBMIT = (
     INSERT INTO notifications_notification
         (id, user_id, channel, address, event, language, subject, body, dedupe_key, status,
          attempts, last_error, provider_id, created_at)
-    SELECT %(note_id)s, %(user_id)s, 'sms', %(phone)s, 'application_registered',
+    SELECT %(note_id)s, %(user_id)s, 'sms', %(phone)s::text, 'application_registered',
            %(user_language)s, '', replace(%(note_body)s, %(mark)s, app.position::text),
            'application_registered:' || app.id::text, 'queued', 0, '', '', %(now)s
-      FROM app WHERE %(phone)s <> ''
+      FROM app WHERE %(phone)s::text <> ''
     ON CONFLICT (dedupe_key) DO NOTHING
 ), draft AS (
     DELETE FROM enrollment_draft WHERE id = %(draft_id)s AND EXISTS (SELECT 1 FROM app)
 ), idempotency AS (
     INSERT INTO enrollment_idempotencyrecord
         (user_id, key, request_hash, status_code, response, created_at)
-    SELECT %(user_id)s, %(key)s, %(fingerprint)s, 201,
+    SELECT %(user_id)s, %(key)s::text, %(fingerprint)s, 201,
            jsonb_set(%(response)s::jsonb, '{position}', to_jsonb(app.position)), %(now)s
-      FROM app WHERE %(key)s IS NOT NULL
+      FROM app WHERE %(key)s::text IS NOT NULL
 )
 SELECT position FROM app
 """
