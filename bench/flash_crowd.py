@@ -210,8 +210,11 @@ class App:
             str(self.port),
             "--workers",
             str(self.workers),
+            # Threads enough to take every request into the app, where admission control
+            # (2 × the DB pool in flight) answers the excess 503 at once instead of letting it
+            # queue inside granian; the layout's "threads" is the DB pool per worker.
             "--blocking-threads",
-            str(self.threads),
+            str(max(32, 4 * self.threads)),
             "--backlog",
             "4096",
             "--respawn-failed-workers",
@@ -1010,7 +1013,9 @@ class Bench:
         workers, threads = best
         self.results["layout"] = {
             "workers": workers,
-            "blocking_threads": threads,
+            "db_pool": threads,
+            "blocking_threads": max(32, 4 * threads),
+            "admission_limit": 2 * threads,
             "calibration_per_s": trials,
         }
         # The measured opening: a fresh copy, stage 1 opens at T0 a few seconds after start.
@@ -1440,8 +1445,9 @@ def markdown_table(r: dict[str, Any]) -> str:
             "",
         ),
         (
-            "App layout (granian workers × blocking threads)",
-            f"{layout['workers']} × {layout['blocking_threads']}",
+            "App layout (granian workers × DB pool; blocking threads; admission limit)",
+            f"{layout['workers']} × {layout.get('db_pool', layout['blocking_threads'])}; "
+            f"{layout['blocking_threads']}; {layout.get('admission_limit', '-')}",
             "",
         ),
     ]

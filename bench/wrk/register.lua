@@ -52,6 +52,14 @@ function init(args)
   math.randomseed(os.time() * 1000 + id * 7919)
 end
 
+pause = 0
+
+function delay()
+  local wait = pause
+  pause = 0
+  return wait
+end
+
 function request()
   if head > tail then
     idle = idle + 1
@@ -81,6 +89,8 @@ function response(status, headers, body)
     local app = body:match('"id"%s*:%s*"([^"]+)"')
     acks:write((app or "?") .. "\t" .. (item and item[2] or "?") .. "\n")
   elseif status == 503 then
+    -- honour Retry-After, shortened: this connection waits 0.2-1 s before its next request
+    pause = math.random(200, 1000)
     if item then
       tail = tail + 1
       queue[tail] = item

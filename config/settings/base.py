@@ -52,8 +52,6 @@ MIDDLEWARE = [
     "kattoo.core.metrics.MetricsMiddleware",
     "kattoo.core.request_id.RequestIdMiddleware",
     "kattoo.core.logging.LogContextMiddleware",
-    # Before any session, database or template work: a busy process answers 503 at once.
-    "kattoo.web.admission.AdmissionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,7 +166,8 @@ KATTOO_FRAUD = {
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Requests in flight per process before "503 busy, retry" (kattoo/web/admission.py); 0 = off.
+# Requests in flight per process before "503 busy, retry" (kattoo/web/admission.py, wrapping
+# the WSGI application); 0 = off.
 KATTOO_ADMISSION_LIMIT = int(os.environ.get("KATTOO_ADMISSION_LIMIT", "0"))
 KATTOO_ADMISSION_RETRY_AFTER = 2
 # How old a public free-seat count may be (kattoo/api/cache.py); 0 = always fresh.

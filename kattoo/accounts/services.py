@@ -49,17 +49,20 @@ def token_issue(
     return raw
 
 
+# Every API request authenticates: one small statement, prepared once per connection, no ORM
+# compilation (measured: compiling the select_related query cost more than running it). The
+# person is read only when a caller needs it.
+_TOKEN_USER = (
+    f"SELECT u.* FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id"
+    " WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
+    " AND (t.expires_at IS NULL OR t.expires_at > %s)"
+)
+
+
 def user_for_token(raw: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user", "user__person")
-        .filter(digest=token_digest(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
-        return None
-    if token.expires_at is not None and token.expires_at <= clock.now():
-        return None
-    return token.user
+    for user in User.objects.raw(_TOKEN_USER, [token_digest(raw), clock.now()]):
+        return user
+    return None
 
 
 @transaction.atomic

@@ -56,6 +56,11 @@ REGISTRATIONS = Counter(
     "refused (any other rule).",
     ["outcome"],
 )
+# Requests refused "busy" by admission control before they reached Django (web/admission.py).
+ADMISSION_REFUSED = Counter(
+    "kattoo_admission_refused_total",
+    "Requests answered 503 service_busy by admission control.",
+)
 _ACCEPTED = REGISTRATIONS.labels(outcome="accepted")
 _FULL = REGISTRATIONS.labels(outcome="full")
 _REFUSED = REGISTRATIONS.labels(outcome="refused")

@@ -3,13 +3,16 @@
 At the opening minute more requests arrive than the database can take. Queued requests only
 grow everyone's latency until clients time out and retry on top of the queue — the way
 portals fall over. Each process admits at most ``settings.KATTOO_ADMISSION_LIMIT`` requests
-at a time (a little above its database pool, so the pool stays busy but never has a long
-line); the next one is answered ``503`` with ``Retry-After`` in well under a millisecond, before any
-session, database or template work, and changes nothing. Clients (our web pages and apps,
-API.md) wait and retry; the jittered ``Retry-After`` spreads the retries out.
+at a time (twice its database pool in production, so the pool stays busy but never has a
+long line); the next one is answered ``503 service_busy`` with a jittered ``Retry-After``
+and changes nothing. Clients (our web pages and apps, API.md) wait and retry; the jitter
+spreads the retries out.
 
-Health, readiness and metrics are never refused: the load balancer and monitoring must see
-a busy node as alive.
+It wraps the WSGI application (``config/wsgi.py``), in front of Django: a refusal costs a
+counter, a header lookup and a prepared body — no request object, middleware, session or
+database — so a storm of refusals does not eat the CPU the admitted requests need. Health,
+readiness and metrics are never refused: the load balancer and monitoring must see a busy
+node as alive.
 """
 
 from __future__ import annotations
@@ -17,63 +20,102 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from kattoo.core.errors import ERRORS, PROBLEM_TYPE
+from kattoo.core.metrics import ADMISSION_REFUSED
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
+LANGUAGES = ("ky", "ru", "en")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class AdmissionMiddleware:
-    """Bounded in-flight requests per process; 0 (the default outside production) = off."""
+def _bodies() -> dict[tuple[str, bool], bytes]:
+    """The refusal in each language, as problem+json (API) and as a small page (web)."""
+    bodies = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            title = str(ERRORS["service_busy"][1])
+        problem = {
+            "type": PROBLEM_TYPE + "service_busy",
+            "title": title,
+            "status": 503,
+            "detail": title,
+            "code": "service_busy",
+        }
+        bodies[language, True] = json.dumps(problem, ensure_ascii=False).encode()
+        bodies[language, False] = (
+            f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
+            f"<title>Kattoo</title><p>{title}</p></html>"
+        ).encode()
+    return bodies
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.limit = int(settings.KATTOO_ADMISSION_LIMIT)
-        self.slots = threading.BoundedSemaphore(self.limit) if self.limit > 0 else None
-        self.retry_after = int(settings.KATTOO_ADMISSION_RETRY_AFTER)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.slots is None or request.path.startswith(EXEMPT_PREFIXES):
-            return self.get_response(request)
+def _language(accept: str) -> str:
+    """The first of ky/ru/en the client accepts (Kyrgyz, the state language, by default)."""
+    for part in accept.split(","):
+        code = part.split(";", 1)[0].strip()[:2].lower()
+        if code in LANGUAGES:
+            return code
+    return "ky"
+
+
+class AdmissionControl:
+    """Bounded in-flight requests per process around a WSGI app; limit 0 = off."""
+
+    def __init__(self, app: WSGIApp, *, limit: int, retry_after: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.retry_after = retry_after
+        self.slots = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self.bodies = _bodies()
+
+    @classmethod
+    def from_settings(cls, app: WSGIApp) -> AdmissionControl:
+        return cls(
+            app,
+            limit=int(settings.KATTOO_ADMISSION_LIMIT),
+            retry_after=int(settings.KATTOO_ADMISSION_RETRY_AFTER),
+        )
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if self.slots is None or path.startswith(EXEMPT_PREFIXES):
+            return self.app(environ, start_response)
         if not self.slots.acquire(blocking=False):
-            return self.busy(request)
+            return self.busy(environ, start_response, path)
         try:
-            return self.get_response(request)
+            # The answer is built inside the slot; Django's responses here are not streamed.
+            return list(self.app(environ, start_response))
         finally:
             self.slots.release()
 
-    def busy(self, request: HttpRequest) -> HttpResponse:
+    def busy(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], path: str
+    ) -> Iterable[bytes]:
+        ADMISSION_REFUSED.inc()
+        language = _language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        api = path.startswith("/api/")
+        body = self.bodies[language, api]
         # 1 … 2×Retry-After seconds: retries of one burst do not all come back together.
-        wait = str(random.randint(1, 2 * self.retry_after))  # noqa: S311 (jitter, not a secret)
-        language = translation.get_language_from_request(request)
-        with translation.override(language):
-            title = str(ERRORS["service_busy"][1])
-        if request.path.startswith("/api/"):
-            body = {
-                "type": PROBLEM_TYPE + "service_busy",
-                "title": title,
-                "status": 503,
-                "detail": title,
-                "code": "service_busy",
-            }
-            response = HttpResponse(
-                json.dumps(body, ensure_ascii=False),
-                status=503,
-                content_type="application/problem+json; charset=utf-8",
-            )
-        else:
-            response = HttpResponse(
-                f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
-                f"<title>Kattoo</title><p>{title}</p></html>",
-                status=503,
-                content_type="text/html; charset=utf-8",
-            )
-        response["Retry-After"] = wait
-        response["Content-Language"] = language
-        response["Cache-Control"] = "no-store"
-        return response
+        wait = random.randint(1, 2 * self.retry_after)  # noqa: S311 (jitter, not a secret)
+        kind = "application/problem+json" if api else "text/html"
+        start_response(
+            "503 Service Unavailable",
+            [
+                ("Content-Type", f"{kind}; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Content-Language", language),
+                ("Retry-After", str(wait)),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
+        return [body]

@@ -1,78 +1,105 @@
-"""Admission control: a process at its limit answers 503 + Retry-After at once, changes
-nothing, and never refuses health checks."""
+"""Admission control: a process at its limit answers 503 + Retry-After at once, in front of
+Django, changes nothing, and never refuses health checks."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import override_settings
 
-from kattoo.web.admission import AdmissionMiddleware
+from kattoo.web.admission import AdmissionControl
 
 
 class Held:
-    """A view that stays in flight until released, holding one admission slot."""
+    """A WSGI app that stays in flight until released, holding one admission slot."""
 
     def __init__(self) -> None:
         self.entered = threading.Event()
         self.release = threading.Event()
         self.calls = 0
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         self.calls += 1
         self.entered.set()
         self.release.wait(5)
-        return HttpResponse("ok")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
 
 
-def busy_middleware() -> tuple[AdmissionMiddleware, Held, threading.Thread]:
+class Answer:
+    status = ""
+    headers: dict[str, str]
+
+    def __call__(self, status: str, headers: list[tuple[str, str]]) -> None:
+        self.status, self.headers = status, dict(headers)
+
+
+def call(app: AdmissionControl, path: str, language: str = "") -> tuple[Answer, bytes]:
+    answer = Answer()
+    environ = {"PATH_INFO": path, "REQUEST_METHOD": "POST", "HTTP_ACCEPT_LANGUAGE": language}
+    body = b"".join(app(environ, answer))
+    return answer, body
+
+
+def busy() -> tuple[AdmissionControl, Held, threading.Thread]:
     view = Held()
-    with override_settings(KATTOO_ADMISSION_LIMIT=1, KATTOO_ADMISSION_RETRY_AFTER=2):
-        middleware = AdmissionMiddleware(view)
-    first = threading.Thread(target=middleware, args=(RequestFactory().get("/api/v1/schools"),))
+    app = AdmissionControl(view, limit=1, retry_after=2)
+    first = threading.Thread(target=call, args=(app, "/api/v1/schools"))
     first.start()
     assert view.entered.wait(5)
-    return middleware, view, first
+    return app, view, first
 
 
 def test_a_full_process_answers_503_problem_with_retry_after() -> None:
-    middleware, view, first = busy_middleware()
+    app, view, first = busy()
     try:
-        request = RequestFactory().post("/api/v1/drafts/1/submit", HTTP_ACCEPT_LANGUAGE="ru")
-        response = middleware(request)
-        assert response.status_code == 503
-        assert 1 <= int(response["Retry-After"]) <= 4
-        assert response["Content-Type"].startswith("application/problem+json")
-        body = json.loads(response.content)
-        assert body["code"] == "service_busy" and body["status"] == 503
-        assert "Ничего не изменено" in body["detail"]  # in the language the client asked for
-        assert response["Content-Language"] == "ru"
-        assert view.calls == 1  # the view never ran for the refused request
+        answer, body = call(app, "/api/v1/drafts/1/submit", "ru-RU,ru;q=0.9,en;q=0.5")
+        assert answer.status.startswith("503")
+        assert 1 <= int(answer.headers["Retry-After"]) <= 4
+        assert answer.headers["Content-Type"].startswith("application/problem+json")
+        problem = json.loads(body)
+        assert problem["code"] == "service_busy" and problem["status"] == 503
+        assert "Ничего не изменено" in problem["detail"]  # in the language asked for
+        assert answer.headers["Content-Language"] == "ru"
+        assert view.calls == 1  # the application never ran for the refused request
     finally:
         view.release.set()
         first.join()
     # The slot is back: the next request is served.
-    assert middleware(RequestFactory().get("/api/v1/schools")).status_code == 200
+    answer, body = call(app, "/api/v1/schools")
+    assert answer.status.startswith("200") and body == b"ok"
 
 
-def test_web_pages_get_a_translated_page_and_health_is_never_refused() -> None:
-    middleware, view, first = busy_middleware()
+def test_web_pages_get_a_page_in_kyrgyz_by_default_and_probes_pass() -> None:
+    app, view, first = busy()
     try:
-        page = middleware(RequestFactory().get("/", HTTP_ACCEPT_LANGUAGE="en"))
-        assert page.status_code == 503 and page["Retry-After"]
-        assert b"Too many people" in page.content
-        assert page["Content-Type"].startswith("text/html")
-        view.release.set()  # health passes even while the slot is taken
-        assert middleware(RequestFactory().get("/readyz")).status_code == 200
+        answer, body = call(app, "/")
+        assert answer.status.startswith("503") and answer.headers["Retry-After"]
+        assert answer.headers["Content-Type"].startswith("text/html")
+        assert answer.headers["Content-Language"] == "ky"
+        assert "Kattoo'ну".encode() in body
+        _english, body = call(app, "/", "en")
+        assert b"Too many people" in body
+        view.release.set()  # the probe is let through even while the slot is taken
+        probe, _ = call(app, "/readyz")
+        assert probe.status.startswith("200")
     finally:
         view.release.set()
         first.join()
 
 
-def test_off_by_default() -> None:
-    with override_settings(KATTOO_ADMISSION_LIMIT=0):
-        middleware = AdmissionMiddleware(lambda request: HttpResponse("ok"))
-    assert middleware.slots is None
-    assert middleware(RequestFactory().get("/")).status_code == 200
+def test_off_when_the_limit_is_zero_and_wired_in_front_of_django() -> None:
+    app = AdmissionControl(Held(), limit=0, retry_after=2)
+    app.app.release.set()  # type: ignore[attr-defined]
+    assert app.slots is None
+    assert call(app, "/")[0].status.startswith("200")
+    from config.wsgi import application
+
+    assert isinstance(application, AdmissionControl)
+    with override_settings(KATTOO_ADMISSION_LIMIT=3):
+        assert AdmissionControl.from_settings(application.app).limit == 3
