@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -65,6 +65,24 @@ def _language(accept: str) -> str:
     return "ky"
 
 
+class _Closing:
+    """The application's response, with one more thing to do when the server closes it."""
+
+    def __init__(self, result: Iterable[bytes], then: Callable[[], object]) -> None:
+        self.result, self.then = result, then
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.result)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.then()
+
+
 class AdmissionControl:
     """Bounded in-flight requests per process around a WSGI app; limit 0 = off."""
 
@@ -92,10 +110,13 @@ class AdmissionControl:
         if not self.slots.acquire(blocking=False):
             return self.busy(environ, start_response, path)
         try:
-            # The answer is built inside the slot; Django's responses here are not streamed.
-            return list(self.app(environ, start_response))
-        finally:
+            result = self.app(environ, start_response)
+        except BaseException:
             self.slots.release()
+            raise
+        # The slot is held until the server closes the response (Django returns its database
+        # connection to the pool in that close, so both end together; streams keep streaming).
+        return _Closing(result, self.slots.release)
 
     def busy(
         self, environ: dict[str, Any], start_response: Callable[..., Any], path: str

@@ -40,10 +40,45 @@ class Answer:
 
 
 def call(app: AdmissionControl, path: str, language: str = "") -> tuple[Answer, bytes]:
+    """As a WSGI server does: iterate the response, then close it."""
     answer = Answer()
     environ = {"PATH_INFO": path, "REQUEST_METHOD": "POST", "HTTP_ACCEPT_LANGUAGE": language}
-    body = b"".join(app(environ, answer))
+    result = app(environ, answer)
+    try:
+        body = b"".join(result)
+    finally:
+        getattr(result, "close", lambda: None)()
     return answer, body
+
+
+class Closable:
+    """A response whose close() Django uses to end the request (connections back to the pool)."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [])
+        app = self
+
+        class Result(list[bytes]):
+            def close(self) -> None:
+                app.closed += 1
+
+        return Result([b"streamed ", b"body"])
+
+
+def test_the_slot_is_held_until_the_server_closes_the_response() -> None:
+    inner = Closable()
+    app = AdmissionControl(inner, limit=1, retry_after=2)
+    environ = {"PATH_INFO": "/api/v1/schools", "REQUEST_METHOD": "GET"}
+    result = app(environ, Answer())
+    assert call(app, "/api/v1/schools")[0].status.startswith("503")  # still streaming
+    assert b"".join(result) == b"streamed body"
+    result.close()  # type: ignore[attr-defined]
+    assert inner.closed == 1  # Django's close ran (the request ends, the connection returns)
+    assert call(app, "/api/v1/schools")[0].status.startswith("200")
+    assert inner.closed == 2
 
 
 def busy() -> tuple[AdmissionControl, Held, threading.Thread]:
