@@ -211,7 +211,7 @@ class App:
             "--workers",
             str(self.workers),
             # Threads enough to take every request into the app, where admission control
-            # (2 × the DB pool in flight) answers the excess 503 at once instead of letting it
+            # (the DB pool in flight) answers the excess 503 at once instead of letting it
             # queue inside granian; the layout's "threads" is the DB pool per worker.
             "--blocking-threads",
             str(max(32, 4 * self.threads)),
@@ -1015,7 +1015,7 @@ class Bench:
             "workers": workers,
             "db_pool": threads,
             "blocking_threads": max(32, 4 * threads),
-            "admission_limit": 2 * threads,
+            "admission_limit": threads,
             "calibration_per_s": trials,
         }
         # The measured opening: a fresh copy, stage 1 opens at T0 a few seconds after start.

@@ -30,11 +30,10 @@ DATABASES["default"]["OPTIONS"] = {
     },
 }
 
-# Admission control (kattoo/web/admission.py): in flight per process, a little above the pool.
+# Admission control (kattoo/web/admission.py): in flight per process = the pool (a request
+# holds its connection to the end; one admitted beyond the pool only waits for it).
 KATTOO_ADMISSION_LIMIT = int(
-    os.environ.get(
-        "KATTOO_ADMISSION_LIMIT", 2 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
-    )
+    os.environ.get("KATTOO_ADMISSION_LIMIT", DATABASES["default"]["OPTIONS"]["pool"]["max_size"])
 )
 
 KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "1"))

@@ -3,10 +3,10 @@
 At the opening minute more requests arrive than the database can take. Queued requests only
 grow everyone's latency until clients time out and retry on top of the queue — the way
 portals fall over. Each process admits at most ``settings.KATTOO_ADMISSION_LIMIT`` requests
-at a time (twice its database pool in production, so the pool stays busy but never has a
-long line); the next one is answered ``503 service_busy`` with a jittered ``Retry-After``
-and changes nothing. Clients (our web pages and apps, API.md) wait and retry; the jitter
-spreads the retries out.
+at a time (its database pool size in production: a request holds its connection to the end,
+so one admitted beyond the pool would only wait in the pool's line); the next one is
+answered ``503 service_busy`` with a jittered ``Retry-After`` and changes nothing. Clients
+(our web pages and apps, API.md) wait and retry; the jitter spreads the retries out.
 
 It wraps the WSGI application (``config/wsgi.py``), in front of Django: a refusal costs a
 counter, a header lookup and a prepared body — no request object, middleware, session or
