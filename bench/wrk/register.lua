@@ -89,8 +89,10 @@ function response(status, headers, body)
     local app = body:match('"id"%s*:%s*"([^"]+)"')
     acks:write((app or "?") .. "\t" .. (item and item[2] or "?") .. "\n")
   elseif status == 503 then
-    -- honour Retry-After, shortened: this connection waits 0.2-1 s before its next request
-    pause = math.random(200, 1000)
+    -- a client does what the server asks: this connection waits Retry-After seconds (the
+    -- server jitters it) before its next request
+    local after = tonumber(headers["Retry-After"] or headers["retry-after"] or "1") or 1
+    pause = after * 1000
     if item then
       tail = tail + 1
       queue[tail] = item
