@@ -149,6 +149,17 @@ def child_for(user_person: Person, child_id: str) -> ChildLink:
     return link
 
 
+def school_for(school_id: str) -> School:
+    """The school a payload names: an id that cannot name a row is a field error, an unknown
+    school is not found."""
+    if not is_row_id(school_id):
+        raise FieldError("school", "invalid_id", _("Enter a valid identifier."))
+    school = School.objects.filter(pk=int(school_id)).first()
+    if school is None:
+        raise Http404
+    return school
+
+
 @public.get("/schools", response={200: s.SchoolPage, **PROBLEMS}, summary="Schools with free seats")
 def list_schools(
     request: HttpRequest,
@@ -245,11 +256,7 @@ def create_application(
 
     def create() -> dict[str, Any]:
         link = child_for(user.person, payload.child)  # type: ignore[arg-type]
-        if not is_row_id(payload.school):
-            raise FieldError("school", "invalid_id", _("Enter a valid identifier."))
-        school = School.objects.filter(pk=int(payload.school)).first()
-        if school is None:
-            raise Http404
+        school = school_for(payload.school)
         application = application_register(
             campaign=campaign,
             user=user,

@@ -3,18 +3,16 @@ decline an offer; school, district and ministry staff read the waitlists of thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from ninja import Header, Query, Router
 
 from kattoo.accounts.models import Role, User
 from kattoo.campaigns.selectors import campaign_active
-from kattoo.catalog.models import School
 from kattoo.catalog.selectors import localized_name, schools_visible_to
-from kattoo.core.errors import FieldError
 from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
 from kattoo.enrollment.models import Application, SeatPool
 from kattoo.enrollment.services import application_cancellations
@@ -30,7 +28,7 @@ from kattoo.waitlist.services import offer_accept, offer_decline, waitlist_join,
 from ..auth import bearer, current_user, require_applicant
 from ..pagination import paginate_by_pk
 from . import schemas as s
-from .routes import PROBLEMS, _int_id, actor_of, child_for, is_row_id
+from .routes import PROBLEMS, _int_id, actor_of, child_for, school_for
 from .serializers import application_out, local
 
 waitlist = Router(tags=["waitlist"], auth=bearer)
@@ -101,6 +99,15 @@ def _visible_entry(request: HttpRequest, entry_id: str) -> WaitlistEntry:
     return get_object_or_404(entries_visible_to(current_user(request)), pk=_int_id(entry_id))
 
 
+def _entry_step(
+    request: HttpRequest, entry_id: str, step: Callable[..., WaitlistEntry]
+) -> dict[str, Any]:
+    """One step the applicant takes on an own entry (decline, leave); the entry after it."""
+    user = require_applicant(request)
+    entry = step(entry=_visible_entry(request, entry_id), actor=actor_of(request))
+    return _one(user, entry)
+
+
 @waitlist.post(
     "/waitlist",
     response={201: WaitlistEntryOut, **PROBLEMS},
@@ -117,11 +124,7 @@ def join_waitlist(
 
     def create() -> dict[str, Any]:
         link = child_for(user.person, payload.child)  # type: ignore[arg-type]
-        if not is_row_id(payload.school):
-            raise FieldError("school", "invalid_id", _("Enter a valid identifier."))
-        school = School.objects.filter(pk=int(payload.school)).first()
-        if school is None:
-            raise Http404
+        school = school_for(payload.school)
         entry = waitlist_join(
             campaign=campaign_active(),
             user=user,
@@ -184,9 +187,7 @@ def accept_offer(request: HttpRequest, entry_id: str) -> tuple[int, dict[str, An
     summary="Decline the offered seat; it goes to the next child in line",
 )
 def decline_offer(request: HttpRequest, entry_id: str) -> dict[str, Any]:
-    user = require_applicant(request)
-    entry = offer_decline(entry=_visible_entry(request, entry_id), actor=actor_of(request))
-    return _one(user, entry)
+    return _entry_step(request, entry_id, offer_decline)
 
 
 @waitlist.post(
@@ -195,9 +196,7 @@ def decline_offer(request: HttpRequest, entry_id: str) -> dict[str, Any]:
     summary="Leave the waitlist; everyone behind moves up",
 )
 def leave_waitlist(request: HttpRequest, entry_id: str) -> dict[str, Any]:
-    user = require_applicant(request)
-    entry = waitlist_leave(entry=_visible_entry(request, entry_id), actor=actor_of(request))
-    return _one(user, entry)
+    return _entry_step(request, entry_id, waitlist_leave)
 
 
 @waitlist.get(

@@ -140,6 +140,26 @@ def _schools_context(request: HttpRequest, link: ChildLink) -> dict[str, Any]:
     }
 
 
+def _schools_refused(
+    request: HttpRequest, link: ChildLink, school: School, exc: RuleViolation
+) -> HttpResponse:
+    """The child's schools again, with why the chosen school refused (409)."""
+    context = _schools_context(request, link)
+    context["problem"] = problem_of(exc)
+    context["problem_school"] = school
+    return render(request, "web/schools.html", context, status=409)
+
+
+def _registered(request: HttpRequest, application: Application) -> HttpResponse:
+    """A registration made (directly, from a draft or from a waitlist offer): its page."""
+    messages.success(
+        request,
+        _("Registered. Your place in the queue is %(position)d.")
+        % {"position": application.position},
+    )
+    return redirect("web:application", application_id=application.pk)
+
+
 @applicant_required
 def child_schools(request: HttpRequest, child_id: int) -> HttpResponse:
     context = _schools_context(request, _link(request, child_id))
@@ -166,16 +186,8 @@ def register(request: HttpRequest) -> HttpResponse:
             actor=_actor(request),
         )
     except RuleViolation as exc:
-        context = _schools_context(request, link)
-        context["problem"] = problem_of(exc)
-        context["problem_school"] = school
-        return render(request, "web/schools.html", context, status=409)
-    messages.success(
-        request,
-        _("Registered. Your place in the queue is %(position)d.")
-        % {"position": application.position},
-    )
-    return redirect("web:application", application_id=application.pk)
+        return _schools_refused(request, link, school, exc)
+    return _registered(request, application)
 
 
 def _application(request: HttpRequest, application_id: str) -> Application:

@@ -26,7 +26,7 @@ from kattoo.people.services import guardian_act_upload
 from ..access import applicant_required
 from ..forms import RegisterForm
 from ..problems import problem_of
-from .applicant import _actor, _link, _schools_context, _user
+from .applicant import _actor, _link, _registered, _schools_refused, _user
 
 
 @applicant_required
@@ -47,9 +47,7 @@ def draft_save_view(request: HttpRequest) -> HttpResponse:
             actor=_actor(request),
         )
     except RuleViolation as exc:
-        context = _schools_context(request, link)
-        context["problem"], context["problem_school"] = problem_of(exc), school
-        return render(request, "web/schools.html", context, status=409)
+        return _schools_refused(request, link, school, exc)
     messages.success(
         request, _("Your choice is checked and saved. Submit it when registration opens.")
     )
@@ -77,12 +75,7 @@ def draft_submit_view(request: HttpRequest, child_id: int) -> HttpResponse:
     except RuleViolation as exc:
         messages.error(request, f"{exc.title} {exc.detail or ''}".strip())
         return redirect("web:children")
-    messages.success(
-        request,
-        _("Registered. Your place in the queue is %(position)d.")
-        % {"position": application.position},
-    )
-    return redirect("web:application", application_id=application.pk)
+    return _registered(request, application)
 
 
 @applicant_required

@@ -3,6 +3,8 @@ decline an offer; staff read the waitlists of the schools in their scope. Plain 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,8 +23,7 @@ from kattoo.waitlist.services import offer_accept, offer_decline, waitlist_join,
 
 from ..access import applicant_required, staff_required
 from ..forms import RegisterForm
-from ..problems import problem_of
-from .applicant import _actor, _link, _schools_context, _user
+from .applicant import _actor, _link, _registered, _schools_refused, _user
 from .staff_common import staff_user, violation_text
 
 
@@ -51,10 +52,7 @@ def waitlist_join_view(request: HttpRequest) -> HttpResponse:
             actor=_actor(request),
         )
     except RuleViolation as exc:
-        context = _schools_context(request, link)
-        context["problem"] = problem_of(exc)
-        context["problem_school"] = school
-        return render(request, "web/schools.html", context, status=409)
+        return _schools_refused(request, link, school, exc)
     messages.success(request, _("The child is in the waitlist."))
     return redirect("web:waitlist")
 
@@ -72,36 +70,40 @@ def waitlist_accept_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     except RuleViolation as exc:
         messages.error(request, violation_text(exc))
         return redirect("web:waitlist")
-    messages.success(
-        request,
-        _("Registered. Your place in the queue is %(position)d.")
-        % {"position": application.position},
-    )
-    return redirect("web:application", application_id=application.pk)
+    return _registered(request, application)
+
+
+def _entry_step(
+    request: HttpRequest,
+    entry_id: int,
+    step: Callable[..., WaitlistEntry],
+    done: str,
+) -> HttpResponse:
+    """One step on the parent's own entry (decline, leave): the outcome as a flash message."""
+    try:
+        step(entry=_entry(request, entry_id), actor=_actor(request))
+    except RuleViolation as exc:
+        messages.error(request, violation_text(exc))
+    else:
+        messages.success(request, done)
+    return redirect("web:waitlist")
 
 
 @applicant_required
 @require_POST
 def waitlist_decline_view(request: HttpRequest, entry_id: int) -> HttpResponse:
-    try:
-        offer_decline(entry=_entry(request, entry_id), actor=_actor(request))
-    except RuleViolation as exc:
-        messages.error(request, violation_text(exc))
-    else:
-        messages.success(request, _("The seat is declined and offered to the next child."))
-    return redirect("web:waitlist")
+    return _entry_step(
+        request,
+        entry_id,
+        offer_decline,
+        _("The seat is declined and offered to the next child."),
+    )
 
 
 @applicant_required
 @require_POST
 def waitlist_leave_view(request: HttpRequest, entry_id: int) -> HttpResponse:
-    try:
-        waitlist_leave(entry=_entry(request, entry_id), actor=_actor(request))
-    except RuleViolation as exc:
-        messages.error(request, violation_text(exc))
-    else:
-        messages.success(request, _("The child has left the waitlist."))
-    return redirect("web:waitlist")
+    return _entry_step(request, entry_id, waitlist_leave, _("The child has left the waitlist."))
 
 
 @staff_required(Role.SCHOOL, Role.DISTRICT, Role.MINISTRY_ANALYST, Role.MINISTRY_ADMIN)
