@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Self
 
 PG_BIN = Path(os.environ.get("KATTOO_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,12 @@ SETTINGS = {
 }
 
 
-def free_port(preferred: int) -> int:
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` or the next free one after it; without one, any free port."""
+    if preferred is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
     for port in range(preferred, preferred + 100):
         with socket.socket() as s:
             try:
@@ -64,11 +70,24 @@ def free_port(preferred: int) -> int:
     raise RuntimeError("no free port")
 
 
+def available() -> bool:
+    """Whether this machine can run a cluster of its own (the PostgreSQL server binaries)."""
+    return (PG_BIN / "initdb").exists() and (PG_BIN / "postgres").exists()
+
+
 class PgCluster:
-    def __init__(self, datadir: Path | str | None = None, port: int = 55432) -> None:
+    def __init__(
+        self,
+        datadir: Path | str | None = None,
+        port: int = 55432,
+        *,
+        user: str = "bench",
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.datadir = Path(datadir or ROOT / "var" / "bench" / "pg").resolve()
         self.port = port
-        self.user = "bench"
+        self.user = user
+        self.settings = SETTINGS if settings is None else settings
         self.as_root = os.geteuid() == 0
         self.log = self.datadir.parent / f"{self.datadir.name}.log"
         self.started_once = False
@@ -129,22 +148,22 @@ class PgCluster:
             "--locale=C.UTF-8",
             "--no-instructions",
         )
-        conf = "\n".join(f"{k} = {v}" for k, v in SETTINGS.items())
+        conf = "\n".join(f"{k} = {v}" for k, v in self.settings.items())
         (self.datadir / "postgresql.auto.conf").write_text(
-            f"# written by bench/pgcluster.py\n{conf}\n"
+            f"# written by {type(self).__module__}\n{conf}\n"
         )
         if self.as_root:
             pw = pwd.getpwnam("postgres")
             os.chown(self.datadir / "postgresql.auto.conf", pw.pw_uid, pw.pw_gid)
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60) -> Self:
         self.init()
         if self.is_running():
             # Left running (--keep): its port is the fourth line of postmaster.pid.
             with contextlib.suppress(OSError, ValueError, IndexError):
                 self.port = int(self.pid_file.read_text().splitlines()[3])
             self.started_once = True
-            return
+            return self
         if not self.started_once:
             # A restart keeps the port: the app's DATABASE_URL names it.
             self.port = free_port(self.port)
@@ -175,9 +194,9 @@ class PgCluster:
                 check=False,
             )
             if ready.returncode == 0:
-                return
+                return self
             time.sleep(0.2)
-        raise RuntimeError(f"PostgreSQL did not start; see {self.log}")
+        raise RuntimeError(f"PostgreSQL did not start; see {self.log}:\n{self.log_tail()}")
 
     def stop(self) -> None:
         if not self.is_running():
@@ -226,6 +245,11 @@ class PgCluster:
                 continue
         return out
 
+    def log_tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
     # -- connections -------------------------------------------------------------------------
     def url(self, dbname: str = "postgres") -> str:
         return f"postgres://{self.user}@127.0.0.1:{self.port}/{dbname}"
@@ -255,3 +279,7 @@ class PgCluster:
             text=True,
         )
         return out.stdout.strip()
+
+    def createdb(self, name: str) -> str:
+        self.psql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
