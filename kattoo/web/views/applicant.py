@@ -58,6 +58,19 @@ def _link(request: HttpRequest, child_id: int) -> ChildLink:
     return link
 
 
+def _choice(request: HttpRequest, schools: Any = None) -> tuple[ChildLink, School, str]:
+    """The child (one of the applicant's), school and language a choice form posted; a
+    malformed post or an unknown school is 404."""
+    form = RegisterForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    link = _link(request, form.cleaned_data["child"])
+    school = get_object_or_404(
+        School if schools is None else schools, pk=form.cleaned_data["school"]
+    )
+    return link, school, form.cleaned_data["language"]
+
+
 @applicant_required
 def children(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -170,19 +183,14 @@ def child_schools(request: HttpRequest, child_id: int) -> HttpResponse:
 @applicant_required
 @require_POST
 def register(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST)
-    if not form.is_valid():
-        raise Http404
-    link = _link(request, form.cleaned_data["child"])
-    school = get_object_or_404(School, pk=form.cleaned_data["school"])
-    campaign = campaign_active()
+    link, school, language = _choice(request)
     try:
         application = application_register(
-            campaign=campaign,
+            campaign=campaign_active(),
             user=_user(request),
             child=link.child,
             school=school,
-            language=form.cleaned_data["language"],
+            language=language,
             actor=_actor(request),
         )
     except RuleViolation as exc:

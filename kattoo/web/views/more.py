@@ -24,26 +24,21 @@ from kattoo.people.models import ActKind, GuardianAct
 from kattoo.people.services import guardian_act_upload
 
 from ..access import applicant_required
-from ..forms import RegisterForm
 from ..problems import problem_of
-from .applicant import _actor, _link, _registered, _schools_refused, _user
+from .applicant import _actor, _choice, _link, _registered, _schools_refused, _user
 
 
 @applicant_required
 @require_POST
 def draft_save_view(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST)
-    if not form.is_valid():
-        raise Http404
-    link = _link(request, form.cleaned_data["child"])
-    school = get_object_or_404(schools_participating(), pk=form.cleaned_data["school"])
+    link, school, language = _choice(request, schools_participating())
     try:
         draft_save(
             campaign=campaign_active(),
             user=_user(request),
             child=link.child,
             school=school,
-            language=form.cleaned_data["language"],
+            language=language,
             actor=_actor(request),
         )
     except RuleViolation as exc:

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from kattoo.accounts.models import Role
 from kattoo.campaigns.selectors import campaign_active
-from kattoo.catalog.models import School
 from kattoo.catalog.selectors import schools_visible_to
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import SeatPool
@@ -22,8 +21,7 @@ from kattoo.waitlist.selectors import entries_visible_to, entry_views, pool_wait
 from kattoo.waitlist.services import offer_accept, offer_decline, waitlist_join, waitlist_leave
 
 from ..access import applicant_required, staff_required
-from ..forms import RegisterForm
-from .applicant import _actor, _link, _registered, _schools_refused, _user
+from .applicant import _actor, _choice, _registered, _schools_refused, _user
 from .staff_common import staff_user, violation_text
 
 
@@ -37,18 +35,14 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 @applicant_required
 @require_POST
 def waitlist_join_view(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST)
-    if not form.is_valid():
-        raise Http404
-    link = _link(request, form.cleaned_data["child"])
-    school = get_object_or_404(School, pk=form.cleaned_data["school"])
+    link, school, language = _choice(request)
     try:
         waitlist_join(
             campaign=campaign_active(),
             user=_user(request),
             child=link.child,
             school=school,
-            language=form.cleaned_data["language"],
+            language=language,
             actor=_actor(request),
         )
     except RuleViolation as exc:
