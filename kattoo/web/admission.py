@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from kattoo.core.errors import ERRORS, PROBLEM_TYPE
 from kattoo.core.metrics import ADMISSION_REFUSED
@@ -57,11 +58,11 @@ def _bodies() -> dict[tuple[str, bool], bytes]:
 
 
 def _language(accept: str) -> str:
-    """The first of ky/ru/en the client accepts (Kyrgyz, the state language, by default)."""
-    for part in accept.split(","):
-        code = part.split(";", 1)[0].strip()[:2].lower()
-        if code in LANGUAGES:
-            return code
+    """The most wanted of ky/ru/en in Accept-Language, read by Django's own parser (q-values
+    honoured); Kyrgyz, the state language, by default."""
+    for code, _quality in parse_accept_lang_header(accept):
+        if code[:2] in LANGUAGES:
+            return code[:2]
     return "ky"
 
 

@@ -118,7 +118,7 @@ def test_web_pages_get_a_page_in_kyrgyz_by_default_and_probes_pass() -> None:
         assert answer.headers["Content-Type"].startswith("text/html")
         assert answer.headers["Content-Language"] == "ky"
         assert "Kattoo'ну".encode() in body
-        _english, body = call(app, "/", "en")
+        _english, body = call(app, "/", "ru;q=0.2, en")  # the preferred one, not the first
         assert b"Too many people" in body
         view.release.set()  # the probe is let through even while the slot is taken
         probe, _ = call(app, "/readyz")
