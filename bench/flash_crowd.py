@@ -451,38 +451,6 @@ def wait_until(moment: dt.datetime) -> None:
 
 # -- pgbench -----------------------------------------------------------------------------------
 
-_STAND_IN = r"""
-SELECT token, child_id, user_id, applicant_id, school_id, language, pool_id, campaign_id, route
-  FROM bench_target WHERE n = nextval('bench_target_seq') \gset
-WITH seat AS (
-    UPDATE enrollment_seatpool SET taken = taken + 1, accepted_count = accepted_count + 1
-     WHERE id = :pool_id::bigint AND taken < capacity
- RETURNING accepted_count
-), app AS (
-    INSERT INTO enrollment_application
-        (id, campaign_id, child_id, applicant_id, user_id, school_id, language, pool_id,
-         status, route, above_quota, position, channel, created_at, status_changed_at)
-    SELECT gen_random_uuid(), :campaign_id::bigint, :child_id::bigint, :applicant_id::bigint,
-           :user_id::bigint, :school_id::bigint, :language::text, :pool_id::bigint,
-           'registered', :route::text, false, seat.accepted_count, 'api', now(), now()
-      FROM seat
- RETURNING id, position
-), history AS (
-    INSERT INTO enrollment_applicationtransition
-        (application_id, from_status, to_status, at, actor_id, reason, reason_code)
-    SELECT id, '', 'registered', now(), :user_id::bigint, '', '' FROM app
-), audit AS (
-    INSERT INTO audit_auditevent
-        (at, actor_id, channel, action, object_type, object_id, data, request_id)
-    SELECT now(), :user_id::bigint, 'api', 'application.register', 'enrollment.application',
-           app.id::text, jsonb_build_object('child', :child_id::bigint, 'school',
-           :school_id::bigint, 'language', :language::text, 'route', :route::text,
-           'above_quota', false, 'position', app.position), ''
-      FROM app
-)
-SELECT position FROM app;
-"""
-
 
 _SQLPATH_RUNNER = """
 import django
@@ -493,22 +461,20 @@ print(sqlpath.pgbench_script())
 
 
 def pgbench_script(db_url: str) -> tuple[str, str, str]:
-    """(script, where it came from, pgbench query mode). The lead engineer's bench/sqlpath.py
-    when present — exactly the app's statements, built by Django on the benchmark's database
-    with the production settings — else a stand-in: the allocation statement alone."""
-    if (ROOT / "bench" / "sqlpath.py").exists():
-        proc = subprocess.run(
-            [sys.executable, "-c", _SQLPATH_RUNNER],
-            cwd=ROOT,
-            env=app_env(db_url, 2),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode == 0 and proc.stdout.strip():
-            return proc.stdout, "bench/sqlpath.py", "prepared"
-        log(f"bench/sqlpath.py failed, using the stand-in: {proc.stderr[-500:]}")
-    return _STAND_IN, "stand-in: the allocation statement only", "extended"
+    """(script, where it came from, pgbench query mode): exactly the app's statements
+    (bench/sqlpath.py), built by Django on the benchmark's database with the production
+    settings. A failure stops the run: a ceiling of other SQL would not be comparable."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _SQLPATH_RUNNER],
+        cwd=ROOT,
+        env=app_env(db_url, 2),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"bench/sqlpath.py failed: {proc.stderr[-2000:]}")
+    return proc.stdout, "bench/sqlpath.py", "prepared"
 
 
 def run_pgbench(pg: PgCluster, seed: str, clients: list[int], seconds: int) -> dict[str, Any]:
