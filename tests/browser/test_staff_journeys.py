@@ -375,3 +375,43 @@ def test_ministry_reads_the_dashboard_and_downloads_a_report(
         phone: Screen = phone_factory(locale="ky-KG")
         staff_sign_in(phone, colleague, "ky", home="/staff/ministry/")
         assert phone.page.locator("h1").inner_text() == t("ky", "Campaign dashboard")
+
+
+def test_ministry_reads_the_audit_trail_and_a_district_reviews_fraud_signals(
+    desktop_factory, world: World
+) -> None:
+    """Issue 7: the ministry's audit viewer (filter, one event with its seal) and the district
+    officer's list of fraud signals, in the browser, with axe and the weight budget."""
+    with clock.frozen(STAGE1 + dt.timedelta(minutes=5)):
+        # One family registers five children of different births: "many children" (§20).
+        births = [dt.date(2019, 9, 1 + i * 3) for i in range(5)]
+        family = world.family(births=births)
+        for child in family.children:
+            application_register(
+                campaign=world.campaign,
+                user=family.parent,
+                child=child,
+                school=world.school,
+                language="ky",
+                actor=Actor(user=family.parent, channel="web"),
+            )
+    admin = staff_account(Role.MINISTRY_ADMIN)
+    screen = desktop_factory(locale="ru-RU")
+    page = screen.page
+    with clock.frozen(STAGE1 + dt.timedelta(days=1)):
+        staff_sign_in(screen, admin, "ru", home="/staff/ministry/")
+        screen.goto("/staff/ministry/audit/?action=application.register")
+        screen.check("audit-filtered")
+        rows = page.locator("main table tbody tr")
+        expect(rows).to_have_count(5)
+        rows.first.get_by_role("link").first.click()
+        screen.check("audit-event")
+        assert "application.register" in page.locator("main").inner_text()
+
+    officer = staff_account(Role.DISTRICT, district=world.school.district)
+    office = desktop_factory(locale="ru-RU")
+    with clock.frozen(STAGE1 + dt.timedelta(days=1)):
+        staff_sign_in(office, officer, "ru", home="/staff/district/")
+        office.goto("/staff/fraud/")
+        office.check("fraud-signals")
+        assert family.children[0].surname in office.page.locator("main").inner_text()
