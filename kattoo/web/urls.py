@@ -9,9 +9,13 @@ from .views import (
     public,
     staff_audit,
     staff_auth,
+    staff_campaigns,
+    staff_catalog,
     staff_district,
     staff_fraud,
     staff_ministry,
+    staff_people,
+    staff_readiness,
     staff_school,
     staff_school_children,
 )
@@ -135,6 +139,13 @@ staff_patterns = [
         name="fraud_application",
     ),
 ]
+# The campaign lifecycle (issue 11): each module owns its routes.
+staff_patterns += (
+    staff_campaigns.patterns
+    + staff_catalog.patterns
+    + staff_people.patterns
+    + staff_readiness.patterns
+)
 
 urlpatterns = [
     path("", public.home, name="home"),

@@ -7,6 +7,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.renderers import JSONRenderer
 
 from ..problems import install, problem_media_type
+from . import campaigns, catalog_upload, readiness, staff_accounts
 from .appeals import appeals
 from .audit import audit
 from .drafts import drafts
@@ -54,3 +55,7 @@ api.add_router("", reports)
 api.add_router("", waitlist)
 api.add_router("", audit)
 api.add_router("", fraud)
+api.add_router("", campaigns.router)
+api.add_router("", catalog_upload.router)
+api.add_router("", staff_accounts.router)
+api.add_router("", readiness.router)
