@@ -7,7 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING
+from .base import LOGGING, MIDDLEWARE
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -45,9 +45,36 @@ CACHES = {
     }
 }
 
+# Static files (ADR 0019): `manage.py collectstatic` writes them once per release into
+# STATIC_ROOT (KATTOO_STATIC_ROOT) with the content's hash in each name, plus gzip and brotli
+# copies; nginx serves /static/ from there (deploy/nginx/kattoo.conf) and WhiteNoise serves the
+# same files when a request reaches the application directly (a balancer without nginx, a
+# probe). A hashed name never changes content, so it is cached for a year ("immutable").
+# `collectstatic` is part of every install and upgrade: without its manifest, pages fail.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MAX_AGE = 60  # names without a hash (e.g. /static/web/kattoo.css) may change
+MIDDLEWARE = [*MIDDLEWARE]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+# Behind nginx the client's address comes from X-Forwarded-For, believed only from these
+# networks (kattoo/core/proxy.py); empty = REMOTE_ADDR as it is.
+KATTOO_TRUSTED_PROXIES = [
+    net
+    for net in os.environ.get("KATTOO_TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")
+    if net.strip()
+]
+MIDDLEWARE.insert(0, "kattoo.core.proxy.TrustedProxyMiddleware")
+
 SECURE_HSTS_SECONDS = int(os.environ.get("KATTOO_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_SSL_REDIRECT = os.environ.get("KATTOO_SSL_REDIRECT", "1") == "1"
+# The balancer's probes and the scraper call app nodes directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,3 +4,9 @@ test, with the local-memory cache instead of Redis, which the test machine does 
 from config.settings.production import *  # noqa: F403
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# These tests do not run `collectstatic`: file names without the manifest's hashes (the static
+# layout of production is proven by tests/deploy/test_nginx_static.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

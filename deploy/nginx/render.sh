@@ -1,0 +1,44 @@
+#!/bin/sh
+# Prints deploy/nginx/kattoo.conf with its @PLACEHOLDERS@ filled from the environment
+# (defaults as listed at the top of that file). docs/deployment.md and the production-layout
+# test (tests/deploy/test_nginx_static.py) both use this script, so what is tested is what is
+# installed:
+#
+#   NGINX_SERVER_NAME=kattoo.example.kg deploy/nginx/render.sh > /etc/nginx/sites-available/kattoo.conf
+set -eu
+
+: "${NGINX_SERVER_NAME:?set NGINX_SERVER_NAME to the public host name, e.g. kattoo.example.kg}"
+NGINX_HTTP_LISTEN="${NGINX_HTTP_LISTEN:-80}"
+NGINX_HTTPS_LISTEN="${NGINX_HTTPS_LISTEN:-443}"
+NGINX_TLS_CERT="${NGINX_TLS_CERT:-/etc/letsencrypt/live/$NGINX_SERVER_NAME/fullchain.pem}"
+NGINX_TLS_KEY="${NGINX_TLS_KEY:-/etc/letsencrypt/live/$NGINX_SERVER_NAME/privkey.pem}"
+NGINX_LOG_DIR="${NGINX_LOG_DIR:-/var/log/nginx}"
+KATTOO_UPSTREAM="${KATTOO_UPSTREAM:-127.0.0.1:8000}"
+KATTOO_STATIC_ROOT="${KATTOO_STATIC_ROOT:-/var/lib/kattoo/static}"
+
+for value in "$NGINX_SERVER_NAME" "$NGINX_HTTP_LISTEN" "$NGINX_HTTPS_LISTEN" "$NGINX_TLS_CERT" \
+  "$NGINX_TLS_KEY" "$NGINX_LOG_DIR" "$KATTOO_UPSTREAM" "$KATTOO_STATIC_ROOT"; do
+  case "$value" in
+    *'|'* | *';'* | *'{'* | *'}'* | *' '*)
+      echo "render.sh: '$value' may not contain | ; { } or spaces" >&2
+      exit 2
+      ;;
+  esac
+done
+
+out=$(sed \
+  -e "/^[[:space:]]*#/!s|@SERVER_NAME@|$NGINX_SERVER_NAME|g" \
+  -e "/^[[:space:]]*#/!s|@HTTP_LISTEN@|$NGINX_HTTP_LISTEN|g" \
+  -e "/^[[:space:]]*#/!s|@HTTPS_LISTEN@|$NGINX_HTTPS_LISTEN|g" \
+  -e "/^[[:space:]]*#/!s|@TLS_CERT@|$NGINX_TLS_CERT|g" \
+  -e "/^[[:space:]]*#/!s|@TLS_KEY@|$NGINX_TLS_KEY|g" \
+  -e "/^[[:space:]]*#/!s|@LOG_DIR@|$NGINX_LOG_DIR|g" \
+  -e "/^[[:space:]]*#/!s|@UPSTREAM@|$KATTOO_UPSTREAM|g" \
+  -e "/^[[:space:]]*#/!s|@STATIC_ROOT@|${KATTOO_STATIC_ROOT%/}|g" \
+  "$(dirname "$0")/kattoo.conf")
+
+if printf '%s\n' "$out" | grep -v '^[[:space:]]*#' | grep -q '@[A-Z_]*@'; then
+  echo "render.sh: a placeholder was left unfilled" >&2
+  exit 2
+fi
+printf '%s\n' "$out"

@@ -1,0 +1,320 @@
+"""The production layout (issue 11, "Deployment kit"; ADR 0019): nginx with exactly
+``deploy/nginx/kattoo.conf`` (filled by ``deploy/nginx/render.sh``, as docs/deployment.md
+says) in front of granian running the production settings, over a PostgreSQL cluster of the
+test's own, with the static files ``collectstatic`` wrote.
+
+A page comes through nginx over TLS (the application sees ``X-Forwarded-Proto: https``, so its
+SSL redirect does not loop), its CSS and JS have hashed names and come back from nginx
+compressed and cacheable for a year; the same files come from the application itself
+(WhiteNoise) when a request reaches it directly."""
+
+# ruff: noqa: S603, S607, S501 - fixed programs (nginx, granian, sh) with arguments built here;
+# TLS to our own throwaway certificate, not verified
+from __future__ import annotations
+
+import datetime
+import gzip
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..reliability import pgcluster
+from ..reliability.pgcluster import TempCluster, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+RENDER = ROOT / "deploy" / "nginx" / "render.sh"
+GRANIAN = Path(sys.executable).parent / "granian"
+SERVE = [str(GRANIAN), "--interface", "wsgi", "--host", "127.0.0.1", "--workers", "1"]
+SERVE += ["--blocking-threads", "4"]
+YEAR = "max-age=31536000"
+
+pytestmark = [pytest.mark.postgres]
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
+    )
+
+
+@dataclass
+class Layout:
+    https: str  # nginx, TLS
+    http: str  # nginx, plain HTTP (redirects)
+    app: str  # granian directly
+    static_root: Path
+    logs: Path
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for ``localhost`` (the test trusts it by not verifying)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, **kw: object) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(url, timeout=2, **kw).status_code == 200:  # type: ignore[arg-type]
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
+    nginx = nginx_binary()
+    if nginx is None:
+        pytest.skip("nginx is not installed (scripts/ensure-bench-tools.sh installs it)")
+    if not pgcluster.available():
+        pytest.skip("no PostgreSQL server binaries for a cluster of the test's own")
+    work = tmp_path_factory.mktemp("deploy")
+    static_root, logs, var = work / "static", work / "logs", work / "var"
+    for directory in (logs, var, work / "nginx-tmp"):
+        directory.mkdir()
+    with TempCluster() as cluster:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.deploy.settings_production_like",
+            "DJANGO_SECRET_KEY": "deploy-tests-only-" + "x" * 40,
+            "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "DATABASE_URL": cluster.createdb("kattoo"),
+            "KATTOO_FIELD_KEYS": "deploy-tests-only-key",
+            "KATTOO_VAR_DIR": str(var),
+            "KATTOO_STATIC_ROOT": str(static_root),
+            "KATTOO_LOG_FORMAT": "plain",
+            "KATTOO_SSL_REDIRECT": "1",
+        }
+        manage = [sys.executable, "manage.py"]
+        # The operator's two install steps (docs/deployment.md), side by side to save time.
+        steps = [
+            subprocess.Popen([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env),
+            subprocess.Popen([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env),
+        ]
+        assert [step.wait(300) for step in steps] == [0, 0]
+
+        app_port = free_port()
+        app_log = logs / "granian.log"
+        granian = subprocess.Popen(
+            [*SERVE, "--port", str(app_port), "config.wsgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=app_log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        nginx_proc: subprocess.Popen[bytes] | None = None
+        try:
+            app = f"http://127.0.0.1:{app_port}"
+            wait_for(f"{app}/healthz", granian, app_log)
+
+            cert, key = self_signed(work)
+            http_port, https_port = free_port(), free_port()
+            rendered = subprocess.run(
+                ["sh", str(RENDER)],
+                env={
+                    "PATH": os.environ["PATH"],
+                    "NGINX_SERVER_NAME": "localhost",
+                    "NGINX_HTTP_LISTEN": f"127.0.0.1:{http_port}",
+                    "NGINX_HTTPS_LISTEN": f"127.0.0.1:{https_port}",
+                    "NGINX_TLS_CERT": str(cert),
+                    "NGINX_TLS_KEY": str(key),
+                    "NGINX_LOG_DIR": str(logs),
+                    "KATTOO_UPSTREAM": f"127.0.0.1:{app_port}",
+                    "KATTOO_STATIC_ROOT": str(static_root),
+                },
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            (work / "kattoo.conf").write_text(rendered)
+            # What Debian's /etc/nginx/nginx.conf provides around a site, in the test's own
+            # directory (pid, temporary files, error log) so it runs without root or systemd.
+            (work / "nginx.conf").write_text(
+                ("user root;\n" if os.geteuid() == 0 else "")
+                + f"""daemon off;
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {logs}/nginx-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  sendfile on;
+  client_body_temp_path {work}/nginx-tmp/body;
+  proxy_temp_path {work}/nginx-tmp/proxy;
+  fastcgi_temp_path {work}/nginx-tmp/fastcgi;
+  uwsgi_temp_path {work}/nginx-tmp/uwsgi;
+  scgi_temp_path {work}/nginx-tmp/scgi;
+  include {work}/kattoo.conf;
+}}
+"""
+            )
+            nginx_log = logs / "nginx-stderr.log"
+            nginx_proc = subprocess.Popen(
+                [nginx, "-c", str(work / "nginx.conf"), "-p", str(work)],
+                stdout=subprocess.DEVNULL,
+                stderr=nginx_log.open("wb"),
+                start_new_session=True,
+            )
+            https = f"https://localhost:{https_port}"
+            wait_for(f"{https}/healthz", nginx_proc, nginx_log, verify=False)
+            yield Layout(
+                https=https,
+                http=f"http://127.0.0.1:{http_port}",
+                app=app,
+                static_root=static_root,
+                logs=logs,
+            )
+        finally:
+            if nginx_proc is not None:
+                stop(nginx_proc, signal.SIGQUIT)
+            stop(granian)
+
+
+def assets(html: str) -> list[str]:
+    """The stylesheets and scripts a page links."""
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    return links + scripts
+
+
+@pytest.mark.parametrize("path", ["/", "/staff/login/"])
+def test_page_through_nginx_with_compressed_cacheable_assets(layout: Layout, path: str) -> None:
+    with httpx.Client(base_url=layout.https, verify=False, timeout=10) as client:
+        page = client.get(path)
+        # 200, not a redirect: the app saw X-Forwarded-Proto: https from nginx.
+        assert page.status_code == 200, (page.status_code, page.headers)
+        urls = assets(page.text)
+        assert any(u.endswith(".css") for u in urls) and any(u.endswith(".js") for u in urls)
+        for url in urls:
+            assert re.search(r"^/static/.+\.[0-9a-f]{12}\.(css|js)$", url), url
+            answer = client.get(url, headers={"Accept-Encoding": "gzip"})
+            assert answer.status_code == 200, url
+            assert answer.headers["Content-Encoding"] == "gzip", url
+            assert YEAR in answer.headers["Cache-Control"], answer.headers
+            assert "immutable" in answer.headers["Cache-Control"]
+            assert answer.headers["Vary"] == "Accept-Encoding"
+            # nginx sent collectstatic's .gz copy; unpacked (by httpx) it is the file.
+            on_disk = layout.static_root / url.removeprefix("/static/")
+            gz = on_disk.with_name(on_disk.name + ".gz")
+            assert answer.headers["Content-Length"] == str(gz.stat().st_size)
+            assert answer.content == on_disk.read_bytes() == gzip.decompress(gz.read_bytes())
+            js = ("application/javascript", "text/javascript")
+            kinds = ("text/css",) if url.endswith(".css") else js
+            assert answer.headers["Content-Type"].startswith(kinds)
+
+
+def test_static_from_nginx_without_gzip_and_by_unhashed_name(layout: Layout) -> None:
+    with httpx.Client(base_url=layout.https, verify=False, timeout=10) as client:
+        plain = client.get("/static/web/kattoo.css", headers={"Accept-Encoding": "identity"})
+        assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+        # A name without a hash may change at the next release: kept a minute only.
+        assert plain.headers["Cache-Control"] == "public, max-age=60"
+        assert client.get("/static/web/no-such-file.css").status_code == 404
+
+
+def test_static_from_the_application_directly(layout: Layout) -> None:
+    """WhiteNoise: a balancer without nginx (or a probe) gets the same files, cacheable."""
+    # The balancer's probe over plain HTTP is not redirected to HTTPS.
+    assert httpx.get(f"{layout.app}/healthz", timeout=10).status_code == 200
+    page = httpx.get(
+        f"{layout.app}/staff/login/", headers={"X-Forwarded-Proto": "https"}, timeout=10
+    )
+    assert page.status_code == 200
+    for url in assets(page.text):
+        answer = httpx.get(
+            layout.app + url,
+            headers={"Accept-Encoding": "gzip", "X-Forwarded-Proto": "https"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, url
+        assert answer.headers["Content-Encoding"] == "gzip"
+        assert YEAR in answer.headers["Cache-Control"]
+        assert "immutable" in answer.headers["Cache-Control"]
+
+
+def test_plain_http_redirects_to_https(layout: Layout) -> None:
+    answer = httpx.get(f"{layout.http}/staff/login/", timeout=10)
+    assert answer.status_code == 301
+    assert answer.headers["Location"].startswith("https://")
+
+
+def test_proxy_headers_reach_the_application(layout: Layout) -> None:
+    with httpx.Client(base_url=layout.https, verify=False, timeout=10) as client:
+        # The request id of a balancer in front is kept; nginx makes one otherwise.
+        kept = client.get("/healthz", headers={"X-Request-ID": "lb-1234"})
+        assert kept.headers["X-Request-Id"] == "lb-1234"
+        made = client.get("/healthz")
+        assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-Id"])
+        # Secure cookies over HTTPS: Django knows the request came over TLS.
+        login = client.get("/staff/login/")
+        assert "secure" in login.headers.get("Set-Cookie", "").lower()
+        # Monitoring and uploaded files are not published on the public address.
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/media/anything.pdf").status_code == 404
+    log = (layout.logs / "kattoo.access.log").read_text()
+    assert "lb-1234" in log and "GET /healthz" in log
+
+
+def test_body_size_limit(layout: Layout) -> None:
+    """Bodies above the largest upload (a catalog file) stop at nginx."""
+    with httpx.Client(base_url=layout.https, verify=False, timeout=30) as client:
+        answer = client.post(
+            "/api/v1/campaigns/none/catalog",
+            content=b"x" * (26 * 1024 * 1024),
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        assert answer.status_code == 413
