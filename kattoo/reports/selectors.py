@@ -9,11 +9,32 @@ from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value,
 from django.db.models.functions import ExtractYear
 
 from kattoo.campaigns.models import Campaign
+from kattoo.campaigns.selectors import campaign_active
+from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import Application, SeatPool, Status
 
 DIMENSIONS = ("region", "district", "school", "language", "sex", "birth_year", "stage", "route")
 # Published beyond the ministry, a cell must not reveal any individual child (§9).
 SUPPRESS_BELOW = 10
+
+
+def report_campaigns() -> QuerySet[Campaign]:
+    """Campaigns whose reports can be read: the current one and the archive (published ones,
+    ADR 0016), latest first. A draft has nothing to report yet."""
+    return Campaign.objects.filter(Q(is_active=True) | Q(published_at__isnull=False)).order_by(
+        "-stage1_starts_at"
+    )
+
+
+def report_campaign(code: str | None = None) -> Campaign:
+    """The campaign a report reads: the one named (a finished campaign stays readable after
+    next year's is published), by default the active one."""
+    if not code:
+        return campaign_active()
+    campaign = report_campaigns().filter(code=code).first()
+    if campaign is None:
+        raise RuleViolation("not_found")
+    return campaign
 
 
 def _dimension(name: str, campaign: Campaign) -> Any:

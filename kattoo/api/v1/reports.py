@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.selectors import schools_visible_to
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.models import Application, SeatPool
@@ -19,6 +18,7 @@ from kattoo.reports.exports import rows_csv, rows_xlsx
 from kattoo.reports.selectors import (
     DIMENSIONS,
     report_applications,
+    report_campaign,
     report_seats,
     suppress_small_cells,
 )
@@ -62,9 +62,11 @@ def _scoped(
 
 
 class ReportQuery(Schema):
-    """Which aggregates: grouped ``by`` dimensions, narrowed to a region, district or school."""
+    """Which aggregates: grouped ``by`` dimensions, narrowed to a region, district or school;
+    of the active campaign, or of another one by its code (the archive stays readable)."""
 
     by: str = Field("district", max_length=200)
+    campaign: str | None = Field(None, max_length=40, description="campaign code; default active")
     region: str | None = None
     district: str | None = None
     school: str | None = None
@@ -75,10 +77,11 @@ class FileQuery(ReportQuery):
 
 
 def _summary(request: HttpRequest, query: ReportQuery) -> dict[str, Any]:
-    campaign = campaign_active()
     dims = _dimensions(query.by)
     applications, pools = _scoped(request, query.region, query.district, query.school)
+    campaign = report_campaign(query.campaign)
     return {
+        "campaign": campaign.code,
         "by": dims,
         "applications": report_applications(campaign=campaign, applications=applications, by=dims),
         "seats": report_seats(campaign=campaign, pools=pools, by=dims),
@@ -133,14 +136,19 @@ def summary_xlsx(request: HttpRequest, query: Query[FileQuery]) -> HttpResponse:
     response={200: dict[str, Any], **PROBLEMS},
     summary="Open data: aggregates only, cells under 10 children withheld",
 )
-def open_data(request: HttpRequest, by: str = Query("region", max_length=200)) -> dict[str, Any]:
-    campaign = campaign_active()
+def open_data(
+    request: HttpRequest,
+    by: str = Query("region", max_length=200),
+    campaign: str | None = Query(None, max_length=40, description="campaign code"),
+) -> dict[str, Any]:
+    chosen = report_campaign(campaign)
     dims = _dimensions(by)
     if "school" in dims and len(dims) > 2:
         raise FieldError("by", "too_fine", _("Too fine a grouping for open data."))
-    rows = report_applications(campaign=campaign, applications=Application.objects.all(), by=dims)
-    seats = report_seats(campaign=campaign, pools=SeatPool.objects.all(), by=dims)
+    rows = report_applications(campaign=chosen, applications=Application.objects.all(), by=dims)
+    seats = report_seats(campaign=chosen, pools=SeatPool.objects.all(), by=dims)
     return {
+        "campaign": chosen.code,
         "by": dims,
         "applications": suppress_small_cells(rows, COUNTS),
         "seats": seats,

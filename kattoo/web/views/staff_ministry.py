@@ -9,25 +9,30 @@ from typing import Any
 
 from django.db.models import Count
 from django.db.models.functions import ExtractHour
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import Role
 from kattoo.appeals.selectors import appeals_overdue, appeals_visible_to
 from kattoo.campaigns.models import Campaign
-from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.models import District, Language, Region
 from kattoo.catalog.selectors import localized_name, schools_visible_to
 from kattoo.core.admin_site import ADMIN_ROLES
 from kattoo.core.clock import BISHKEK
+from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import Route, SeatPool, Status
 from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.people.models import Sex
 from kattoo.quotas.models import Quota
 from kattoo.quotas.selectors import QuotaState, quota_state
 from kattoo.reports.exports import rows_csv, rows_xlsx
-from kattoo.reports.selectors import report_applications, report_seats
+from kattoo.reports.selectors import (
+    report_applications,
+    report_campaign,
+    report_campaigns,
+    report_seats,
+)
 
 from ..access import staff_required
 from ..forms_staff import DIMENSION_LABELS, ReportForm
@@ -72,7 +77,7 @@ def _quota_counts(campaign: Campaign, lock_at: dt.datetime) -> dict[str, int]:
 @ministry_staff
 def ministry_dashboard(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    campaign = campaign_active()
+    campaign = _chosen_campaign(request)
     lock = lock_context(campaign)
     hours = _opening_day_hours(request, campaign)
     pools = SeatPool.objects.filter(school__in=schools_visible_to(user))
@@ -102,6 +107,7 @@ def ministry_dashboard(request: HttpRequest) -> HttpResponse:
         "staff/ministry/dashboard.html",
         {
             "campaign": campaign,
+            "campaigns": _campaign_choices(campaign),
             "hours": hours,
             "hours_total": sum(n for _h, n in hours),
             "hours_chart": column_chart(
@@ -141,12 +147,28 @@ def ministry_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _chosen_campaign(request: HttpRequest) -> Campaign:
+    """``?campaign=CODE`` reads a finished campaign's archive; by default the active one."""
+    try:
+        return report_campaign(request.GET.get("campaign") or None)
+    except RuleViolation as exc:
+        if exc.code == "not_found":
+            raise Http404 from exc
+        raise
+
+
+def _campaign_choices(chosen: Campaign) -> list[dict[str, Any]]:
+    return [
+        {"code": c.code, "label": str(c), "selected": c.pk == chosen.pk} for c in report_campaigns()
+    ]
+
+
 def _report(request: HttpRequest) -> tuple[ReportForm, list[str], list[dict[str, Any]], str]:
     user = staff_user(request)
     form = ReportForm(request.GET or None, initial={"by": ["region"], "kind": "applications"})
+    campaign = _chosen_campaign(request)
     if not form.is_valid():
         return form, [], [], "applications"
-    campaign = campaign_active()
     by: list[str] = form.cleaned_data["by"]
     kind: str = form.cleaned_data["kind"]
     if kind == "seats":
@@ -196,11 +218,14 @@ def _display(rows: list[dict[str, Any]], columns: list[str]) -> list[list[Any]]:
 
 def _reports_page(request: HttpRequest) -> HttpResponse:
     form, columns, rows, kind = _report(request)
+    campaign = _chosen_campaign(request)
     return render(
         request,
         "staff/ministry/reports.html",
         {
             "form": form,
+            "campaign": campaign,
+            "campaigns": _campaign_choices(campaign),
             "columns": [(c, _column_label(c)) for c in columns],
             "rows": _display(rows, columns),
             "kind": kind,
@@ -219,7 +244,10 @@ def _report_file(request: HttpRequest, fmt: str) -> HttpResponse:
     form, columns, rows, kind = _report(request)
     if not columns:
         return _reports_page(request)
-    name = f"kattoo-{kind}-{'-'.join(form.cleaned_data['by'])}"
+    # A file of the archive says its campaign; the active campaign's keeps its usual name.
+    campaign = _chosen_campaign(request)
+    archive = "" if campaign.is_active else f"{campaign.code}-"
+    name = f"kattoo-{archive}{kind}-{'-'.join(form.cleaned_data['by'])}"
     if fmt == "csv":
         response = HttpResponse(rows_csv(rows, columns), content_type="text/csv; charset=utf-8")
     else:
