@@ -123,7 +123,8 @@ USE_TZ = True
 TIME_ZONE = "Asia/Bishkek"
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Where `collectstatic` writes (served by nginx and WhiteNoise in production, docs/deployment.md).
+STATIC_ROOT = Path(os.environ.get("KATTOO_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_ROOT = VAR_DIR / "media"
 
 # Oversized bodies are refused before they are parsed (answered 413 by the API).
@@ -137,6 +138,13 @@ KATTOO_PDF_FONT = os.environ.get(
 
 # Guardian acts and other documents (§20): the largest file accepted.
 KATTOO_UPLOAD_MAX_BYTES = 5_000_000
+# Catalog files (docs/data-formats.md): the largest accepted from the web page and the API
+# (nginx's client_max_body_size must allow it), and where the web page keeps an uploaded file
+# between its dry run and its import (ADR 0017).
+KATTOO_CATALOG_UPLOAD_MAX_BYTES = int(
+    os.environ.get("KATTOO_CATALOG_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))
+)
+KATTOO_CATALOG_UPLOAD_DIR = Path(os.environ.get("KATTOO_CATALOG_UPLOAD_DIR", VAR_DIR / "uploads"))
 
 # /metrics (kattoo.core.metrics): a bearer token, or a direct call from these networks.
 KATTOO_METRICS = {
@@ -194,6 +202,25 @@ KATTOO_LOGIN = {
     "WINDOW_SECONDS": 900,
     "TOKEN_DAYS": 30,
 }
+
+# Staff accounts (kattoo.accounts.staff, ADR 0018): the one-time enrolment link a new person
+# (or one who lost the phone) opens to choose a password and enrol an authenticator, and the
+# lifetime of staff API tokens. KATTOO_PUBLIC_URL is the address people open in a browser.
+KATTOO_PUBLIC_URL = os.environ.get("KATTOO_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+KATTOO_STAFF = {
+    "ENROLMENT_HOURS": int(os.environ.get("KATTOO_STAFF_ENROLMENT_HOURS", "72")),
+    "TOKEN_HOURS": int(os.environ.get("KATTOO_STAFF_TOKEN_HOURS", "12")),
+}
+# Staff choose their own password on the enrolment page; these are the checks it passes.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 # Where SMS and e-mail go: a file (the demo's "phone") until a gateway backend is configured.
 KATTOO_NOTIFICATIONS = {

@@ -32,6 +32,8 @@ class User(AbstractUser):
         "catalog.District", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
     language = models.CharField(max_length=2, default="ky")
+    # The name staff lists show (a director, an officer); applicants' names are in the registry.
+    full_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -86,3 +88,36 @@ class LoginChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"login challenge {self.pk} for {self.user_id}"
+
+
+class EnrolmentReason(models.TextChoices):
+    NEW = "new", _("new account")
+    RESET = "reset", _("second factor reset")
+
+
+class StaffEnrolment(models.Model):
+    """A one-time link with which a staff member chooses a password and enrols an
+    authenticator app (ADR 0018). Only the token's SHA-256 is stored; the raw token is shown
+    once, to whoever created the link. The password chosen in the first step waits here, as a
+    hash, until a correct code from the new authenticator confirms the device."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolments")
+    digest = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=10, choices=EnrolmentReason.choices)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    password_hash = models.CharField(max_length=256, blank=True)
+    device = models.ForeignKey(
+        "otp_totp.TOTPDevice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"enrolment {self.pk} of {self.user_id} ({self.reason})"

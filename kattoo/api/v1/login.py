@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from kattoo.accounts.login import login_challenge_start, login_challenge_verify, login_token
+from kattoo.accounts.staff import staff_token_issue
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
@@ -77,4 +78,26 @@ def get_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, An
         challenge_id=int(payload.challenge), code=payload.code, actor=actor
     )
     token, expires_at = login_token(user=user, actor=Actor(user=user))
+    return 201, {"token": token, "token_type": "Bearer", "expires_at": local(expires_at)}
+
+
+class StaffTokenIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=128)
+    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+
+
+@auth.post(
+    "/auth/staff-token",
+    response={201: TokenOut, **PROBLEMS},
+    summary="A staff token: username, password and the authenticator's code",
+)
+def get_staff_token(request: HttpRequest, payload: StaffTokenIn) -> tuple[int, dict[str, Any]]:
+    token, expires_at = staff_token_issue(
+        username=payload.username.strip(),
+        password=payload.password,
+        code=payload.code,
+        client_ip=client_ip(request),
+        actor=Actor(user=None, request_id=getattr(request, "request_id", "")),
+    )
     return 201, {"token": token, "token_type": "Bearer", "expires_at": local(expires_at)}

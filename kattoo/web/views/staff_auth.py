@@ -5,8 +5,7 @@ counted in the cache as the applicants' sign-in does (kattoo.accounts.login)."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -16,22 +15,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kattoo.accounts.models import Role, User
+from kattoo.accounts.staff import (
+    staff_credentials_check,
+    staff_login_failure_count,
+    staff_login_keys,
+    staff_login_locked_out,
+    staff_needs_enrolment,
+)
 from kattoo.audit.services import audit_record
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 
-from ..access import STAFF_ROLES, public, staff_required
+from ..access import public, staff_required
 from ..forms_staff import StaffLoginForm
 from ..problems import problem_of
 from .staff_common import staff_user
-
-# Failed sign-ins tolerated in the window before the door stays shut until it passes.
-FAILURES_PER_USERNAME = 5
-FAILURES_PER_ADDRESS = 30
 
 HOME_OF_ROLE: dict[str, str] = {
     Role.SCHOOL: "web:staff:school",
@@ -41,28 +42,10 @@ HOME_OF_ROLE: dict[str, str] = {
 }
 
 
-def _window() -> int:
-    return int(settings.KATTOO_LOGIN["WINDOW_SECONDS"])
-
-
-def _failure_keys(username: str, address: str | None) -> list[tuple[str, int]]:
-    keys = [(f"staff-login:user:{username.lower()}", FAILURES_PER_USERNAME)]
-    if address:
-        keys.append((f"staff-login:ip:{address}", FAILURES_PER_ADDRESS))
-    return keys
-
-
-def _locked_out(keys: list[tuple[str, int]]) -> bool:
-    return any(int(cache.get(key, 0)) >= limit for key, limit in keys)
-
-
-def _failure_count(keys: list[tuple[str, int]]) -> None:
-    for key, _limit in keys:
-        cache.add(key, 0, timeout=_window())
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=_window())
+# The counters are shared with the API's staff token (kattoo.accounts.staff).
+_failure_keys = staff_login_keys
+_locked_out = staff_login_locked_out
+_failure_count = staff_login_failure_count
 
 
 def _next(request: HttpRequest) -> str:
@@ -77,16 +60,7 @@ def _next(request: HttpRequest) -> str:
 def _staff_with_code(
     request: HttpRequest, username: str, password: str, code: str
 ) -> tuple[User, TOTPDevice] | None:
-    found = authenticate(request, username=username, password=password)
-    if not isinstance(found, User) or found.role not in STAFF_ROLES:
-        return None
-    device = TOTPDevice.objects.devices_for_user(found, confirmed=True).order_by("pk").first()
-    if device is None:
-        return None
-    verified = verify_token(found, device.persistent_id, code.strip())
-    if not isinstance(verified, TOTPDevice):
-        return None
-    return found, verified
+    return staff_credentials_check(request, username=username, password=password, code=code)
 
 
 @public
@@ -126,7 +100,25 @@ def staff_login(request: HttpRequest) -> HttpResponse:
                     object_type="accounts.user",
                     data={"username": username[:150], "ip": address},
                 )
-            form.add_error(None, _("The username, the password or the code is wrong."))
+            if staff_needs_enrolment(
+                request, username=username, password=form.cleaned_data["password"]
+            ):
+                form.add_error(
+                    None,
+                    _(
+                        "Your account has no authenticator app enrolled yet, so there is no code "
+                        "to sign in with. Ask your administrator for an enrolment link."
+                    ),
+                )
+            else:
+                form.add_error(None, _("The username, the password or the code is wrong."))
+                form.add_error(
+                    None,
+                    _(
+                        "New here? Open the one-time enrolment link you were given first; if "
+                        "it has expired, ask your administrator for a new one."
+                    ),
+                )
     return render(
         request, "staff/login.html", {"form": form, "problem": problem, "next": _next(request)}
     )
