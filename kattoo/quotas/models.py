@@ -32,6 +32,10 @@ class Quota(models.Model):
     kyrgyz_floor = models.PositiveSmallIntegerField(default=0)
     basis = models.CharField(max_length=16, blank=True)  # "fourth_grade", "new_school" or "none"
     computed_at = models.DateTimeField()
+    # What the computation read (the school's class-sets of the campaign and the campaign's
+    # class-size limits), hashed: a draft is recomputed automatically only when these change,
+    # so a director's changes are not thrown away for nothing (ADR 0017).
+    inputs_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [

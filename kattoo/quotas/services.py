@@ -22,6 +22,7 @@ from kattoo.enrollment.pools import pools_sync
 from kattoo.waitlist.services import seats_freed_at_school
 
 from .compute import STATE_LANGUAGE, ExistingSet, plan_quota
+from .inputs import quota_inputs_fingerprint
 from .models import ClassSet, ClassSetSource, Quota, QuotaEvent, QuotaStatus
 from .selectors import quota_is_locked
 
@@ -40,10 +41,25 @@ def _snapshot(quota: Quota) -> list[dict[str, Any]]:
     ]
 
 
+def quota_director_changed(quota: Quota) -> bool:
+    """Whether the school changed the draft since it was computed: a class-set it added, or
+    seats or a language that differ from what the computation gave (§11)."""
+    return any(
+        c.source == ClassSetSource.ADDED
+        or c.seats != c.computed_seats
+        or c.language != c.computed_language
+        for c in quota.class_sets.all()
+    )
+
+
 @transaction.atomic
-def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
+def quota_compute(*, school: School, campaign: Campaign, actor: Actor, reason: str = "") -> Quota:
     """Compute (or recompute, while still a draft before the lock) the school's quota from the
-    actual class-sets (compute.py holds the rule)."""
+    actual class-sets (compute.py holds the rule).
+
+    ``reason`` says why a draft is recomputed ("source_changed", "recompute_requested"); a
+    recomputation is recorded as "recomputed", with the class-sets it replaced and whether the
+    school had changed them."""
     quota = (
         Quota.objects.select_for_update(no_key=True, of=("self",))
         .filter(school=school, campaign=campaign)
@@ -51,8 +67,10 @@ def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
     )
     if quota is not None and (quota.status == QuotaStatus.CONFIRMED or quota_is_locked(quota)):
         raise RuleViolation("quota_locked")
-    existing = ExistingClassSet.objects.filter(school=school, campaign=campaign).order_by(
-        "grade", "letter", "id"
+    existing = list(
+        ExistingClassSet.objects.filter(school=school, campaign=campaign).order_by(
+            "grade", "letter", "id"
+        )
     )
     fourth = [
         ExistingSet(e.language, e.size, e.letter) for e in existing if e.grade == GradeKind.FOURTH
@@ -66,7 +84,9 @@ def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
         low=campaign.class_size_min,
         high=campaign.class_size_max,
     )
+    fingerprint = quota_inputs_fingerprint(existing=existing, campaign=campaign)
     now = clock.now()
+    replaced: dict[str, Any] = {}
     if quota is None:
         quota = Quota.objects.create(
             school=school,
@@ -74,11 +94,18 @@ def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
             computed_at=now,
             basis=plan.basis,
             kyrgyz_floor=plan.kyrgyz_floor,
+            inputs_fingerprint=fingerprint,
         )
     else:
+        replaced = {
+            "reason": reason or "recompute_requested",
+            "replaced": _snapshot(quota),
+            "school_changes_replaced": quota_director_changed(quota),
+        }
         quota.class_sets.all().delete()
         quota.computed_at, quota.basis, quota.kyrgyz_floor = now, plan.basis, plan.kyrgyz_floor
-        quota.save(update_fields=["computed_at", "basis", "kyrgyz_floor"])
+        quota.inputs_fingerprint = fingerprint
+        quota.save(update_fields=["computed_at", "basis", "kyrgyz_floor", "inputs_fingerprint"])
     ClassSet.objects.bulk_create(
         ClassSet(
             quota=quota,
@@ -96,9 +123,9 @@ def quota_compute(*, school: School, campaign: Campaign, actor: Actor) -> Quota:
     pools_sync(quota=quota)
     _record(
         quota,
-        kind="computed",
+        kind="recomputed" if replaced else "computed",
         actor=actor,
-        data={"basis": plan.basis, "class_sets": _snapshot(quota)},
+        data={"basis": plan.basis, "class_sets": _snapshot(quota), **replaced},
     )
     return quota
 

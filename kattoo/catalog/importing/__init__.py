@@ -19,7 +19,8 @@ Rules of the import:
 
 The package by concept: ``file_format`` (kinds, fields, references), ``checking`` (the file into
 clean rows and problems), ``writing`` (the upserts), ``report`` (counts, problems, the error),
-``csv_format`` (the one-sheet CSV form), ``service`` (``catalog_import``).
+``csv_format`` (the one-sheet CSV form), ``upload`` (a file's bytes into rows), ``service``
+(``catalog_import``). Quotas follow an import in ``kattoo.quotas.automatic``.
 """
 
 from .checking import CLASS_SIZE_LIMIT, campaign_for_year, campaign_message
@@ -27,6 +28,7 @@ from .csv_format import CSV_KINDS, catalog_parse_csv
 from .file_format import FORMAT, KIND_LABELS, KINDS
 from .report import CatalogImportError, ImportProblem, ImportReport, KindCount
 from .service import catalog_import
+from .upload import catalog_file_format, catalog_file_read
 
 __all__ = [
     "CLASS_SIZE_LIMIT",
@@ -40,6 +42,8 @@ __all__ = [
     "KindCount",
     "campaign_for_year",
     "campaign_message",
+    "catalog_file_format",
+    "catalog_file_read",
     "catalog_import",
     "catalog_parse_csv",
 ]

@@ -325,6 +325,26 @@ def check(data: Any, campaign: Campaign | None) -> tuple[Checked, list[ImportPro
             )
 
     # Class-sets belong to a campaign (§11: last year's 4th grades feed this year's quota).
+    # A file sent to a campaign must not carry another year's class-sets into it.
+    file_year = str(data.get("academic_year") or "").strip()
+    if (
+        rows["class_sets"]
+        and campaign is not None
+        and file_year not in ("", campaign.code, campaign.academic_year)
+    ):
+        checker.problem(
+            "academic_year",
+            "campaign_mismatch",
+            _(
+                "The file's class-sets are for %(year)s, not for the campaign "
+                "%(campaign)s (academic year %(campaign_year)s)."
+            )
+            % {
+                "year": file_year,
+                "campaign": campaign.code,
+                "campaign_year": campaign.academic_year,
+            },
+        )
     if rows["class_sets"] and campaign is None:
         year = data.get("academic_year")
         if year is None or str(year).strip() == "":

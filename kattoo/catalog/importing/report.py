@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -11,6 +12,8 @@ from django.utils.translation import gettext as _
 from kattoo.core.errors import FieldError
 
 from .file_format import FORMAT, KIND_LABELS, KINDS
+
+_ROW = re.compile(r"(\w+)\[(\d+)\]")
 
 
 @dataclass(slots=True)
@@ -59,6 +62,18 @@ class ImportReport:
     campaign: str = ""
     errors: list[ImportProblem] = field(default_factory=list)
     dry_run: bool = False
+    # The codes of the schools whose data the file carries (its school and class-set rows):
+    # their quotas are computed or recomputed after the import (kattoo.quotas.automatic).
+    school_codes: list[str] = field(default_factory=list)
+
+    def refused(self) -> dict[str, int]:
+        """How many rows of each kind have a problem (a refused file is refused whole)."""
+        rows: dict[str, set[str]] = {}
+        for problem in self.errors:
+            match = _ROW.match(problem.field)
+            if match is not None and match.group(1) in self.counts:
+                rows.setdefault(match.group(1), set()).add(match.group(2))
+        return {kind: len(rows.get(kind, ())) for kind in self.counts}
 
     def as_dict(self) -> dict[str, Any]:
         return {

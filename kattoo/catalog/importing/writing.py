@@ -171,6 +171,9 @@ def _replace_lines(
 
 def write(checked: Checked, report: ImportReport) -> None:
     rows, counts = checked.rows, report.counts
+    report.school_codes = sorted(
+        {r["code"] for r in rows["schools"]} | {r["school"] for r in rows["class_sets"]}
+    )
     ids: _Ids = {}
     for kind in ("regions", "districts", "settlements", "streets", "houses", "schools"):
         _upsert(kind, rows[kind], ids, counts[kind])

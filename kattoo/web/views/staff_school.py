@@ -128,6 +128,7 @@ OPERATION_TEXT = {
 }
 EVENT_TEXT = {
     "computed": lambda: _("computed"),
+    "recomputed": lambda: _("recomputed from new data"),
     "changed": lambda: _("changed by the school"),
     "confirmed": lambda: _("confirmed by the school"),
     "approved": lambda: _("approved by the district office"),

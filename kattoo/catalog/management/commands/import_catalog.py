@@ -1,11 +1,12 @@
 """``manage.py import_catalog FILE``: load the ministry's catalog file (docs/data-formats.md).
 
-The command only reads the file and prints; every rule is in ``catalog_import``.
+The command only reads the file and prints; every rule is in ``catalog_import``, and the
+quotas of the imported schools are computed as drafts (§11) in the same transaction
+(``kattoo.quotas.automatic.catalog_import_with_quotas``).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,7 @@ from kattoo.catalog.importing import (
     ImportProblem,
     campaign_for_year,
     campaign_message,
-    catalog_import,
-    catalog_parse_csv,
+    catalog_file_read,
 )
 from kattoo.core.actors import Actor
 
@@ -61,11 +61,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The quotas follow the catalog (§11); imported here, not at module level, because the
+        # quotas app builds on the catalog app.
+        from kattoo.quotas.automatic import catalog_import_with_quotas
+
         path = Path(options["file"])
-        fmt = options["format"] or ("csv" if path.suffix.lower() in (".csv", ".tsv") else "json")
         try:
-            # utf-8-sig: spreadsheets save UTF-8 with a byte-order mark.
-            text = path.read_text(encoding="utf-8-sig")
+            content = path.read_bytes()
         except OSError as exc:
             raise CommandError(
                 _("Cannot read %(path)s: %(error)s")
@@ -74,8 +76,6 @@ class Command(BaseCommand):
                     "error": exc.strerror or exc,
                 }
             ) from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(_("%(path)s is not UTF-8 text.") % {"path": path}) from exc
 
         campaign = None
         if options["campaign"]:
@@ -84,17 +84,13 @@ class Command(BaseCommand):
                 raise CommandError(campaign_message(problem, options["campaign"]))
 
         try:
-            if fmt == "csv":
-                data = catalog_parse_csv(text)
-            else:
-                try:
-                    data = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise CommandError(
-                        _("The file is not valid JSON (line %(line)d, column %(column)d).")
-                        % {"line": exc.lineno, "column": exc.colno}
-                    ) from exc
-            report = catalog_import(
+            data = catalog_file_read(
+                name=path.name,
+                content=content,
+                fmt=options["format"]
+                or ("csv" if path.suffix.lower() in (".csv", ".tsv") else "json"),
+            )
+            result = catalog_import_with_quotas(
                 data=data,
                 actor=Actor(user=None, channel="cli"),
                 campaign=campaign,
@@ -102,11 +98,21 @@ class Command(BaseCommand):
             )
         except CatalogImportError as exc:
             raise _refusal(exc.problems) from exc
+        report = result.report
         if report.errors:
             raise _refusal(report.errors)
 
         for line in report.lines() or [_("The file holds no catalog rows.")]:
             self.stdout.write(line)
+        q = result.quotas
+        self.stdout.write(
+            _(
+                "quotas: %(computed)d computed, %(recomputed)d recomputed, %(unchanged)d "
+                "unchanged, %(skipped_confirmed)d confirmed (not touched), %(skipped_locked)d "
+                "locked (not touched)"
+            )
+            % q.counts()
+        )
         if report.dry_run:
             self.stdout.write(_("Dry run: nothing was written."))
         else:
