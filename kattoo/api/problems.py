@@ -13,7 +13,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
 
-from kattoo.core.errors import ERRORS, PROBLEM_TYPE, FieldError, RuleViolation
+from kattoo.core.errors import ERRORS, PROBLEM_TYPE, FieldError, InvalidFields, RuleViolation
 from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_down_log
 
 logger = logging.getLogger("kattoo.api")
@@ -137,7 +137,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(RuleViolation)
     def rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
         headers = {"Retry-After": "5"} if exc.status == 503 else None
-        return problem(request, exc.code, detail=exc.detail, headers=headers)
+        errors = exc.as_dicts() if isinstance(exc, InvalidFields) else None
+        return problem(request, exc.code, detail=exc.detail, headers=headers, errors=errors)
 
     @api.exception_handler(FieldError)
     def field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:

@@ -14,7 +14,10 @@ class Campaign(models.Model):
     code = models.SlugField(max_length=40, unique=True, help_text="e.g. 2026-2027")
     academic_year = models.CharField(max_length=9, help_text="e.g. 2026-2027")
     title = models.CharField(max_length=200, blank=True)
+    # ADR 0016: a campaign is a draft until published; the published one that is current has
+    # is_active; an earlier published one is archived (readable, never edited).
     is_active = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
     # §8: children born inside this window register; others go through the commission (§9).
     birth_from = models.DateField()
     birth_to = models.DateField()

@@ -203,3 +203,88 @@ ERRORS.update(
         ),
     }
 )
+
+ERRORS.update(
+    {
+        # Campaign lifecycle and the working-day calendar (kattoo.campaigns, ADR 0016).
+        "campaign_invalid": (422, _("The campaign settings contradict each other.")),
+        "campaign_started": (
+            409,
+            _("Stage 1 of this campaign has opened: its settings can no longer be changed."),
+        ),
+        "campaign_still_open": (
+            409,
+            _(
+                "The current campaign is still open for registration: a new campaign can be "
+                "published only after its registration ends."
+            ),
+        ),
+        "campaign_finished": (
+            409,
+            _("Registration of this campaign has ended: it can no longer be published."),
+        ),
+        "campaign_already_current": (409, _("This campaign is already the current campaign.")),
+        "calendar_invalid": (422, _("The working-day calendar cannot be saved as given.")),
+    }
+)
+
+
+class InvalidFields(RuleViolation):
+    """Several fields refused at once, each with its own code (campaign settings, a year of
+    the calendar): the problem document lists them in ``errors``, a page beside each field."""
+
+    def __init__(self, code: str, errors: list[FieldError]) -> None:
+        super().__init__(code)
+        self.errors = errors
+
+    def as_dicts(self) -> list[dict[str, str]]:
+        return [{"field": e.field, "code": e.code, "message": str(e.message)} for e in self.errors]
+
+
+ERRORS.update(
+    {
+        # Staff accounts and their enrolment links (kattoo.accounts.staff, ADR 0018).
+        "username_taken": (409, _("This username is already taken. Choose another one.")),
+        "enrolment_invalid": (
+            404,
+            _("This enrolment link is not valid. Check that it was copied in full."),
+        ),
+        "enrolment_expired": (
+            409,
+            _("This enrolment link has expired. Ask your administrator for a new one."),
+        ),
+        "enrolment_used": (
+            409,
+            _(
+                "This enrolment link was already used or replaced by a newer one. Ask your "
+                "administrator for a new one if you cannot sign in."
+            ),
+        ),
+        "enrolment_not_started": (
+            409,
+            _("Choose your password first; then the authenticator app can be enrolled."),
+        ),
+        "totp_invalid": (
+            422,
+            _(
+                "The code is wrong. Enter the 6 digits your authenticator app shows now, and "
+                "check that the phone's clock is right."
+            ),
+        ),
+        "credentials_invalid": (401, _("The username, the password or the code is wrong.")),
+    }
+)
+
+ERRORS.update(
+    {
+        # Catalog files and automatic quotas (kattoo.quotas.automatic, ADR 0017).
+        "catalog_invalid": (
+            422,
+            _("The catalog file was not imported; nothing was changed. Fix the problems listed."),
+        ),
+        "catalog_too_large": (
+            413,
+            _("The catalog file is too large."),
+        ),
+    }
+)
