@@ -31,9 +31,13 @@ messages: $(VENV)/.installed
 # task worker, the minute timers (audit seal, outbox sweeper, waitlist sweep) and the web
 # server, all stopped together by Ctrl+C.
 SIM_PORT ?= 8100
+# The demo is rebuilt on a new SQLite file each time (STAGE=before|1|2, default 1): it is one
+# use of the real lifecycle, replayed up to now (kattoo/demo, docs/runbooks/campaign.md).
+STAGE ?= 1
 run: install
+	rm -f var/kattoo.sqlite3 var/kattoo.sqlite3-wal var/kattoo.sqlite3-shm
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --stage $(STAGE)
 	@echo ""
 	@echo "  Kattoo is running at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/docs)"
 	@echo "  Tunduk simulator: http://127.0.0.1:$(SIM_PORT)/_admin/health   SMS go to var/outbox.jsonl"

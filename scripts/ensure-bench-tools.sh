@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The load-test tools the flash-crowd benchmark and its quick test use: wrk and nginx from
-# Debian (pgbench comes with PostgreSQL, see ensure-postgres.sh). Installs what is missing when
-# run as root; otherwise says what is missing (the quick test then skips with that reason).
+# Debian (pgbench comes with PostgreSQL, see ensure-postgres.sh). nginx also runs the
+# production-layout test (tests/deploy/test_nginx_static.py, deploy/nginx/kattoo.conf).
+# Installs what is missing when run as root; otherwise says what is missing (the tests then
+# skip with that reason).
 set -euo pipefail
 
 missing=()

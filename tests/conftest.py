@@ -53,6 +53,9 @@ def campaign() -> Campaign:
         from django.apps import apps
 
         importlib.import_module("kattoo.campaigns.migrations.0002_campaign_2026").load(apps, None)
+        importlib.import_module(
+            "kattoo.campaigns.migrations.0003_campaign_published_at"
+        ).published_already(apps, None)
     return Campaign.objects.get(code="2026-2027")
 
 

@@ -17,6 +17,11 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/v1/auth/code"),
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/open-data/summary"),
+    # A new staff member's enrolment (the one-time token is the credential) and the staff
+    # token (password and second factor).
+    ("post", "/api/v1/staff/enrolment"),
+    ("post", "/api/v1/staff/enrolment/confirm"),
+    ("post", "/api/v1/auth/staff-token"),
 }
 
 

@@ -291,6 +291,8 @@ def staff_create(
         full_name=full_name,
         # Django admin (with its second factor) is for the operator and the ministry admin.
         is_staff=role in (Role.OPERATOR, Role.MINISTRY_ADMIN),
+        # The technical operator (created only on the server) keeps the whole admin site.
+        is_superuser=role == Role.OPERATOR,
         **scope,
     )
     user.set_unusable_password()

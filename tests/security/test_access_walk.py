@@ -83,6 +83,18 @@ WEB_KINDS: dict[str, tuple[str, set[str], str]] = {
         {"district"} | MINISTRY,
         "",
     ),
+    # The campaign lifecycle (issue 11).
+    "ministry_admin": ("staff:ministry_admin", {"ministry_admin"}, ""),
+    # A ministry page whose writes (and the new-campaign form) the analyst is refused inside.
+    "ministry_write": ("staff:ministry_admin,ministry_analyst", {"ministry_admin"}, ""),
+    "catalog": ("staff:ministry_admin,operator", {"ministry_admin", "operator"}, ""),
+    "catalog_object": ("staff:ministry_admin,operator", set(), ""),
+    "quota_setup": (
+        "staff:district,ministry_admin",
+        {"district", "other_district", "ministry_admin"},
+        "",
+    ),
+    "people_object": ("staff:district,ministry_admin", {"district", "ministry_admin"}, ""),
 }
 for _kind, (_rule, _roles, _login) in WEB_KINDS.items():
     if _rule.startswith("staff:"):
@@ -93,6 +105,9 @@ SAME_ROLE = {
     "applicant_object": {"other_parent"},
     "school_object": {"other_school"},
     "district_object": {"other_district"},
+    "people_object": {"other_district"},
+    # a kept upload is looked up after require_POST: a GET of the import is 405
+    "catalog_object": {"ministry_admin", "operator"},
 }
 
 APP = "staff/school/applications/<uuid:application_id>"
@@ -176,6 +191,26 @@ WEB: dict[str, tuple[str, str]] = {
     "staff/fraud/": ("oversight", "get"),
     "staff/fraud/review/": ("oversight", "post"),
     "staff/fraud/applications/<uuid:application_id>/": ("oversight_object", "get"),
+    # The campaign lifecycle (issue 11): campaigns and the calendar (analysts read, the
+    # administrator writes: a refused write is a 404 inside the view), the catalog upload
+    # (its kept file belongs to the uploader's session: anyone else's token is 404),
+    # readiness, people, the public enrolment link.
+    "staff/ministry/campaigns/": ("ministry", "get"),
+    "staff/ministry/campaigns/new/": ("ministry_write", "form"),
+    "staff/ministry/campaigns/<slug:code>/": ("ministry", "form"),
+    "staff/ministry/campaigns/<slug:code>/publish/": ("ministry", "post"),
+    "staff/ministry/calendar/<int:year>/": ("ministry", "form"),
+    "staff/catalog/": ("catalog", "form"),
+    "staff/catalog/check/<slug:token>/": ("catalog_object", "get"),
+    "staff/catalog/check/<slug:token>/import/": ("catalog_object", "post"),
+    "staff/catalog/result/": ("catalog", "get"),
+    "staff/quotas/recompute/": ("quota_setup", "post"),
+    "staff/readiness/": ("oversight", "get"),
+    "staff/ministry/people/": ("ministry_admin", "form"),
+    "staff/district/people/": ("district", "form"),
+    "staff/people/<str:username>/deactivate/": ("people_object", "post"),
+    "staff/people/<str:username>/second-factor/reset/": ("people_object", "post"),
+    "staff/enrol/<str:token>/": ("public", "form"),
 }
 
 # ---- the API ------------------------------------------------------------------------------
@@ -214,6 +249,8 @@ API_READS: dict[str, dict[str, int | str]] = {
     "staff_reports": _reads(STAFF, parents=403),
     "ministry": _reads(MINISTRY, staff=403, parents=403),
     "oversight": _reads({"district", "other_district"} | MINISTRY, staff=403, parents=403),
+    "staff_any": _reads(STAFF, parents=403),
+    "people": _reads({"district", "other_district", "ministry_admin"}, staff=403, parents=403),
 }
 API_WRITERS: dict[str, set[str]] = {
     "public": set(ROLES),  # sign-in: anyone may ask for a code
@@ -223,6 +260,11 @@ API_WRITERS: dict[str, set[str]] = {
     "district_object": {"district"},
     "appeal_answer": {"district", "school"},
     "oversight": {"district", "other_district"} | MINISTRY,
+    "ministry_admin": {"ministry_admin"},
+    "catalog": {"ministry_admin", "operator"},
+    "quota_setup": {"district", "other_district", "ministry_admin"},
+    "people": {"district", "other_district", "ministry_admin"},
+    "people_object": {"district"},
 }
 BODY = dict[str, Any] | str | None
 QUERY = {"GET /api/v1/addresses/lookup": {"q": "Ленин"}}
@@ -333,6 +375,42 @@ API: dict[str, tuple[str, BODY]] = {
         "oversight",
         {"kind": "crowded_address", "key": "x", "status": "legitimate"},
     ),
+    # The campaign lifecycle (issue 11).
+    "GET /api/v1/campaigns": ("staff_any", None),
+    "GET /api/v1/campaigns/{code}": ("staff_any", None),
+    "GET /api/v1/calendar/{year}": ("staff_any", None),
+    "GET /api/v1/campaigns/{code}/readiness": ("oversight", None),
+    "GET /api/v1/staff": ("people", None),
+    "POST /api/v1/campaigns": (
+        "ministry_admin",
+        {
+            "code": "2027-2028",
+            "title": "2027–2028",
+            "birth_from": "2020-01-01",
+            "birth_to": "2021-12-31",
+            "stage1_opens_at": "2027-04-01T10:00:00+06:00",
+            "stage2_opens_at": "2027-06-01T10:00:00+06:00",
+            "registration_closes_at": "2027-08-31T00:00:00+06:00",
+            "copy_from": "{code}",
+        },
+    ),
+    "PATCH /api/v1/campaigns/{code}": ("ministry_admin", {"title": "Renamed"}),
+    "POST /api/v1/campaigns/{code}/publish": ("ministry_admin", None),
+    "PUT /api/v1/calendar/{year}": (
+        "ministry_admin",
+        {"holidays": ["2027-01-01"], "working_days": []},
+    ),
+    "POST /api/v1/campaigns/{code}/catalog": ("catalog", "multipart"),
+    "POST /api/v1/campaigns/{code}/quotas/compute": ("quota_setup", {}),
+    "POST /api/v1/staff": (
+        "people",
+        {"username": "newdirector", "role": "school", "full_name": "Жаңы Директор"},
+    ),
+    "POST /api/v1/staff/{username}/deactivate": ("people_object", None),
+    "POST /api/v1/staff/{username}/second-factor/reset": ("people_object", None),
+    "POST /api/v1/staff/enrolment": ("public", None),
+    "POST /api/v1/staff/enrolment/confirm": ("public", None),
+    "POST /api/v1/auth/staff-token": ("public", None),
 }
 
 # The tables a refused write could touch: none of them may change.
@@ -351,6 +429,12 @@ WATCHED = [
     "quotas.QuotaEvent",
     "waitlist.WaitlistEntry",
     "accounts.User",
+    "accounts.ApiToken",
+    "accounts.StaffEnrolment",
+    "campaigns.Campaign",
+    "campaigns.CalendarDay",
+    "catalog.School",
+    "quotas.Quota",
 ]
 
 
@@ -416,6 +500,10 @@ def ids(scene: Scene) -> dict[str, Any]:
         "entry_id": entry.pk,
         "event_id": event.pk,
         "street_code": world.home.code,
+        "code": world.campaign.code,
+        "year": 2027,
+        "username": scene.users["school_own"].username,
+        "token": scene.enrolment_token,
     }
 
 

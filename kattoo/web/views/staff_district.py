@@ -33,6 +33,7 @@ from kattoo.quotas.selectors import QuotaState, quota_abilities, quota_of, quota
 from kattoo.quotas.services import quota_approve
 
 from ..access import staff_required
+from ..forms_catalog import QuotaRecomputeForm
 from ..forms_staff import AppealAnswerForm, CommissionForm
 from ..problems import problem_of
 from .staff_common import lock_context, staff_actor, staff_user, violation_text
@@ -83,6 +84,9 @@ def district_schools(request: HttpRequest) -> HttpResponse:
                 "auto_confirmed": sum(1 for r in rows if r["state"] == QuotaState.AUTO_CONFIRMED),
                 "approved": sum(1 for q in quotas.values() if q.approved_at),
             },
+            "recompute_form": None
+            if lock["locked_by_time"]
+            else QuotaRecomputeForm(district=user.district, initial={"next": request.path}),
             **lock,
         },
     )

@@ -1,5 +1,5 @@
 """The ministry's pages (§6, §9, §14): a dashboard of the campaign drawn on the server, and
-the reports as tables and files. Campaign settings are edited in Django admin for now."""
+the reports as tables and files. Campaigns are set on their own pages (staff_campaigns)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from kattoo.appeals.selectors import appeals_overdue, appeals_visible_to
 from kattoo.campaigns.models import Campaign
 from kattoo.catalog.models import District, Language, Region
 from kattoo.catalog.selectors import localized_name, schools_visible_to
-from kattoo.core.admin_site import ADMIN_ROLES
 from kattoo.core.clock import BISHKEK
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import Route, SeatPool, Status
@@ -141,7 +140,6 @@ def ministry_dashboard(request: HttpRequest) -> HttpResponse:
             "overdue": list(overdue.order_by("due_at")[:50]),
             "overdue_count": overdue.count(),
             "open_appeals": visible_appeals.exclude(status="answered").count(),
-            "admin_link": user.role in ADMIN_ROLES,
             **lock,
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kattoo.accounts.models import Role, User
+from kattoo.accounts.staff import staff_create
 from kattoo.appeals.models import Appeal
 from kattoo.appeals.services import appeal_file
 from kattoo.catalog.models import MicrodistrictRequest, Teacher
@@ -66,6 +68,18 @@ class Scene:
     act: GuardianAct
     appeal: Appeal
     users: dict[str, User | None]
+
+    @cached_property
+    def enrolment_token(self) -> str:
+        """A newcomer's one-time enrolment link (the token is its last part)."""
+        _user, token = staff_create(
+            username="newcomer",
+            role=Role.MINISTRY_ANALYST,
+            full_name="Жаңы Кызматкер",
+            actor_user=None,
+            actor=Actor(user=None, channel="cli"),
+        )
+        return token
 
 
 @pytest.fixture

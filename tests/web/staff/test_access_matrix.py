@@ -64,6 +64,29 @@ URLS = [
     ("get", "/staff/fraud/", "oversight"),
     ("post", "/staff/fraud/review/", "oversight"),
     ("get", "/staff/fraud/applications/{application}/", "oversight_object"),
+    # The campaign lifecycle (issue 11).
+    ("get", "/staff/ministry/campaigns/", "ministry"),
+    ("get", "/staff/ministry/campaigns/new/", "ministry_admin"),
+    ("post", "/staff/ministry/campaigns/new/", "ministry_admin"),
+    ("get", "/staff/ministry/campaigns/{code}/", "ministry"),
+    ("post", "/staff/ministry/campaigns/{code}/", "ministry_admin"),
+    ("post", "/staff/ministry/campaigns/{code}/publish/", "ministry_admin"),
+    ("get", "/staff/ministry/calendar/{year}/", "ministry"),
+    ("post", "/staff/ministry/calendar/{year}/", "ministry_admin"),
+    ("get", "/staff/catalog/", "catalog"),
+    ("post", "/staff/catalog/", "catalog"),
+    ("get", "/staff/catalog/check/{token}/", "catalog_kept"),
+    ("post", "/staff/catalog/check/{token}/import/", "catalog_kept"),
+    ("get", "/staff/catalog/result/", "catalog_redirect"),
+    ("post", "/staff/quotas/recompute/", "quota_setup"),
+    ("get", "/staff/readiness/", "oversight"),
+    ("get", "/staff/ministry/people/", "ministry_admin"),
+    ("post", "/staff/ministry/people/", "ministry_admin"),
+    ("get", "/staff/district/people/", "district"),
+    ("post", "/staff/district/people/", "district"),
+    ("post", "/staff/people/{username}/deactivate/", "people_object"),
+    ("post", "/staff/people/{username}/second-factor/reset/", "people_object"),
+    ("get", "/staff/enrol/{enrolment}/", "public"),
 ]
 WHO = [
     "anonymous",
@@ -95,6 +118,15 @@ ALLOWED = {
     "ministry": {"analyst", "admin"},
     "oversight": {"district_own", "district_other", "analyst", "admin"},
     "oversight_object": {"district_own", "district_other", "analyst", "admin"},
+    "ministry_admin": {"admin"},
+    "catalog": {"admin", "operator"},
+    "catalog_redirect": {"admin", "operator"},
+    # A kept upload belongs to the session that uploaded it: any other token is 404.
+    "catalog_kept": set(),
+    "quota_setup": {"district_own", "district_other", "admin"},
+    # A district officer manages the directors of its own schools only; the ministry's
+    # administrator reaches the page and is told it manages no director.
+    "people_object": {"district_own", "district_other", "admin"},
 }
 # A user inside the scope gets the page (200), or their POST is taken up: done (302), or
 # answered with the form's errors (422) or the domain's refusal (409) — never 404 or sign-in.
@@ -113,6 +145,8 @@ def expected(owner: str, who: str, method: str) -> int | str:
         return 404
     if owner == "home":
         return 200 if who == "operator" else 302
+    if owner == "catalog_redirect":
+        return ACCEPTED  # the last import's result, or back to the upload page
     return 200 if method == "get" else ACCEPTED
 
 
@@ -125,6 +159,11 @@ def _path(template: str, scene: Scene) -> str:
         school=scene.world.school.pk,
         appeal=scene.appeal.pk,
         event=AuditEvent.objects.order_by("pk").values_list("pk", flat=True).first(),
+        code=scene.world.campaign.code,
+        year=2027,
+        token="0" * 32,
+        username=scene.users["school_own"].username,
+        enrolment=scene.enrolment_token,
     )
 
 
@@ -170,6 +209,11 @@ def test_the_matrix_covers_every_staff_url() -> None:
         .replace("{school}", "<int:school_id>")
         .replace("{appeal}", "<int:appeal_id>")
         .replace("{event}", "<int:event_id>")
+        .replace("{code}", "<slug:code>")
+        .replace("{year}", "<int:year>")
+        .replace("{token}", "<slug:token>")
+        .replace("{username}", "<str:username>")
+        .replace("{enrolment}", "<str:token>")
         .lstrip("/")
         for _m, t, _o in URLS
     }
