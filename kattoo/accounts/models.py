@@ -17,6 +17,16 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("technical operator")
 
 
+# Everyone who signs in with a password and a second factor instead of an SMS code.
+STAFF_ROLES = (
+    Role.SCHOOL,
+    Role.DISTRICT,
+    Role.MINISTRY_ANALYST,
+    Role.MINISTRY_ADMIN,
+    Role.OPERATOR,
+)
+
+
 class User(AbstractUser):
     """Everyone who signs in. Applicants are tied to their registry person (by PIN);
     staff to the school or district that is their scope (RULES.md §1)."""

@@ -41,16 +41,17 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
 
-from .models import ApiToken, EnrolmentReason, Role, StaffEnrolment, User, token_digest
+from .models import (
+    STAFF_ROLES,
+    ApiToken,
+    EnrolmentReason,
+    Role,
+    StaffEnrolment,
+    User,
+    token_digest,
+)
 from .services import token_issue
 
-STAFF_ROLES = (
-    Role.SCHOOL,
-    Role.DISTRICT,
-    Role.MINISTRY_ANALYST,
-    Role.MINISTRY_ADMIN,
-    Role.OPERATOR,
-)
 # Who each creator may create. The operator acts only on the server (channel "cli").
 ROLES_CREATED_BY: dict[str, frozenset[str]] = {
     Role.MINISTRY_ADMIN: frozenset({Role.DISTRICT, Role.MINISTRY_ANALYST, Role.MINISTRY_ADMIN}),

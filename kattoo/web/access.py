@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from kattoo.accounts.models import Role
+from kattoo.accounts.models import STAFF_ROLES, Role
 from kattoo.core.metrics import scraper_allowed
 
 ACCESS_ATTRIBUTE = "kattoo_access"
@@ -39,15 +39,6 @@ def applicant_required(view: View) -> View:
 
     setattr(wrapper, ACCESS_ATTRIBUTE, "applicant")
     return wrapper
-
-
-STAFF_ROLES = (
-    Role.SCHOOL,
-    Role.DISTRICT,
-    Role.MINISTRY_ANALYST,
-    Role.MINISTRY_ADMIN,
-    Role.OPERATOR,
-)
 
 
 def staff_required(*roles: str) -> Callable[[View], View]:

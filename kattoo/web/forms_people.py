@@ -12,6 +12,8 @@ from kattoo.accounts.models import Role
 from kattoo.catalog.models import District, School
 from kattoo.catalog.selectors import localized_name
 
+from .forms_staff import totp_code_field
+
 MINISTRY_CREATES = (
     (Role.DISTRICT, _("district education officer")),
     (Role.MINISTRY_ANALYST, _("ministry analyst")),
@@ -93,11 +95,4 @@ class EnrolPasswordForm(forms.Form):
 
 
 class EnrolCodeForm(forms.Form):
-    code = forms.RegexField(
-        label=_("Code from the authenticator app"),
-        help_text=_("6 digits; the app shows a new one every 30 seconds."),
-        regex=r"^\s*\d{6}\s*$",
-        max_length=8,
-        error_messages={"invalid": _("The code has 6 digits.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
+    code = totp_code_field()

@@ -16,6 +16,19 @@ from kattoo.reports.selectors import DIMENSIONS
 
 from .forms import PinField
 
+
+def totp_code_field() -> forms.RegexField:
+    """The authenticator's 6-digit code (ASCII digits only), for sign-in and enrolment."""
+    return forms.RegexField(
+        label=_("Code from the authenticator app"),
+        help_text=_("6 digits; the app shows a new one every 30 seconds."),
+        regex=r"^\s*[0-9]{6}\s*$",
+        max_length=8,
+        error_messages={"invalid": _("The code has 6 digits.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -31,14 +44,7 @@ class StaffLoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    code = forms.RegexField(
-        label=_("Code from the authenticator app"),
-        help_text=_("6 digits; the app shows a new one every 30 seconds."),
-        regex=r"^\s*\d{6}\s*$",
-        max_length=8,
-        error_messages={"invalid": _("The code has 6 digits.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
+    code = totp_code_field()
 
 
 # ---- school ---------------------------------------------------------------------------

@@ -33,8 +33,8 @@ class CodeOut(Schema):
 
 
 class TokenIn(Schema):
-    challenge: str = Field(pattern=r"^\d{1,18}$")
-    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+    challenge: str = Field(pattern=r"^[0-9]{1,18}$")
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$")
 
 
 class TokenOut(Schema):
@@ -84,7 +84,7 @@ def get_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, An
 class StaffTokenIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=128)
-    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$")
 
 
 @auth.post(

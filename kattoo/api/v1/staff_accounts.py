@@ -83,7 +83,7 @@ class EnrolmentOut(Schema):
 
 class EnrolmentConfirmIn(Schema):
     token: str = Field(min_length=1, max_length=100)
-    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$")
 
 
 def _scope_codes(user: User) -> dict[str, str | None]:

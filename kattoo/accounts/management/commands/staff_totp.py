@@ -14,17 +14,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kattoo.accounts.models import Role, User
+from kattoo.accounts.models import STAFF_ROLES, User
 from kattoo.audit.services import audit_record
 from kattoo.core.actors import Actor
 
-STAFF_ROLES = {
-    Role.SCHOOL,
-    Role.DISTRICT,
-    Role.MINISTRY_ANALYST,
-    Role.MINISTRY_ADMIN,
-    Role.OPERATOR,
-}
 DEVICE_NAME = "kattoo"
 
 
