@@ -189,6 +189,7 @@ def next_year(world: World, **changes) -> Campaign:
         academic_year="2027-2028",
         title="2027–2028",
         is_active=False,
+        published_at=None,
         stage1_starts_at=world.campaign.stage1_starts_at + year,
         stage2_starts_at=world.campaign.stage2_starts_at + year,
         registration_ends_at=world.campaign.registration_ends_at + year,

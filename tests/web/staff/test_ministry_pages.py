@@ -31,12 +31,13 @@ def test_dashboard(client: Client, scene: Scene) -> None:
     assert "/admin/" not in page  # the analyst does not edit campaign settings
 
 
-def test_the_ministry_administrator_gets_the_campaign_settings_link(
+def test_the_ministry_sets_campaigns_on_its_own_pages_not_in_admin(
     client: Client, scene: Scene
 ) -> None:
     analyst(client, scene, "admin")
     page = client.get("/staff/ministry/").content.decode()
-    assert 'href="/admin/"' in page
+    assert 'href="/staff/ministry/campaigns/"' in page
+    assert 'href="/admin/"' not in page
 
 
 def test_report_page_and_files(client: Client, scene: Scene) -> None:
