@@ -21,7 +21,8 @@ NEW = "/staff/ministry/campaigns/new/"
 
 
 @pytest.fixture(autouse=True)
-def _december(campaign):
+def _december(campaign, client: Client):
+    client.cookies["django_language"] = "en"  # the texts below; translations: test_translations
     with clock.frozen(NOW):
         yield
 

@@ -23,6 +23,11 @@ MINISTRY = "/staff/ministry/people/"
 DISTRICT = "/staff/district/people/"
 
 
+@pytest.fixture(autouse=True)
+def _english(client: Client) -> None:
+    client.cookies["django_language"] = "en"  # the texts below; translations: test_translations
+
+
 def link_in(html: str) -> str:
     [url] = set(re.findall(r"http://127\.0\.0\.1:8000(/staff/enrol/[\w-]+/)", html))
     return url
