@@ -34,6 +34,7 @@ SIM_PORT ?= 8100
 # The demo is rebuilt on a new SQLite file each time (STAGE=before|1|2, default 1): it is one
 # use of the real lifecycle, replayed up to now (kattoo/demo, docs/runbooks/campaign.md).
 STAGE ?= 1
+run: export KATTOO_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: install
 	rm -f var/kattoo.sqlite3 var/kattoo.sqlite3-wal var/kattoo.sqlite3-shm
 	$(BIN)/python manage.py migrate --noinput -v0

@@ -85,3 +85,14 @@ def test_no_regulation_dates_as_literals_in_domain_code() -> None:
         if "demo" not in p.parts and pattern.search(p.read_text())
     ]
     assert offenders == []
+
+
+def test_template_comments_are_closed_on_their_line() -> None:
+    """Django's ``{# #}`` comment is one line only: a multi-line one is shown on the page."""
+    open_comments = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in ROOT.rglob("*.html")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "{#" in line and "#}" not in line[line.index("{#") :]
+    ]
+    assert open_comments == [], "use {% comment %} … {% endcomment %} across lines"

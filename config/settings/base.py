@@ -203,6 +203,10 @@ KATTOO_LOGIN = {
     "TOKEN_DAYS": 30,
 }
 
+# `manage.py load_demo` (demo accounts with a published password) runs only where this is
+# true; production settings turn it off.
+KATTOO_DEMO_ALLOWED = True
+
 # Staff accounts (kattoo.accounts.staff, ADR 0018): the one-time enrolment link a new person
 # (or one who lost the phone) opens to choose a password and enrol an authenticator, and the
 # lifetime of staff API tokens. KATTOO_PUBLIC_URL is the address people open in a browser.

@@ -10,6 +10,8 @@ from .base import *  # noqa: F403
 from .base import LOGGING, MIDDLEWARE
 
 DEBUG = False
+# The demo builder creates accounts with a published password: never on a real deployment.
+KATTOO_DEMO_ALLOWED = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 # §7: the keys of personal data at rest (base.py); no default here, a missing one stops start.
 FERNET_KEYS = [k for k in os.environ["KATTOO_FIELD_KEYS"].split(",") if k]

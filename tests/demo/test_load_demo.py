@@ -132,6 +132,13 @@ def test_the_demo_is_not_loaded_over_a_catalog(demo: str) -> None:
     assert campaign_stage(campaign_active()) == Stage.STAGE1
 
 
+def test_production_settings_refuse_the_demo(load, settings) -> None:
+    settings.KATTOO_DEMO_ALLOWED = False
+    with pytest.raises(CommandError, match="production"):
+        load()
+    assert not School.objects.exists() and not User.objects.exists()
+
+
 def test_a_failure_half_way_leaves_nothing(load, monkeypatch) -> None:
     from kattoo.demo.management.commands import load_demo
 

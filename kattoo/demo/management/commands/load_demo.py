@@ -84,6 +84,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="seed of the generated country")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.KATTOO_DEMO_ALLOWED:
+            raise CommandError(
+                "The demo is not built under production settings: its staff accounts have a "
+                "published password. A deployment starts with create_staff "
+                "(docs/runbooks/campaign.md)."
+            )
         if School.objects.exists() or Campaign.objects.filter(code=DEMO_CODE).exists():
             raise CommandError(
                 "The demo is built on a database without a catalog; this one already has "
@@ -143,7 +149,7 @@ class Command(BaseCommand):
             actor = Actor(user=None, channel="cli")
             user = applicant_for_pin(pin=pin, actor=actor)
             token = token_issue(user=user, actor=actor, label="demo")
-            api = "http://127.0.0.1:8000/api/v1"
+            api = f"{settings.KATTOO_PUBLIC_URL}/api/v1"
             w("")
             w(f"A token for {pin}:")
             w(f"  {token}")
