@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from kattoo.accounts.models import Role, StaffEnrolment, User
 from kattoo.accounts.staff import staff_enrolment_complete, staff_enrolment_start
@@ -18,7 +19,8 @@ from .staff_helpers import PASSWORD, actor, code_for
 
 def run(*args: str) -> str:
     out = io.StringIO()
-    call_command("create_staff", *args, stdout=out)
+    with translation.override("en"):  # the messages below; Kyrgyz is the default elsewhere
+        call_command("create_staff", *args, stdout=out)
     return out.getvalue()
 
 
