@@ -69,6 +69,7 @@ test-pg: install
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-bench-tools.sh
+	bash scripts/ensure-redis.sh
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db -q
 
 test-sqlite: install

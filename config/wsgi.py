@@ -5,7 +5,11 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 django_application = get_wsgi_application()
 
-# Admission control in front of Django (kattoo/web/admission.py, ADR 0015).
+# Admission control in front of Django (kattoo/web/admission.py, ADR 0015); inside it, bodies
+# sent without a length are read up to their endpoint's limit, never further
+# (kattoo/core/body_limit.py: nginx buffers bodies and sends their length, so this serves a
+# client that reaches the application directly).
+from kattoo.core.body_limit import BodyLimit  # noqa: E402
 from kattoo.web.admission import AdmissionControl  # noqa: E402
 
-application = AdmissionControl.from_settings(django_application)
+application = AdmissionControl.from_settings(BodyLimit(django_application))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -96,3 +97,95 @@ def test_template_comments_are_closed_on_their_line() -> None:
         if "{#" in line and "#}" not in line[line.index("{#") :]
     ]
     assert open_comments == [], "use {% comment %} … {% endcomment %} across lines"
+
+
+CLOCKS = {"perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time", "time_ns"}
+
+
+def _reads_a_clock(node: ast.AST, readings: set[str]) -> bool:
+    """``node`` calls ``time.perf_counter()`` and the like, or uses a name holding a reading."""
+    for inner in ast.walk(node):
+        if (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Attribute)
+            and inner.func.attr in CLOCKS
+            and isinstance(inner.func.value, ast.Name)
+            and inner.func.value.id == "time"
+        ):
+            return True
+        if isinstance(inner, ast.Name) and inner.id in readings:
+            return True
+    return False
+
+
+def _measures(node: ast.AST, readings: set[str], durations: set[str]) -> bool:
+    """``node`` computes a duration (a clock reading minus another) or uses a name holding one."""
+    return any(
+        (
+            isinstance(inner, ast.BinOp)
+            and isinstance(inner.op, ast.Sub)
+            and (_reads_a_clock(inner.left, readings) or _reads_a_clock(inner.right, readings))
+        )
+        or (isinstance(inner, ast.Name) and inner.id in durations)
+        for inner in ast.walk(node)
+    )
+
+
+def duration_assertions(source: str) -> list[int]:
+    """Lines of ``source`` whose ``assert`` bounds a duration measured on a wall clock. A
+    deadline that only stops a polling loop from waiting forever (``assert monotonic() <
+    deadline``) is a guard against a hang, not a measurement, and is allowed."""
+    tree = ast.parse(source)
+    readings: set[str] = set()
+    durations: set[str] = set()
+    for _ in range(3):  # names computed from names computed from a clock
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) or not node.value:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {t.id for t in targets if isinstance(t, ast.Name)}
+            if _measures(node.value, readings, durations):
+                durations |= names
+            elif _reads_a_clock(node.value, readings):
+                readings |= names
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assert) and _measures(node.test, readings, durations)
+    ]
+
+
+def test_no_test_asserts_a_duration() -> None:
+    """Issue 13: a wall-clock bound fails on a busy machine. Prove parallelism by overlap and
+    backoff by the recorded attempt schedule instead."""
+    tests = Path(settings.BASE_DIR) / "tests"
+    offenders = [
+        f"{path.relative_to(tests)}:{line}"
+        for path in sorted(tests.rglob("*.py"))
+        for line in duration_assertions(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_duration_scan_finds_what_it_should() -> None:
+    caught = """
+import time
+started = time.perf_counter()
+assert time.perf_counter() - started < 1.0
+elapsed = time.monotonic() - started
+assert elapsed < 2
+took = elapsed * 1000
+assert took < 5
+assert 0.1 <= time.perf_counter() - started
+"""
+    assert duration_assertions(caught) == [4, 6, 8, 9]
+    allowed = """
+import time
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    pass
+while True:
+    assert time.monotonic() < deadline, "still waiting"
+assert sleeps == [0.2]
+"""
+    assert duration_assertions(allowed) == []

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "kattoo.core.metrics.MetricsMiddleware",
     "kattoo.core.request_id.RequestIdMiddleware",
     "kattoo.core.logging.LogContextMiddleware",
+    # Before anything reads the body (the session, CSRF, views): 413 by Content-Length.
+    "kattoo.core.body_limit.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,6 +138,13 @@ KATTOO_PDF_FONT = os.environ.get(
     "KATTOO_PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 )
 
+# The largest request body (kattoo/core/body_limit.py): an upload endpoint accepts its file
+# limit plus the multipart overhead, every other address KATTOO_BODY_MAX_BYTES; a larger body is
+# refused with 413 by its Content-Length (or, sent without one, once that much was read) before
+# Django parses or spools it. nginx's client_max_body_size (25m) must allow the largest.
+KATTOO_BODY_MAX_BYTES = int(os.environ.get("KATTOO_BODY_MAX_BYTES", str(1024 * 1024)))
+KATTOO_BODY_OVERHEAD_BYTES = 64 * 1024
+
 # Guardian acts and other documents (§20): the largest file accepted.
 KATTOO_UPLOAD_MAX_BYTES = 5_000_000
 # Catalog files (docs/data-formats.md): the largest accepted from the web page and the API
@@ -172,7 +181,9 @@ KATTOO_FRAUD = {
     "LIST_LIMIT": 200,
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # Requests in flight per process before "503 busy, retry" (kattoo/web/admission.py, wrapping
 # the WSGI application); 0 = off.
@@ -214,6 +225,8 @@ KATTOO_PUBLIC_URL = os.environ.get("KATTOO_PUBLIC_URL", "http://127.0.0.1:8000")
 KATTOO_STAFF = {
     "ENROLMENT_HOURS": int(os.environ.get("KATTOO_STAFF_ENROLMENT_HOURS", "72")),
     "TOKEN_HOURS": int(os.environ.get("KATTOO_STAFF_TOKEN_HOURS", "12")),
+    # A staff web session ends this long after sign-in (applicants keep Django's two weeks).
+    "SESSION_HOURS": int(os.environ.get("KATTOO_STAFF_SESSION_HOURS", "12")),
 }
 # Staff choose their own password on the enrolment page; these are the checks it passes.
 AUTH_PASSWORD_VALIDATORS = [
@@ -259,15 +272,31 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         # Production (settings/production.py): one JSON object a line for the log collector.
         "json": {"()": "kattoo.core.logging.JsonLogFormatter"},
+        # Django's own for the development server's access log (runserver).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id", "user_id", "mask_pins"],
             "formatter": "plain",
-        }
+        },
+        # Django's default handler for runserver's access log, with the PINs in request lines
+        # (``/login/?pin=…``) masked like every other log line (issue 13).
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_pins"],
+            "formatter": "django.server",
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("KATTOO_LOG_LEVEL", "INFO")},
-    # fontTools (PDF font subsetting) is chatty at INFO.
-    "loggers": {"fontTools": {"level": "WARNING"}},
+    "loggers": {
+        # fontTools (PDF font subsetting) is chatty at INFO.
+        "fontTools": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

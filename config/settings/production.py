@@ -40,10 +40,17 @@ KATTOO_ADMISSION_LIMIT = int(
 
 KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "1"))
 
+# Redis: the seat lists' 1-second cache and the sign-in limits' counters. Its outage is never a
+# 500 (kattoo/core/cache.py, ADR 0020): seat lists read the database, sign-ins that must count
+# answer 503 with Retry-After, /readyz says why. Short timeouts: a hung Redis fails fast.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "kattoo.core.cache.RedisCache",
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "OPTIONS": {
+            "socket_connect_timeout": float(os.environ.get("KATTOO_REDIS_TIMEOUT", "0.5")),
+            "socket_timeout": float(os.environ.get("KATTOO_REDIS_TIMEOUT", "0.5")),
+        },
     }
 }
 

@@ -80,6 +80,26 @@ class ApiToken(models.Model):
         return f"token of {self.user} ({self.label})"
 
 
+class UserSession(models.Model):
+    """A signed-in web session, recorded at sign-in so that its owner can see it and end it
+    from another device (ADR 0021). Django's session table cannot be searched by user; this
+    is the index. The session key is encrypted at rest: whoever reads this table cannot take
+    over the session."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="web_sessions")
+    session_key = EncryptedCharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=120, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"web session {self.pk} of {self.user_id}"
+
+
 class LoginChallenge(models.Model):
     """A one-time sign-in code sent by SMS to the phone the registry holds (as national
     e-services do). Only a keyed hash of the code is stored."""

@@ -4,6 +4,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from kattoo.audit.services import audit_record
@@ -11,7 +12,7 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.people.services import person_refresh
 
-from .models import ApiToken, Role, User, token_digest
+from .models import STAFF_ROLES, ApiToken, Role, User, token_digest
 
 
 def applicant_for_pin(*, pin: str, actor: Actor) -> User:
@@ -33,20 +34,28 @@ def applicant_for_pin(*, pin: str, actor: Actor) -> User:
 def token_issue(
     *, user: User, actor: Actor, label: str = "", ttl: dt.timedelta | None = None
 ) -> str:
-    """A new bearer token; the raw value is returned once and stored only as a digest."""
+    """A new bearer token; the raw value is returned once and stored only as a digest. Every
+    token expires (ADR 0021): by default after the lifetime of the user's kind of account."""
     raw = secrets.token_urlsafe(32)
     now = clock.now()
+    expires_at = now + (ttl if ttl is not None else token_lifetime(user))
     token = ApiToken.objects.create(
-        user=user,
-        digest=token_digest(raw),
-        label=label,
-        created_at=now,
-        expires_at=now + ttl if ttl else None,
+        user=user, digest=token_digest(raw), label=label, created_at=now, expires_at=expires_at
     )
     audit_record(
-        actor=actor, action="token.issue", obj=token, data={"user": user.pk, "label": label}
+        actor=actor,
+        action="token.issue",
+        obj=token,
+        data={"user": user.pk, "label": label, "expires_at": expires_at.isoformat()},
     )
     return raw
+
+
+def token_lifetime(user: User) -> dt.timedelta:
+    """Staff tokens live hours, applicants' days (``KATTOO_STAFF`` / ``KATTOO_LOGIN``)."""
+    if user.role in STAFF_ROLES:
+        return dt.timedelta(hours=settings.KATTOO_STAFF["TOKEN_HOURS"])
+    return dt.timedelta(days=settings.KATTOO_LOGIN["TOKEN_DAYS"])
 
 
 # Every API request authenticates: one small statement, prepared once per connection, no ORM
@@ -55,7 +64,7 @@ def token_issue(
 _TOKEN_USER = (
     f"SELECT u.* FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id"
     " WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
-    " AND (t.expires_at IS NULL OR t.expires_at > %s)"
+    " AND t.expires_at > %s"
 )
 
 

@@ -9,8 +9,11 @@ a new account gets an unusable password and a one-time enrolment link, with whic
 chooses a password and enrols an authenticator app; only a correct code from that app confirms
 the device and spends the link.
 
-Staff sign-in failures are counted per username and per client address in the cache; the
-web sign-in (kattoo.web.views.staff_auth) and the API's staff token share these counters."""
+Staff sign-in failures are counted per (username, client address) and per client address in
+the cache, never per username alone: a stranger who guesses a username (``director``) locks
+only their own address, and the real person signs in from theirs with the right password and
+code (issue 13 item 9, ADR 0021). The web sign-in (kattoo.web.views.staff_auth) and the API's
+staff token share these counters."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -43,7 +47,6 @@ from kattoo.core.errors import FieldError, RuleViolation
 
 from .models import (
     STAFF_ROLES,
-    ApiToken,
     EnrolmentReason,
     Role,
     StaffEnrolment,
@@ -51,6 +54,7 @@ from .models import (
     token_digest,
 )
 from .services import token_issue
+from .sessions import credentials_revoke
 
 # Who each creator may create. The operator acts only on the server (channel "cli").
 ROLES_CREATED_BY: dict[str, frozenset[str]] = {
@@ -63,8 +67,9 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{2,39}$")
 DEVICE_NAME = "kattoo"
 OTP_ISSUER = "Kattoo"
 
-# Failed sign-ins tolerated in the window before the door stays shut until it passes.
-FAILURES_PER_USERNAME = 5
+# Failed sign-ins tolerated in the window before the door stays shut until it passes: for one
+# username from one client address, and for all usernames from one client address.
+FAILURES_PER_USERNAME_AND_ADDRESS = 5
 FAILURES_PER_ADDRESS = 30
 
 
@@ -316,9 +321,8 @@ def staff_create(
 
 
 def _tokens_revoke(user: User) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=clock.now()
-    )
+    """Every token revoked and every web session ended (kattoo.accounts.sessions)."""
+    return credentials_revoke(user).tokens
 
 
 @transaction.atomic
@@ -498,24 +502,52 @@ def _window() -> int:
 
 
 def staff_login_keys(username: str, address: str | None) -> list[tuple[str, int]]:
+    """The counters one attempt adds to: (username, client) first, then the client. The
+    address is ``REMOTE_ADDR`` as kattoo.core.proxy sets it behind trusted proxies."""
     # Hashed: any text may be typed as a username, and a cache key must stay short and plain.
-    keys = [(f"staff-login:user:{token_digest(username.lower())[:32]}", FAILURES_PER_USERNAME)]
+    pair = token_digest(f"{username.lower()}\n{address or '-'}")[:32]
+    keys = [(f"staff-login:user-ip:{pair}", FAILURES_PER_USERNAME_AND_ADDRESS)]
     if address:
         keys.append((f"staff-login:ip:{address}", FAILURES_PER_ADDRESS))
     return keys
 
 
+def staff_login_retry_after(keys: list[tuple[str, int]]) -> int:
+    """Seconds until the locked door opens again; 0 when it is open."""
+    locked = [key for key, limit in keys if int(cache.get(key, 0)) >= limit]
+    if not locked:
+        return 0
+    now = clock.now().timestamp()
+    waits = [float(cache.get(f"{key}:until", now + _window())) - now for key in locked]
+    return max(1, int(max(waits) + 0.999))
+
+
 def staff_login_locked_out(keys: list[tuple[str, int]]) -> bool:
-    return any(int(cache.get(key, 0)) >= limit for key, limit in keys)
+    return staff_login_retry_after(keys) > 0
+
+
+def staff_login_refusal(retry_after: int) -> RuleViolation:
+    """The refusal that tells the person how long to wait (web message and API problem with
+    ``Retry-After``)."""
+    minutes = max(1, (retry_after + 59) // 60)
+    detail = ngettext(
+        "Too many failed sign-ins from your address. Wait %(minutes)d minute and try again.",
+        "Too many failed sign-ins from your address. Wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
+    return RuleViolation("rate_limited", detail, retry_after=retry_after)
 
 
 def staff_login_failure_count(keys: list[tuple[str, int]]) -> None:
+    window = _window()
     for key, _limit in keys:
-        cache.add(key, 0, timeout=_window())
+        if cache.add(key, 0, timeout=window):
+            # The window is fixed from the first failure; the lock tells how long is left.
+            cache.set(f"{key}:until", clock.now().timestamp() + window, timeout=window)
         try:
             cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=_window())
+            cache.set(key, 1, timeout=window)
 
 
 def staff_credentials_check(
@@ -552,8 +584,9 @@ def staff_token_issue(
     """A staff API token without a shell: username, password and a TOTP code, rate-limited
     like the web sign-in. Tokens live ``KATTOO_STAFF["TOKEN_HOURS"]``."""
     keys = staff_login_keys(username, client_ip)
-    if staff_login_locked_out(keys):
-        raise RuleViolation("rate_limited")
+    retry_after = staff_login_retry_after(keys)
+    if retry_after:
+        raise staff_login_refusal(retry_after)
     signed_in = staff_credentials_check(None, username=username, password=password, code=code)
     if signed_in is None:
         staff_login_failure_count(keys)

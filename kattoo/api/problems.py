@@ -137,6 +137,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(RuleViolation)
     def rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
         headers = {"Retry-After": "5"} if exc.status == 503 else None
+        if exc.params.get("retry_after"):  # a lockout tells how long to wait
+            headers = {"Retry-After": str(int(exc.params["retry_after"]))}
         errors = exc.as_dicts() if isinstance(exc, InvalidFields) else None
         return problem(request, exc.code, detail=exc.detail, headers=headers, errors=errors)
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from .models import AuditEvent
+from .services import audit_actor_masked
 
 COLUMNS = [
     "id",
@@ -35,7 +36,7 @@ def audit_csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
             [
                 e.pk,
                 e.at.isoformat(),
-                e.actor.get_username() if e.actor else "",
+                audit_actor_masked(e) or "",  # applicants' PINs masked (§7)
                 e.channel,
                 e.action,
                 e.object_type,

@@ -19,7 +19,7 @@ from kattoo.core.errors import FieldError
 from .calendar import WorkCalendar
 
 # "2027-2028"; a rehearsal or training campaign may add a suffix: "2026-2027-rehearsal".
-CODE_PATTERN = re.compile(r"^(\d{4})-(\d{4})(-[a-z0-9]+(?:-[a-z0-9]+)*)?$")
+CODE_PATTERN = re.compile(r"^([0-9]{4})-([0-9]{4})(-[a-z0-9]+(?:-[a-z0-9]+)*)?$")
 # Dates outside these years are typing errors (and would overflow the date arithmetic).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 

@@ -70,6 +70,13 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "no_active_campaign": (409, _("There is no active campaign.")),
     "person_not_found": (404, _("The registry has no person with this PIN.")),
     "child_not_found": (404, _("The registry has no child with these details.")),
+    "registry_rejected": (
+        422,
+        _(
+            "The state registry (Tunduk) refused this request. "
+            "Check the PIN (14 digits 0–9); nothing was changed."
+        ),
+    ),
     "registry_unavailable": (
         503,
         _(

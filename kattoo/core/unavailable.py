@@ -16,18 +16,23 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.views import defaults
 
+from .cache import CacheUnavailable
+
 logger = logging.getLogger("kattoo.core")
 
 # The database is down, restarting, unreachable, or refused the connection (pool timeout,
 # "terminating connection due to administrator command"); also serialization failures and
 # deadlocks, which are answered the same way: nothing was changed, try again.
-DATABASE_DOWN: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+# A shared cache (Redis) that does not answer where a rate limit must count is answered the
+# same way (ADR 0020): a limit that cannot count lets nobody through, and says so with a 503.
+DATABASE_DOWN: tuple[type[Exception], ...] = (OperationalError, InterfaceError, CacheUnavailable)
 RETRY_AFTER_SECONDS = 5
 
 
 def database_down_log(request: HttpRequest, exc: BaseException) -> None:
     logger.warning(
-        "database unavailable in %s %s: %s: %s",
+        "%s unavailable in %s %s: %s: %s",
+        "cache" if isinstance(exc, CacheUnavailable) else "database",
         request.method,
         request.path,
         type(exc).__name__,

@@ -20,7 +20,11 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.integrations.registry.client import registry
-from kattoo.integrations.registry.errors import RegistryNotFound, RegistryUnavailable
+from kattoo.integrations.registry.errors import (
+    RegistryNotFound,
+    RegistryRejected,
+    RegistryUnavailable,
+)
 from kattoo.integrations.registry.types import BirthActRecord, RequestContext
 
 from .models import ActKind, ActStatus, ChildLink, GuardianAct, Person, Relation
@@ -87,7 +91,8 @@ def _birth_act_fields(act: BirthActRecord) -> dict[str, object]:
 
 def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person:
     """Fetch a person from the registry and store it. Registry calls happen before the
-    transaction, so a registry failure writes nothing (``registry_unavailable``)."""
+    transaction, so a registry failure writes nothing (``registry_unavailable``, or
+    ``registry_rejected`` when the registry refuses the request itself)."""
     ctx = _context(actor)
     try:
         meta: dict[str, str] = {}
@@ -99,6 +104,8 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
         raise RuleViolation("person_not_found") from exc
     except RegistryUnavailable as exc:
         raise RuleViolation("registry_unavailable") from exc
+    except RegistryRejected as exc:  # the registry refused the request itself: not a 500
+        raise RuleViolation("registry_rejected") from exc
     with transaction.atomic():
         person, created = Person.objects.update_or_create(pin=pin, defaults=fields)
         audit_record(
@@ -151,6 +158,8 @@ def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLin
         found, other_parents = [], {}
     except RegistryUnavailable as exc:
         raise RuleViolation("registry_unavailable") from exc
+    except RegistryRejected as exc:  # the registry refused the request itself: not a 500
+        raise RuleViolation("registry_rejected") from exc
 
     links: list[ChildLink] = []
     with transaction.atomic():
@@ -191,6 +200,8 @@ def child_link_by_certificate(
         raise RuleViolation("child_not_found") from exc
     except RegistryUnavailable as exc:
         raise RuleViolation("registry_unavailable") from exc
+    except RegistryRejected as exc:  # the registry refused the request itself: not a 500
+        raise RuleViolation("registry_rejected") from exc
     record = act.value
     if (
         record.certificate_series.strip().upper() != certificate_series.strip().upper()

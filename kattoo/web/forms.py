@@ -31,7 +31,7 @@ class PinForm(forms.Form):
 class CodeForm(forms.Form):
     code = forms.RegexField(
         label=_("Code from the SMS"),
-        regex=r"^\s*\d{6}\s*$",
+        regex=r"^\s*[0-9]{6}\s*$",
         max_length=8,
         error_messages={"invalid": _("The code has 6 digits.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
@@ -47,7 +47,7 @@ class LinkChildForm(forms.Form):
     series = forms.CharField(label=_("Birth certificate series"), max_length=16)
     number = forms.RegexField(
         label=_("Birth certificate number"),
-        regex=r"^\d{6,7}$",
+        regex=r"^[0-9]{6,7}$",
         max_length=7,
         error_messages={"invalid": _("The number has 6 or 7 digits.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),

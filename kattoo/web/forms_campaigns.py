@@ -51,7 +51,7 @@ class CampaignForm(forms.Form):
 
     code = forms.RegexField(
         label=_("Code"),
-        regex=r"^\d{4}-\d{4}$",
+        regex=r"^[0-9]{4}-[0-9]{4}$",
         max_length=9,
         help_text=_("Two consecutive years, e.g. 2027-2028."),
         error_messages={"invalid": _("Write the code as two years, e.g. 2027-2028.")},

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kattoo.audit.selectors import CHANNELS, AuditFilter
+from kattoo.audit.services import REVEAL_REASON_MAX, REVEAL_REASON_MIN
 from kattoo.catalog.models import District, School
 from kattoo.fraud.models import ReviewStatus, SignalKind
 from kattoo.fraud.services import NOTE_MAX
@@ -60,6 +61,18 @@ class AuditFilterForm(forms.Form):
             school=d.get("school_id"),
             request_id=d.get("request_id", "").strip(),
         )
+
+
+class AuditRevealForm(forms.Form):
+    """Why a ministry administrator needs an event's full user name (it is audited)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        min_length=REVEAL_REASON_MIN,
+        max_length=REVEAL_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example the complaint or case number you are checking."),
+    )
 
 
 class SignalReviewForm(forms.Form):

@@ -19,6 +19,7 @@ from .views import (
     staff_school,
     staff_school_children,
 )
+from .views import sessions as session_views
 from .views import waitlist as waitlist_views
 
 app_name = "web"
@@ -34,6 +35,7 @@ staff_patterns = [
     path("", staff_auth.staff_home, name="home"),
     path("login/", staff_auth.staff_login, name="login"),
     path("logout/", staff_auth.staff_logout, name="logout"),
+    path("sessions/", session_views.staff_sessions, name="sessions"),
     path("school/", school.school_overview, name="school"),
     path("school/quota/", school.school_quota, name="school_quota"),
     path("school/quota/confirm/", school.school_quota_confirm, name="school_quota_confirm"),
@@ -131,6 +133,11 @@ staff_patterns = [
         staff_audit.ministry_audit_event,
         name="ministry_audit_event",
     ),
+    path(
+        "ministry/audit/<int:event_id>/reveal/",
+        staff_audit.ministry_audit_reveal,
+        name="ministry_audit_reveal",
+    ),
     path("fraud/", staff_fraud.fraud_signals, name="fraud_signals"),
     path("fraud/review/", staff_fraud.fraud_review, name="fraud_review"),
     path(
@@ -155,6 +162,7 @@ urlpatterns = [
     path("login/", auth.login_pin, name="login"),
     path("login/code/", auth.login_code, name="login_code"),
     path("logout/", auth.logout_view, name="logout"),
+    path("account/sessions/", session_views.account_sessions, name="account_sessions"),
     path("children/", applicant.children, name="children"),
     path("children/<int:child_id>/schools/", applicant.child_schools, name="child_schools"),
     path("applications/", applicant.applications, name="applications"),

@@ -55,3 +55,24 @@ def test_revoked_and_unknown_tokens_do_not_authenticate() -> None:
     ApiToken.objects.update(revoked_at=clock.now())
     assert user_for_token(raw) is None
     assert user_for_token("nonsense") is None
+
+
+def test_every_issued_token_expires_and_the_expiry_is_printed() -> None:
+    from kattoo.accounts.models import ApiToken, token_digest
+    from kattoo.core import clock
+
+    UserFactory(username="operator9", role=Role.OPERATOR)
+    out, err = io.StringIO(), io.StringIO()
+    with clock.frozen(clock.bishkek(2026, 4, 1, 9)):
+        call_command("issue_token", "--username", "operator9", stdout=out, stderr=err)
+        call_command("issue_token", "--username", "operator9", "--hours", "2", stdout=out)
+    first, second = out.getvalue().split()
+    assert ApiToken.objects.get(digest=token_digest(first)).expires_at == clock.bishkek(
+        2026, 4, 1, 21
+    )
+    assert ApiToken.objects.get(digest=token_digest(second)).expires_at == clock.bishkek(
+        2026, 4, 1, 11
+    )
+    assert "expires at 2026-04-01" in err.getvalue()
+    with pytest.raises(CommandError, match="--hours"):
+        issue("--username", "operator9", "--hours", "0")

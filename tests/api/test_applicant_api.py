@@ -381,3 +381,13 @@ def test_ask_a_school_to_add_the_address_and_keep_the_language(parent_api, world
         422,
         "validation_error",
     )
+
+
+def test_a_nul_character_in_a_body_is_a_clear_400_and_changes_nothing(parent_api, campaign) -> None:
+    """PostgreSQL refuses NUL in text: the API refuses it first (the fuzz found a 500)."""
+    from kattoo.appeals.models import Appeal
+
+    _family, api = parent_api
+    response = api.post("/appeals", raw='{"subject": "other", "text": "a\\u0000b"}')
+    problem(response, 400, "bad_request")
+    assert not Appeal.objects.exists()

@@ -354,6 +354,10 @@ def _break(path: str, value: Any) -> dict[str, Any]:
         ("schools[0].name_ru", "", "required"),
         ("schools[0].name_en", "x" * 301, "too_long"),
         ("teachers[0].pin", "30302199000123", "invalid_pin"),
+        ("teachers[0].pin", "1" + "０３０２１９９０００１２３", "invalid_pin"),  # issue 13
+        ("teachers[0].pin", "1" + "٠٣٠٢١٩٩٠٠٠١٢٣", "invalid_pin"),
+        ("class_sets[0].size", "２５", "not_a_positive_integer"),
+        ("streets[0].settlement", "４１７１１０００００００００", "invalid_soate"),
         ("microdistricts[1].parity", "odd", "parity_needs_range"),
         ("microdistricts[0].house_to", None, "range_incomplete"),
         ("regions[0].capital", "Бишкек", "unknown_field"),

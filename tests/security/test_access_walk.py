@@ -27,7 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from kattoo.accounts.models import User
+from kattoo.accounts.models import ApiToken, User, token_digest
 from kattoo.accounts.services import token_issue
 from kattoo.audit.models import AuditEvent
 from kattoo.core import clock
@@ -95,6 +95,8 @@ WEB_KINDS: dict[str, tuple[str, set[str], str]] = {
         "",
     ),
     "people_object": ("staff:district,ministry_admin", {"district", "ministry_admin"}, ""),
+    # One's own sessions and tokens (issue 13).
+    "staff_self": ("staff:district,ministry_admin,ministry_analyst,operator,school", STAFF, ""),
 }
 for _kind, (_rule, _roles, _login) in WEB_KINDS.items():
     if _rule.startswith("staff:"):
@@ -211,6 +213,11 @@ WEB: dict[str, tuple[str, str]] = {
     "staff/people/<str:username>/deactivate/": ("people_object", "post"),
     "staff/people/<str:username>/second-factor/reset/": ("people_object", "post"),
     "staff/enrol/<str:token>/": ("public", "form"),
+    # Revealing a masked applicant in the audit trail (issue 13): the administrator, with a
+    # reason; the analyst reaches the event page, not this.
+    "staff/ministry/audit/<int:event_id>/reveal/": ("ministry_write", "post"),
+    "account/sessions/": ("applicant", "form"),
+    "staff/sessions/": ("staff_self", "form"),
 }
 
 # ---- the API ------------------------------------------------------------------------------
@@ -265,6 +272,8 @@ API_WRITERS: dict[str, set[str]] = {
     "quota_setup": {"district", "other_district", "ministry_admin"},
     "people": {"district", "other_district", "ministry_admin"},
     "people_object": {"district"},
+    "signed_in": set(ROLES) - {"anonymous"},
+    "own_token": {"parent"},  # {token_id} is the parent's token: anyone else's DELETE is 404
 }
 BODY = dict[str, Any] | str | None
 QUERY = {"GET /api/v1/addresses/lookup": {"q": "Ленин"}}
@@ -411,6 +420,14 @@ API: dict[str, tuple[str, BODY]] = {
     "POST /api/v1/staff/enrolment": ("public", None),
     "POST /api/v1/staff/enrolment/confirm": ("public", None),
     "POST /api/v1/auth/staff-token": ("public", None),
+    "POST /api/v1/audit/events/{event_id}/reveal": (
+        "ministry_admin",
+        {"reason": "Complaint No. 12 of 3 April"},
+    ),
+    "POST /api/v1/auth/logout": ("signed_in", None),
+    "POST /api/v1/auth/logout-all": ("signed_in", None),
+    "GET /api/v1/me/tokens": ("any_signed_in", None),
+    "DELETE /api/v1/me/tokens/{token_id}": ("own_token", None),
 }
 
 # The tables a refused write could touch: none of them may change.
@@ -486,6 +503,7 @@ def ids(scene: Scene) -> dict[str, Any]:
         joined_at=clock.now(),
     )
     event = AuditEvent.objects.filter(action__startswith="application.").earliest("id")
+    parent_token = token_issue(user=family.parent, actor=SYSTEM)
     return {
         "application_id": scene.application.pk,
         "act_id": scene.act.pk,
@@ -504,6 +522,7 @@ def ids(scene: Scene) -> dict[str, Any]:
         "year": 2027,
         "username": scene.users["school_own"].username,
         "token": scene.enrolment_token,
+        "token_id": ApiToken.objects.get(digest=token_digest(parent_token)).pk,
     }
 
 

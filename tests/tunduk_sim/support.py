@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from kattoo.catalog.models import Settlement, Street
+from kattoo.tunduk_sim import app as simulator_app
 from kattoo.tunduk_sim.app import make_app
 from kattoo.tunduk_sim.server import RunningSimulator, serve_in_thread
 
@@ -111,3 +114,31 @@ def simulator(simulator_server: RunningSimulator) -> RunningSimulator:
     simulator_server.app.faults_reset()
     simulator_server.app.stats_reset()
     return simulator_server
+
+
+class SimulatorTime:
+    """Stands in for the simulator's ``time`` module: records the delays it is asked for,
+    sleeps them only if ``real``, and with a ``barrier`` holds each delayed request until
+    all of them are in flight at once (served one after another, the barrier breaks and
+    the request fails) — concurrency proved by overlap, not by a stopwatch."""
+
+    def __init__(self) -> None:
+        self.real = False
+        self.barrier: threading.Barrier | None = None
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+        if self.barrier is not None:
+            self.barrier.wait()
+        if self.real:
+            time.sleep(seconds)
+
+
+@pytest.fixture
+def simulator_time(monkeypatch: pytest.MonkeyPatch) -> SimulatorTime:
+    recorder = SimulatorTime()
+    monkeypatch.setattr(simulator_app, "time", recorder)
+    return recorder

@@ -20,7 +20,7 @@ from kattoo.tunduk_sim.app import make_app, request_hash
 from kattoo.tunduk_sim.server import RunningSimulator
 
 from ..factories import registry_person
-from .support import CLIENT_ID, Cast
+from .support import CLIENT_ID, Cast, SimulatorTime
 
 ZAGS = "/r1/central-server/GOV/70000005/zags-service/zagsDataByPin"
 PASSPORT = "/r1/central-server/GOV/70000005/passport-service/passportDataByPSN"
@@ -248,11 +248,11 @@ def test_faults_can_be_limited_to_some_services(http, cast) -> None:
     assert get(http, "/nowhere").status_code == 400  # no service: only all-service faults hit
 
 
-def test_latency_delays_the_answer(http, cast) -> None:
+def test_latency_delays_the_answer(http, cast, simulator_time: SimulatorTime) -> None:
     put_faults(http, latency_ms=120, jitter_ms=30)
-    started = time.perf_counter()
     assert get(http, f"{ZAGS}/{cast.mother['pin']}").status_code == 200
-    assert 0.12 <= time.perf_counter() - started < 1.0
+    [delay] = simulator_time.sleeps
+    assert 0.12 <= delay <= 0.15
 
 
 def test_hang_outlasts_a_client_timeout(simulator, cast) -> None:
@@ -264,26 +264,31 @@ def test_hang_outlasts_a_client_timeout(simulator, cast) -> None:
         impatient.get(f"{ZAGS}/{cast.mother['pin']}", headers={"X-Road-Client": CLIENT_ID})
 
 
-def test_slow_requests_are_served_in_parallel(simulator, cast) -> None:
-    """Threads per connection: one slow answer does not hold up the others."""
+def test_slow_requests_are_served_in_parallel(
+    simulator, cast, simulator_time: SimulatorTime
+) -> None:
+    """Threads per connection: one slow answer does not hold up the others. Each slow
+    request waits inside the simulator until all ten are in flight at once: served one
+    after the other, the barrier would break and the answers would be errors."""
+    simulator_time.barrier = threading.Barrier(10, timeout=10)
     simulator.app.faults_update({"latency_ms": 200})
     statuses: list[int] = []
 
     def ask() -> None:
-        with httpx.Client(base_url=simulator.url, trust_env=False, timeout=5) as client:
+        with httpx.Client(base_url=simulator.url, trust_env=False, timeout=30) as client:
             answer = client.get(
                 f"{ZAGS}/{cast.mother['pin']}", headers={"X-Road-Client": CLIENT_ID}
             )
             statuses.append(answer.status_code)
 
     threads = [threading.Thread(target=ask) for _ in range(10)]
-    started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert not simulator_time.barrier.broken
     assert statuses == [200] * 10
-    assert time.perf_counter() - started < 1.0  # not 10 × 0.2 s
+    assert simulator_time.sleeps == [0.2] * 10
     assert simulator.app.stats()["requests"] == 10
 
 

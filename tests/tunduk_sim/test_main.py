@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -31,7 +30,6 @@ def test_the_simulator_does_not_import_django() -> None:
 def test_command_serves_a_population_file_and_stops_on_sigterm(tmp_path, cast: Cast) -> None:
     population = tmp_path / "population.json"
     population.write_text(json.dumps(cast.document), encoding="utf-8")
-    started = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, "-m", "kattoo.tunduk_sim", "--population", str(population), "--port", "0"],
         cwd=ROOT,
@@ -42,11 +40,9 @@ def test_command_serves_a_population_file_and_stops_on_sigterm(tmp_path, cast: C
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        ready = time.perf_counter() - started
         url = line.split(" at ", 1)[1].split()[0]
         assert url.startswith("http://127.0.0.1:")
         assert f"({len(cast.everyone)} people)" in line
-        assert ready < 3  # typically ~0.1 s
         with httpx.Client(base_url=url, trust_env=False, timeout=5) as client:
             assert client.get("/_admin/health").json() == {
                 "status": "ok",

@@ -6,8 +6,9 @@ from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 from ninja.renderers import JSONRenderer
 
+from ..parsing import JsonBodyParser
 from ..problems import install, problem_media_type
-from . import campaigns, catalog_upload, readiness, staff_accounts
+from . import campaigns, catalog_upload, readiness, sessions, staff_accounts
 from .appeals import appeals
 from .audit import audit
 from .drafts import drafts
@@ -36,6 +37,7 @@ class KattooAPI(NinjaAPI):
 
 api = KattooAPI(
     renderer=Utf8JSONRenderer(),
+    parser=JsonBodyParser(),
     title="Kattoo API",
     version="1",
     description="First-grade registration for Kyrgyzstan's state and municipal schools "
@@ -59,3 +61,4 @@ api.add_router("", campaigns.router)
 api.add_router("", catalog_upload.router)
 api.add_router("", staff_accounts.router)
 api.add_router("", readiness.router)
+api.add_router("", sessions.router)

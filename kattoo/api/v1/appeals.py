@@ -31,7 +31,7 @@ appeals = Router(tags=["appeals"], auth=bearer)
 class AppealIn(Schema):
     subject: Literal["refusal", "missing_address", "late_registration", "other"]
     application: str | None = Field(None, max_length=40)
-    school: str | None = Field(None, pattern=r"^\d{1,18}$")
+    school: str | None = Field(None, pattern=r"^[0-9]{1,18}$")
     text: str = Field(min_length=10, max_length=4000)
 
 
@@ -150,7 +150,7 @@ def answer_appeal(request: HttpRequest, appeal_id: str, payload: AnswerIn) -> di
 
 
 class ForwardIn(Schema):
-    school: str = Field(pattern=r"^\d{1,18}$")
+    school: str = Field(pattern=r"^[0-9]{1,18}$")
     note: str = Field("", max_length=1000)
 
 

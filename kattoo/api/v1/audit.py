@@ -1,5 +1,7 @@
 """The audit trail (§7) for the ministry, read-only: the viewer's filters, newest first with
-cursor pages, one event with its seal, and the filtered view as CSV. Other roles: 403."""
+cursor pages, one event with its seal, and the filtered view as CSV. Other roles: 403.
+Applicants' user names (their PINs) are masked; a ministry administrator reveals one event's
+actor with a reason, and the reveal is itself audited."""
 
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from kattoo.audit.chain import event_seal
 from kattoo.audit.exports import audit_csv_lines
 from kattoo.audit.models import AuditEvent
 from kattoo.audit.selectors import AuditFilter, audit_events, audit_export
+from kattoo.audit.services import audit_actor_masked, audit_actor_reveal
 from kattoo.catalog.models import District, School
 from kattoo.core.errors import RuleViolation
 
 from ..auth import bearer, current_user
 from ..pagination import paginate_by_pk
-from .routes import PROBLEMS
+from .routes import PROBLEMS, actor_of
 from .serializers import local
 
 audit = Router(tags=["audit"], auth=bearer)
@@ -34,7 +37,7 @@ class AuditQuery(Schema):
     object_type: str = Field("", max_length=64)
     object_id: str = Field("", max_length=64)
     channel: str = Field("", pattern="^(|api|web|cli|system)$")
-    district: str = Field("", pattern=r"^\d{0,14}$", description="district SOATE code")
+    district: str = Field("", pattern=r"^[0-9]{0,14}$", description="district SOATE code")
     school: str = Field("", max_length=32, description="school code")
     request_id: str = Field("", max_length=64)
 
@@ -76,6 +79,15 @@ class AuditEventDetail(AuditEventOut):
     seal: SealOut
 
 
+class RevealIn(Schema):
+    reason: str = Field(max_length=1000)
+
+
+class RevealOut(Schema):
+    id: int
+    actor: str | None
+
+
 def _ministry(request: HttpRequest) -> None:
     if current_user(request).role not in (Role.MINISTRY_ANALYST, Role.MINISTRY_ADMIN):
         raise RuleViolation("forbidden")
@@ -112,7 +124,7 @@ def event_out(event: AuditEvent) -> dict[str, Any]:
     return {
         "id": event.pk,
         "at": local(event.at),
-        "actor": event.actor.get_username() if event.actor else None,
+        "actor": audit_actor_masked(event),  # applicants' PINs masked (§7)
         "channel": event.channel,
         "action": event.action,
         "object_type": event.object_type,
@@ -158,11 +170,7 @@ def events_csv(request: HttpRequest, query: Query[AuditQuery]) -> HttpResponse:
 )
 def event(request: HttpRequest, event_id: str) -> dict[str, Any]:
     _ministry(request)
-    if not (event_id.isascii() and event_id.isdigit()) or len(event_id) > 18:
-        raise Http404
-    found = AuditEvent.objects.select_related("actor").filter(pk=int(event_id)).first()
-    if found is None:
-        raise Http404
+    found = _event(event_id)
     seal = event_seal(found)
     return {
         **event_out(found),
@@ -176,3 +184,25 @@ def event(request: HttpRequest, event_id: str) -> dict[str, Any]:
             "sealed_at": local(seal.sealed_at),
         },
     }
+
+
+def _event(event_id: str) -> AuditEvent:
+    if not (event_id.isascii() and event_id.isdigit()) or len(event_id) > 18:
+        raise Http404
+    found = AuditEvent.objects.select_related("actor").filter(pk=int(event_id)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@audit.post(
+    "/audit/events/{event_id}/reveal",
+    response={200: RevealOut, **PROBLEMS},
+    summary="The event's actor unmasked, with a reason that is itself audited (ministry admin)",
+)
+def reveal(request: HttpRequest, event_id: str, payload: RevealIn) -> dict[str, Any]:
+    if current_user(request).role != Role.MINISTRY_ADMIN:
+        raise RuleViolation("forbidden")
+    found = _event(event_id)
+    name = audit_actor_reveal(event=found, reason=payload.reason, actor=actor_of(request))
+    return {"id": found.pk, "actor": name}

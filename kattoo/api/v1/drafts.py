@@ -31,7 +31,7 @@ drafts = Router(tags=["applicant"], auth=bearer)
 
 
 class DraftIn(Schema):
-    school: str = Field(pattern=r"^\d{1,18}$")
+    school: str = Field(pattern=r"^[0-9]{1,18}$")
     language: s.LanguageCode
 
 

@@ -394,7 +394,7 @@ def upload_application_act(
 
 
 class AddressRequestIn(s.Schema):
-    child: str = s.Field(pattern=r"^\d{1,18}$")
+    child: str = s.Field(pattern=r"^[0-9]{1,18}$")
 
 
 @applicant.post(

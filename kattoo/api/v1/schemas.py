@@ -96,7 +96,7 @@ class ChildOut(Schema):
 
 class BirthCertificateIn(Schema):
     series: str = Field(min_length=1, max_length=16)
-    number: str = Field(pattern=r"^\d{6,7}$")
+    number: str = Field(pattern=r"^[0-9]{6,7}$")
 
 
 class ChildLinkIn(Schema):

@@ -368,7 +368,7 @@ class AddressIn(Schema):
     house_to: int | None = Field(None, ge=0, le=100000)
     parity: Literal["all", "odd", "even"] = "all"
     note: str = Field(min_length=1, max_length=300)
-    request: str | None = Field(None, pattern=r"^\d{1,18}$")
+    request: str | None = Field(None, pattern=r"^[0-9]{1,18}$")
 
 
 @staff.post(
@@ -459,7 +459,7 @@ def form(request: HttpRequest, school_id: str, payload: FormIn) -> list[dict[str
 class CommissionIn(Schema):
     child_pin: str = Field(min_length=1, max_length=32)
     applicant_pin: str = Field(min_length=1, max_length=32)
-    school: str = Field(pattern=r"^\d{1,18}$")
+    school: str = Field(pattern=r"^[0-9]{1,18}$")
     language: LanguageCode
     number: str = Field(min_length=1, max_length=64)
     decided_on: dt.date

@@ -31,7 +31,7 @@ from .report import ImportProblem
 # A class-set bigger than this is a typing error, not a class (§11 caps seats at 42 anyway).
 CLASS_SIZE_LIMIT = 100
 
-_SOATE = re.compile(r"\d{14}")
+_SOATE = re.compile(r"[0-9]{14}")
 # Yes/no as a Russian or Kyrgyz spreadsheet may write them.
 _TRUE = frozenset({"true", "yes", "y", "1", "да", "ооба", "x", "+"})
 _FALSE = frozenset({"false", "no", "n", "0", "нет", "жок", "-"})
@@ -47,7 +47,7 @@ _DUPLICATE_FIELD = {
     "class_sets": "letter",
     "teachers": "pin",
 }
-_ROW_PATH = re.compile(r"(\w+)\[(\d+)\]")
+_ROW_PATH = re.compile(r"(\w+)\[([0-9]+)\]")
 
 
 @dataclass(slots=True)
@@ -108,7 +108,7 @@ class _Checker:
                 return False, None
             return True, raw
         if spec.type == "int":
-            if isinstance(raw, str) and raw.isdigit():
+            if isinstance(raw, str) and raw.isascii() and raw.isdigit():
                 raw = int(raw)
             if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
                 self.problem(

@@ -13,7 +13,7 @@ from kattoo.core.errors import FieldError
 
 from .file_format import FORMAT, KIND_LABELS, KINDS
 
-_ROW = re.compile(r"(\w+)\[(\d+)\]")
+_ROW = re.compile(r"(\w+)\[([0-9]+)\]")
 
 
 @dataclass(slots=True)

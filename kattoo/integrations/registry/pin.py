@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_PIN = re.compile(r"\d{14}")
+# ASCII digits only: ``\d`` (and ``str.isdigit``/``int``) also take "５", "٠" or "¹".
+_PIN = re.compile(r"[0-9]{14}", re.ASCII)
 
 
 class InvalidPin(ValueError):
@@ -18,7 +19,7 @@ class InvalidPin(ValueError):
 
 def pin_parse(value: str) -> tuple[str, dt.date]:
     """Return (sex "F"/"M", birth date) or raise InvalidPin."""
-    if not isinstance(value, str) or not _PIN.fullmatch(value):
+    if not isinstance(value, str) or not value.isascii() or not _PIN.fullmatch(value):
         raise InvalidPin("a PIN is exactly 14 digits")
     sex = {"1": "F", "2": "M"}.get(value[0])
     if sex is None:

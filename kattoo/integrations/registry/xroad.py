@@ -233,6 +233,7 @@ class XRoadRegistry:
         backoff_max: float = 1.0,
         circuit: Circuit | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = tenacity.nap.sleep,
     ) -> None:
         self.security_server = security_server.rstrip("/")
         self.client_id = client_id
@@ -249,7 +250,9 @@ class XRoadRegistry:
             # The Security Server is on our own network: no proxy from the environment.
             trust_env=False,
         )
+        # ``sleep`` waits between attempts (tests pass one that records the schedule).
         self._retrying = tenacity.Retrying(
+            sleep=sleep,
             stop=tenacity.stop_after_attempt(self.retries),
             # Exponential from ``backoff_initial`` up to ``backoff_max``, plus up to one
             # ``backoff_initial`` of jitter so that clients failed together do not retry together.
@@ -261,7 +264,12 @@ class XRoadRegistry:
         )
 
     @classmethod
-    def from_settings(cls, config: Mapping[str, Any] | None = None) -> XRoadRegistry:
+    def from_settings(
+        cls,
+        config: Mapping[str, Any] | None = None,
+        *,
+        sleep: Callable[[float], None] = tenacity.nap.sleep,
+    ) -> XRoadRegistry:
         """``config`` is KATTOO_REGISTRY (what ``registry()`` passes); the connection itself
         is KATTOO_XROAD. BACKOFF_INITIAL / BACKOFF_MAX (seconds) are optional there."""
         xroad: Mapping[str, Any] = settings.KATTOO_XROAD
@@ -275,6 +283,7 @@ class XRoadRegistry:
             breaker_reset_seconds=float(xroad["BREAKER_RESET_SECONDS"]),
             backoff_initial=float(xroad.get("BACKOFF_INITIAL", 0.1)),
             backoff_max=float(xroad.get("BACKOFF_MAX", 1.0)),
+            sleep=sleep,
         )
 
     def close(self) -> None:

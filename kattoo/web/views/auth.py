@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,6 +15,7 @@ from kattoo.core.errors import RuleViolation
 from ..access import public
 from ..forms import CodeForm, PinForm
 from ..problems import problem_of
+from .sessions import session_end_here, session_record
 
 SESSION_CHALLENGE = "kattoo_login_challenge"
 SESSION_PHONE = "kattoo_login_phone"
@@ -67,6 +68,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             problem = problem_of(exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            session_record(request, user)
             return redirect(_next(request))
     return render(
         request,
@@ -83,5 +85,5 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @public
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
+    session_end_here(request)
     return redirect("web:home")

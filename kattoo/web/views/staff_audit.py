@@ -3,7 +3,10 @@ keyset; one event with its data and its place in the hash chain; a filtered CSV.
 
 Ministry only. District officers do not get it: most events (sign-ins, registry refreshes,
 tokens) belong to no district, and an event's data may name children of other districts; their
-oversight tool is the fraud-signal list (docs/fraud-signals.md)."""
+oversight tool is the fraud-signal list (docs/fraud-signals.md).
+
+Applicants' user names are their PINs: masked everywhere here (list, event, CSV). A ministry
+administrator may reveal one event's user name with a reason; the reveal is audited."""
 
 from __future__ import annotations
 
@@ -14,13 +17,19 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
+from kattoo.accounts.models import Role
 from kattoo.audit.chain import event_seal
 from kattoo.audit.exports import audit_csv_lines
 from kattoo.audit.models import AuditEvent
 from kattoo.audit.selectors import AuditFilter, audit_events, audit_export, audit_page
+from kattoo.audit.services import audit_actor_masked, audit_actor_reveal
+from kattoo.core.errors import FieldError
 
-from ..forms_oversight import AuditFilterForm
+from ..access import staff_required
+from ..forms_oversight import AuditFilterForm, AuditRevealForm
+from .staff_common import staff_actor, staff_user
 from .staff_ministry import ministry_staff
 
 # Pages that show an object's own history, by the object type an audit row names.
@@ -61,7 +70,15 @@ def ministry_audit(request: HttpRequest) -> HttpResponse:
     next_before = None
     if audit_filter is not None:
         events, next_before = audit_page(audit_events(audit_filter), before=_before(request))
-        rows = [{"event": e, "history": object_history(e), "page": object_page(e)} for e in events]
+        rows = [
+            {
+                "event": e,
+                "actor": audit_actor_masked(e),
+                "history": object_history(e),
+                "page": object_page(e),
+            }
+            for e in events
+        ]
     query = request.GET.copy()
     query.pop("before", None)
     status = 200 if audit_filter is not None else 422
@@ -93,16 +110,23 @@ def ministry_audit_csv(request: HttpRequest) -> HttpResponse:
     return cast(HttpResponse, response)
 
 
-@ministry_staff
-def ministry_audit_event(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = AuditEvent.objects.select_related("actor").filter(pk=event_id).first()
-    if event is None:
-        raise Http404
+def _event_page(
+    request: HttpRequest,
+    event: AuditEvent,
+    *,
+    reveal_form: AuditRevealForm | None = None,
+    revealed: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_reveal = event.actor_id is not None and staff_user(request).role == Role.MINISTRY_ADMIN
     return render(
         request,
         "staff/ministry/audit_event.html",
         {
             "event": event,
+            "actor": revealed or audit_actor_masked(event),
+            "revealed": revealed is not None,
+            "reveal_form": (reveal_form or AuditRevealForm()) if can_reveal else None,
             "data": json.dumps(
                 event.data, ensure_ascii=False, indent=2, sort_keys=True, default=str
             ),
@@ -110,4 +134,36 @@ def ministry_audit_event(request: HttpRequest, event_id: int) -> HttpResponse:
             "history": object_history(event),
             "page": object_page(event),
         },
+        status=status,
     )
+
+
+def _event_or_404(event_id: int) -> AuditEvent:
+    event = AuditEvent.objects.select_related("actor").filter(pk=event_id).first()
+    if event is None:
+        raise Http404
+    return event
+
+
+@ministry_staff
+def ministry_audit_event(request: HttpRequest, event_id: int) -> HttpResponse:
+    return _event_page(request, _event_or_404(event_id))
+
+
+@require_POST
+@staff_required(Role.MINISTRY_ADMIN)
+def ministry_audit_reveal(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The full user name, on this answer only (never kept in the session or a message):
+    reloading the event page masks it again."""
+    event = _event_or_404(event_id)
+    form = AuditRevealForm(request.POST)
+    if form.is_valid():
+        try:
+            revealed = audit_actor_reveal(
+                event=event, reason=form.cleaned_data["reason"], actor=staff_actor(request)
+            )
+        except FieldError as exc:
+            form.add_error("reason", exc.message)
+        else:
+            return _event_page(request, event, revealed=revealed)
+    return _event_page(request, event, reveal_form=form, status=422)

@@ -1,11 +1,14 @@
 """Staff sign-in: username, password and a TOTP code from an authenticator app (django-otp).
 
-Repeated failures lock the username (and, more loosely, the client address) for a window,
-counted in the cache as the applicants' sign-in does (kattoo.accounts.login)."""
+Repeated failures lock the username from one client address (and, more loosely, the client
+address) for a window, counted in the cache (kattoo.accounts.staff); a stranger's failures
+elsewhere never lock the real person out. A staff session lasts
+``KATTOO_STAFF["SESSION_HOURS"]``, shorter than the applicants' (ADR 0021)."""
 
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.conf import settings
+from django.contrib.auth import login
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -22,16 +25,17 @@ from kattoo.accounts.staff import (
     staff_credentials_check,
     staff_login_failure_count,
     staff_login_keys,
-    staff_login_locked_out,
+    staff_login_refusal,
+    staff_login_retry_after,
     staff_needs_enrolment,
 )
 from kattoo.audit.services import audit_record
 from kattoo.core.actors import Actor
-from kattoo.core.errors import RuleViolation
 
 from ..access import public, staff_required
 from ..forms_staff import StaffLoginForm
 from ..problems import problem_of
+from .sessions import session_end_here, session_record
 from .staff_common import staff_user
 
 HOME_OF_ROLE: dict[str, str] = {
@@ -44,7 +48,6 @@ HOME_OF_ROLE: dict[str, str] = {
 
 # The counters are shared with the API's staff token (kattoo.accounts.staff).
 _failure_keys = staff_login_keys
-_locked_out = staff_login_locked_out
 _failure_count = staff_login_failure_count
 
 
@@ -72,8 +75,9 @@ def staff_login(request: HttpRequest) -> HttpResponse:
         address = request.META.get("REMOTE_ADDR")
         keys = _failure_keys(username, address)
         signed_in = None
-        if _locked_out(keys):
-            problem = problem_of(RuleViolation("rate_limited"))
+        retry_after = staff_login_retry_after(keys)
+        if retry_after:
+            problem = problem_of(staff_login_refusal(retry_after))
         else:
             signed_in = _staff_with_code(
                 request, username, form.cleaned_data["password"], form.cleaned_data["code"]
@@ -82,6 +86,8 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             user, device = signed_in
             login(request, user)
             otp_login(request, device)
+            request.session.set_expiry(int(settings.KATTOO_STAFF["SESSION_HOURS"]) * 3600)
+            session_record(request, user)
             cache.delete(keys[0][0])
             with transaction.atomic():
                 audit_record(
@@ -127,7 +133,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
 @public
 @require_POST
 def staff_logout(request: HttpRequest) -> HttpResponse:
-    logout(request)
+    session_end_here(request)
     return redirect("web:staff:login")
 
 

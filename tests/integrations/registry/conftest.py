@@ -3,6 +3,7 @@ short timeouts, so fault tests take fractions of a second."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from ...tunduk_sim.support import CLIENT_ID
 cast = support.cast
 simulator_server = support.simulator_server
 simulator = support.simulator
+simulator_time = support.simulator_time
 
 XROAD_TEST = {
     "CLIENT": CLIENT_ID,
@@ -33,16 +35,33 @@ XROAD_TEST = {
 XRoadFactory = Callable[..., XRoadRegistry]
 
 
+class RetrySleeps(list[float]):
+    """The waits between attempts the clients asked for, in order (then really waited):
+    the backoff schedule, asserted instead of a stopwatch."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+        time.sleep(seconds)
+
+
 @pytest.fixture
-def xroad_factory(settings: Any, simulator: RunningSimulator) -> Iterator[XRoadFactory]:
+def retry_sleeps() -> RetrySleeps:
+    return RetrySleeps()
+
+
+@pytest.fixture
+def xroad_factory(
+    settings: Any, simulator: RunningSimulator, retry_sleeps: RetrySleeps
+) -> Iterator[XRoadFactory]:
     """Build clients from settings (as ``registry()`` does) with KATTOO_XROAD overrides;
-    each test starts with closed circuits."""
+    each test starts with closed circuits. Their waits between attempts are recorded in
+    ``retry_sleeps``."""
     made: list[XRoadRegistry] = []
     circuits_reset()
 
     def build(**overrides: Any) -> XRoadRegistry:
         settings.KATTOO_XROAD = {**XROAD_TEST, "SECURITY_SERVER": simulator.url, **overrides}
-        client = XRoadRegistry.from_settings({})
+        client = XRoadRegistry.from_settings({}, sleep=retry_sleeps)
         made.append(client)
         return client
 

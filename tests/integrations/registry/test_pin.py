@@ -27,6 +27,11 @@ def test_valid_pin_gives_sex_and_birth_date() -> None:
         "22902201970001",
         " 2310199070001",
         22310199070001,
+        # Issue 13: digits that are not ASCII ("\\d", isdigit() and int() take them all).
+        "2" + "2310199070001".translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        "2" + "2310199070001".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        "2231019907000¹",
+        "２２３１０１９９０７０００１",
     ],
 )
 def test_malformed_pins_are_refused(value) -> None:

@@ -61,6 +61,7 @@ URLS = [
     ("get", "/staff/ministry/audit/", "ministry"),
     ("get", "/staff/ministry/audit/events.csv", "ministry"),
     ("get", "/staff/ministry/audit/{event}/", "ministry"),
+    ("post", "/staff/ministry/audit/{event}/reveal/", "ministry_admin"),  # issue 13
     ("get", "/staff/fraud/", "oversight"),
     ("post", "/staff/fraud/review/", "oversight"),
     ("get", "/staff/fraud/applications/{application}/", "oversight_object"),
@@ -87,6 +88,9 @@ URLS = [
     ("post", "/staff/people/{username}/deactivate/", "people_object"),
     ("post", "/staff/people/{username}/second-factor/reset/", "people_object"),
     ("get", "/staff/enrol/{enrolment}/", "public"),
+    # Where one is signed in (issue 13): every staff member, their own sessions and tokens.
+    ("get", "/staff/sessions/", "own_sessions"),
+    ("post", "/staff/sessions/", "own_sessions"),
 ]
 WHO = [
     "anonymous",
@@ -127,6 +131,7 @@ ALLOWED = {
     # A district officer manages the directors of its own schools only; the ministry's
     # administrator reaches the page and is told it manages no director.
     "people_object": {"district_own", "district_other", "admin"},
+    "own_sessions": STAFF,
 }
 # A user inside the scope gets the page (200), or their POST is taken up: done (302), or
 # answered with the form's errors (422) or the domain's refusal (409) — never 404 or sign-in.
