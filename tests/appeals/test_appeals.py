@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.test import Client
 
 from kattoo.accounts.models import Role
@@ -39,8 +41,11 @@ def test_file_answer_and_scope(client: Client, world: World, at_stage1) -> None:
 
     officer = Api(
         client,
+        # the officer reads the appeals again a week later: a token that lives that long
         token_issue(
-            user=UserFactory(role=Role.DISTRICT, district=world.other_school.district), actor=SYSTEM
+            user=UserFactory(role=Role.DISTRICT, district=world.other_school.district),
+            actor=SYSTEM,
+            ttl=dt.timedelta(days=30),
         ),
     )
     elsewhere = Api(
@@ -93,8 +98,11 @@ def test_forward_to_a_school_which_answers(client: Client, world: World, at_stag
     ).json()
     officer = Api(
         client,
+        # the officer reads the appeals again a week later: a token that lives that long
         token_issue(
-            user=UserFactory(role=Role.DISTRICT, district=world.other_school.district), actor=SYSTEM
+            user=UserFactory(role=Role.DISTRICT, district=world.other_school.district),
+            actor=SYSTEM,
+            ttl=dt.timedelta(days=30),
         ),
     )
     director = Api(

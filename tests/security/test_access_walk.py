@@ -215,7 +215,7 @@ WEB: dict[str, tuple[str, str]] = {
     "staff/enrol/<str:token>/": ("public", "form"),
     # Revealing a masked applicant in the audit trail (issue 13): the administrator, with a
     # reason; the analyst reaches the event page, not this.
-    "staff/ministry/audit/<int:event_id>/reveal/": ("ministry_write", "post"),
+    "staff/ministry/audit/<int:event_id>/reveal/": ("ministry_admin", "post"),
     "account/sessions/": ("applicant", "form"),
     "staff/sessions/": ("staff_self", "form"),
 }
@@ -420,6 +420,8 @@ API: dict[str, tuple[str, BODY]] = {
     "POST /api/v1/staff/enrolment": ("public", None),
     "POST /api/v1/staff/enrolment/confirm": ("public", None),
     "POST /api/v1/auth/staff-token": ("public", None),
+    # the SMS gateway's delivery reports: its shared secret, not a token (ADR 0022)
+    "POST /api/v1/notifications/delivery-reports": ("public", None),
     "POST /api/v1/audit/events/{event_id}/reveal": (
         "ministry_admin",
         {"reason": "Complaint No. 12 of 3 April"},

@@ -150,8 +150,8 @@ def ministry_audit_event(request: HttpRequest, event_id: int) -> HttpResponse:
     return _event_page(request, _event_or_404(event_id))
 
 
-@require_POST
 @staff_required(Role.MINISTRY_ADMIN)
+@require_POST
 def ministry_audit_reveal(request: HttpRequest, event_id: int) -> HttpResponse:
     """The full user name, on this answer only (never kept in the session or a message):
     reloading the event page masks it again."""
