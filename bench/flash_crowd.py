@@ -171,6 +171,8 @@ def app_env(db_url: str, threads: int) -> dict[str, str]:
         "KATTOO_LOG_LEVEL": "WARNING",
         "KATTOO_VAR_DIR": str(VAR / "app-var"),
         "KATTOO_NOTIFICATIONS_FILE": str(VAR / "app-var" / "outbox.jsonl"),
+        # The bench's phone is the outbox file and its registry the fake (ADR 0022).
+        "KATTOO_ALLOW_FAKE_BACKENDS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     # Whatever else production.py (or what it imports) requires: read it now, since other

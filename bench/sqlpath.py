@@ -43,6 +43,8 @@ SELECT encode(sha256(convert_to(t.token, 'UTF8')), 'hex') AS digest,
            'language', t.language, 'route', t.route,
            'above_quota', t.route IN ('teacher', 'twin'))::text AS data,
        ap.phone AS phone, u.language AS user_language,
+       -- the outbox's address: the phone's own ciphertext (the same keys, ADR 0022)
+       ap.phone AS address, :no_secret_text AS no_secret,
        'Kattoo: ' || ch.name || ' ' || ch.surname || ' катталды, орду — ' || :mark_text || '.'
            AS note_body,
        :mark_text AS mark,
@@ -153,13 +155,26 @@ def _task_insert() -> str:
     return sql.replace("%s", "{}").format(*literals)
 
 
+def _no_secret() -> str:
+    """An empty secret body as the app stores it (encrypted), in bytea's text form."""
+    from django.db import connection
+
+    from kattoo.notifications.models import Notification
+
+    field = Notification._meta.get_field("secret_body")
+    value = field.get_db_prep_save("", connection)
+    return "\\x" + bytes(getattr(value, "obj", value)).hex()  # psycopg's Binary wraps it
+
+
 def pgbench_script(mark: str = "#") -> str:
     """The script text; run with ``pgbench -n -M simple -f FILE``. Needs Django set up on the
     benchmark's database (with the production task backend) and ``bench_target_seq``."""
     from kattoo.enrollment.fastpath import _FACTS, _SUBMIT
 
-    prelude = _PRELUDE.replace(":mark_text", _literal(mark)).replace(
-        ":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False))
+    prelude = (
+        _PRELUDE.replace(":mark_text", _literal(mark))
+        .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
+        .replace(":no_secret_text", _literal(_no_secret()))
     )
     parts = [
         "-- the next child (the app reads it from the request)",

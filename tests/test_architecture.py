@@ -23,6 +23,8 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/v1/staff/enrolment"),
     ("post", "/api/v1/staff/enrolment/confirm"),
     ("post", "/api/v1/auth/staff-token"),
+    # The SMS gateway's delivery reports: a shared-secret header, not a token (ADR 0022).
+    ("post", "/api/v1/notifications/delivery-reports"),
 }
 
 

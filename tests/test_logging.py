@@ -146,6 +146,7 @@ def test_production_settings_write_json_lines() -> None:
         "DJANGO_SECRET_KEY": "x" * 50,
         "DATABASE_URL": "postgres://u:p@127.0.0.1:1/none",
         "KATTOO_FIELD_KEYS": "a-production-key",
+        "KATTOO_ALLOW_FAKE_BACKENDS": "1",
     }
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-c", PRODUCTION_LOG], env=env, cwd=ROOT, capture_output=True, text=True

@@ -247,6 +247,24 @@ KATTOO_NOTIFICATIONS = {
     "FILE": os.environ.get("KATTOO_NOTIFICATIONS_FILE", str(VAR_DIR / "outbox.jsonl")),
 }
 
+# The SMS gateway over HTTP (kattoo.integrations.sms, ADR 0022): set
+# KATTOO_NOTIFICATIONS_BACKEND=kattoo.integrations.sms.gateway.HttpSmsGateway. Token or
+# login/password; the gateway posts delivery reports with REPORT_SECRET in X-Kattoo-Sms-Secret.
+KATTOO_SMS = {
+    "URL": os.environ.get("KATTOO_SMS_URL", ""),
+    "LOGIN": os.environ.get("KATTOO_SMS_LOGIN", ""),
+    "PASSWORD": os.environ.get("KATTOO_SMS_PASSWORD", ""),
+    "TOKEN": os.environ.get("KATTOO_SMS_TOKEN", ""),
+    "SENDER": os.environ.get("KATTOO_SMS_SENDER", "Kattoo"),
+    "REPORT_SECRET": os.environ.get("KATTOO_SMS_REPORT_SECRET", ""),
+    "TIMEOUT": float(os.environ.get("KATTOO_SMS_TIMEOUT", "5")),
+    "RETRIES": int(os.environ.get("KATTOO_SMS_RETRIES", "3")),
+    "BACKOFF_INITIAL": float(os.environ.get("KATTOO_SMS_BACKOFF_INITIAL", "0.2")),
+}
+# Production refuses the file "phone" and the registry fake unless this says otherwise
+# (kattoo.notifications.checks; only for test rigs and the bench that run production settings).
+KATTOO_ALLOW_FAKE_BACKENDS = os.environ.get("KATTOO_ALLOW_FAKE_BACKENDS", "") == "1"
+
 # The X-Road REST client (kattoo.integrations.registry.xroad), docs/tunduk-protocol.md.
 KATTOO_XROAD = {
     "SECURITY_SERVER": os.environ.get("KATTOO_XROAD_SECURITY_SERVER", "http://127.0.0.1:8100"),

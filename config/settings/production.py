@@ -92,3 +92,19 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # the log collector; KATTOO_LOG_FORMAT=plain gives the readable lines of local settings.
 _console: dict[str, Any] = LOGGING["handlers"]["console"]  # type: ignore[index]
 _console["formatter"] = os.environ.get("KATTOO_LOG_FORMAT", "json")
+
+# ADR 0022: a deployment sends real SMS and asks the real registry. The file "phone" and the
+# registry fake stop the start, unless KATTOO_ALLOW_FAKE_BACKENDS=1 (the test rigs and the
+# bench, which run production settings with fakes).
+_FAKE_BACKENDS = {
+    "kattoo.notifications.backends.FileBackend",
+    "kattoo.notifications.backends.MemoryBackend",
+    "kattoo.integrations.registry.fake.FakeRegistry",
+}
+_fakes = _FAKE_BACKENDS & {KATTOO_NOTIFICATIONS["BACKEND"], KATTOO_REGISTRY["BACKEND"]}  # noqa: F405
+if _fakes and not KATTOO_ALLOW_FAKE_BACKENDS:  # noqa: F405
+    raise ImproperlyConfigured(
+        f"{', '.join(sorted(_fakes))} in production: configure KATTOO_NOTIFICATIONS_BACKEND "
+        "(the SMS gateway) and KATTOO_REGISTRY_BACKEND (X-Road), or set "
+        "KATTOO_ALLOW_FAKE_BACKENDS=1 on a test rig"
+    )

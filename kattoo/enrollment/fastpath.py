@@ -38,6 +38,7 @@ from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.core.metrics import registration_counted
 from kattoo.notifications.messages import render
+from kattoo.notifications.models import Notification
 from kattoo.notifications.services import _enqueue_after_commit
 from kattoo.people.models import Person, Relation
 
@@ -109,11 +110,12 @@ _SUBMIT = (
     + """
 , outbox AS (
     INSERT INTO notifications_notification
-        (id, user_id, channel, address, event, language, subject, body, dedupe_key, status,
-         attempts, last_error, provider_id, created_at)
-    SELECT %(note_id)s, %(user_id)s, 'sms', %(phone)s::text, 'application_registered',
+        (id, user_id, channel, address, event, language, subject, body, secret_body,
+         dedupe_key, status, attempts, last_error, provider_id, report, created_at)
+    SELECT %(note_id)s, %(user_id)s, 'sms', %(address)s::bytea, 'application_registered',
            %(user_language)s, '', replace(%(note_body)s, %(mark)s, app.position::text),
-           'application_registered:' || app.id::text, 'queued', 0, '', '', %(now)s
+           %(no_secret)s::bytea, 'application_registered:' || app.id::text, 'queued', 0, '', '', '',
+           %(now)s
       FROM app WHERE %(phone)s::text <> ''
     ON CONFLICT (dedupe_key) DO NOTHING
 ), draft AS (
@@ -160,6 +162,12 @@ def _decrypted(model: type, field: str, value: Any) -> Any:
     for converter in model_field.get_db_converters(connection):
         value = converter(value, None, connection)
     return value
+
+
+def _encrypted(model: type, field: str, value: Any) -> Any:
+    """Raw SQL skips field conversion: apply it (an encrypted field encrypts here)."""
+    model_field = model._meta.get_field(field)  # type: ignore[attr-defined]
+    return model_field.get_db_prep_save(value, connection)
 
 
 def _facts(*, user: User, child_id: int, key: str | None) -> _Facts | None:
@@ -305,6 +313,9 @@ def draft_submit_fast(
         "data": json.dumps(_audit_data(request)),
         "note_id": note_id,
         "phone": facts.phone,
+        # The outbox's address is encrypted at rest like the phone it copies (ADR 0022).
+        "address": _encrypted(Notification, "address", facts.phone),
+        "no_secret": _encrypted(Notification, "secret_body", ""),
         "user_language": user.language,
         "note_body": _sms_body(user, facts, application),
         "mark": _POSITION_MARK,

@@ -21,6 +21,18 @@ class DeliveryError(Exception):
     """The gateway refused or failed; the task retries later."""
 
 
+class PermanentDeliveryError(DeliveryError):
+    """The gateway refused for good (a wrong number, a refused sender): no retry."""
+
+
+def mask_address(address: str) -> str:
+    """What a log line may say about a phone number or e-mail address."""
+    if "@" in address:
+        name, _, domain = address.partition("@")
+        return name[:1] + "***@" + domain
+    return address[:4] + "***" + address[-2:] if len(address) > 6 else "***"
+
+
 class NotificationBackend(Protocol):
     def send(self, *, key: str, channel: str, address: str, subject: str, body: str) -> str:
         """Deliver; return the provider's message id."""
@@ -28,7 +40,8 @@ class NotificationBackend(Protocol):
 
 
 class FileBackend:
-    """Appends each message as a JSON line to a file (the demo's "phone"), and logs it."""
+    """Appends each message as a JSON line to a file (the demo's "phone"); logs only the event
+    and a masked address, never the text (ADR 0022)."""
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
@@ -39,12 +52,13 @@ class FileBackend:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        logger.info("%s to %s: %s", channel, address[:4] + "…" + address[-2:], body)
+        # The event, never the text: it may be a sign-in code (ADR 0022).
+        logger.info("%s %s written to the outbox file for %s", channel, key, mask_address(address))
         return key
 
 
 class MemoryBackend:
-    """Keeps messages in a list (tests)."""
+    """Keeps messages in a list: the tests' phone (``tests/notifications/phone.py`` reads it)."""
 
     outbox: list[dict[str, Any]] = []
     fail_next: int = 0

@@ -37,6 +37,9 @@ MESSAGES: dict[str, Any] = {
     ),
 }
 
+# Messages that carry a secret (ADR 0022): never logged, kept encrypted until sent, then blanked.
+SECRET_EVENTS = frozenset({"login_code"})
+
 
 def render(event: str, context: dict[str, Any], language: str) -> str:
     with translation.override(language):

@@ -8,6 +8,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from fernet_fields import EncryptedCharField, EncryptedTextField
+
+# What a secret message's ``body`` holds: its text is only in ``secret_body`` (encrypted) until
+# the gateway accepted it, then nowhere (ADR 0022).
+REDACTED = "[redacted]"
 
 
 class Channel(models.TextChoices):
@@ -22,17 +27,28 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+class DeliveryReport(models.TextChoices):
+    """What the gateway's delivery report said about the phone (after ``sent``)."""
+
+    DELIVERED = "delivered", _("delivered")
+    UNDELIVERED = "undelivered", _("not delivered")
+
+
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    address = models.CharField(max_length=254, help_text=_("Phone number or e-mail address"))
+    # Encrypted at rest like ``Person.phone``; never looked up (dedupe is by ``dedupe_key``).
+    address = EncryptedCharField(max_length=254, help_text=_("Phone number or e-mail address"))
     event = models.CharField(max_length=40)
     language = models.CharField(max_length=2)
     subject = models.CharField(max_length=200, blank=True)
+    # A secret message (``messages.SECRET_EVENTS``: the sign-in code) keeps ``REDACTED`` here
+    # and its text encrypted in ``secret_body``, blanked once the gateway accepted it.
     body = models.TextField()
+    secret_body = EncryptedTextField(blank=True, default="")
     # One notification per event and object: a retried request never sends twice.
     dedupe_key = models.CharField(max_length=120, unique=True)
     status = models.CharField(
@@ -47,9 +63,16 @@ class Notification(models.Model):
     provider_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    report = models.CharField(max_length=12, choices=DeliveryReport.choices, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} {self.status}"
+
+    @property
+    def text(self) -> str:
+        """What the phone is to receive."""
+        return self.secret_body or self.body

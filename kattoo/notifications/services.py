@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import uuid
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
 from kattoo.accounts.models import User
+from kattoo.audit.services import audit_record
 from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.core.errors import RuleViolation
 
-from .messages import render
-from .models import Channel, DeliveryStatus, Notification
+from .messages import SECRET_EVENTS, render
+from .models import REDACTED, Channel, DeliveryReport, DeliveryStatus, Notification
 from .tasks import notification_deliver
 
 logger = logging.getLogger("kattoo.notifications")
@@ -41,13 +45,17 @@ def notification_queue(
     if not address:
         logger.info("no %s address for user %s; %s not sent", channel, user.pk, event)
         return None
+    text = render(event, context, user.language)
+    secret = event in SECRET_EVENTS
     notification = Notification(
         user=user,
         channel=channel,
         address=address,
         event=event,
         language=user.language,
-        body=render(event, context, user.language),
+        # A secret text is only kept encrypted, and blanked once sent (ADR 0022).
+        body=REDACTED if secret else text,
+        secret_body=text if secret else "",
         created_at=clock.now(),
         dedupe_key=dedupe_key,
     )
@@ -88,3 +96,33 @@ def notifications_requeue_stale(*, older_than: dt.timedelta = CLAIM_LEASE) -> in
     for notification_id in ids:
         notification_deliver.enqueue(notification_id)
     return len(ids)
+
+
+def notification_report_record(
+    *, key: str = "", message_id: str = "", delivered: bool, actor: Actor
+) -> Notification:
+    """Record the gateway's delivery report on the notification it names: by our key (the
+    notification id the gateway was given) or else by the gateway's message id. A report for
+    a message we do not know is refused (``not_found``); a repeated report only updates."""
+    with transaction.atomic():
+        rows = Notification.objects.select_for_update()
+        try:
+            if key:
+                notification = rows.get(pk=uuid.UUID(key))
+            elif message_id and "\x00" not in message_id:
+                notification = rows.get(provider_id=message_id[:100])
+            else:
+                raise Notification.DoesNotExist
+        except (Notification.DoesNotExist, Notification.MultipleObjectsReturned, ValueError):
+            raise RuleViolation("not_found") from None
+        notification.report = DeliveryReport.DELIVERED if delivered else DeliveryReport.UNDELIVERED
+        notification.reported_at = clock.now()
+        notification.save(update_fields=["report", "reported_at"])
+        audit_record(
+            actor=actor,
+            action="notification.delivery_report",
+            obj=notification,
+            data={"report": notification.report, "event": notification.event},
+        )
+    logger.info("%s %s: %s", notification.channel, notification.pk, notification.report)
+    return notification

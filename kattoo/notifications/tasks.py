@@ -11,7 +11,7 @@ from django_tasks import task
 
 from kattoo.core import clock
 
-from .backends import DeliveryError, backend
+from .backends import DeliveryError, PermanentDeliveryError, backend, mask_address
 from .models import DeliveryStatus, Notification
 
 logger = logging.getLogger("kattoo.notifications")
@@ -50,14 +50,16 @@ def notification_deliver(notification_id: str) -> str:
             channel=notification.channel,
             address=notification.address,
             subject=notification.subject,
-            body=notification.body,
+            body=notification.text,
         )
     except DeliveryError as exc:
-        final = notification.attempts >= MAX_ATTEMPTS
+        final = isinstance(exc, PermanentDeliveryError) or notification.attempts >= MAX_ATTEMPTS
         if not mine.update(
             status=DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED,
             last_error=str(exc)[:300],
             claim_id=None,
+            # A secret that will never be sent is not kept either.
+            **({"secret_body": ""} if final else {}),
         ):
             logger.warning("delivery of %s failed after its claim expired", notification_id)
             return "claim-lost"
@@ -74,9 +76,16 @@ def notification_deliver(notification_id: str) -> str:
         sent_at=clock.now(),
         provider_id=provider_id[:100],
         claim_id=None,
+        secret_body="",  # the gateway has it now: a secret text is kept no longer (ADR 0022)
     ):
         # Sent, but another attempt took the row over; it sends with the same idempotency
         # key, so the gateway delivers once, and that attempt records the outcome.
         logger.warning("delivery of %s finished after its claim expired", notification_id)
         return "claim-lost"
+    logger.info(
+        "%s %s sent to %s",
+        notification.channel,
+        notification.event,
+        mask_address(notification.address),
+    )
     return "sent"

@@ -222,7 +222,14 @@ def personal_data_purge(*, actor: Actor, dry_run: bool = False) -> PurgeReport:
             _anonymise_person(person, now)
         report.users = len(user_ids)
         report.notifications = Notification.objects.filter(user_id__in=user_ids).update(
-            address="", subject="", body=""
+            address="", subject="", body="", secret_body=""
+        )
+        # Every message's text is kept no longer than the period, whoever it went to (ADR 0022).
+        report.notifications += (
+            Notification.objects.filter(created_at__lt=now - retention_period())
+            .exclude(user_id__in=user_ids)
+            .exclude(body="")
+            .update(subject="", body="", secret_body="")
         )
         report.texts = _clear_texts(report.person_ids, user_ids)
         files = _forget_act_files(report.person_ids)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.utils import translation
 
 from kattoo.accounts.models import LoginChallenge
 from kattoo.catalog.selectors import localized_name
-from kattoo.notifications.models import Notification
 
+from ..notifications.phone import sign_in_code
 from .conftest import Phone
 
 
@@ -24,10 +23,7 @@ def t(lang: str, message: str, **values: Any) -> str:
 def sms_code(pin: str) -> str:
     """The code of the last sign-in SMS sent to ``pin``'s phone (the outbox holds it)."""
     challenge = LoginChallenge.objects.filter(user__username=pin).latest("pk")
-    body = Notification.objects.get(dedupe_key=f"login_code:{challenge.pk}").body
-    match = re.search(r"\b(\d{6})\b", body)
-    assert match, body
-    return match.group(1)
+    return sign_in_code(challenge.pk)
 
 
 def sign_in(phone: Phone, pin: str, language: str) -> None:

@@ -20,7 +20,6 @@ from django.utils import translation
 
 from kattoo.accounts.services import applicant_for_pin, token_issue
 from kattoo.core.body_limit import EXCEEDED, BodyLimit, body_limit
-
 from kattoo.people.models import GuardianAct
 from kattoo.people.services import applicant_children_sync
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 
-from kattoo.accounts.models import ApiToken, User
+from kattoo.accounts.models import ApiToken, Role, User
 from kattoo.accounts.services import token_issue
 from kattoo.audit.models import AuditEvent
 from kattoo.campaigns.models import Campaign
@@ -19,6 +19,7 @@ from kattoo.core.actors import Actor
 from kattoo.enrollment.models import Application
 from kattoo.enrollment.services import application_register
 from kattoo.notifications.models import Notification
+from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ActKind, GuardianAct, Person
 from kattoo.people.retention import (
     campaign_ended_at,
@@ -29,6 +30,7 @@ from kattoo.people.retention import (
 from kattoo.people.tasks import personal_data_purge_task
 
 from ..conftest import SYSTEM, Family, World
+from ..factories import UserFactory
 
 
 def _registered(world: World) -> tuple[Family, Application, GuardianAct]:
@@ -183,3 +185,30 @@ def test_a_pseudonym_is_stable_keyed_and_never_a_pin(settings) -> None:
     assert not first.isdigit() and pseudonym(first) == first
     settings.FERNET_KEYS = ["key-two"]
     assert pseudonym("22310199070001") != first
+
+
+def test_the_purge_blanks_every_message_text_older_than_the_period(
+    world: World, past, django_capture_on_commit_callbacks
+) -> None:
+    """ADR 0022: message texts follow the retention, whoever they went to."""
+    staff = UserFactory(role=Role.OPERATOR)
+    old = notification_queue(
+        user=staff,
+        event="appeal_answered",
+        context={"number": "7"},
+        dedupe_key="old:7",
+        address="+996700000007",
+    )
+    with after_retention(world):
+        recent = notification_queue(
+            user=staff,
+            event="appeal_answered",
+            context={"number": "8"},
+            dedupe_key="new:8",
+            address="+996700000008",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            personal_data_purge(actor=SYSTEM)
+    assert old is not None and recent is not None
+    assert Notification.objects.get(pk=old.pk).body == ""
+    assert "8" in Notification.objects.get(pk=recent.pk).body

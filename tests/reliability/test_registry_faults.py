@@ -27,6 +27,7 @@ from kattoo.web.problems import NEXT_STEPS
 
 from ..api.test_applicant_api import Api, problem
 from ..conftest import SYSTEM
+from ..notifications.phone import sign_in_code
 from ..tunduk_sim.support import Cast
 
 FAULTS: dict[str, dict[str, Any]] = {
@@ -88,8 +89,7 @@ def test_api_sign_in_during_a_fault_writes_nothing_and_works_after(
     started = api.post("/auth/code", {"pin": pin})
     assert started.status_code == 202, started.content
     challenge = started.json()["challenge"]
-    code = Notification.objects.get(dedupe_key=f"login_code:{challenge}").body
-    code = next(word for word in code.replace(".", " ").split() if word.isdigit())
+    code = sign_in_code(challenge)
     token = api.post("/auth/token", {"challenge": challenge, "code": code})
     assert token.status_code == 201, token.content
 

@@ -84,6 +84,8 @@ def worker(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
         "KATTOO_NOTIFICATIONS_BACKEND": "tests.reliability.gateway.SlowGateway",
         "KATTOO_NOTIFICATIONS_FILE": str(tmp_path / "gateway.jsonl"),
         "KATTOO_TEST_GATEWAY_DELAY": str(DELAY),
+        # The outbox's address and secret text are encrypted (ADR 0022): the test's keys.
+        "KATTOO_FIELD_KEYS": ",".join(django_settings.FERNET_KEYS),
     }
 
     def start() -> subprocess.Popen[bytes]:

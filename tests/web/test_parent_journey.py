@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from kattoo.accounts.models import LoginChallenge
 from kattoo.enrollment.models import Application, SeatPool, Status
-from kattoo.notifications.models import Notification
 
 from ..conftest import World
+from ..notifications.phone import sign_in_code
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +23,7 @@ def sign_in(client: Client, pin: str, language: str = "ky") -> None:
     response = client.post("/login/", {"pin": pin, "next": "/children/"})
     assert response.status_code == 302 and response["Location"].startswith("/login/code/")
     challenge = LoginChallenge.objects.filter(user__username=pin).latest("pk")
-    body = Notification.objects.get(dedupe_key=f"login_code:{challenge.pk}").body
-    code = re.search(r"\b(\d{6})\b", body).group(1)
+    code = sign_in_code(challenge.pk)
     response = client.post(response["Location"], {"code": code})
     assert response.status_code == 302 and response["Location"] == "/children/"
 

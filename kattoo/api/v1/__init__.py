@@ -9,6 +9,7 @@ from ninja.renderers import JSONRenderer
 from ..parsing import JsonBodyParser
 from ..problems import install, problem_media_type
 from . import campaigns, catalog_upload, readiness, sessions, staff_accounts
+from . import notifications as notification_reports
 from .appeals import appeals
 from .audit import audit
 from .drafts import drafts
@@ -62,3 +63,4 @@ api.add_router("", catalog_upload.router)
 api.add_router("", staff_accounts.router)
 api.add_router("", readiness.router)
 api.add_router("", sessions.router)
+api.add_router("", notification_reports.router)

@@ -1,0 +1,1 @@
+"""An SMS gateway over HTTP (ADR 0022)."""
