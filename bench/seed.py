@@ -320,6 +320,8 @@ def build(country: Path) -> None:
                 "digest": token_digest(raw_token(applicant)),
                 "label": "bench",
                 "created_at": now,
+                # every token expires (ADR 0021); a bench seed is reused for weeks
+                "expires_at": now + dt.timedelta(days=365),
             }
         )
         user_id += 1
