@@ -11,8 +11,6 @@ retried with its Idempotency-Key registered twice."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -24,14 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ROOT, DemoDatabase
-from .pgcluster import free_port
+from .appserver import app_server
+from .conftest import DemoDatabase
 
 pytestmark = [pytest.mark.postgres]
-
-TIMEOUT = 15.0  # a request slower than this is a hang
-GRANIAN = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi"]
-GRANIAN += ["--host", "127.0.0.1", "--workers", "1", "--blocking-threads", "4"]
 
 
 @dataclass
@@ -51,45 +45,15 @@ class Job:
 
 @pytest.fixture
 def app(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[httpx.Client]:
-    port = free_port()
-    env = {
-        **demo_database.env,
-        "DJANGO_SETTINGS_MODULE": "tests.reliability.settings_production_like",
-        "DJANGO_SECRET_KEY": "reliability-tests-only",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "KATTOO_SSL_REDIRECT": "0",
-        "KATTOO_LOG_FORMAT": "plain",
-    }
-    log = (tmp_path / "granian.log").open("wb")
-    server = subprocess.Popen(  # noqa: S603 (our own interpreter's granian and arguments)
-        [*GRANIAN, "--port", str(port), "config.wsgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if client.get("/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError((tmp_path / "granian.log").read_text()[-3000:])
-        time.sleep(0.2)
     try:
-        yield client
+        with app_server(
+            demo_database,
+            tmp_path,
+            settings="tests.reliability.settings_production_like",
+            probe="/healthz",
+        ) as client:
+            yield client
     finally:
-        client.close()
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
         if demo_database.cluster.postmaster_pid() is None:
             demo_database.cluster.start()
 

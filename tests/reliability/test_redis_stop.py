@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -24,15 +23,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ROOT, DemoDatabase
+from .appserver import app_server
+from .conftest import DemoDatabase
 from .pgcluster import free_port
 from .test_pg_restart import Job, jobs_of, register
 
 pytestmark = [pytest.mark.postgres]
 
-TIMEOUT = 15.0  # a request slower than this is a hang (httpx.ReadTimeout fails the test)
-GRANIAN = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi"]
-GRANIAN += ["--host", "127.0.0.1", "--workers", "1", "--blocking-threads", "4"]
 STAFF_TOKEN = {"username": "nobody-at-all", "password": "wrong-password", "code": "123456"}
 
 
@@ -94,46 +91,14 @@ def redis_server(tmp_path: Path) -> Iterator[Redis]:
 
 @pytest.fixture
 def app(demo_database: DemoDatabase, redis_server: Redis, tmp_path: Path) -> Iterator[httpx.Client]:
-    port = free_port()
-    env = {
-        **demo_database.env,
-        "DJANGO_SETTINGS_MODULE": "tests.reliability.settings_redis",
-        "DJANGO_SECRET_KEY": "reliability-tests-only",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "KATTOO_SSL_REDIRECT": "0",
-        "KATTOO_LOG_FORMAT": "plain",
-        "REDIS_URL": redis_server.url,
-    }
-    log_path = tmp_path / "granian.log"
-    server = subprocess.Popen(  # noqa: S603 (our own interpreter's granian and arguments)
-        [*GRANIAN, "--port", str(port), "config.wsgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if client.get("/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(log_path.read_text()[-3000:])
-        time.sleep(0.2)
-    try:
+    with app_server(
+        demo_database,
+        tmp_path,
+        settings="tests.reliability.settings_redis",
+        probe="/readyz",
+        REDIS_URL=redis_server.url,
+    ) as client:
         yield client
-    finally:
-        client.close()
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def is_clean_503(response: httpx.Response) -> bool:
