@@ -65,7 +65,10 @@ def test_the_stored_bytes_are_not_the_plaintext_and_the_app_reads_them() -> None
     person = PersonFactory(**PLAIN)
     stored = raw("people_person", person.pk, list(PLAIN))
     for column, value in PLAIN.items():
-        assert value.encode() not in stored[column]
+        # A value of a few letters ("ID") turns up by chance in a random token's base64
+        # (it failed CI once); the token check below holds for every column.
+        if len(value) >= 6:
+            assert value.encode() not in stored[column]
         assert stored[column].startswith(b"gAAAA")  # a Fernet token
     again = Person.objects.get(pk=person.pk)
     assert {k: getattr(again, k) for k in PLAIN} == PLAIN
