@@ -11,11 +11,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kattoo.accounts.models import Role
-from kattoo.campaigns.models import Campaign
 from kattoo.core import clock
 
 from ...conftest import BEFORE, World, build_school
 from ...factories import SchoolFactory
+from ...reports.test_readiness import next_year
 from .conftest import staff_user, verified
 
 URL = "/staff/readiness/"
@@ -81,23 +81,7 @@ def test_unknown_campaign_or_district_is_404(client: Client, world: World) -> No
 
 
 def test_next_campaign_is_shown_first_and_can_be_chosen(client: Client, world: World) -> None:
-    fields = {
-        f.name: getattr(world.campaign, f.name)
-        for f in Campaign._meta.get_fields()
-        if f.concrete and not f.primary_key
-    }
-    year = dt.timedelta(days=365)
-    fields.update(
-        code="2027-2028",
-        academic_year="2027-2028",
-        title="2027–2028",
-        is_active=False,
-        published_at=None,
-        stage1_starts_at=world.campaign.stage1_starts_at + year,
-        stage2_starts_at=world.campaign.stage2_starts_at + year,
-        registration_ends_at=world.campaign.registration_ends_at + year,
-    )
-    Campaign.objects.create(**fields)
+    next_year(world)  # the 2027-2028 campaign, not published yet
     as_role(client, Role.MINISTRY_ADMIN)
     with clock.frozen(world.campaign.registration_ends_at + dt.timedelta(days=10)):
         page = client.get(URL).content.decode()
