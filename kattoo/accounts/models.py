@@ -102,13 +102,23 @@ class UserSession(models.Model):
 
 class LoginChallenge(models.Model):
     """A one-time sign-in code sent by SMS to the phone the registry holds (as national
-    e-services do). Only a keyed hash of the code is stored."""
+    e-services do). The client holds a random handle; only its SHA-256 and a keyed hash of the
+    code are stored. The PIN is kept encrypted (``pin_key`` is its keyed hash, for lookups) and
+    the account is tied only once the code is verified (kattoo.accounts.login)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_challenges")
-    code_digest = models.CharField(max_length=64)
-    phone = EncryptedCharField(max_length=16)  # encrypted at rest, like Person.phone
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="login_challenges"
+    )
+    handle_digest = models.CharField(max_length=64, unique=True)
+    pin = EncryptedCharField(max_length=14)
+    pin_key = models.CharField(max_length=32, db_index=True)
+    # The language chosen where the PIN was typed ("" if the client named none).
+    language = models.CharField(max_length=2, blank=True)
+    code_digest = models.CharField(max_length=64, blank=True)  # empty until the code is sent
+    phone = EncryptedCharField(max_length=16, blank=True)  # encrypted at rest, like Person.phone
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
@@ -117,7 +127,7 @@ class LoginChallenge(models.Model):
         indexes = [models.Index(fields=["user", "created_at"])]
 
     def __str__(self) -> str:
-        return f"login challenge {self.pk} for {self.user_id}"
+        return f"login challenge {self.pk}"
 
 
 class EnrolmentReason(models.TextChoices):

@@ -15,14 +15,15 @@ from kattoo.people.services import person_refresh
 from .models import STAFF_ROLES, ApiToken, Role, User, token_digest
 
 
-def applicant_for_pin(*, pin: str, actor: Actor) -> User:
+def applicant_for_pin(*, pin: str, actor: Actor, language: str | None = None) -> User:
     """The applicant's account, created on first sign-in after the registry confirms the PIN
-    (§7: verified through Tunduk, never typed in by hand)."""
+    (§7: verified through Tunduk, never typed in by hand), in ``language`` when given."""
     person = person_refresh(pin=pin, actor=actor, applicant=True)
+    defaults: dict[str, Any] = {"role": Role.APPLICANT, "person": person}
+    if language:
+        defaults["language"] = language
     with transaction.atomic():
-        user, created = User.objects.get_or_create(
-            username=pin, defaults={"role": Role.APPLICANT, "person": person}
-        )
+        user, created = User.objects.get_or_create(username=pin, defaults=defaults)
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
@@ -99,7 +100,7 @@ def staff_user_upsert(
 
 
 def user_language_set(*, user: User, language: str, actor: Actor) -> User:
-    """The language of pages and of SMS for this user (ky, ru or en)."""
+    """The language of pages and of SMS for this user (ky, ru, uz or en)."""
     if user.language != language:
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(language=language)

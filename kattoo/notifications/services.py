@@ -6,12 +6,11 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
 
-from kattoo.accounts.models import User
 from kattoo.audit.services import audit_record
 from kattoo.core import clock
 from kattoo.core.actors import Actor
@@ -21,38 +20,47 @@ from .messages import SECRET_EVENTS, render
 from .models import REDACTED, Channel, DeliveryReport, DeliveryStatus, Notification
 from .tasks import notification_deliver
 
+if TYPE_CHECKING:  # the addressee only; accounts builds on notifications (sign-in codes)
+    from kattoo.accounts.models import User
+
 logger = logging.getLogger("kattoo.notifications")
 
 
-def _enqueue_after_commit(notification_id: str) -> None:
+def notification_deliver_after_commit(notification_id: str) -> None:
+    """Deliver an outbox row once the transaction that wrote it commits (at once in
+    autocommit): for a writer that inserts the row itself, as the opening minute's statement
+    does (enrollment/fastpath.py)."""
     transaction.on_commit(functools.partial(notification_deliver.enqueue, notification_id))
 
 
 def notification_queue(
     *,
-    user: User,
+    user: User | None,
     event: str,
     context: dict[str, Any],
     dedupe_key: str,
     channel: str = Channel.SMS,
     address: str | None = None,
+    language: str | None = None,
 ) -> Notification | None:
     """Write the message to the outbox now (same transaction as the event) and deliver it after
-    commit. Nothing is sent if the person has no phone (or e-mail) on record."""
-    person = user.person
+    commit. Nothing is sent if the person has no phone (or e-mail) on record. Without a user
+    (a sign-in code before the account exists) the address and language are given."""
+    person = user.person if user is not None else None
+    language = language or (user.language if user is not None else "ky")
     if address is None:
         address = (person.phone if channel == Channel.SMS else person.email) if person else ""
     if not address:
-        logger.info("no %s address for user %s; %s not sent", channel, user.pk, event)
+        logger.info("no %s address for user %s; %s not sent", channel, user and user.pk, event)
         return None
-    text = render(event, context, user.language)
+    text = render(event, context, language)
     secret = event in SECRET_EVENTS
     notification = Notification(
         user=user,
         channel=channel,
         address=address,
         event=event,
-        language=user.language,
+        language=language,
         # A secret text is only kept encrypted, and blanked once sent (ADR 0022).
         body=REDACTED if secret else text,
         secret_body=text if secret else "",
@@ -63,7 +71,7 @@ def notification_queue(
     # unique dedupe key. Its task is enqueued anyway; a delivery task only ever sends a
     # notification it claims while still queued, so a second task is a no-op.
     Notification.objects.bulk_create([notification], ignore_conflicts=True)
-    _enqueue_after_commit(str(notification.pk))
+    notification_deliver_after_commit(str(notification.pk))
     return notification
 
 

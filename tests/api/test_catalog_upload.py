@@ -160,6 +160,13 @@ def test_unknown_campaign_and_roles(client: Client, campaign: Campaign) -> None:
         "/api/v1/campaigns/2026-2027/catalog",
         {"file": SimpleUploadedFile("c.json", b"{}")},
     )
+    # Without a token a file is not even read: no cross-site form may post one (ADR 0023).
+    problem(response, 415, "unsupported_media_type")
+    response = client.post(
+        "/api/v1/campaigns/2026-2027/catalog",
+        {"file": SimpleUploadedFile("c.json", b"{}")},
+        headers={"Authorization": "Bearer not-a-token"},
+    )
     problem(response, 401, "unauthorized")
     assert not School.objects.filter(code__in=["S-1", "S-2"]).exists()
 

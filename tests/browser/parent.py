@@ -6,10 +6,9 @@ from typing import Any
 
 from django.utils import translation
 
-from kattoo.accounts.models import LoginChallenge
 from kattoo.catalog.selectors import localized_name
 
-from ..notifications.phone import sign_in_code
+from ..notifications.phone import latest_challenge, sign_in_code
 from .conftest import Phone
 
 
@@ -22,7 +21,7 @@ def t(lang: str, message: str, **values: Any) -> str:
 
 def sms_code(pin: str) -> str:
     """The code of the last sign-in SMS sent to ``pin``'s phone (the outbox holds it)."""
-    challenge = LoginChallenge.objects.filter(user__username=pin).latest("pk")
+    challenge = latest_challenge(pin)
     return sign_in_code(challenge.pk)
 
 

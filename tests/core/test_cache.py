@@ -130,6 +130,7 @@ def test_staff_token_fails_closed(client: Client, world: World, redis_gone) -> N
 
 def test_readyz_names_the_cache(client: Client, redis_gone) -> None:
     response = client.get("/readyz")
+    assert response["Retry-After"].isdigit()
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable" and body["checks"]["database"] == "ok"

@@ -7,8 +7,14 @@ is delivered first."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from django.utils import timezone
+
+from kattoo.accounts.models import LoginChallenge, token_digest
+from kattoo.accounts.tasks import login_code_send
+from kattoo.core.limits import pseudonym
 from kattoo.notifications.backends import MemoryBackend
 from kattoo.notifications.models import DeliveryStatus, Notification
 from kattoo.notifications.tasks import notification_deliver
@@ -25,8 +31,33 @@ def received(dedupe_key: str) -> str:
     return texts[-1]
 
 
+def _challenge(challenge: object) -> LoginChallenge:
+    if isinstance(challenge, LoginChallenge):
+        return challenge
+    if isinstance(challenge, int):
+        return LoginChallenge.objects.get(pk=challenge)
+    return LoginChallenge.objects.get(handle_digest=token_digest(str(challenge)))
+
+
 def sign_in_code(challenge: object) -> str:
-    """The six digits of the sign-in SMS of ``challenge`` (its id)."""
-    match = re.search(r"\b(\d{6})\b", received(f"login_code:{challenge}"))
+    """The six digits of the sign-in SMS of ``challenge``: the handle the client holds, the
+    challenge or its id. Its background lookup runs first if the worker has not yet (a task
+    enqueued in a test's transaction runs at once under the test settings' immediate backend)."""
+    found = _challenge(challenge)
+    if not found.code_digest:
+        login_code_send.call(found.pk)
+    match = re.search(r"\b(\d{6})\b", received(f"login_code:{found.pk}"))
     assert match, "no code in the sign-in SMS"
     return match.group(1)
+
+
+def latest_challenge(pin: str) -> LoginChallenge:
+    """The newest sign-in challenge for ``pin`` (found by its keyed hash: the PIN is encrypted)."""
+    return LoginChallenge.objects.filter(pin_key=pseudonym("pin", pin)).latest("pk")
+
+
+def window_start(seconds: int = 900) -> dt.datetime:
+    """The start of the current sign-in limit window (kattoo.core.limits aligns windows on the
+    clock): tests of limits pin the clock here."""
+    stamp = int(timezone.now().timestamp()) // seconds * seconds + 1
+    return dt.datetime.fromtimestamp(stamp, tz=dt.UTC)

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
-from kattoo.accounts.models import Role
+from kattoo.accounts.models import LoginChallenge, Role, token_digest
 from kattoo.core import clock
 from kattoo.notifications.backends import MemoryBackend, mask_address
 from kattoo.notifications.messages import SECRET_EVENTS
@@ -116,7 +116,8 @@ def test_no_log_line_carries_the_code_or_the_number(
     started = Api(client).post("/auth/code", {"pin": family.parent.person.pin})
     assert started.status_code == 202, started.content
     challenge = started.json()["challenge"]
-    notification = Notification.objects.get(dedupe_key=f"login_code:{challenge}")
+    found = LoginChallenge.objects.get(handle_digest=token_digest(challenge))
+    notification = Notification.objects.get(dedupe_key=f"login_code:{found.pk}")
     assert notification_deliver.call(str(notification.pk)) == "sent"
     (line,) = [json.loads(x) for x in outbox.read_text().splitlines()]
     code = next(word for word in line["body"].replace(".", " ").split() if word.isdigit())

@@ -6,11 +6,10 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from kattoo.accounts.models import LoginChallenge
 from kattoo.enrollment.models import Application, SeatPool, Status
 
 from ..conftest import World
-from ..notifications.phone import sign_in_code
+from ..notifications.phone import latest_challenge, sign_in_code
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +21,7 @@ def sign_in(client: Client, pin: str, language: str = "ky") -> None:
     client.cookies["django_language"] = language
     response = client.post("/login/", {"pin": pin, "next": "/children/"})
     assert response.status_code == 302 and response["Location"].startswith("/login/code/")
-    challenge = LoginChallenge.objects.filter(user__username=pin).latest("pk")
+    challenge = latest_challenge(pin)
     code = sign_in_code(challenge.pk)
     response = client.post(response["Location"], {"code": code})
     assert response.status_code == 302 and response["Location"] == "/children/"

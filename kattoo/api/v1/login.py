@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import Field
@@ -27,13 +28,14 @@ class CodeIn(Schema):
 
 
 class CodeOut(Schema):
+    # The same answer for every well-formed PIN (ADR 0023): a secret handle to present with
+    # the code, never a hint whether (or where) an SMS went.
     challenge: str
-    phone: str
     expires_at: dt.datetime
 
 
 class TokenIn(Schema):
-    challenge: str = Field(pattern=r"^[0-9]{1,18}$")
+    challenge: str = Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")
     code: str = Field(pattern=r"^\s*[0-9]{6}\s*$")
 
 
@@ -60,13 +62,13 @@ def valid_pin(value: str) -> str:
 @auth.post("/auth/code", response={202: CodeOut, **PROBLEMS}, summary="Send a sign-in code by SMS")
 def send_code(request: HttpRequest, payload: CodeIn) -> tuple[int, dict[str, Any]]:
     started = login_challenge_start(
-        pin=valid_pin(payload.pin), client_ip=client_ip(request), actor=Actor(user=None)
+        pin=valid_pin(payload.pin),
+        client_ip=client_ip(request),
+        actor=Actor(user=None, request_id=getattr(request, "request_id", "")),
+        # A client that names no language leaves the account's as it is.
+        language=(get_language() or "") if "HTTP_ACCEPT_LANGUAGE" in request.META else "",
     )
-    return 202, {
-        "challenge": str(started.challenge.pk),
-        "phone": started.phone_masked,
-        "expires_at": local(started.challenge.expires_at),
-    }
+    return 202, {"challenge": started.handle, "expires_at": local(started.expires_at)}
 
 
 @auth.post(
@@ -75,7 +77,7 @@ def send_code(request: HttpRequest, payload: CodeIn) -> tuple[int, dict[str, Any
 def get_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
     actor = Actor(user=None)
     user = login_challenge_verify(
-        challenge_id=int(payload.challenge), code=payload.code, actor=actor
+        challenge=payload.challenge, code=payload.code, actor=actor, client_ip=client_ip(request)
     )
     token, expires_at = login_token(user=user, actor=Actor(user=user))
     return 201, {"token": token, "token_type": "Bearer", "expires_at": local(expires_at)}

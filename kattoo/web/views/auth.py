@@ -6,6 +6,7 @@ from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from kattoo.accounts.login import login_challenge_start, login_challenge_verify
@@ -18,7 +19,6 @@ from ..problems import problem_of
 from .sessions import session_end_here, session_record
 
 SESSION_CHALLENGE = "kattoo_login_challenge"
-SESSION_PHONE = "kattoo_login_phone"
 
 
 def _next(request: HttpRequest) -> str:
@@ -38,12 +38,14 @@ def login_pin(request: HttpRequest) -> HttpResponse:
                 pin=form.cleaned_data["pin"],
                 client_ip=request.META.get("REMOTE_ADDR"),
                 actor=Actor(user=None, channel="web"),
+                language=get_language() or "ky",
             )
         except RuleViolation as exc:
             problem = problem_of(exc)
         else:
-            request.session[SESSION_CHALLENGE] = started.challenge.pk
-            request.session[SESSION_PHONE] = started.phone_masked
+            # The handle is the challenge's only key and lives in this browser's session:
+            # nobody else can address it (ADR 0023).
+            request.session[SESSION_CHALLENGE] = started.handle
             return redirect(f"/login/code/?next={_next(request)}")
     return render(
         request, "web/login.html", {"form": form, "problem": problem, "next": _next(request)}
@@ -60,9 +62,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = login_challenge_verify(
-                challenge_id=int(challenge),
+                challenge=str(challenge),
                 code=form.cleaned_data["code"],
                 actor=Actor(user=None, channel="web"),
+                client_ip=request.META.get("REMOTE_ADDR"),
             )
         except RuleViolation as exc:
             problem = problem_of(exc)
@@ -76,7 +79,6 @@ def login_code(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "problem": problem,
-            "phone": request.session.get(SESSION_PHONE, ""),
             "next": _next(request),
         },
     )
