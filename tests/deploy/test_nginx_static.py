@@ -8,19 +8,15 @@ SSL redirect does not loop), its CSS and JS have hashed names and come back from
 compressed and cacheable for a year; the same files come from the application itself
 (WhiteNoise) when a request reaches it directly."""
 
-# ruff: noqa: S603, S607, S501 - fixed programs (nginx, granian, sh) with arguments built here;
+# ruff: noqa: S603, S501 - fixed programs (granian, manage.py) with arguments built here;
 # TLS to our own throwaway certificate, not verified
 from __future__ import annotations
 
-import datetime
 import gzip
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,21 +26,14 @@ import pytest
 
 from ..reliability import pgcluster
 from ..reliability.pgcluster import TempCluster, free_port
+from .nginx import ROOT, nginx_binary, nginx_front, stop, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-RENDER = ROOT / "deploy" / "nginx" / "render.sh"
 GRANIAN = Path(sys.executable).parent / "granian"
 SERVE = [str(GRANIAN), "--interface", "wsgi", "--host", "127.0.0.1", "--workers", "1"]
 SERVE += ["--blocking-threads", "4"]
 YEAR = "max-age=31536000"
 
 pytestmark = [pytest.mark.postgres]
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
-    )
 
 
 @dataclass
@@ -56,73 +45,15 @@ class Layout:
     logs: Path
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A throwaway certificate for ``localhost`` (the test trusts it by not verifying)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, **kw: object) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(url, timeout=2, **kw).status_code == 200:  # type: ignore[arg-type]
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 @pytest.fixture(scope="module")
 def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
-    nginx = nginx_binary()
-    if nginx is None:
+    if nginx_binary() is None:
         pytest.skip("nginx is not installed (scripts/ensure-bench-tools.sh installs it)")
     if not pgcluster.available():
         pytest.skip("no PostgreSQL server binaries for a cluster of the test's own")
     work = tmp_path_factory.mktemp("deploy")
     static_root, logs, var = work / "static", work / "logs", work / "var"
-    for directory in (logs, var, work / "nginx-tmp"):
+    for directory in (logs, var):
         directory.mkdir()
     with TempCluster() as cluster:
         env = {
@@ -155,72 +86,17 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        nginx_proc: subprocess.Popen[bytes] | None = None
         try:
             app = f"http://127.0.0.1:{app_port}"
             wait_for(f"{app}/healthz", granian, app_log)
-
-            cert, key = self_signed(work)
-            http_port, https_port = free_port(), free_port()
-            rendered = subprocess.run(
-                ["sh", str(RENDER)],
-                env={
-                    "PATH": os.environ["PATH"],
-                    "NGINX_SERVER_NAME": "localhost",
-                    "NGINX_HTTP_LISTEN": f"127.0.0.1:{http_port}",
-                    "NGINX_HTTPS_LISTEN": f"127.0.0.1:{https_port}",
-                    "NGINX_TLS_CERT": str(cert),
-                    "NGINX_TLS_KEY": str(key),
-                    "NGINX_LOG_DIR": str(logs),
-                    "KATTOO_UPSTREAM": f"127.0.0.1:{app_port}",
-                    "KATTOO_STATIC_ROOT": str(static_root),
-                },
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            (work / "kattoo.conf").write_text(rendered)
-            # What Debian's /etc/nginx/nginx.conf provides around a site, in the test's own
-            # directory (pid, temporary files, error log) so it runs without root or systemd.
-            (work / "nginx.conf").write_text(
-                ("user root;\n" if os.geteuid() == 0 else "")
-                + f"""daemon off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {logs}/nginx-error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-  sendfile on;
-  client_body_temp_path {work}/nginx-tmp/body;
-  proxy_temp_path {work}/nginx-tmp/proxy;
-  fastcgi_temp_path {work}/nginx-tmp/fastcgi;
-  uwsgi_temp_path {work}/nginx-tmp/uwsgi;
-  scgi_temp_path {work}/nginx-tmp/scgi;
-  include {work}/kattoo.conf;
-}}
-"""
+            front = nginx_front(
+                work, upstream=f"127.0.0.1:{app_port}", static_root=static_root, logs=logs
             )
-            nginx_log = logs / "nginx-stderr.log"
-            nginx_proc = subprocess.Popen(
-                [nginx, "-c", str(work / "nginx.conf"), "-p", str(work)],
-                stdout=subprocess.DEVNULL,
-                stderr=nginx_log.open("wb"),
-                start_new_session=True,
-            )
-            https = f"https://localhost:{https_port}"
-            wait_for(f"{https}/healthz", nginx_proc, nginx_log, verify=False)
-            yield Layout(
-                https=https,
-                http=f"http://127.0.0.1:{http_port}",
-                app=app,
-                static_root=static_root,
-                logs=logs,
-            )
+            with front as nginx:
+                yield Layout(
+                    https=nginx.https, http=nginx.http, app=app, static_root=static_root, logs=logs
+                )
         finally:
-            if nginx_proc is not None:
-                stop(nginx_proc, signal.SIGQUIT)
             stop(granian)
 
 

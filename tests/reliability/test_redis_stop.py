@@ -12,12 +12,10 @@ codes and counts, never by durations."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -26,54 +24,12 @@ import pytest
 from .appserver import app_server
 from .conftest import DemoDatabase
 from .pgcluster import free_port
+from .redisserver import Redis
 from .test_pg_restart import Job, jobs_of, register
 
 pytestmark = [pytest.mark.postgres]
 
 STAFF_TOKEN = {"username": "nobody-at-all", "password": "wrong-password", "code": "123456"}
-
-
-@dataclass
-class Redis:
-    """A redis-server of the test's own, in a temporary directory, that can be killed."""
-
-    directory: Path
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = [shutil.which("redis-server") or "redis-server", "--port", str(self.port)]
-        command += ["--bind", "127.0.0.1", "--dir", str(self.directory), "--save", ""]
-        command += ["--appendonly", "no"]
-        self.process = subprocess.Popen(  # noqa: S603 (Debian's redis-server, our arguments)
-            command,
-            stdout=(self.directory / "redis.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while not self.answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((self.directory / "redis.log").read_text()[-2000:])
-            time.sleep(0.05)
-
-    def answers(self) -> bool:
-        import redis
-
-        try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
-        except redis.exceptions.ConnectionError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: gone at once, connections reset
-        self.process.wait()
-        self.process = None
 
 
 @pytest.fixture
