@@ -11,7 +11,9 @@ never the shared server — this benchmark kills its postmaster):
 3. wrk (bench/wrk/register.lua) submits drafts at 64 and at 256 connections, each run on a
    fresh slice of children; 503s are retried later like a real client; every 201 is recorded;
 4. pgbench runs the SQL of one registration (bench/sqlpath.py) at the same client counts on
-   a copy of the same seed: the database's ceiling;
+   a copy of the same seed, and the minimal durable registration (bench/minimal.py, issue
+   15) beside it; both again, and the app over HTTP, on pools with no free seat (refusals);
+   the cost per registration of each path (bench/cost.py) is printed and kept;
 5. the read path (school card with free seats) during a rush, with the staleness of its counts;
 6. overload at 1024 connections with a probe timing the 503 answers;
 7. durability: kill -9 of the postmaster, then of the app workers, under load;
@@ -20,7 +22,8 @@ never the shared server — this benchmark kills its postmaster):
    and a table in docs/performance.md.
 
     python -m bench.flash_crowd            # the full run (make bench), < 10 minutes
-    python -m bench.flash_crowd --quick    # the small country, seconds: invariants only
+    python -m bench.flash_crowd --quick    # the small country, seconds: invariants, and the
+                                           # comparison's keys and cost tables (no speed)
 """
 
 # ruff: noqa: S603, S607 - the bench runs fixed tools (wrk, nginx, pgbench, apt-get) it names
@@ -47,7 +50,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench import invariants
+from bench import cost, invariants, minimal
 from bench.pgcluster import PG_BIN, PgCluster, free_port
 from bench.seed import FIELD_KEY, ensure_seed
 
@@ -479,14 +482,29 @@ def pgbench_script(db_url: str) -> tuple[str, str, str]:
     return proc.stdout, "bench/sqlpath.py", "prepared"
 
 
-def run_pgbench(pg: PgCluster, seed: str, clients: list[int], seconds: int) -> dict[str, Any]:
+def run_pgbench(
+    pg: PgCluster, seed: str, clients: list[int], seconds: int, *, full: bool = False
+) -> dict[str, Any]:
+    """``full``: every pool without a free seat (the refused path): the script without its
+    task row, which the app sends only for a registration."""
     url, _t0 = fresh_db(pg, seed, "pgb", opens_in=-60)
     script_text, source, mode = pgbench_script(url)
-    script = VAR / "pgbench.sql"
+    if full:
+        script_text = script_text.split("-- 4. wake the SMS worker")[0]
+        pg.psql(
+            "UPDATE enrollment_seatpool SET taken = capacity - held WHERE taken + held < capacity",
+            dbname="pgb",
+        )
+        pg.psql("VACUUM ANALYZE enrollment_seatpool", dbname="pgb")
+    script = VAR / ("pgbench-full.sql" if full else "pgbench.sql")
     script.write_text(script_text)
-    out: dict[str, Any] = {"script": source}
+    # The first query picks the next child: not a statement the app sends.
+    round_trips = float(cost.script_statements(script_text) - 1)
+    out: dict[str, Any] = {"script": source, "full": full, "round_trips": round_trips}
     for c in clients:
         before = int(pg.psql("SELECT count(*) FROM enrollment_application", dbname="pgb"))
+        pg.psql("CHECKPOINT")  # every pgbench run starts the same way (bench/minimal.py too)
+        window = cost.Window(pg, "pgb")
         cmd = [
             str(PG_BIN / "pgbench") if (PG_BIN / "pgbench").exists() else "pgbench",
             "-n",
@@ -510,6 +528,8 @@ def run_pgbench(pg: PgCluster, seed: str, clients: list[int], seconds: int) -> d
         ]
         with CpuMeter([], pg) as meter:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            window.mark_end()
+        spent = window.close(pooled=False)
         after = int(pg.psql("SELECT count(*) FROM enrollment_application", dbname="pgb"))
         tps_m = re.search(r"tps = ([\d.]+) \(without initial", proc.stdout)
         tx_m = re.search(r"number of transactions actually processed: (\d+)", proc.stdout)
@@ -526,9 +546,21 @@ def run_pgbench(pg: PgCluster, seed: str, clients: list[int], seconds: int) -> d
             "failed": int(fail_m.group(1)) if fail_m else None,
             "cpu": meter.result,
         }
+        out[str(c)]["cost"] = cost.row(
+            "app_sql",
+            clients=c,
+            accepted=after - before,
+            refused=out[str(c)]["refused"],
+            cpu=meter.result,
+            window=spent,
+            round_trips=round_trips,
+        )
         if proc.returncode != 0 or not tps_m:
             out[str(c)]["error"] = (proc.stderr or proc.stdout)[-800:]
-        log(f"pgbench -c {c}: {tps:.0f} tps ({after - before} accepted of {tx})")
+        log(
+            f"pgbench{' (full pools)' if full else ''} -c {c}: {tps:.0f} tps "
+            f"({after - before} accepted of {tx})"
+        )
     pg.psql('DROP DATABASE IF EXISTS "pgb" WITH (FORCE)')
     return out
 
@@ -868,12 +900,17 @@ class Bench:
         seconds: float,
         children: int,
         during: Any = None,
+        measure_cost: bool = False,
     ) -> dict[str, Any]:
+        """``measure_cost``: the run's line of the cost table (bench/cost.py; waits ~10 s
+        after the run for the app's connections to report their statistics)."""
         rows = self.targets.take(children)
         if not rows:
             raise RuntimeError("no children left for the run")
         roots = [self.app.pid()] if self.app and self.app.proc else []
         roots += self.extra_roots
+        dbname = self.db_url.rsplit("/", 1)[1]
+        window = cost.Window(self.pg, dbname, breakdown=True) if measure_cost else None
         with CpuMeter(roots, self.pg) as meter:
             if during is None:
                 wrk = run_wrk(
@@ -896,11 +933,24 @@ class Bench:
                 during()
                 runner.join()
                 wrk = box["wrk"]
+            if window is not None:
+                window.mark_end()
         self.all_acks += wrk["acks"]
         summary = summarize(wrk, seconds)
         summary["conns"] = conns
         summary["acks_in_run"] = len(wrk["acks"])
         summary["cpu"] = meter.result
+        if window is not None:
+            summary["cost"] = cost.row(
+                "app_http",
+                clients=conns,
+                accepted=summary["accepted"],
+                refused=summary["refused"],
+                cpu=meter.result,
+                window=window.close(pooled=True),
+                python=True,
+            )
+            summary["statements_top"] = window.top(summary["accepted"] + summary["refused"])
         check = invariants.check(self.db_url, self.all_acks)
         summary["invariants"] = check
         self.results["phases"][name] = summary
@@ -940,6 +990,7 @@ class Bench:
 
     def _run(self, seed: str, tools: dict[str, bool]) -> int:
         self.extra_roots: list[int] = []
+        self.seed = seed
         self.db_url, t0 = fresh_db(self.pg, seed, "run", opens_in=600)
         self.targets = Targets(self.db_url)
         cohort = len(self.targets.rows)
@@ -1026,6 +1077,7 @@ class Bench:
             seconds=dur,
             children=share(),
             during=spy if tools.get("py-spy") else None,
+            measure_cost=True,
         )
         for p in profile:
             p.wait(30)
@@ -1158,9 +1210,15 @@ class Bench:
                     for a in apps:
                         a.stop()
         self.results["scale_out"] = scale_out
+        # The refusal over HTTP: the same app against pools with no free seat (issue 15).
+        self.results["refused_http"] = self.refused_http(
+            seed, workers=workers, threads=threads, conns=256, seconds=dur / 2, children=20000
+        )
 
         # The database's ceiling for the same SQL.
         self.results["pgbench"] = run_pgbench(self.pg, seed, [64, 256], int(dur * 0.75))
+        # Issue 15: the minimal durable registration beside it, and both on full pools.
+        self.ceilings(seed, [64, 256], int(dur * 0.75), int(dur * 0.5))
         self.results["cohort_children"] = cohort
         final = invariants.check(self.db_url, self.all_acks)
         self.results["invariants"] = final
@@ -1177,17 +1235,100 @@ class Bench:
             conns=16,
             seconds=self.args.seconds,
             children=len(self.targets.rows),
+            measure_cost=True,
         )
         final = invariants.check(self.db_url, self.all_acks)
         statuses = self.results["phases"]["quick"]["statuses"]
         self.results["invariants"] = final
         self.results["statuses"] = statuses
+        assert self.app is not None
+        layout = (self.app.workers, self.app.threads)
+        self.app.stop()
+        self.app = None
+        self.results["refused_http"] = self.refused_http(
+            self.seed_name(),
+            workers=layout[0],
+            threads=layout[1],
+            conns=16,
+            seconds=self.args.seconds,
+            children=len(self.targets.rows),
+        )
+        # The ceilings at the same client count, short: the keys and the cost table, no speed
+        # (2 s: the small seed's 1,446 children are not all used up by the app's pgbench).
+        seconds = 2
+        self.results["pgbench"] = run_pgbench(self.pg, self.seed_name(), [16], seconds)
+        self.ceilings(self.seed_name(), [16], seconds, seconds)
+        compared = minimal_comparison(self.results, self.results["phases"]["quick"], 16)
+        self.results.update(compared)
         out = VAR / "quick.json"
         out.write_text(json.dumps(self.results, indent=2, default=str))
-        print("QUICK " + json.dumps({"invariants": final, "statuses": statuses}))
+        print(cost_tables(compared))
+        print("QUICK " + json.dumps({"invariants": final, "statuses": statuses, **compared}))
         return 0 if not invariants.violations(final) else 1
 
+    def refused_http(
+        self, seed: str, *, workers: int, threads: int, conns: int, seconds: float, children: int
+    ) -> dict[str, Any]:
+        """The app over HTTP on a copy of the seed where every pool is full: what a refusal
+        costs (its cost-table row). Its own database, so the run's invariants are untouched."""
+        fresh_db(self.pg, seed, "full", opens_in=-60)
+        self.pg.psql(
+            "UPDATE enrollment_seatpool SET taken = capacity - held WHERE taken + held < capacity",
+            dbname="full",
+        )
+        self.pg.psql("VACUUM ANALYZE enrollment_seatpool", dbname="full")
+        app = App(
+            self.pg.url("full"), port=58200, workers=workers, threads=threads, name="app-full"
+        )
+        app.start()
+        try:
+            window = cost.Window(self.pg, "full", breakdown=True)
+            with CpuMeter([app.pid()], self.pg) as meter:
+                wrk = run_wrk(
+                    app.url,
+                    conns=conns,
+                    seconds=seconds,
+                    rows=self.targets.rows[:children],
+                    workdir=VAR / "runs" / "refused_http",
+                )
+                window.mark_end()
+            summary = summarize(wrk, seconds)
+            summary["conns"] = conns
+            summary["cpu"] = meter.result
+            summary["cost"] = cost.row(
+                "app_http",
+                clients=conns,
+                accepted=summary["accepted"],
+                refused=summary["refused"],
+                cpu=meter.result,
+                window=window.close(pooled=True),
+                python=True,
+            )
+            summary["statements_top"] = window.top(summary["accepted"] + summary["refused"])
+        finally:
+            app.stop()
+        self.pg.psql('DROP DATABASE IF EXISTS "full" WITH (FORCE)')
+        log(
+            f"refused over HTTP (every pool full): c={conns} {summary['refused_per_s']:.0f} "
+            f"refused/s, {summary['accepted_per_s']:.0f} accepted/s, statuses "
+            f"{summary['statuses']}"
+        )
+        return summary
+
+    def ceilings(self, seed: str, clients: list[int], seconds: int, refused_s: int) -> None:
+        """pgbench of the minimal registration (bench/minimal.py), and the refused path:
+        the minimal statement and the app's SQL against pools with no free seat."""
+        self.results["pgbench_full"] = run_pgbench(self.pg, seed, clients, refused_s, full=True)
+        self.results["minimal"] = minimal.run_minimal(self.pg, seed, clients, seconds, log=log)
+        self.results["minimal_full"] = minimal.run_minimal(
+            self.pg, seed, clients, refused_s, full=True, log=log
+        )
+
     def seed_name(self) -> str:
+        """The seed this run copies (the one ensure_seed found or built: the hash of the
+        migrations may change while a run goes on, other engineers editing them)."""
+        if getattr(self, "seed", None):
+            return str(self.seed)
         from bench.seed import seed_hash
 
         return f"seed_{self.scale}_{seed_hash(self.scale)}"
@@ -1281,15 +1422,78 @@ class Bench:
             "phases": p,
             "pgbench": pgb,
         }
+        compared = minimal_comparison(self.results, c256, 256)
+        compared_64 = minimal_comparison(self.results, c64, 64)
+        latest.update(compared)
+        latest.update(
+            {
+                f"{k}_64": compared_64[k]
+                for k in ("pgbench_minimal_tps", "ratio_to_minimal", "own_sql_to_minimal")
+            }
+        )
+        latest["minimal"] = self.results["minimal"]
+        latest["minimal_full"] = self.results["minimal_full"]
+        latest["pgbench_full"] = self.results["pgbench_full"]
+        latest["refused_http"] = self.results["refused_http"]
         out = ROOT / "bench" / "results" / "latest.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(latest, indent=2, default=str) + "\n")
-        table = markdown_table(latest)
+        table = markdown_table(latest) + "\n\n" + cost_tables(compared)
         write_performance_md(table)
         if latest["scale_out"]:
             write_between(ROOT / "docs" / "deployment.md", "scale-out", scale_out_table(latest))
         print(table)
         log(f"results: {out.relative_to(ROOT)}, docs/performance.md")
+
+
+def minimal_comparison(
+    results: dict[str, Any], http: dict[str, Any], clients: int
+) -> dict[str, Any]:
+    """Issue 15's keys: the app (over HTTP and its SQL through pgbench) against the minimal
+    registration at the same client count, accepted and refused, and the cost tables."""
+    k = str(clients)
+
+    def run(name: str) -> dict[str, Any]:
+        return dict(results.get(name, {}).get(k, {}))
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 3) if a is not None and b else None
+
+    pgb, pgb_full = run("pgbench"), run("pgbench_full")
+    mini, mini_full = run("minimal"), run("minimal_full")
+    http_full = dict(results.get("refused_http", {}))
+    rows = [r["cost"] for r in (http, pgb, mini) if "cost" in r]
+    rows_refused = [r["cost"] for r in (http_full, pgb_full, mini_full) if "cost" in r]
+    return {
+        "minimal_clients": clients,
+        "pgbench_minimal_tps": mini.get("tps"),
+        "ratio_to_minimal": ratio(http.get("accepted_per_s"), mini.get("tps")),
+        "own_sql_to_minimal": ratio(pgb.get("tps"), mini.get("tps")),
+        "pgbench_minimal_refused_tps": mini_full.get("tps"),
+        "pgbench_refused_tps": pgb_full.get("tps"),
+        "own_sql_to_minimal_refused": ratio(pgb_full.get("tps"), mini_full.get("tps")),
+        # The app's refusals/s over HTTP, every pool full (its own client count: 256 in the
+        # full run), ÷ the minimal statement's refusals.
+        "refused_per_s_full_pools": http_full.get("refused_per_s"),
+        "ratio_to_minimal_refused": ratio(http_full.get("refused_per_s"), mini_full.get("tps")),
+        "cost_table": rows,
+        "cost_table_refused": rows_refused,
+    }
+
+
+def cost_tables(compared: dict[str, Any]) -> str:
+    n = compared["minimal_clients"]
+    return (
+        cost.table_text(
+            compared["cost_table"],
+            f"Cost per registration at {n} clients (accepted path; bench/cost.py):",
+        )
+        + "\n\n"
+        + cost.table_text(
+            compared["cost_table_refused"],
+            f"Cost per refusal at {n} clients (every pool full):",
+        )
+    )
 
 
 def demand(dsn: str) -> dict[str, Any]:
@@ -1336,6 +1540,9 @@ def markdown_table(r: dict[str, Any]) -> str:
             return f"{v:,.1f}{unit}"
         return f"{v:,}{unit}" if isinstance(v, int) else f"{v}{unit}"
 
+    def share(v: float | None) -> str:
+        return "—" if v is None else f"{v:.3f}"
+
     dur = r["durability"]
     read = r["read_path"]
     scale = (
@@ -1367,7 +1574,24 @@ def markdown_table(r: dict[str, Any]) -> str:
             f"{f(r['pgbench_tps_64'])} / {f(r['pgbench_tps_256'])} tps",
             "",
         ),
-        ("Ratio app / pgbench (256)", f(r["ratio_to_pgbench"]), "≥ 0.30"),
+        ("Ratio app / pgbench (256)", f(r["ratio_to_pgbench"]), ""),
+        (
+            "pgbench, minimal registration (64 / 256 clients; refused, 256)",
+            f"{f(r['pgbench_minimal_tps_64'])} / {f(r['pgbench_minimal_tps'])} tps; "
+            f"{f(r['pgbench_minimal_refused_tps'])} tps",
+            "",
+        ),
+        ("Accepted/s ÷ minimal tps (256)", share(r["ratio_to_minimal"]), "≥ 0.30"),
+        (
+            "App's SQL ÷ minimal (256; refused path)",
+            f"{share(r['own_sql_to_minimal'])}; {share(r['own_sql_to_minimal_refused'])}",
+            "≥ 0.5",
+        ),
+        (
+            "Refused over HTTP, every pool full (256 conns): refusals/s; ÷ minimal",
+            f"{f(r['refused_per_s_full_pools'])}; {share(r['ratio_to_minimal_refused'])}",
+            "",
+        ),
         (
             "Overload (1024 conns): 503 answered in (p99)",
             f(r["overload_answer_ms"], " ms"),

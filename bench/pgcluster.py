@@ -52,6 +52,14 @@ SETTINGS = {
     "log_checkpoints": "off",
     "autovacuum_naptime": "10s",
 }
+# Statements per registration for the cost table (bench/cost.py, issue 15), when the
+# contrib module is installed; its bookkeeping is the same for every path measured.
+if (PG_BIN.parent / "lib" / "pg_stat_statements.so").exists():
+    SETTINGS |= {
+        "shared_preload_libraries": "'pg_stat_statements'",
+        "pg_stat_statements.max": "10000",
+        "pg_stat_statements.track": "top",
+    }
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -148,6 +156,11 @@ class PgCluster:
             "--locale=C.UTF-8",
             "--no-instructions",
         )
+        self.write_settings()
+
+    def write_settings(self) -> None:
+        """The settings into ``postgresql.auto.conf``; at every start of a stopped cluster too,
+        so a cluster made by an older version of this file gets today's settings."""
         conf = "\n".join(f"{k} = {v}" for k, v in self.settings.items())
         (self.datadir / "postgresql.auto.conf").write_text(
             f"# written by {type(self).__module__}\n{conf}\n"
@@ -164,6 +177,7 @@ class PgCluster:
                 self.port = int(self.pid_file.read_text().splitlines()[3])
             self.started_once = True
             return self
+        self.write_settings()
         if not self.started_once:
             # A restart keeps the port: the app's DATABASE_URL names it.
             self.port = free_port(self.port)

@@ -101,8 +101,11 @@ def main() -> None:
             seats=rng.randint(25, 42),
             source=ClassSetSource.ADDED,
         )
+        seats: Counter[str] = Counter()
+        for class_set in quota.class_sets.all():
+            seats[class_set.language] += class_set.seats
         with transaction.atomic():
-            pools_sync(quota=quota)
+            pools_sync(campaign_id=campaign.pk, school_id=school.pk, seats=seats)
         schools.append(school)
         streets.append(street)
 

@@ -171,8 +171,10 @@ def pgbench_script(mark: str = "#") -> str:
     benchmark's database (with the production task backend) and ``bench_target_seq``."""
     from kattoo.enrollment.fastpath import _FACTS, _SUBMIT
 
+    # Comments dropped before the prelude is joined onto one line (they would swallow it).
     prelude = (
-        _PRELUDE.replace(":mark_text", _literal(mark))
+        re.sub(r"--[^\n]*", "", _PRELUDE)
+        .replace(":mark_text", _literal(mark))
         .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
         .replace(":no_secret_text", _literal(_no_secret()))
     )

@@ -1,6 +1,7 @@
 """The flash-crowd harness at small scale (bench/flash_crowd.py --quick): a real opening over
 HTTP — granian in production settings, wrk, the benchmark's own PostgreSQL cluster — and then
-only the invariants. Never the speed: timings belong to ``make bench``."""
+only the invariants, and that the comparison with the minimal registration (issue 15) and the
+cost table are produced. Never the speed: timings belong to ``make bench``."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_quick_opening_keeps_every_invariant() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("QUICK ")), None)
@@ -47,4 +48,40 @@ def test_quick_opening_keeps_every_invariant() -> None:
     # Something was registered, and every answer was a registration, a refusal or overload.
     assert inv["acks"] > 0
     assert set(result["statuses"]) <= {"201", "409", "422", "503"}, result["statuses"]
+    # Issue 15: the minimal registration measured beside the app, and the cost tables.
+    for key in (
+        "pgbench_minimal_tps",
+        "ratio_to_minimal",
+        "own_sql_to_minimal",
+        "pgbench_minimal_refused_tps",
+        "pgbench_refused_tps",
+        "own_sql_to_minimal_refused",
+        "ratio_to_minimal_refused",
+        "refused_per_s_full_pools",
+        "cost_table",
+        "cost_table_refused",
+    ):
+        assert key in result, key
+    assert result["pgbench_minimal_tps"] > 0
+    assert result["pgbench_minimal_refused_tps"] > 0
+    assert result["ratio_to_minimal"] is not None
+    assert result["own_sql_to_minimal"] is not None
+    assert [r["path"] for r in result["cost_table"]] == ["app_http", "app_sql", "minimal"]
+    assert [r["path"] for r in result["cost_table_refused"]] == ["app_http", "app_sql", "minimal"]
+    http, _app_sql, least = result["cost_table"]
+    columns = ["postgres_cpu_ms", "wal_bytes", "wal_fpi", "commits", "round_trips"]
+    if http["round_trips_source"] == "pg_stat_statements":  # the cluster loads it
+        columns.append("fk_checks")
+    for row in result["cost_table"]:
+        assert row["registrations"] > 0, row
+        assert all(row[c] is not None for c in columns), row
+    assert http["python_cpu_ms"] is not None
+    # The minimal registration is one statement in one durable commit.
+    assert least["round_trips"] == 1
+    assert least["accepted"] > 0
+    # Every pool full: pgbench's transactions are all refusals, and the app refused over HTTP.
+    http_full, *pgbench_full = result["cost_table_refused"]
+    assert all(r["accepted"] == 0 and r["refused"] > 0 for r in pgbench_full)
+    assert http_full["refused"] > 0
+    assert result["ratio_to_minimal_refused"] is not None
     assert proc.returncode == 0, proc.stdout[-2000:]
