@@ -194,6 +194,50 @@ class Teacher(models.Model):
         return f"{self.school.code} {self.full_name}"
 
 
+class AdditionStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for the district")
+    APPROVED = "approved", _("approved by the district")
+    REJECTED = "rejected", _("rejected by the district")
+
+
+class TeacherAddition(models.Model):
+    """§24: after the quota lock the roster is frozen; a teacher the school adds later joins it
+    only when the district approves (a late addition is how a child could be slipped above the
+    quota). Until then the teacher's child has no teacher's priority."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="teacher_additions")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    pin = models.CharField(max_length=14)
+    full_name = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        max_length=8, choices=AdditionStatus.choices, default=AdditionStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    teacher = models.ForeignKey(
+        Teacher, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "pin"],
+                condition=models.Q(status="pending"),
+                name="teacher_addition_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.full_name} ({self.status})"
+
+
 class RequestStatus(models.TextChoices):
     PENDING = "pending", _("waiting for the school")
     ADDED = "added", _("address added")

@@ -10,12 +10,18 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 
-if TYPE_CHECKING:
-    from kattoo.accounts.models import User
+from kattoo.people.models import Person
 
 from .models import MicrodistrictAddress, Ownership, Parity, School, Settlement, Street
 
-_LEADING_NUMBER = re.compile(r"\s*(\d+)")
+if TYPE_CHECKING:
+    from kattoo.accounts.models import User
+
+# The one house-number rule, for Python and for PostgreSQL's regular expressions alike (the
+# fast path's SQL reads this constant): leading spaces, then ASCII digits — "12а" → 12.
+# ``\d`` would also take other scripts' digits, which ``[0-9]`` in SQL does not.
+HOUSE_NUMBER_PATTERN = r"^[ \t]*([0-9]+)"
+_LEADING_NUMBER = re.compile(HOUSE_NUMBER_PATTERN)
 
 
 def house_number_value(number: str) -> int | None:
@@ -32,6 +38,23 @@ class AddressKey:
     @property
     def house_value(self) -> int | None:
         return house_number_value(self.house)
+
+
+def person_address_key(person: Person) -> AddressKey | None:
+    if not person.address_street_code:
+        return None
+    return AddressKey(street_code=person.address_street_code, house=person.address_house)
+
+
+def child_family_addresses(child: Person, applicant: Person | None = None) -> list[AddressKey]:
+    """§10 stage 1: the registered addresses of the child, of either parent on the birth act,
+    and of the applicant when a legal representative acts (RULES.md §5: either reading)."""
+    pins = {p for p in (child.mother_pin, child.father_pin) if p}
+    people = [child, *Person.objects.filter(pin__in=pins)]
+    if applicant is not None and applicant.pk not in {p.pk for p in people}:
+        people.append(applicant)
+    keys = [person_address_key(p) for p in people]
+    return [k for k in keys if k is not None]
 
 
 def schools_participating() -> QuerySet[School]:

@@ -1,21 +1,26 @@
-"""Catalog writes other than the import: requests to add a missing microdistrict address."""
+"""Catalog writes other than the import: requests to add a missing microdistrict address, the
+teacher roster (§24)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kattoo.accounts.models import User
+from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
+from kattoo.campaigns.selectors import campaign_quota_lock_at
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.models import Person
-from kattoo.people.selectors import child_family_addresses
+from kattoo.people.services import person_refresh
 
 from .models import (
+    AdditionStatus,
     MicrodistrictAddress,
     MicrodistrictRequest,
     Parity,
@@ -24,7 +29,9 @@ from .models import (
     SchoolVerification,
     Street,
     Teacher,
+    TeacherAddition,
 )
+from .selectors import child_family_addresses
 
 
 @transaction.atomic
@@ -136,21 +143,109 @@ def microdistrict_request_reject(*, request: MicrodistrictRequest, note: str, ac
     )
 
 
-@transaction.atomic
-def teacher_add(*, school: School, pin: str, full_name: str, actor: Actor) -> Teacher:
-    """§24: the roster a teacher's child is admitted against, above quota."""
+# The age of majority (Civil Code of the Kyrgyz Republic, art. 56): a pedagogical worker is an
+# adult. A law's number, not a campaign's.
+ADULT_AGE = 18
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def teacher_roster_frozen(campaign: Campaign | None) -> bool:
+    """§24, §17: the roster is frozen from the quota lock on; later additions wait for the
+    district's approval."""
+    return campaign is not None and clock.now() >= campaign_quota_lock_at(campaign)
+
+
+def teacher_add(
+    *, school: School, pin: str, full_name: str, actor: Actor
+) -> Teacher | TeacherAddition:
+    """§24: the roster a teacher's child is admitted against, above quota. The PIN must be an
+    adult the registry knows; the name is the registry's. Before the quota lock the teacher
+    joins the roster at once (a ``Teacher``); from the lock on the roster is frozen and the
+    addition waits for the district (a pending ``TeacherAddition``)."""
     try:
         pin_parse(pin)
     except InvalidPin as exc:
         raise FieldError(
             "pin", "invalid_pin", _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number.")
         ) from exc
-    teacher, created = Teacher.objects.get_or_create(
-        school=school, pin=pin, defaults={"full_name": full_name[:300], "added_at": clock.now()}
+    existing = Teacher.objects.filter(school=school, pin=pin).first()
+    if existing is not None:
+        return existing
+    # The registry call first, outside any transaction (people.services.person_refresh).
+    person = person_refresh(pin=pin, actor=actor)
+    if _age_on(person.birth_date, clock.today()) < ADULT_AGE:
+        raise RuleViolation("teacher_not_adult")
+    name = person.full_name or full_name.strip()
+    campaign = Campaign.objects.filter(is_active=True).first()
+    with transaction.atomic():
+        if teacher_roster_frozen(campaign):
+            assert campaign is not None
+            addition = TeacherAddition.objects.filter(
+                school=school, pin=pin, status=AdditionStatus.PENDING
+            ).first()
+            if addition is None:
+                addition = TeacherAddition.objects.create(
+                    school=school,
+                    campaign=campaign,
+                    pin=pin,
+                    full_name=name[:300],
+                    requested_by=actor.user,
+                    requested_at=clock.now(),
+                )
+                audit_record(
+                    actor=actor,
+                    action="teacher.addition_request",
+                    obj=addition,
+                    data={"school": school.pk},
+                )
+            return addition
+        teacher, created = Teacher.objects.get_or_create(
+            school=school, pin=pin, defaults={"full_name": name[:300], "added_at": clock.now()}
+        )
+        if created:
+            audit_record(actor=actor, action="teacher.add", obj=teacher, data={"school": school.pk})
+        return teacher
+
+
+@transaction.atomic
+def teacher_addition_decide(
+    *, addition: TeacherAddition, officer: User, approve: bool, note: str, actor: Actor
+) -> TeacherAddition:
+    """§24, §17: the district approves (the teacher joins the roster now) or rejects a teacher
+    the school added after the quota lock. Rejecting needs a reason."""
+    addition = (
+        TeacherAddition.objects.select_for_update(of=("self",))
+        .select_related("school")
+        .get(pk=addition.pk)
     )
-    if created:
-        audit_record(actor=actor, action="teacher.add", obj=teacher, data={"school": school.pk})
-    return teacher
+    if officer.role != Role.DISTRICT or addition.school.district_id != officer.district_id:
+        raise RuleViolation("not_found")
+    if addition.status != AdditionStatus.PENDING:
+        raise RuleViolation("invalid_status_transition")
+    note = note.strip()[:300]
+    if not approve and not note:
+        raise FieldError("note", "required", _("State why the addition is rejected."))
+    now = clock.now()
+    if approve:
+        teacher, _created = Teacher.objects.get_or_create(
+            school=addition.school,
+            pin=addition.pin,
+            defaults={"full_name": addition.full_name, "added_at": now},
+        )
+        addition.teacher = teacher
+    addition.status = AdditionStatus.APPROVED if approve else AdditionStatus.REJECTED
+    addition.decided_by, addition.decided_at, addition.note = officer, now, note
+    addition.save(update_fields=["status", "decided_by", "decided_at", "note", "teacher"])
+    audit_record(
+        actor=actor,
+        action="teacher.addition_approve" if approve else "teacher.addition_reject",
+        obj=addition,
+        data={"school": addition.school_id, "note": note},
+    )
+    return addition
 
 
 @transaction.atomic

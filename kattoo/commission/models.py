@@ -29,6 +29,12 @@ class CommissionDecision(models.Model):
         "enrollment.Application", on_delete=models.PROTECT, related_name="commission_decision"
     )
     documents_checked = models.BooleanField(default=False)
+    # §9: a child the registry does not know (no PIN yet, no documents) is placed under a
+    # temporary identifier — a 14-character key starting with "0", which no real PIN does
+    # (pin.py: the first digit is the sex, 1 or 2) — and linked to the real PIN once the
+    # registry has it (``linked_at``).
+    temporary_id = models.CharField(max_length=14, blank=True, default="")
+    linked_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -41,3 +47,8 @@ class CommissionDecision(models.Model):
 
     def __str__(self) -> str:
         return f"decision {self.number} of {self.decided_on}"
+
+    @property
+    def awaits_link(self) -> bool:
+        """Placed under a temporary identifier and not yet linked to the registry's PIN."""
+        return bool(self.temporary_id) and self.linked_at is None

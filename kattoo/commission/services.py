@@ -1,23 +1,121 @@
+"""Decisions of the Commission on Children's Affairs (КДД), recorded by the district officer
+(§9, §26): a child older than the birth window, a child without identity documents, a late
+registration — placed in a school of the district, above the quota when no seat is free."""
+
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+import secrets
+from dataclasses import dataclass, replace
 
 from django.db import transaction
+from django.utils import translation
 
 from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
-from kattoo.catalog.models import School
+from kattoo.catalog.models import Language, School
+from kattoo.catalog.selectors import localized_name
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.allocation import SeatRequest, seat_take
 from kattoo.enrollment.models import ACTIVE_STATUSES, Application, Route, SeatPool
-from kattoo.enrollment.services import notify_application
-from kattoo.people.models import Person
+from kattoo.notifications.services import notification_queue
+from kattoo.people.models import ChildLink, Person, Relation
 
-from .models import CommissionDecision
+from .models import CommissionDecision, Ground
+
+# A temporary identifier has a real PIN's shape (14 ASCII digits) but starts with "0": a real
+# PIN starts with its sex digit, 1 or 2 (integrations/registry/pin.py), so the two never meet.
+TEMPORARY_ID_PREFIX = "0"
+
+
+@dataclass(frozen=True, slots=True)
+class UnregisteredChild:
+    """§9: a child the registry does not know yet — the birth certificate's data when there is
+    a certificate, or only what the commission's decision states about the child."""
+
+    surname: str
+    name: str
+    birth_date: dt.date
+    sex: str  # "F" | "M"
+    patronymic: str = ""
+    certificate_series: str = ""
+    certificate_number: str = ""
+
+
+def commission_child_check(*, campaign: Campaign, birth_date: dt.date, ground: str) -> None:
+    """§9: the commission places children older than the birth window, children without
+    identity documents and late registrations (§26) — never a child younger than the window,
+    whatever the ground: such a child enters first grade in a later campaign."""
+    if birth_date > campaign.birth_to:
+        raise RuleViolation("commission_child_too_young")
+    if ground == Ground.OVER_AGE and birth_date >= campaign.birth_from:
+        raise RuleViolation("commission_not_over_age")
+
+
+def _temporary_id() -> str:
+    while True:
+        candidate = TEMPORARY_ID_PREFIX + f"{secrets.randbelow(10**13):013d}"
+        if not Person.objects.filter(pin=candidate).exists():
+            return candidate
+
+
+def _unregistered_person(child: UnregisteredChild, *, now: dt.datetime) -> Person:
+    """The child as the commission's decision states them. Not a registry answer: no X-Road
+    id, and the temporary identifier in place of the PIN until the registry has the child."""
+    return Person.objects.create(
+        pin=_temporary_id(),
+        surname=child.surname.strip(),
+        name=child.name.strip(),
+        patronymic=child.patronymic.strip(),
+        sex=child.sex,
+        birth_date=child.birth_date,
+        birth_certificate_series=child.certificate_series.strip().upper(),
+        birth_certificate_number=child.certificate_number.strip(),
+        fetched_at=now,
+        xroad_id="",
+    )
+
+
+def _link_applicant(*, applicant: Person, child: Person, now: dt.datetime) -> ChildLink:
+    """The placed child appears in the applicant's account: a parent by the birth act, or the
+    legal representative the commission's decision names."""
+    if applicant.pin and applicant.pin == child.mother_pin:
+        relation = Relation.MOTHER
+    elif applicant.pin and applicant.pin == child.father_pin:
+        relation = Relation.FATHER
+    else:
+        relation = Relation.REPRESENTATIVE
+    link, _created = ChildLink.objects.get_or_create(
+        applicant=applicant,
+        child=child,
+        defaults={"relation": relation, "verified_at": now, "xroad_id": ""},
+    )
+    return link
+
+
+def _notify_family(decision: CommissionDecision, application: Application) -> None:
+    """SMS the family, in the account's language — or, when the applicant has no account yet,
+    to the phone the registry holds, in Kyrgyz (the default language)."""
+    user = User.objects.filter(person=decision.applicant).first()
+    language = user.language if user is not None else "ky"
+    with translation.override(language):
+        context = {
+            "number": decision.number,
+            "child": f"{application.child.name} {application.child.surname}",
+            "school": localized_name(application.school),
+            "language": str(Language(application.language).label),
+        }
+    notification_queue(
+        user=user,
+        event="commission_placed",
+        context=context,
+        dedupe_key=f"commission_placed:{application.pk}",
+        address=None if user is not None else decision.applicant.phone,
+        language=language,
+    )
 
 
 @transaction.atomic
@@ -25,7 +123,8 @@ def commission_place(
     *,
     campaign: Campaign,
     officer: User,
-    child: Person,
+    child: Person | None = None,
+    unregistered: UnregisteredChild | None = None,
     applicant: Person,
     school: School,
     language: str,
@@ -37,20 +136,37 @@ def commission_place(
 ) -> CommissionDecision:
     """§9, §26: the commission places a child in a school of the district — in a free seat if
     there is one, otherwise above the quota by the decision (capacity + 1, nobody displaced).
-    Birth window, documents and stage do not apply: the decision is the ground."""
+    Stage and the birth window's lower bound do not apply: the decision is the ground. The
+    child is either a registry person (``child``) or, with no PIN yet, ``unregistered``."""
+    if (child is None) == (unregistered is None):
+        raise ValueError("give exactly one of child and unregistered")
     if officer.role != Role.DISTRICT or school.district_id != officer.district_id:
         raise RuleViolation("not_found")
+    # §31: a private or mixed school that does not take part receives nobody through Kattoo.
+    if not school.participates:
+        raise RuleViolation("school_not_participating")
+    stated = child if child is not None else unregistered
+    assert stated is not None
+    commission_child_check(campaign=campaign, birth_date=stated.birth_date, ground=ground)
     pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
     if pool is None:
         raise RuleViolation("language_not_offered")
     number = number.strip()
     if CommissionDecision.objects.filter(district_id=school.district_id, number=number).exists():
         raise RuleViolation("decision_number_taken")
-    if Application.objects.filter(
-        campaign=campaign, child=child, status__in=ACTIVE_STATUSES
-    ).exists():
+    if (
+        child is not None
+        and Application.objects.filter(
+            campaign=campaign, child=child, status__in=ACTIVE_STATUSES
+        ).exists()
+    ):
         raise RuleViolation("already_registered")
     now = clock.now()
+    temporary_id = ""
+    if unregistered is not None:
+        child = _unregistered_person(unregistered, now=now)
+        temporary_id = child.pin
+    assert child is not None
     request = SeatRequest(
         campaign_id=campaign.pk,
         pool_id=pool.pk,
@@ -72,10 +188,11 @@ def commission_place(
     application = Application.objects.select_related("school", "child", "user").get(
         pk=granted.application_id
     )
+    link = _link_applicant(applicant=applicant, child=child, now=now)
     decision = CommissionDecision.objects.create(
         campaign=campaign,
         district_id=school.district_id,
-        number=number.strip(),
+        number=number,
         decided_on=decided_on,
         ground=ground,
         child=child,
@@ -84,6 +201,7 @@ def commission_place(
         language=language,
         application=application,
         documents_checked=documents_checked,
+        temporary_id=temporary_id,
         recorded_by=officer,
         recorded_at=now,
     )
@@ -96,9 +214,61 @@ def commission_place(
             "above_quota": application.above_quota,
             "ground": ground,
             "number": number,
+            "link": link.pk,
+            "temporary_id": temporary_id,
         },
     )
-    parent_user = User.objects.filter(person=applicant).first()
-    if parent_user is not None:
-        notify_application(application, "application_registered", user=parent_user)
+    _notify_family(decision, application)
+    return decision
+
+
+@transaction.atomic
+def commission_child_link(
+    *, decision: CommissionDecision, officer: User, child: Person, actor: Actor
+) -> CommissionDecision:
+    """§9: the registry now knows a child the commission placed under a temporary identifier.
+    The placement, the decision and the applicant's link move to the registry's person (fetched
+    by the caller, outside this transaction); the provisional record is removed. The birth date
+    and sex must agree, so a wrong PIN cannot take over someone else's placement."""
+    decision = (
+        CommissionDecision.objects.select_for_update(of=("self",))
+        .select_related("child", "application")
+        .get(pk=decision.pk)
+    )
+    if officer.role != Role.DISTRICT or decision.district_id != officer.district_id:
+        raise RuleViolation("not_found")
+    if not decision.awaits_link:
+        raise RuleViolation("commission_already_linked")
+    provisional = decision.child
+    if child.birth_date != provisional.birth_date or child.sex != provisional.sex:
+        raise RuleViolation("commission_child_mismatch")
+    if (
+        Application.objects.filter(
+            campaign_id=decision.campaign_id, child=child, status__in=ACTIVE_STATUSES
+        )
+        .exclude(pk=decision.application_id)
+        .exists()
+    ):
+        raise RuleViolation("already_registered")
+    now = clock.now()
+    # Every row that names the provisional child now names the registry's child.
+    Application.objects.filter(child=provisional).update(child=child)
+    links = list(ChildLink.objects.filter(child=provisional).select_related("applicant"))
+    for link in links:
+        _link_applicant(applicant=link.applicant, child=child, now=now)
+    ChildLink.objects.filter(child=provisional).delete()
+    CommissionDecision.objects.filter(child=provisional).update(child=child)
+    CommissionDecision.objects.filter(pk=decision.pk).update(linked_at=now)
+    provisional.delete()
+    decision.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="commission.child_link",
+        obj=decision,
+        data={
+            "application": str(decision.application_id),
+            "temporary_id": decision.temporary_id,
+            "person": child.pk,
+        },
+    )
     return decision

@@ -23,13 +23,8 @@ ERRORS: dict[str, tuple[int, Any]] = {
             "the child or of a parent may be chosen."
         ),
     ),
-    "outside_birth_window": (
-        409,
-        _(
-            "The child is not born inside this campaign's birth window; admission is possible "
-            "only by decision of the Commission on Children's Affairs."
-        ),
-    ),
+    # One code for both directions (API.md); the message tells which: VARIANT_MESSAGES.
+    "outside_birth_window": (409, _("The child is not born inside this campaign's birth window.")),
     "documents_missing": (
         409,
         _(
@@ -67,6 +62,11 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "quota_rule_violation": (409, _("This quota change is not allowed by the rules.")),
     "quota_not_locked": (409, _("The quota is not confirmed yet.")),
     "invalid_status_transition": (409, _("This action is not possible in the current status.")),
+    # §17, §22: a reinstatement or a placement on appeal needs the refused registration.
+    "appeal_no_registration": (
+        409,
+        _("The appeal names no refused registration: this decision is not possible for it."),
+    ),
     "no_active_campaign": (409, _("There is no active campaign.")),
     "person_not_found": (404, _("The registry has no person with this PIN.")),
     "child_not_found": (404, _("The registry has no child with these details.")),
@@ -98,12 +98,36 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "validation_error": (422, _("Some fields are not valid.")),
     "bad_request": (400, _("The request could not be read.")),
     "payload_too_large": (413, _("The request is too large.")),
+    "unsupported_media_type": (
+        415,
+        _("Send the request body as JSON (Content-Type: application/json)."),
+    ),
     "unauthorized": (401, _("Authentication is required.")),
     "forbidden": (403, _("You may not do this.")),
     "not_found": (404, _("Not found.")),
     "rate_limited": (429, _("Too many requests. Please wait and try again.")),
     "server_error": (500, _("Something went wrong on our side. Nothing was changed.")),
 }
+
+
+# One stable code, several situations the regulation treats differently: the message by
+# (code, variant). §8, §9: only an over-age child is placed by the Commission; a child too
+# young for the window is told to wait for a later campaign.
+VARIANT_MESSAGES: dict[tuple[str, str], Any] = {
+    ("outside_birth_window", "too_young"): _(
+        "The child is too young for this campaign: born after the end of its birth window. "
+        "The child can be registered in a later campaign."
+    ),
+    ("outside_birth_window", "over_age"): _(
+        "The child is older than this campaign's birth window; admission is possible only by "
+        "decision of the Commission on Children's Affairs."
+    ),
+}
+
+
+def refusal_message(code: str, variant: str = "") -> str:
+    """The sentence every channel shows for a refusal (API detail, pages, a child's list)."""
+    return str(VARIANT_MESSAGES.get((code, variant), ERRORS[code][1]))
 
 
 class KattooError(Exception):
@@ -164,6 +188,10 @@ ERRORS.update(
             409,
             _("Medical certificates are recorded only within the campaign's window."),
         ),
+        "document_date_in_future": (
+            422,
+            _("A certificate cannot be recorded as received on a day that has not come yet."),
+        ),
         "document_request_closed": (
             409,
             _("Supporting documents may no longer be requested in this campaign."),
@@ -176,6 +204,48 @@ ERRORS.update(
         "decision_number_taken": (
             409,
             _("A decision with this number is already recorded in this district."),
+        ),
+        # The Commission on Children's Affairs (kattoo.commission, §9, §26, §31).
+        "commission_child_too_young": (
+            409,
+            _(
+                "The child is younger than this campaign's birth window. The commission places "
+                "only children older than the window, children without documents and late "
+                "registrations; a younger child enters first grade in a later campaign."
+            ),
+        ),
+        "commission_not_over_age": (
+            409,
+            _(
+                "The ground does not fit: the child is born inside this campaign's birth "
+                "window, not before it."
+            ),
+        ),
+        "school_not_participating": (
+            409,
+            _(
+                "This school does not take part in electronic registration: a private or "
+                "mixed school takes part only when it opts in."
+            ),
+        ),
+        "commission_child_mismatch": (
+            409,
+            _(
+                "The registry's child does not match the child placed by the decision: the "
+                "date of birth or the sex differ."
+            ),
+        ),
+        "commission_already_linked": (
+            409,
+            _("The child of this decision is already known by the registry's PIN."),
+        ),
+        # The teacher roster (§24).
+        "teacher_not_adult": (
+            409,
+            _(
+                "The registry holds this PIN for a person under 18: only an adult can be on "
+                "the school's teacher roster."
+            ),
         ),
     }
 )
@@ -292,6 +362,27 @@ ERRORS.update(
         "catalog_too_large": (
             413,
             _("The catalog file is too large."),
+        ),
+    }
+)
+
+ERRORS.update(
+    {
+        # After admission (enrollment/after_admission.py, §17, §18).
+        "transfer_same_school": (
+            409,
+            _("The child is already admitted to this school and language: choose another."),
+        ),
+        "pmpk_conclusion_required": (
+            409,
+            _(
+                "Record the conclusion of the psychological-medical-pedagogical commission "
+                "(ПМПК) first: the school proposes on its basis (§18)."
+            ),
+        ),
+        "pmpk_proposal_pending": (
+            409,
+            _("The parent has not answered the school's previous proposal yet."),
         ),
     }
 )

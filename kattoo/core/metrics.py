@@ -17,13 +17,12 @@ import hmac
 import ipaddress
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -34,7 +33,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from kattoo.core.errors import RuleViolation
@@ -119,48 +117,15 @@ def registration_counted(register: Callable[P, R]) -> Callable[P, R]:
     return counted
 
 
-class PoolFillCollector(Collector):
-    """Seats taken and capacity of the active campaign per district, read at scrape time: one
-    grouped query over the seat pools (a few thousand rows at most)."""
-
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        from kattoo.enrollment.models import SeatPool
-
-        rows = (
-            SeatPool.objects.filter(campaign__is_active=True)
-            .values("school__district__soate")
-            .annotate(taken=Sum("taken"), capacity=Sum("capacity"))
-            .order_by("school__district__soate")
-        )
-        taken = GaugeMetricFamily(
-            "kattoo_pool_seats_taken",
-            "Seats taken in the active campaign's pools, by district (SOATE code).",
-            labels=["district"],
-        )
-        capacity = GaugeMetricFamily(
-            "kattoo_pool_seats_capacity",
-            "Seats in the active campaign's pools, by district (SOATE code).",
-            labels=["district"],
-        )
-        fill = GaugeMetricFamily(
-            "kattoo_pool_fill_ratio",
-            'Seats taken / capacity of the active campaign; district "all" is the country.',
-            labels=["district"],
-        )
-        all_taken = all_capacity = 0
-        for row in rows:
-            district = row["school__district__soate"]
-            taken.add_metric([district], row["taken"] or 0)
-            capacity.add_metric([district], row["capacity"] or 0)
-            fill.add_metric([district], _ratio(row["taken"] or 0, row["capacity"] or 0))
-            all_taken += row["taken"] or 0
-            all_capacity += row["capacity"] or 0
-        fill.add_metric(["all"], _ratio(all_taken, all_capacity))
-        return [taken, capacity, fill]
+# Gauges computed from the database at scrape time, never on the request path. The app that
+# owns the rows adds its collector in its AppConfig.ready() (the seat pools:
+# enrollment/metrics.py), so core reads no app's tables.
+SCRAPE_TIME_COLLECTORS: list[Collector] = []
 
 
-def _ratio(taken: int, capacity: int) -> float:
-    return taken / capacity if capacity else 0.0
+def scrape_time_collector_add(collector: Collector) -> None:
+    if collector not in SCRAPE_TIME_COLLECTORS:
+        SCRAPE_TIME_COLLECTORS.append(collector)
 
 
 def exposition(multiproc_dir: str | None = None) -> bytes:
@@ -172,9 +137,10 @@ def exposition(multiproc_dir: str | None = None) -> bytes:
         multiprocess.MultiProcessCollector(counted, path=multiproc_dir)
     else:
         counted = REGISTRY
-    pools = CollectorRegistry(auto_describe=False)
-    pools.register(PoolFillCollector())
-    return generate_latest(counted) + generate_latest(pools)
+    scraped = CollectorRegistry(auto_describe=False)
+    for collector in SCRAPE_TIME_COLLECTORS:
+        scraped.register(collector)
+    return generate_latest(counted) + generate_latest(scraped)
 
 
 def scraper_allowed(request: HttpRequest) -> bool:

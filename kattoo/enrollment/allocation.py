@@ -207,3 +207,22 @@ def seat_release(application: Application) -> None:
         extra_seats=F("extra_seats") - extra,
         capacity=F("capacity") - extra,
     )
+
+
+def seat_retake(application: Application) -> bool:
+    """Take the seat of a refused registration again (the district reinstates it on appeal,
+    §17, §22). The same conditional UPDATE as a registration: an ordinary seat only while one
+    is free (held waitlist offers count as taken); an above-quota seat (§24, §25, §9) raises
+    the capacity by one again, as it did the first time. ``accepted_count`` is not touched:
+    the registration keeps its position."""
+    pools = SeatPool.objects.filter(pk=application.pool_id)
+    extra = 1 if application.above_quota else 0
+    if not application.above_quota:
+        pools = pools.filter(taken__lt=F("capacity") - F("held"))
+    return bool(
+        pools.update(
+            taken=F("taken") + 1,
+            extra_seats=F("extra_seats") + extra,
+            capacity=F("capacity") + extra,
+        )
+    )

@@ -9,11 +9,11 @@ its audit row, the SMS in the outbox, the idempotency record, and deletes the dr
 nothing, committed on its own (autocommit: no BEGIN/COMMIT round trips).
 
 The fast path decides only the plain cases: everything allowed (the seat is taken or the
-pool is full). Whatever else — any other refusal, a legal representative (§20 needs a lock
-and a count), a repeated ``Idempotency-Key``, a race lost on a constraint — goes back to the
-ordinary path (``None``), which reads again and answers with its exact refusal. So the
-rules live in one place (``services.registration_plan``); this module only mirrors their
-*allowed* outcome, and ``tests/enrollment/test_fastpath.py`` checks the two agree.
+pool is full). Whatever else — any refusal, a legal representative (§21 needs a lock and a
+count), a repeated ``Idempotency-Key``, a race lost on a constraint — goes back to the
+ordinary path (``None``), which reads again and answers with its exact refusal. The rules
+live in one place, ``eligibility.decide``: this module is only its SQL loader of ``Facts``
+(``draft_facts``) and the statement.
 """
 
 from __future__ import annotations
@@ -30,40 +30,61 @@ from django.utils import translation
 
 from kattoo.accounts.models import User
 from kattoo.campaigns.models import Campaign
-from kattoo.campaigns.selectors import Stage, campaign_stage
+from kattoo.campaigns.selectors import campaign_stage
 from kattoo.catalog.models import Language, School
-from kattoo.catalog.selectors import localized_name
+from kattoo.catalog.selectors import HOUSE_NUMBER_PATTERN, localized_name
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.core.metrics import registration_counted
 from kattoo.notifications.messages import render
 from kattoo.notifications.models import Notification
-from kattoo.notifications.services import _enqueue_after_commit
+from kattoo.notifications.services import notification_deliver_after_commit
 from kattoo.people.models import Person, Relation
 
+from .abilities import Abilities, abilities_of
 from .allocation import _PG_REGISTER, SeatRequest, _audit_data
+from .eligibility import Facts, decide
 from .idempotency import request_fingerprint
-from .models import Application, ApplicationTransition, Route, Status
+from .models import Application, ApplicationTransition, Status
 
-# One row of facts, or none when the child is not linked to this applicant.
-_FACTS = """
+# One row of facts, or none when the child is not linked to this applicant: the SQL loader of
+# ``eligibility.Facts`` (the ORM one is ``facts.eligibility_facts``; the two are proven equal by
+# ``tests/enrollment/test_facts_loaders.py``). Each rule's fact is written the ORM loader's way:
+# co-twins by the mother's PIN, else the father's (§25); the family's addresses of the child,
+# both parents and the applicant (§10); house numbers by HOUSE_NUMBER_PATTERN.
+_FACTS = (
+    """
 SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
-       c.registration_ends_at, c.cancel_limit,
+       c.registration_ends_at, c.cancel_limit, c.guardian_child_limit,
        l.relation,
        ch.surname, ch.name, ch.birth_date, ch.birth_certificate_number,
        ap.passport_number, ap.phone,
        d.id, d.school_id, d.language,
        s.name_ky, s.name_ru, s.name_en,
        (s.ownership IN ('state', 'municipal') OR s.opted_in),
-       p.id, p.quota_seats,
+       p.id, p.quota_seats, p.capacity - p.taken - p.held,
        EXISTS (SELECT 1 FROM enrollment_application a
                 WHERE a.campaign_id = c.id AND a.child_id = ch.id
                   AND a.status IN ('registered', 'admitted')),
-       EXISTS (SELECT 1 FROM catalog_teacher t
+       CASE WHEN l.relation = 'representative' THEN EXISTS (
+           SELECT 1 FROM people_guardianact g
+            WHERE g.link_id = l.id AND g.status IN ('pending', 'accepted')) ELSE false END,
+       CASE WHEN l.relation = 'representative' THEN EXISTS (
+           SELECT 1 FROM people_guardianact g
+            WHERE g.link_id = l.id AND g.status = 'accepted') ELSE false END,
+       CASE WHEN l.relation = 'representative' THEN (
+           SELECT count(DISTINCT a.child_id) FROM enrollment_application a
+             JOIN people_childlink w
+               ON w.applicant_id = ap.id AND w.child_id = a.child_id
+                  AND w.relation = 'representative'
+            WHERE a.campaign_id = c.id AND a.applicant_id = ap.id AND a.child_id <> ch.id)
+            ELSE 0 END,
+       d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM catalog_teacher t
                 WHERE t.school_id = d.school_id
-                  AND t.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, ''), ap.pin)),
-       EXISTS (SELECT 1 FROM people_person tw
+                  AND t.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, ''),
+                                NULLIF(ap.pin, ''))),
+       d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person tw
                  JOIN enrollment_application a ON a.child_id = tw.id
                 WHERE (ch.mother_pin <> '' OR ch.father_pin <> '')
                   AND CASE WHEN ch.mother_pin <> '' THEN tw.mother_pin = ch.mother_pin
@@ -71,12 +92,14 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
                   AND tw.birth_date = ch.birth_date AND tw.id <> ch.id
                   AND a.campaign_id = c.id AND a.school_id = d.school_id
                   AND a.status IN ('registered', 'admitted') AND NOT a.above_quota),
-       EXISTS (SELECT 1 FROM people_person f
+       d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person f
                  JOIN catalog_street st ON st.code = f.address_street_code
                  JOIN catalog_microdistrictaddress m
                    ON m.street_id = st.id AND m.school_id = d.school_id
                  CROSS JOIN LATERAL (
-                     SELECT substring(f.address_house FROM '^\\s*([0-9]+)')::bigint AS v
+                     SELECT substring(f.address_house FROM '"""
+    + HOUSE_NUMBER_PATTERN
+    + """')::bigint AS v
                  ) h
                 WHERE (f.id = ch.id OR f.id = ap.id
                        OR f.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, '')))
@@ -100,6 +123,8 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
     ON p.campaign_id = c.id AND p.school_id = d.school_id AND p.language = d.language
  WHERE l.applicant_id = %(person_id)s AND l.child_id = %(child_id)s
 """
+)
+assert "'" not in HOUSE_NUMBER_PATTERN and "%" not in HOUSE_NUMBER_PATTERN
 
 # The allocation statement (seat, application, history, audit: one source of truth in
 # allocation.py) extended by the outbox row, the draft's deletion and the idempotency record.
@@ -136,23 +161,17 @@ _POSITION_MARK = "\u2063POSITION\u2063"
 
 
 @dataclass(frozen=True, slots=True)
-class _Facts:
+class DraftFacts:
+    """The eligibility facts of a prepared draft, and what the statement needs beside them."""
+
+    facts: Facts
     campaign: Campaign
-    relation: str
     child: Person
-    applicant_passport: str
     phone: str
     draft_id: int | None
     school: School | None
     language: str
-    participates: bool
     pool_id: int | None
-    quota_seats: int
-    registered: bool
-    teacher: bool
-    twin_in_quota: bool
-    in_microdistrict: bool
-    cancellations: int
     key_used: bool
 
 
@@ -170,7 +189,8 @@ def _encrypted(model: type, field: str, value: Any) -> Any:
     return model_field.get_db_prep_save(value, connection)
 
 
-def _facts(*, user: User, child_id: int, key: str | None) -> _Facts | None:
+def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFacts | None:
+    """The SQL loader: one read of everything the rules and the statement need."""
     with connection.cursor() as cursor:
         cursor.execute(
             _FACTS,
@@ -179,9 +199,10 @@ def _facts(*, user: User, child_id: int, key: str | None) -> _Facts | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    (c_id, birth_from, birth_to, stage1, stage2, ends, cancel_limit, relation, surname, name,
-     birth_date, certificate, passport, phone, draft_id, school_id, language, name_ky, name_ru,
-     name_en, participates, pool_id, quota_seats, registered, teacher, twin, in_md, cancelled,
+    (c_id, birth_from, birth_to, stage1, stage2, ends, cancel_limit, ward_limit, relation,
+     surname, name, birth_date, certificate, passport, phone, draft_id, school_id, language,
+     name_ky, name_ru, name_en, participates, pool_id, quota_seats, free_seats, registered,
+     act_on_file, act_accepted, wards, teacher, twin, in_md, cancelled,
      key_used) = row  # fmt: skip
     campaign = Campaign(
         id=c_id,
@@ -191,6 +212,7 @@ def _facts(*, user: User, child_id: int, key: str | None) -> _Facts | None:
         stage2_starts_at=stage2,
         registration_ends_at=ends,
         cancel_limit=cancel_limit,
+        guardian_child_limit=ward_limit,
     )
     child = Person(
         id=child_id,
@@ -204,54 +226,38 @@ def _facts(*, user: User, child_id: int, key: str | None) -> _Facts | None:
         if school_id is not None
         else None
     )
-    return _Facts(
-        campaign=campaign,
+    facts = Facts(
+        birth_from=birth_from,
+        birth_to=birth_to,
+        cancel_limit=cancel_limit,
+        ward_limit=ward_limit,
+        birth_date=birth_date,
+        child_certificate=bool(child.birth_certificate_number),
+        applicant_passport=bool(_decrypted(Person, "passport_number", passport)),
         relation=relation,
+        act_on_file=act_on_file,
+        act_accepted=act_accepted,
+        wards_registered=wards,
+        registered=registered,
+        cancellations=cancelled,
+        school_id=school_id,
+        participates=bool(participates),
+        language_offered=pool_id is not None and quota_seats > 0,
+        free_seats=free_seats if pool_id is not None else 0,
+        teacher_parent=bool(teacher),
+        twin_in_quota=bool(twin),
+        in_microdistrict=bool(in_md),
+    )
+    return DraftFacts(
+        facts=facts,
+        campaign=campaign,
         child=child,
-        applicant_passport=_decrypted(Person, "passport_number", passport) or "",
         phone=_decrypted(Person, "phone", phone) or "",
         draft_id=draft_id,
         school=school,
         language=language or "",
-        participates=bool(participates),
         pool_id=pool_id,
-        quota_seats=quota_seats or 0,
-        registered=registered,
-        teacher=teacher,
-        twin_in_quota=twin,
-        in_microdistrict=in_md,
-        cancellations=cancelled,
         key_used=key_used,
-    )
-
-
-def _route(facts: _Facts, stage: Stage) -> tuple[Route, bool] | None:
-    """``services._decide_route`` for the allowed outcomes; ``None`` for a refusal."""
-    if facts.teacher:
-        return Route.TEACHER, True  # §24
-    if facts.twin_in_quota:
-        return Route.TWIN, True  # §25
-    if facts.in_microdistrict:
-        return Route.MICRODISTRICT, False  # §10
-    if stage == Stage.STAGE1:
-        return None  # §27: refused, with the ordinary path's explanation
-    return Route.OPEN, False
-
-
-def _allowed(facts: _Facts, stage: Stage) -> bool:
-    """Every check of ``services.registration_plan`` (in its order) passes."""
-    campaign = facts.campaign
-    return (
-        campaign.birth_from <= facts.child.birth_date <= campaign.birth_to  # §8, §9
-        and bool(facts.child.birth_certificate_number)
-        and bool(facts.applicant_passport)  # §9
-        and stage in (Stage.STAGE1, Stage.STAGE2)
-        and facts.school is not None
-        and facts.participates  # §31
-        and facts.pool_id is not None
-        and facts.quota_seats > 0
-        and not facts.registered
-        and facts.relation != Relation.REPRESENTATIVE  # §20: the ordinary path locks and counts
     )
 
 
@@ -263,23 +269,27 @@ def draft_submit_fast(
     key: str | None,
     fingerprint_payload: dict[str, Any],
     actor: Actor,
-    respond: Callable[[Application, int], dict[str, Any]],
+    respond: Callable[[Application, Abilities], dict[str, Any]],
 ) -> dict[str, Any] | None:
     """Submit the draft of ``child_id``: the response body of the new registration, a raised
     ``no_free_seats``, or ``None`` — decide it on the ordinary path. ``respond`` builds the
-    response body from the (unsaved) application and the cancellations left; it is stored as
+    response body from the (unsaved) application and the parent's abilities; it is stored as
     the idempotency record by the same statement."""
     if connection.vendor != "postgresql" or connection.in_atomic_block or user.person_id is None:
         return None
-    facts = _facts(user=user, child_id=child_id, key=key)
-    if facts is None or facts.draft_id is None or facts.key_used:
+    draft = draft_facts(user=user, child_id=child_id, key=key)
+    if draft is None or draft.draft_id is None or draft.key_used:
         return None
     now = clock.now()
-    stage = campaign_stage(facts.campaign, now)
-    if not _allowed(facts, stage) or (route := _route(facts, stage)) is None:
+    verdict = decide(draft.facts, campaign_stage(draft.campaign, now))
+    # §21: a representative's registration locks and counts on the ordinary path; any
+    # refusal is told there, with its full explanation.
+    representative = draft.facts.relation == Relation.REPRESENTATIVE
+    if not verdict.allowed or verdict.route is None or representative:
         return None
+    facts = draft
     assert facts.school is not None and facts.pool_id is not None
-    decision, above_quota = route
+    decision, above_quota = verdict.route, verdict.above_quota
     request = SeatRequest(
         campaign_id=facts.campaign.pk,
         pool_id=facts.pool_id,
@@ -292,8 +302,18 @@ def draft_submit_fast(
         above_quota=above_quota,
     )
     application = _unsaved_application(facts, request, now)
-    left = facts.campaign.cancel_limit - facts.cancellations
-    body = respond(application, left)
+    body = respond(
+        application,
+        abilities_of(
+            status=Status.REGISTERED,
+            cancellations=facts.facts.cancellations,
+            cancel_limit=facts.facts.cancel_limit,
+            applicant=True,
+            own=True,
+            relation=facts.facts.relation,
+            act_accepted=facts.facts.act_accepted,
+        ),
+    )
     note_id = uuid.uuid4()
     params: dict[str, Any] = {
         "id": application.pk,
@@ -335,12 +355,12 @@ def draft_submit_fast(
             return None  # the pool is full, or a racer with this key won: let it tell
         raise RuleViolation("no_free_seats")
     if facts.phone:
-        _enqueue_after_commit(str(note_id))  # autocommit: the row is already durable
+        notification_deliver_after_commit(str(note_id))  # autocommit: the row is already durable
     body["position"] = int(row[0])
     return body
 
 
-def _unsaved_application(facts: _Facts, request: SeatRequest, now: dt.datetime) -> Application:
+def _unsaved_application(facts: DraftFacts, request: SeatRequest, now: dt.datetime) -> Application:
     assert facts.school is not None
     application = Application(
         id=uuid.uuid4(),
@@ -365,7 +385,7 @@ def _unsaved_application(facts: _Facts, request: SeatRequest, now: dt.datetime) 
     return application
 
 
-def _sms_body(user: User, facts: _Facts, application: Application) -> str:
+def _sms_body(user: User, facts: DraftFacts, application: Application) -> str:
     """``services.notify_application``'s text, with a mark where the position goes."""
     with translation.override(user.language):
         context = {

@@ -60,6 +60,11 @@ class Status(models.TextChoices):
     ADMITTED = "admitted", _("admitted")
     REFUSED = "refused", _("refused")
     CANCELLED = "cancelled", _("cancelled")
+    # After admission (enrollment/after_admission.py): the family withdrew the child (a move, or
+    # agreeing to the ПМПК's special school, §18), or the district transferred the child by a
+    # commission decision (§17).
+    WITHDRAWN = "withdrawn", _("withdrawn by the family")
+    TRANSFERRED = "transferred", _("transferred by a commission decision")
 
 
 ACTIVE_STATUSES = (Status.REGISTERED, Status.ADMITTED)
@@ -263,3 +268,97 @@ class RefusalReason(models.TextChoices):
     SPECIAL_SCHOOL = "special_school", _("directed to a special school by the ПМПК (§23)")
     ADMITTED_ELSEWHERE = "admitted_elsewhere", _("the child is admitted to another school")
     OTHER = "other", _("another legal ground, stated in the text")
+
+
+# ---- after admission (enrollment/after_admission.py) -----------------------------------------
+
+
+class AdmissionTransfer(models.Model):
+    """§17, §26: the district moves an admitted child to another school by a decision of the
+    Commission on Children's Affairs. The admission at the old school ends (its seat is freed
+    to the waitlist); the new admission takes a free seat there, or one above the quota by the
+    decision."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey("catalog.District", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=64)
+    decided_on = models.DateField()
+    from_application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="transfer_out"
+    )
+    to_application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="transfer_in"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["district", "number"], name="transfer_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.number} of {self.decided_on}"
+
+
+class PmpkProposalKind(models.TextChoices):
+    """§18: on the ПМПК's conclusion the school may propose one of two things."""
+
+    SPECIAL_SCHOOL = "special_school", _("direct the child to a special school")
+    CONTINUE_HERE = "continue_here", _("continue studying at this school")
+
+
+class PmpkAnswer(models.TextChoices):
+    PENDING = "", _("waiting for the parent's answer")
+    AGREED = "agreed", _("the parent agreed")
+    DECLINED = "declined", _("the parent declined")
+
+
+class PmpkProposal(models.Model):
+    """§18: the school's proposal after the ПМПК's conclusion, and the parent's answer. Only a
+    special school the parent agrees to ends the admission; the district sees every one."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="pmpk_proposals"
+    )
+    kind = models.CharField(max_length=16, choices=PmpkProposalKind.choices)
+    note = models.TextField(blank=True, max_length=2000)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    answer = models.CharField(
+        max_length=10, choices=PmpkAnswer.choices, default=PmpkAnswer.PENDING, blank=True
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One open question to the parent at a time.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(answer=""),
+                name="one_pending_pmpk_proposal",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer="") | Q(answered_at__isnull=False),
+                name="pmpk_answer_has_time",
+            ),
+        ]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"ПМПК proposal {self.pk} ({self.kind}): {self.answer or 'pending'}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.answer == PmpkAnswer.PENDING

@@ -20,7 +20,6 @@ from .models import (
     DocumentRequest,
     PmpkOutcome,
     PmpkReferral,
-    RefusalReason,
     Status,
 )
 
@@ -36,12 +35,23 @@ def _staff(actor: Actor) -> User:
 def application_document_record(
     *, application: Application, kind: str, received_on: dt.date, actor: Actor
 ) -> ApplicationDocument:
-    """§21: receipt of a medical certificate, between the campaign's dates (08-04 … 09-05)."""
+    """§21: receipt of a medical certificate, between the campaign's dates (08-04 … 09-05).
+
+    The receipt is recorded while the window is open, on a day inside it and never a day still
+    to come: a certificate cannot be back-dated into the window once the window has closed,
+    nor recorded ahead of its receipt."""
     if application.status != Status.ADMITTED:
         raise RuleViolation("invalid_status_transition")
     campaign = application.campaign
+    today = clock.today()
+    # §21: the originals are brought between the campaign's dates, so both the day of receipt
+    # and the day it is recorded lie inside that window.
     if not campaign.medical_from <= received_on <= campaign.medical_until:
         raise RuleViolation("document_window_closed")
+    if today > campaign.medical_until:
+        raise RuleViolation("document_window_closed")
+    if received_on > today:
+        raise RuleViolation("document_date_in_future")
     document, _created = ApplicationDocument.objects.update_or_create(
         application=application,
         kind=kind,
@@ -114,8 +124,10 @@ def pmpk_refer(*, application: Application, note: str, actor: Actor) -> PmpkRefe
 
 @transaction.atomic
 def pmpk_outcome_record(*, referral: PmpkReferral, outcome: str, actor: Actor) -> PmpkReferral:
-    """§18, §23: the ПМПК's outcome. Directed to a special school, the child leaves this
-    school's admission: the registration ends as refused for that reason and the seat is freed."""
+    """§18, §23: the ПМПК's conclusion, recorded as it is. It ends nothing by itself: on it the
+    school *may propose* a special school or continued study here
+    (``after_admission.pmpk_propose``), and only a special school the parent agrees to ends the
+    admission."""
     if outcome not in (PmpkOutcome.STAYS, PmpkOutcome.SPECIAL_SCHOOL):
         raise FieldError("outcome", "invalid_choice", _("Choose the outcome of the commission."))
     referral = PmpkReferral.objects.select_for_update(no_key=True, of=("self",)).get(pk=referral.pk)
@@ -123,15 +135,5 @@ def pmpk_outcome_record(*, referral: PmpkReferral, outcome: str, actor: Actor) -
         raise RuleViolation("invalid_status_transition")
     PmpkReferral.objects.filter(pk=referral.pk).update(outcome=outcome, outcome_at=clock.now())
     referral.outcome = outcome
-    if outcome == PmpkOutcome.SPECIAL_SCHOOL:
-        from .services import _locked, _refuse
-
-        application = _locked(referral.application)
-        _refuse(
-            application,
-            reason_code=RefusalReason.SPECIAL_SCHOOL,
-            reason=referral.note or str(PmpkOutcome.SPECIAL_SCHOOL.label),
-            actor=actor,
-        )
     audit_record(actor=actor, action="pmpk.outcome", obj=referral, data={"outcome": outcome})
     return referral

@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kattoo.accounts.models import Role, User
 from kattoo.campaigns.models import Campaign
-from kattoo.campaigns.selectors import Stage, campaign_birth_date_eligible, campaign_stage
-from kattoo.catalog.models import School, Teacher
-from kattoo.catalog.selectors import microdistrict_school_ids, schools_participating
-from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Person, Relation
-from kattoo.people.selectors import (
-    child_family_addresses,
-    identity_documents_present,
-)
+from kattoo.campaigns.selectors import Stage, campaign_stage
+from kattoo.catalog.models import School
+from kattoo.catalog.selectors import schools_participating
+from kattoo.people.models import ChildLink, GuardianAct, Person
 
+from .eligibility import Facts, Refusal, decide
+from .facts import children_facts, route_schools
 from .models import ACTIVE_STATUSES, Application, SeatPool, Status
 
 
@@ -28,53 +26,46 @@ class ChildStanding:
     reasons: list[str] = field(default_factory=list)
     active_application: Application | None = None
     cancellations_left: int = 0
+    refusals: list[Refusal] = field(default_factory=list)
 
 
 def children_standings(
     *, campaign: Campaign, links: list[ChildLink], stage: Stage | None = None
 ) -> list[ChildStanding]:
-    """Whether each child may be registered now, and every reason why not (API.md).
-    A fixed number of queries whatever the number of children."""
+    """Whether each child may be registered now, and every reason why not (API.md): the
+    child's own rules of ``eligibility.decide``. A fixed number of queries whatever the
+    number of children."""
     stage = stage or campaign_stage(campaign)
-    child_ids = [link.child_id for link in links]
-    applications = Application.objects.filter(campaign=campaign, child_id__in=child_ids)
+    by_applicant: dict[int, list[ChildLink]] = defaultdict(list)
+    for link in links:
+        by_applicant[link.applicant_id].append(link)
+    facts: dict[tuple[int, int], Facts] = {}
+    for applicant_links in by_applicant.values():
+        applicant = applicant_links[0].applicant
+        loaded = children_facts(
+            campaign=campaign, applicant=applicant, children=[li.child for li in applicant_links]
+        )
+        facts.update({(applicant.pk, child_id): f for child_id, f in loaded.items()})
     active = {
         a.child_id: a
-        for a in applications.filter(status__in=ACTIVE_STATUSES).select_related("school")
+        for a in Application.objects.filter(
+            campaign=campaign,
+            child_id__in=[link.child_id for link in links],
+            status__in=ACTIVE_STATUSES,
+        ).select_related("school")
     }
-    cancelled = dict(
-        applications.filter(status=Status.CANCELLED)
-        .values_list("child_id")
-        .annotate(n=Count("id"))
-        .values_list("child_id", "n")
-    )
-    acts_ok = set(
-        GuardianAct.objects.filter(
-            link__in=[link for link in links if link.relation == Relation.REPRESENTATIVE],
-            status__in=[ActStatus.PENDING, ActStatus.ACCEPTED],
-        ).values_list("link_id", flat=True)
-    )
     standings = []
     for link in links:
-        child = link.child
-        reasons: list[str] = []
-        if not campaign_birth_date_eligible(campaign, child.birth_date):
-            reasons.append("outside_birth_window")
-        if not identity_documents_present(child=child, applicant=link.applicant):
-            reasons.append("documents_missing")
-        if child.pk in active:
-            reasons.append("already_registered")
-        if stage not in (Stage.STAGE1, Stage.STAGE2):
-            reasons.append("registration_closed")
-        if link.relation == Relation.REPRESENTATIVE and link.pk not in acts_ok:
-            reasons.append("guardian_document_required")
+        child_facts = facts[(link.applicant_id, link.child_id)]
+        decision = decide(child_facts, stage)
         standings.append(
             ChildStanding(
                 link=link,
-                eligible=not reasons,
-                reasons=reasons,
-                active_application=active.get(child.pk),
-                cancellations_left=max(campaign.cancel_limit - cancelled.get(child.pk, 0), 0),
+                eligible=decision.allowed,
+                reasons=decision.codes,
+                refusals=list(decision.refusals),
+                active_application=active.get(link.child_id),
+                cancellations_left=child_facts.cancellations_left,
             )
         )
     return standings
@@ -89,24 +80,21 @@ def child_standing(
 def schools_open_to_child(
     *, campaign: Campaign, child: Person, applicant: Person, stage: Stage | None = None
 ) -> QuerySet[School]:
-    """§21: in stage 1 (and before it, for drafts) an applicant sees only the schools whose
-    microdistrict holds a family address, the teacher-parent's school (§24) and a co-twin's
-    school (§25); from stage 2 every participating school."""
+    """§21: the schools whose route rule (``eligibility.decide``) admits the child — in stage 1
+    (and before it, for drafts) those whose microdistrict holds a family address, the
+    teacher-parent's school (§24) and a co-twin's school (§25); from stage 2 every
+    participating school. Registration decides with the same facts and rule."""
     stage = stage or campaign_stage(campaign)
     schools = schools_participating()
     if stage in (Stage.STAGE2, Stage.CLOSED):
-        return schools
-    ids = microdistrict_school_ids(child_family_addresses(child, applicant))
-    parent_pins = {p for p in (child.mother_pin, child.father_pin, applicant.pin) if p}
-    ids |= set(Teacher.objects.filter(pin__in=parent_pins).values_list("school_id", flat=True))
-    twin_filter = Q(child__birth_date=child.birth_date) & ~Q(child=child)
-    if child.mother_pin:
-        twin_filter &= Q(child__mother_pin=child.mother_pin)
-        ids |= set(
-            Application.objects.filter(
-                twin_filter, campaign=campaign, status__in=ACTIVE_STATUSES
-            ).values_list("school_id", flat=True)
-        )
+        return schools  # §27: the route rule admits every school from stage 2
+    base = children_facts(campaign=campaign, applicant=applicant, children=[child])[child.pk]
+    routes = route_schools(campaign=campaign, child=child, applicant=applicant)
+    ids = {
+        school_id
+        for school_id in routes.any
+        if decide(routes.facts_at(base, school_id), stage).route is not None
+    }
     return schools.filter(pk__in=ids)
 
 

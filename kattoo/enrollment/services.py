@@ -15,30 +15,27 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kattoo.accounts.models import User
+from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
-from kattoo.campaigns.selectors import Stage, campaign_birth_date_eligible, campaign_stage
-from kattoo.catalog.models import Language, School, Teacher
-from kattoo.catalog.selectors import localized_name, microdistrict_school_ids
+from kattoo.campaigns.selectors import Stage, campaign_stage
+from kattoo.catalog.models import Language, School
+from kattoo.catalog.selectors import localized_name
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.clock import bishkek_text
-from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.core.errors import FieldError, RuleViolation, refusal_message
 from kattoo.core.metrics import registration_counted
 from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ChildLink, Person, Relation
-from kattoo.people.selectors import (
-    child_family_addresses,
-    co_twins,
-    guardian_act_valid,
-    identity_documents_present,
-)
-from kattoo.waitlist import services as waitlist_services
 
 from . import states
+from .abilities import abilities_of, application_abilities
 from .allocation import SeatRequest, seat_release, seat_take
-from .models import ACTIVE_STATUSES, Application, Draft, RefusalReason, Route, SeatPool, Status
+from .eligibility import Facts, Refusal, decide
+from .facts import eligibility_facts
+from .models import Application, Draft, RefusalReason, Route, SeatPool, Status
+from .pools import seat_freed_announce
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,38 +51,28 @@ def _child_link(user: User, child: Person) -> ChildLink:
     return link
 
 
-def _decide_route(
-    *,
-    campaign: Campaign,
-    stage: Stage,
-    child: Person,
-    applicant: Person,
-    school: School,
-    language: str,
-) -> RouteDecision:
-    # §24: a teacher's own child at the teacher's school, above quota.
-    parent_pins = {p for p in (child.mother_pin, child.father_pin, applicant.pin) if p}
-    if Teacher.objects.filter(school=school, pin__in=parent_pins).exists():
-        return RouteDecision(Route.TEACHER, above_quota=True)
-    # §25: a co-twin already registered within the quota at this school: admitted above quota.
-    twins = co_twins(child).values_list("pk", flat=True)
-    if Application.objects.filter(
-        campaign=campaign,
-        child_id__in=list(twins),
-        school=school,
-        status__in=ACTIVE_STATUSES,
-        above_quota=False,
-    ).exists():
-        return RouteDecision(Route.TWIN, above_quota=True)
-    in_microdistrict = school.pk in microdistrict_school_ids(
-        child_family_addresses(child, applicant)
-    )
-    if in_microdistrict:
-        return RouteDecision(Route.MICRODISTRICT, above_quota=False)
-    # §27: in stage 1 only microdistrict schools (the Kyrgyz and the Russian text, RULES.md §5).
-    if stage == Stage.STAGE1:
-        raise RuleViolation(
-            "not_in_microdistrict",
+def refusal_violation(refusal: Refusal, *, campaign: Campaign, stage: Stage) -> RuleViolation:
+    """The refusal ``decide`` reported first, as the error every channel shows: the code's
+    message, and where the time or the variant matters, the sentence that says what next."""
+    code = refusal.code
+    if code == "registration_closed" and stage == Stage.BEFORE:
+        return RuleViolation(
+            code,
+            detail=_("Registration opens on %(date)s (Asia/Bishkek).")
+            % {"date": bishkek_text(campaign.stage1_starts_at)},
+        )
+    if code == "registration_closed":
+        return RuleViolation(
+            code,
+            detail=_(
+                "Registration closed on %(date)s (Asia/Bishkek). A late registration is decided "
+                "by the Commission on Children's Affairs of the district education office."
+            )
+            % {"date": bishkek_text(campaign.registration_ends_at)},
+        )
+    if code == "not_in_microdistrict":
+        return RuleViolation(
+            code,
             detail=_(
                 "No registered address of the child or of a parent lies in this school's "
                 "microdistrict. Stage 2, when any school with free seats may be chosen, opens "
@@ -94,27 +81,11 @@ def _decide_route(
             )
             % {"date": bishkek_text(campaign.stage2_starts_at)},
         )
-    return RouteDecision(Route.OPEN, above_quota=False)
-
-
-def _check_representative(*, campaign: Campaign, link: ChildLink, applicant: Person) -> None:
-    """§20: a legal representative needs an act of an accepted kind (court, social authority)
-    on file — waiting for the school's check (§18) or accepted by it, not rejected — and
-    registers at most N children."""
-    if not guardian_act_valid(link):
-        raise RuleViolation("guardian_document_required")
-    # Serialise this representative's registrations so two parallel requests cannot both
-    # pass the limit; ordinary parents never take this lock.
-    Person.objects.select_for_update(no_key=True, of=("self",)).filter(pk=applicant.pk).first()
-    children = (
-        Application.objects.filter(campaign=campaign, applicant=applicant)
-        .exclude(child=link.child)
-        .values("child")
-        .distinct()
-        .count()
-    )
-    if children >= campaign.guardian_child_limit:
-        raise RuleViolation("guardian_limit_reached")
+    if refusal.variant:
+        return RuleViolation(
+            code, detail=refusal_message(code, refusal.variant), variant=refusal.variant
+        )
+    return RuleViolation(code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,24 +97,7 @@ class RegistrationPlan:
     link: ChildLink
     pool: SeatPool
     decision: RouteDecision
-
-
-def _refuse_closed(campaign: Campaign, stage: Stage) -> None:
-    if stage == Stage.BEFORE:
-        raise RuleViolation(
-            "registration_closed",
-            detail=_("Registration opens on %(date)s (Asia/Bishkek).")
-            % {"date": bishkek_text(campaign.stage1_starts_at)},
-        )
-    if stage == Stage.CLOSED:
-        raise RuleViolation(
-            "registration_closed",
-            detail=_(
-                "Registration closed on %(date)s (Asia/Bishkek). A late registration is decided "
-                "by the Commission on Children's Affairs of the district education office."
-            )
-            % {"date": bishkek_text(campaign.registration_ends_at)},
-        )
+    facts: Facts
 
 
 def registration_plan(
@@ -156,41 +110,38 @@ def registration_plan(
     stage: Stage,
     require_open: bool = True,
 ) -> RegistrationPlan:
-    """Every rule of registration, in the order the refusals are reported. With
-    ``require_open=False`` (a draft before the opening) the stage to come is assumed."""
+    """Load the facts and ``decide``; raise the first refusal. With ``require_open=False``
+    (a draft before the opening) the stage to come is assumed."""
     if user.person_id is None:
         raise RuleViolation("forbidden")
     applicant = user.person
     assert applicant is not None
     link = _child_link(user, child)
-    if not campaign_birth_date_eligible(campaign, child.birth_date):
-        raise RuleViolation("outside_birth_window")  # §8, §9: commission route only
-    if not identity_documents_present(child=child, applicant=applicant):
-        raise RuleViolation("documents_missing")  # §9: commission route only
-    if require_open or stage == Stage.CLOSED:
-        _refuse_closed(campaign, stage)
-    if stage == Stage.BEFORE:
+    if not require_open and stage == Stage.BEFORE:
         stage = Stage.STAGE1  # a draft is checked against the stage that opens next
-    if not school.participates:
-        raise RuleViolation("not_found")  # §31: a non-participating school is not offered
-    pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
-    if pool is None or pool.quota_seats == 0:
-        raise RuleViolation("language_not_offered")
-    if Application.objects.filter(
-        campaign=campaign, child=child, status__in=ACTIVE_STATUSES
-    ).exists():
-        raise RuleViolation("already_registered")
     if link.relation == Relation.REPRESENTATIVE:
-        _check_representative(campaign=campaign, link=link, applicant=applicant)
-    decision = _decide_route(
+        # §21: serialise this representative's registrations so two parallel requests cannot
+        # both pass the limit of wards; ordinary parents never take this lock.
+        Person.objects.select_for_update(no_key=True, of=("self",)).filter(pk=applicant.pk).first()
+    pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
+    facts = eligibility_facts(
         campaign=campaign,
-        stage=stage,
-        child=child,
         applicant=applicant,
+        child=child,
         school=school,
-        language=language,
+        pool=pool,
     )
-    return RegistrationPlan(applicant=applicant, link=link, pool=pool, decision=decision)
+    decision = decide(facts, stage)
+    if decision.refusals:
+        raise refusal_violation(decision.refusals[0], campaign=campaign, stage=stage)
+    assert pool is not None and decision.route is not None
+    return RegistrationPlan(
+        applicant=applicant,
+        link=link,
+        pool=pool,
+        decision=RouteDecision(decision.route, above_quota=decision.above_quota),
+        facts=facts,
+    )
 
 
 @registration_counted
@@ -287,14 +238,24 @@ def _locked(application: Application) -> Application:
 def application_cancel(*, application: Application, actor: Actor) -> Application:
     """§20: cancel and free the seat at once; at most ``cancel_limit`` times per child."""
     application = _locked(application)
-    if application.status != Status.REGISTERED:
-        raise RuleViolation("invalid_status_transition")
     done = application_cancellations(campaign=application.campaign, child=application.child)
-    if done >= application.campaign.cancel_limit:
-        raise RuleViolation("cancel_limit_reached")
+    if actor.user is not None and actor.user.role == Role.APPLICANT:
+        refusal = application_abilities(actor.user, application).cancel_refusal
+    else:  # the system acting for the family (commands, tests)
+        refusal = abilities_of(
+            status=application.status,
+            cancellations=done,
+            cancel_limit=application.campaign.cancel_limit,
+            applicant=True,
+            own=True,
+            relation="",
+            act_accepted=False,
+        ).cancel_refusal
+    if refusal:
+        raise RuleViolation(refusal)
     states.transition(application, Status.CANCELLED, actor=actor)
     seat_release(application)
-    waitlist_services.seat_freed(application.pool_id, actor=actor)
+    seat_freed_announce(application.pool_id, actor=actor)
     notify_application(
         application,
         "application_cancelled",
@@ -345,7 +306,7 @@ def _refuse(application: Application, *, reason_code: str, reason: str, actor: A
         application, Status.REFUSED, actor=actor, reason=reason, reason_code=reason_code
     )
     seat_release(application)
-    waitlist_services.seat_freed(application.pool_id, actor=actor)
+    seat_freed_announce(application.pool_id, actor=actor)
     with translation.override(application.user.language):
         label = str(RefusalReason(reason_code).label)
     notify_application(application, "application_refused", reason=f"{label}: {reason}")

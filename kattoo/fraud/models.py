@@ -13,6 +13,7 @@ class SignalKind(models.TextChoices):
     CROWDED_ADDRESS = "crowded_address", _("many children at one address")
     RECENT_ADDRESS = "recent_address", _("address registered shortly before the campaign")
     REUSED_ACT = "reused_act", _("guardian act used for children of different guardians")
+    LATE_TEACHER = "late_teacher", _("teacher added shortly before their child's registration")
 
 
 class ReviewStatus(models.TextChoices):

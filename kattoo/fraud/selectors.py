@@ -14,13 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Count, Expression, F, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim, Upper
 from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import Role, User
 from kattoo.campaigns.models import Campaign
-from kattoo.catalog.models import Street
+from kattoo.catalog.models import Street, Teacher
 from kattoo.catalog.selectors import localized_name
 from kattoo.core.clock import BISHKEK
 from kattoo.enrollment.models import ACTIVE_STATUSES, Application, Route
@@ -75,6 +85,15 @@ class Signal:
                 _(
                     "The registered address used for the microdistrict was recorded on %(date)s, "
                     "%(days)d days before stage 1 opened (window: %(window)d days)."
+                )
+                % n
+            )
+        if self.kind == SignalKind.LATE_TEACHER:
+            return (
+                _(
+                    "%(teacher)s was added to the teacher roster of %(school)s on %(added)s, "
+                    "%(days)d days before the child was registered there above the quota as a "
+                    "teacher's child (window: %(window)d days)."
                 )
                 % n
             )
@@ -342,6 +361,54 @@ def reused_acts(campaign: Campaign, scope: Scope, limit: int) -> list[Signal]:
     return signals[:limit]
 
 
+def late_teachers(campaign: Campaign, scope: Scope, limit: int) -> list[Signal]:
+    """§24: a teacher's-child registration where that teacher joined the school's roster within
+    ``TEACHER_WINDOW_DAYS`` before the registration — a roster entry made for the child. One
+    query: the roster entry is a correlated subquery on (school, parent's PIN)."""
+    window = thresholds()["TEACHER_WINDOW_DAYS"]
+    parent = (
+        Q(pin=OuterRef("applicant__pin"))
+        | Q(pin=OuterRef("child__mother_pin"))
+        | Q(pin=OuterRef("child__father_pin"))
+    )
+    roster = Teacher.objects.filter(parent, school_id=OuterRef("school_id")).order_by("-added_at")
+    rows = (
+        _applications(campaign)
+        .filter(scope.q(), status__in=ACTIVE_STATUSES, route=Route.TEACHER)
+        .annotate(
+            teacher_added_at=Subquery(roster.values("added_at")[:1]),
+            teacher_name=Subquery(roster.values("full_name")[:1]),
+        )
+        .filter(
+            teacher_added_at__isnull=False,
+            teacher_added_at__gte=F("created_at") - dt.timedelta(days=window),
+        )
+        .select_related("child", "school")
+        .only(*_LISTED)
+        .order_by("-created_at")[:limit]
+    )
+    signals = []
+    for app in rows:
+        added = app.teacher_added_at.astimezone(BISHKEK)
+        registered = app.created_at.astimezone(BISHKEK)
+        signals.append(
+            Signal(
+                SignalKind.LATE_TEACHER,
+                str(app.pk),
+                app.child.full_name,
+                {
+                    "teacher": app.teacher_name,
+                    "school": localized_name(app.school),
+                    "added": added.date().isoformat(),
+                    "days": (registered.date() - added.date()).days,
+                    "window": window,
+                },
+                applications=[app],
+            )
+        )
+    return signals
+
+
 def _attach_applications(campaign: Campaign, scope: Scope, signals: list[Signal]) -> None:
     """The registrations concerned, in the user's scope: one query per kind."""
     visible = (
@@ -397,6 +464,7 @@ def signals_visible_to(user: User, campaign: Campaign, *, kind: str | None = Non
         SignalKind.CROWDED_ADDRESS: crowded_addresses,
         SignalKind.RECENT_ADDRESS: recent_addresses,
         SignalKind.REUSED_ACT: reused_acts,
+        SignalKind.LATE_TEACHER: late_teachers,
     }
     signals: list[Signal] = []
     for name, finder in finders.items():

@@ -49,7 +49,7 @@ class Person(models.Model):
     passport_expires = models.DateField(null=True, blank=True)
     fetched_at = models.DateTimeField()
     xroad_id = models.CharField(max_length=64, blank=True)
-    # §7: set when the retention period ran out and the row was anonymised (people/retention.py):
+    # §7: set when the retention period ran out and the row was anonymised (retention/services.py):
     # the PIN is then a keyed pseudonym, names, address, contacts and documents are gone.
     anonymised_at = models.DateTimeField(null=True, blank=True)
 

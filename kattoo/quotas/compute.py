@@ -9,6 +9,10 @@ Rules, in order:
    fewer than last year's Kyrgyz class-sets (§11) — and the remaining class-sets are shared
    among the other languages by largest remainder (ties: more current class-sets first, then
    language code). With no current first grades the 4th grades' own languages are kept.
+   When the school has more current Kyrgyz first grades than 4th grades, every new class-set
+   is Kyrgyz and one more Kyrgyz class-set is added per Kyrgyz first grade left over, sized
+   from that first grade (clamped): the number of Kyrgyz class-sets never falls below last
+   year's Kyrgyz first grades (§11), whatever the 4th grades give.
 3. Sizes go to languages by keeping a 4th-grade class-set's size on its own language where
    that language still has a class-set to fill, in the order the 4th grades are listed; the
    sizes left over fill the remaining slots, Kyrgyz first.
@@ -129,6 +133,18 @@ def plan_quota(
             )
         )
     sets = [p for p in placed if p is not None]
-    return QuotaPlan(
-        class_sets=sets, basis="fourth_grade", kyrgyz_floor=slots.get(STATE_LANGUAGE, 0)
-    )
+    # §11: never fewer Kyrgyz class-sets than last year's Kyrgyz first grades, even when the
+    # 4th grades give fewer class-sets than that.
+    kyrgyz_first = [s for s in first_grade if s.language == STATE_LANGUAGE]
+    for s in kyrgyz_first[slots.get(STATE_LANGUAGE, 0) :]:
+        sets.append(
+            PlannedSet(
+                STATE_LANGUAGE,
+                clamp_seats(s.size, low=low, high=high),
+                "first_grade",
+                s.label,
+                s.size,
+            )
+        )
+    kyrgyz = sum(1 for p in sets if p.language == STATE_LANGUAGE)
+    return QuotaPlan(class_sets=sets, basis="fourth_grade", kyrgyz_floor=kyrgyz)

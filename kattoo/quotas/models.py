@@ -48,7 +48,7 @@ class Quota(models.Model):
 
 class ClassSetSource(models.TextChoices):
     FOURTH_GRADE = "fourth_grade", _("from last year's 4th grade")
-    FIRST_GRADE = "first_grade", _("from this year's first grade (new school)")
+    FIRST_GRADE = "first_grade", _("from this year's first grade")
     ADDED = "added", _("added by the school")
 
 

@@ -6,6 +6,7 @@ the same transaction.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,14 @@ from .compute import STATE_LANGUAGE, ExistingSet, plan_quota
 from .inputs import quota_inputs_fingerprint
 from .models import ClassSet, ClassSetSource, Quota, QuotaEvent, QuotaStatus
 from .selectors import quota_is_locked
+
+
+def _pools_follow(quota: Quota) -> None:
+    """Each language's pool gets the seats of that language's class-sets."""
+    seats: Counter[str] = Counter()
+    for class_set in quota.class_sets.all():
+        seats[class_set.language] += class_set.seats
+    pools_sync(campaign_id=quota.campaign_id, school_id=quota.school_id, seats=seats)
 
 
 def _record(quota: Quota, *, kind: str, actor: Actor, data: dict[str, Any]) -> None:
@@ -120,7 +129,7 @@ def quota_compute(*, school: School, campaign: Campaign, actor: Actor, reason: s
         )
         for i, p in enumerate(plan.class_sets, start=1)
     )
-    pools_sync(quota=quota)
+    _pools_follow(quota)
     _record(
         quota,
         kind="recomputed" if replaced else "computed",
@@ -207,7 +216,7 @@ def quota_change(*, quota: Quota, operations: list[QuotaOperation], actor: Actor
     kyrgyz = sum(1 for c in sets.values() if c.language == STATE_LANGUAGE)
     if kyrgyz < quota.kyrgyz_floor:
         raise _violation(_("The number of Kyrgyz class-sets may not fall below last year's."))
-    pools_sync(quota=quota)
+    _pools_follow(quota)
     seats_freed_at_school(campaign_id=quota.campaign_id, school_id=quota.school_id, actor=actor)
     _record(
         quota,

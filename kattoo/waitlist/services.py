@@ -27,6 +27,7 @@ from kattoo.core.actors import Actor
 from kattoo.core.clock import bishkek_text
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment import services as enrollment_services
+from kattoo.enrollment.eligibility import waitlist_needed
 from kattoo.enrollment.models import ACTIVE_STATUSES, Application, SeatPool
 from kattoo.notifications.services import notification_queue
 from kattoo.people.models import Person
@@ -73,8 +74,8 @@ def waitlist_join(
         stage=campaign_stage(campaign, now),
     )
     pool = _lock_pool(plan.pool.pk)
-    # §24, §25: an above-quota route always gets its seat; a free seat is simply taken.
-    if plan.decision.above_quota or pool.taken + pool.held < pool.capacity:
+    # The seats counted under the pool's lock, not the facts read before it.
+    if not waitlist_needed(plan.decision, free_seats=pool.capacity - pool.taken - pool.held):
         raise RuleViolation("waitlist_not_needed")
     if WaitlistEntry.objects.filter(
         campaign=campaign, child=child, status__in=[EntryStatus.WAITING, EntryStatus.OFFERED]

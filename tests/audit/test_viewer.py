@@ -135,6 +135,9 @@ def test_nobody_else_sees_the_trail(trail, role) -> None:
 def test_the_api_pages_by_cursor_and_shows_the_seal(client: Client, trail) -> None:
     token = token_issue(user=UserFactory(role=Role.MINISTRY_ANALYST), actor=SYSTEM)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    # Each page read is itself audited (§7), after the events it shows: the pages hold the
+    # events that were there when paging began.
+    trail_ids = list(AuditEvent.objects.order_by("-pk").values_list("pk", flat=True))
     seen, cursor = [], None
     while True:
         params = {"limit": 5, **({"cursor": cursor} if cursor else {})}
@@ -143,7 +146,7 @@ def test_the_api_pages_by_cursor_and_shows_the_seal(client: Client, trail) -> No
         cursor = body["next_cursor"]
         if cursor is None:
             break
-    assert seen == list(AuditEvent.objects.order_by("-pk").values_list("pk", flat=True))
+    assert seen == trail_ids
     school = trail["school"]
     narrowed = client.get("/api/v1/audit/events", {"school": school.code}, **auth).json()
     assert {i["action"] for i in narrowed["items"]} == {"teacher.add"}
@@ -154,3 +157,11 @@ def test_the_api_pages_by_cursor_and_shows_the_seal(client: Client, trail) -> No
     assert client.get("/api/v1/audit/events/abc", **auth).status_code == 404
     csv = b"".join(client.get("/api/v1/audit/events.csv", {"actor": "director"}, **auth))
     assert csv.decode().count("teacher.add") == 4
+
+
+def test_the_action_field_suggests_reads_exports_and_refusals(trail) -> None:
+    client = verified(Client(), UserFactory(role=Role.MINISTRY_ANALYST))
+    page = client.get("/staff/ministry/audit/").content.decode()
+    assert 'list="audit-actions"' in page
+    for action in ("personal_data.read", "personal_data.export", "registration.refused"):
+        assert f'<option value="{action}">' in page

@@ -1,17 +1,31 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from kattoo.catalog.models import MicrodistrictRequest, RequestStatus
+from kattoo.accounts.models import Role
+from kattoo.audit.models import AuditEvent
+from kattoo.catalog.models import (
+    AdditionStatus,
+    MicrodistrictRequest,
+    RequestStatus,
+    Teacher,
+    TeacherAddition,
+)
 from kattoo.catalog.selectors import AddressKey, microdistrict_school_ids
 from kattoo.catalog.services import (
     microdistrict_address_add,
     microdistrict_request_file,
     teacher_add,
+    teacher_addition_decide,
 )
-from kattoo.core.errors import FieldError
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.core.errors import FieldError, RuleViolation
 
-from ..conftest import SYSTEM, World
+from ..conftest import BEFORE, SYSTEM, World
+from ..factories import DistrictFactory, UserFactory, registry_adult, registry_person
 
 
 def test_a_parents_request_is_answered_by_adding_the_address(world: World) -> None:
@@ -52,15 +66,109 @@ def test_bad_address_lines_are_refused(world: World, start, end, note, field) ->
 
 
 def test_teacher_roster(world: World) -> None:
-    teacher = teacher_add(
-        school=world.school, pin="11203198800001", full_name="Мугалим", actor=SYSTEM
-    )
-    assert (
-        teacher_add(school=world.school, pin="11203198800001", full_name="Мугалим", actor=SYSTEM)
-        == teacher
-    )
+    world.registry.add_person(registry_adult("11203198800001"))
+    with clock.frozen(BEFORE):
+        teacher = teacher_add(
+            school=world.school, pin="11203198800001", full_name="Мугалим", actor=SYSTEM
+        )
+        assert isinstance(teacher, Teacher)
+        # §7: the name is the registry's, not the one typed
+        assert teacher.full_name == "Асанова Айгүл"
+        again = teacher_add(
+            school=world.school, pin="11203198800001", full_name="Мугалим", actor=SYSTEM
+        )
+        assert again == teacher
+        with pytest.raises(FieldError):
+            teacher_add(school=world.school, pin="123", full_name="x", actor=SYSTEM)
+
+
+def test_a_teacher_is_an_adult_the_registry_knows(world: World) -> None:
+    # §24: the roster is checked against the registry.
+    with clock.frozen(BEFORE):
+        with pytest.raises(RuleViolation, match="person_not_found"):
+            teacher_add(school=world.school, pin="11203198800009", full_name="x", actor=SYSTEM)
+        child = registry_person(sex="F", born=dt.date(2012, 5, 5))
+        world.registry.add_person(child)
+        with pytest.raises(RuleViolation, match="teacher_not_adult"):
+            teacher_add(school=world.school, pin=child["pin"], full_name="x", actor=SYSTEM)
+    assert not Teacher.objects.filter(school=world.school).exists()
+
+
+@pytest.mark.parametrize(
+    ("born", "adult"), [(dt.date(2008, 3, 2), True), (dt.date(2008, 3, 3), False)]
+)
+def test_adult_on_the_18th_birthday(world: World, born: dt.date, adult: bool) -> None:
+    person = registry_person(sex="M", born=born)
+    world.registry.add_person(person)
+    with clock.frozen(BEFORE):  # 2026-03-02
+        if adult:
+            assert teacher_add(
+                school=world.school, pin=person["pin"], full_name="x", actor=SYSTEM
+            ).pk
+        else:
+            with pytest.raises(RuleViolation, match="teacher_not_adult"):
+                teacher_add(school=world.school, pin=person["pin"], full_name="x", actor=SYSTEM)
+
+
+def test_roster_frozen_at_the_quota_lock_district_decides(world: World) -> None:
+    # §24, §17: the lock is the end of 2026-03-27 (Asia/Bishkek); later additions wait.
+    world.registry.add_person(registry_adult("11203198800001"))
+    world.registry.add_person(registry_adult("21505198500002", surname="Асанов", name="Бакыт"))
+    director = Actor(user=UserFactory(role=Role.SCHOOL, school=world.school))
+    with clock.frozen(clock.bishkek(2026, 3, 27, 23, 59)):
+        assert isinstance(
+            teacher_add(school=world.school, pin="11203198800001", full_name="", actor=director),
+            Teacher,
+        )
+    with clock.frozen(clock.bishkek(2026, 3, 28, 0, 0)):
+        late = teacher_add(school=world.school, pin="21505198500002", full_name="", actor=director)
+        assert isinstance(late, TeacherAddition) and late.status == AdditionStatus.PENDING
+        # asked twice: still one pending addition
+        assert (
+            teacher_add(school=world.school, pin="21505198500002", full_name="", actor=director).pk
+            == late.pk
+        )
+    assert not Teacher.objects.filter(pin="21505198500002").exists()
+    assert AuditEvent.objects.filter(action="teacher.addition_request").count() == 1
+
+    outsider = UserFactory(role=Role.DISTRICT, district=DistrictFactory())
+    officer = UserFactory(role=Role.DISTRICT, district=world.school.district)
+    with pytest.raises(RuleViolation, match="not_found"):
+        teacher_addition_decide(
+            addition=late, officer=outsider, approve=True, note="", actor=Actor(user=outsider)
+        )
     with pytest.raises(FieldError):
-        teacher_add(school=world.school, pin="123", full_name="x", actor=SYSTEM)
+        teacher_addition_decide(
+            addition=late, officer=officer, approve=False, note=" ", actor=Actor(user=officer)
+        )
+    approved = teacher_addition_decide(
+        addition=late, officer=officer, approve=True, note="", actor=Actor(user=officer)
+    )
+    assert approved.status == AdditionStatus.APPROVED and approved.teacher is not None
+    assert Teacher.objects.filter(school=world.school, pin="21505198500002").exists()
+    assert AuditEvent.objects.filter(action="teacher.addition_approve").count() == 1
+    with pytest.raises(RuleViolation, match="invalid_status_transition"):
+        teacher_addition_decide(
+            addition=late, officer=officer, approve=False, note="late", actor=Actor(user=officer)
+        )
+
+
+def test_district_rejects_a_late_addition_with_a_reason(world: World) -> None:
+    world.registry.add_person(registry_adult("21505198500002", surname="Асанов", name="Бакыт"))
+    officer = UserFactory(role=Role.DISTRICT, district=world.school.district)
+    with clock.frozen(clock.bishkek(2026, 4, 2, 9, 0)):
+        late = teacher_add(school=world.school, pin="21505198500002", full_name="", actor=SYSTEM)
+        rejected = teacher_addition_decide(
+            addition=late,
+            officer=officer,
+            approve=False,
+            note="Not employed at the school",
+            actor=Actor(user=officer),
+        )
+    assert rejected.status == AdditionStatus.REJECTED and rejected.note
+    assert not Teacher.objects.filter(pin="21505198500002").exists()
+    event = AuditEvent.objects.get(action="teacher.addition_reject")
+    assert event.data["note"] == "Not employed at the school"
 
 
 def test_an_answered_request_is_not_answered_again(world: World) -> None:

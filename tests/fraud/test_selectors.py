@@ -155,3 +155,60 @@ def test_district_officers_see_the_signals_of_their_schools(town: Town) -> None:
     assert len(of_kind(ministry(), town, SignalKind.MANY_CHILDREN)[0].applications) == 4
     director = UserFactory(role=Role.SCHOOL, school=world.school)
     assert signals_visible_to(director, town.campaign) == []
+
+
+def _teacher(town: Town, pin: str, added: dt.datetime):
+    from kattoo.catalog.models import Teacher
+
+    return Teacher.objects.create(
+        school=town.world.school, pin=pin, full_name="Асанова Айгүл", added_at=added
+    )
+
+
+def test_a_teacher_added_shortly_before_the_childs_registration(town: Town) -> None:
+    # §24: the roster entry was made 10 days before the child's teacher's-priority registration.
+    mother = town.adult()
+    child = town.child(mother=mother)
+    _teacher(town, mother.pin, clock.bishkek(2026, 3, 22, 12, 0))
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 5)):
+        app = town.register(applicant=mother, child=child, route="teacher")
+    [signal] = of_kind(ministry(), town, SignalKind.LATE_TEACHER)
+    assert signal.key == str(app.pk) and signal.applications == [app]
+    assert signal.numbers["days"] == 10 and signal.numbers["window"] == 30
+    assert signal.numbers["added"] == "2026-03-22"
+    assert "10" in signal.why
+
+
+def test_the_father_on_the_roster_counts_too(town: Town) -> None:
+    father = town.adult()
+    child = town.child()
+    child.father_pin = father.pin
+    child.save(update_fields=["father_pin"])
+    _teacher(town, father.pin, clock.bishkek(2026, 3, 30, 9, 0))
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 5)):
+        town.register(applicant=town.adult(), child=child, route="teacher")
+    [signal] = of_kind(ministry(), town, SignalKind.LATE_TEACHER)
+    assert signal.numbers["days"] == 2
+
+
+def test_a_teacher_long_on_the_roster_is_normal(town: Town) -> None:
+    mother = town.adult()
+    _teacher(town, mother.pin, clock.bishkek(2025, 9, 1, 9, 0))
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 5)):
+        town.register(applicant=mother, child=town.child(mother=mother), route="teacher")
+        # a recent roster entry matters for the teacher route only
+        other = town.adult()
+        _teacher(town, other.pin, clock.bishkek(2026, 3, 25, 9, 0))
+        town.register(applicant=other, child=town.child(mother=other), route="microdistrict")
+    assert of_kind(ministry(), town, SignalKind.LATE_TEACHER) == []
+
+
+def test_late_teacher_signal_stays_in_the_district(town: Town) -> None:
+    mother = town.adult()
+    _teacher(town, mother.pin, clock.bishkek(2026, 3, 25, 9, 0))
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 5)):
+        town.register(applicant=mother, child=town.child(mother=mother), route="teacher")
+    own = UserFactory(role=Role.DISTRICT, district=town.world.school.district)
+    other = UserFactory(role=Role.DISTRICT, district=DistrictFactory())
+    assert len(of_kind(own, town, SignalKind.LATE_TEACHER)) == 1
+    assert of_kind(other, town, SignalKind.LATE_TEACHER) == []

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from kattoo.accounts.models import LoginChallenge
+from kattoo.accounts.models import LoginChallenge, UserSession
 from kattoo.audit.models import AuditEvent
 from kattoo.core import clock
 from kattoo.people.encryption import encrypted_fields
@@ -47,7 +47,7 @@ def raw(table: str, pk: int, columns: list[str]) -> dict[str, bytes]:
 
 def _forget_keys() -> None:
     """The fields keep their Fernet once built; a test that changes the keys rebuilds it."""
-    for model in (Person, LoginChallenge):
+    for model in (Person, LoginChallenge, UserSession):
         for name in encrypted_fields(model):
             field = model._meta.get_field(name)
             for cached in ("keys", "fernet_keys", "fernet"):
@@ -112,6 +112,27 @@ def test_rotation_old_key_still_reads_new_key_writes(keys) -> None:
     _forget_keys()
     assert Person.objects.get(pk=person.pk).passport_number == PLAIN["passport_number"]
     assert AuditEvent.objects.filter(action="personal_data.reencrypt").exists()
+
+
+def test_rotation_reaches_every_model_with_an_encrypted_field(keys) -> None:
+    """Not only people: a web session's key (accounts) left under the old key would be lost
+    with it."""
+    keys.FERNET_KEYS = ["old-key"]
+    now = clock.now()
+    session = UserSession.objects.create(
+        user=UserFactory(person=PersonFactory()),
+        session_key="k" * 32,
+        created_at=now,
+        expires_at=now,
+    )
+    keys.FERNET_KEYS = ["new-key", "old-key"]
+    _forget_keys()
+    call_command("personal_data_reencrypt")
+    keys.FERNET_KEYS = ["new-key"]
+    _forget_keys()
+    assert UserSession.objects.get(pk=session.pk).session_key == "k" * 32
+    counts = AuditEvent.objects.get(action="personal_data.reencrypt").data
+    assert {"people.person", "accounts.loginchallenge", "accounts.usersession"} <= set(counts)
 
 
 @pytest.mark.django_db(transaction=True)

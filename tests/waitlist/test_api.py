@@ -8,6 +8,8 @@ from django.test import Client
 
 from kattoo.accounts.models import Role
 from kattoo.accounts.services import token_issue
+from kattoo.audit.models import AuditEvent
+from kattoo.audit.refusals import REFUSED
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.enrollment.services import application_cancel
@@ -62,6 +64,13 @@ def test_refusals_are_problem_documents(town: Town, client: Client) -> None:
     with clock.frozen(AFTER_DEADLINE):
         assert api.get(f"/waitlist/{entry_id}").json()["status"] == "expired"
         problem(api.post(f"/waitlist/{entry_id}/decline"), 409, "offer_expired")
+    # §7: the refused join and the refused acceptance are audited (a decline registers nothing).
+    refused = list(AuditEvent.objects.filter(action=REFUSED).order_by("pk"))
+    assert [(e.data["attempt"], e.data["code"]) for e in refused] == [
+        ("waitlist_join", "already_waiting"),
+        ("offer_accept", "invalid_status_transition"),
+    ]
+    assert refused[1].data["entry"] == int(entry_id) and refused[1].data["pool"] == town.pool.pk
 
 
 def test_decline_and_leave(town: Town, client: Client) -> None:

@@ -21,13 +21,13 @@ from kattoo.enrollment.services import application_register
 from kattoo.notifications.models import Notification
 from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ActKind, GuardianAct, Person
-from kattoo.people.retention import (
+from kattoo.retention.services import (
     campaign_ended_at,
     personal_data_purge,
     persons_to_anonymise,
     pseudonym,
 )
-from kattoo.people.tasks import personal_data_purge_task
+from kattoo.retention.tasks import personal_data_purge_task
 
 from ..conftest import SYSTEM, Family, World
 from ..factories import UserFactory

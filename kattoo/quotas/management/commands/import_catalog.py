@@ -2,7 +2,8 @@
 
 The command only reads the file and prints; every rule is in ``catalog_import``, and the
 quotas of the imported schools are computed as drafts (§11) in the same transaction
-(``kattoo.quotas.automatic.catalog_import_with_quotas``).
+(``kattoo.quotas.automatic.catalog_import_with_quotas``) — which is why the command lives in
+the quotas app, which builds on the catalog, and not in the catalog app.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kattoo.catalog.importing import (
     catalog_file_read,
 )
 from kattoo.core.actors import Actor
+from kattoo.quotas.automatic import catalog_import_with_quotas
 
 # Enough to fix a spreadsheet in one pass without flooding the terminal.
 _SHOWN_PROBLEMS = 50
@@ -61,10 +63,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # The quotas follow the catalog (§11); imported here, not at module level, because the
-        # quotas app builds on the catalog app.
-        from kattoo.quotas.automatic import catalog_import_with_quotas
-
         path = Path(options["file"])
         try:
             content = path.read_bytes()

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from kattoo.core.actors import Actor
-from kattoo.people.retention import personal_data_purge, retention_period
+from kattoo.retention.services import personal_data_purge, retention_period
 
 
 class Command(BaseCommand):

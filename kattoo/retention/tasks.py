@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from kattoo.core.actors import Actor
+
+from .services import personal_data_purge
+
 
 @task()
 def personal_data_purge_task() -> dict[str, int]:
-    from kattoo.core.actors import Actor
-
-    from .retention import personal_data_purge
-
     return personal_data_purge(actor=Actor.system()).as_dict()

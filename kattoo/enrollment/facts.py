@@ -1,0 +1,175 @@
+"""The ORM loader of eligibility facts (every database, every path but the opening minute).
+
+``fastpath.draft_facts`` is the other loader: one SQL read on PostgreSQL. Both must return equal
+``Facts`` (``tests/enrollment/test_facts_loaders.py``). The queries per call are fixed: the
+facts of many children (a parent's list) or of many schools (the school list) never cost a
+query per row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from kattoo.campaigns.models import Campaign
+from kattoo.catalog.models import School, Teacher
+from kattoo.catalog.selectors import child_family_addresses, microdistrict_school_ids
+from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Person, Relation
+
+from .eligibility import Facts
+from .models import ACTIVE_STATUSES, Application, SeatPool, Status
+
+
+def co_twin_filter(child: Person) -> Q | None:
+    """§25: the co-twins of a child — born the same day to the same mother, or to the same
+    father when the birth act names no mother. The SQL loader writes the same rule."""
+    if child.mother_pin:
+        parent = Q(mother_pin=child.mother_pin)
+    elif child.father_pin:
+        parent = Q(father_pin=child.father_pin)
+    else:
+        return None
+    return parent & Q(birth_date=child.birth_date) & ~Q(pk=child.pk)
+
+
+def parent_pins(child: Person, applicant: Person) -> set[str]:
+    """§24: the people whose teaching post brings the child above quota."""
+    return {p for p in (child.mother_pin, child.father_pin, applicant.pin) if p}
+
+
+def children_facts(
+    *, campaign: Campaign, applicant: Person, children: list[Person]
+) -> dict[int, Facts]:
+    """The child-level facts (no school chosen) of an applicant's children, by child id."""
+    child_ids = [c.pk for c in children]
+    relations = dict(
+        ChildLink.objects.filter(applicant=applicant, child_id__in=child_ids).values_list(
+            "child_id", "relation"
+        )
+    )
+    representative = Relation.REPRESENTATIVE in relations.values()
+    acts: dict[int, set[str]] = defaultdict(set)
+    if representative:
+        for child_id, status in GuardianAct.objects.filter(
+            link__applicant=applicant, link__child_id__in=child_ids
+        ).values_list("link__child_id", "status"):
+            acts[child_id].add(status)
+    active: set[int] = set()
+    cancelled: Counter[int] = Counter()
+    for child_id, status in Application.objects.filter(
+        campaign=campaign, child_id__in=child_ids
+    ).values_list("child_id", "status"):
+        if status in ACTIVE_STATUSES:
+            active.add(child_id)
+        elif status == Status.CANCELLED:
+            cancelled[child_id] += 1
+    wards = _wards_registered(campaign=campaign, applicant=applicant) if representative else set()
+    result = {}
+    for child in children:
+        statuses = acts[child.pk]
+        result[child.pk] = Facts(
+            birth_from=campaign.birth_from,
+            birth_to=campaign.birth_to,
+            cancel_limit=campaign.cancel_limit,
+            ward_limit=campaign.guardian_child_limit,
+            birth_date=child.birth_date,
+            child_certificate=bool(child.birth_certificate_number),
+            applicant_passport=bool(applicant.passport_number),
+            relation=relations.get(child.pk, ""),
+            act_on_file=bool(statuses & {ActStatus.PENDING, ActStatus.ACCEPTED}),
+            act_accepted=ActStatus.ACCEPTED in statuses,
+            wards_registered=(
+                len(wards - {child.pk}) if relations.get(child.pk) == Relation.REPRESENTATIVE else 0
+            ),
+            registered=child.pk in active,
+            cancellations=cancelled[child.pk],
+        )
+    return result
+
+
+def _wards_registered(*, campaign: Campaign, applicant: Person) -> set[int]:
+    """§21: the children this person registered in the campaign as their legal
+    representative — not the person's own children."""
+    wards = ChildLink.objects.filter(applicant=applicant, relation=Relation.REPRESENTATIVE)
+    return set(
+        Application.objects.filter(
+            campaign=campaign, applicant=applicant, child_id__in=wards.values("child_id")
+        ).values_list("child_id", flat=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSchools:
+    """The schools where each route fact holds for a child (§10, §24, §25)."""
+
+    microdistrict: set[int]
+    teacher: set[int]
+    twin_in_quota: set[int]
+
+    @property
+    def any(self) -> set[int]:
+        return self.microdistrict | self.teacher | self.twin_in_quota
+
+    def facts_at(self, facts: Facts, school_id: int) -> Facts:
+        return dataclasses.replace(
+            facts,
+            school_id=school_id,
+            teacher_parent=school_id in self.teacher,
+            twin_in_quota=school_id in self.twin_in_quota,
+            in_microdistrict=school_id in self.microdistrict,
+        )
+
+
+def route_schools(*, campaign: Campaign, child: Person, applicant: Person) -> RouteSchools:
+    teacher = set(
+        Teacher.objects.filter(pin__in=parent_pins(child, applicant)).values_list(
+            "school_id", flat=True
+        )
+    )
+    twins = co_twin_filter(child)
+    twin_in_quota = (
+        set(
+            Application.objects.filter(
+                campaign=campaign,
+                child__in=Person.objects.filter(twins),
+                status__in=ACTIVE_STATUSES,
+                above_quota=False,
+            ).values_list("school_id", flat=True)
+        )
+        if twins is not None
+        else set()
+    )
+    return RouteSchools(
+        microdistrict=microdistrict_school_ids(child_family_addresses(child, applicant)),
+        teacher=teacher,
+        twin_in_quota=twin_in_quota,
+    )
+
+
+def school_facts(facts: Facts, *, school: School, pool: SeatPool | None) -> Facts:
+    return dataclasses.replace(
+        facts,
+        school_id=school.pk,
+        participates=school.participates,
+        language_offered=pool is not None and pool.quota_seats > 0,
+        free_seats=pool.capacity - pool.taken - pool.held if pool is not None else 0,
+    )
+
+
+def eligibility_facts(
+    *,
+    campaign: Campaign,
+    applicant: Person,
+    child: Person,
+    school: School,
+    pool: SeatPool | None,
+) -> Facts:
+    """Every fact of one registration: the child's, the school's, the route's. ``pool`` is
+    the (school, language) pool the caller read (``None``: the school has none)."""
+    facts = children_facts(campaign=campaign, applicant=applicant, children=[child])[child.pk]
+    facts = school_facts(facts, school=school, pool=pool)
+    routes = route_schools(campaign=campaign, child=child, applicant=applicant)
+    return routes.facts_at(facts, school.pk)
