@@ -8,8 +8,9 @@ next child of ``bench_target`` and runs exactly the statements the API sends for
 2. the facts query (``enrollment.fastpath._FACTS``),
 3. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
    SMS outbox row, draft deletion, idempotency record),
-4. the task-queue INSERT that wakes the SMS worker (django-tasks' database backend),
-   captured from a real ``enqueue`` at script-build time.
+and nothing else: the SMS leaves through the outbox drain (``notifications_drain``), which
+claims the outbox rows in batches — no task row per registration (issue 15). (``_task_insert``
+captures the task row the app used to send, for comparison runs.)
 
 The app binds parameters on the server and prepares its statements once per connection
 (production settings, ADR 0015); pgbench runs in ``-M prepared`` mode, where every ``:variable``
@@ -188,9 +189,6 @@ def pgbench_script(mark: str = "#") -> str:
         "-- 3. submit",
         _to_pgbench(_SUBMIT).rstrip(),
     ]
-    task = _task_insert()
-    if task:
-        parts += ["-- 4. wake the SMS worker", " ".join(task.split()) + ";"]
     return "\n".join(parts) + "\n"
 
 

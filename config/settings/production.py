@@ -24,6 +24,11 @@ DATABASES["default"]["OPTIONS"] = {
     # registration's queries are planned once, not at every request (ADR 0015).
     "server_side_binding": True,
     "prepare_threshold": int(os.environ.get("KATTOO_DB_PREPARE_THRESHOLD", "1")),
+    # One generic plan per prepared statement and connection: planned once, never re-planned
+    # per request or drifting with the parameters (issue 15; the hot statements' first plan is
+    # built on the indexes, enrollment/fastpath.py ``_index_plan``).
+    "options": "-c plan_cache_mode="
+    + os.environ.get("KATTOO_DB_PLAN_CACHE_MODE", "force_generic_plan"),
     # A bounded pool: under overload requests wait briefly, then fail fast instead of piling up.
     "pool": {
         "min_size": int(os.environ.get("KATTOO_DB_POOL_MIN", "2")),

@@ -21,6 +21,9 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        # No database constraint (ADR 0026): every write's audit row would share-lock its
+        # actor's row at commit; ``manage.py integrity_check`` finds orphans instead.
+        db_constraint=False,
     )
     channel = models.CharField(max_length=16)
     action = models.CharField(max_length=64)

@@ -6,7 +6,9 @@ the teacher, twin and microdistrict facts, the idempotency record … one ORM qu
 inside a transaction, then takes the seat. Here the same facts come from ONE read query and
 the write is ONE statement that takes the seat and writes the application, its history row,
 its audit row, the SMS in the outbox, the idempotency record, and deletes the draft — all or
-nothing, committed on its own (autocommit: no BEGIN/COMMIT round trips).
+nothing, committed on its own (autocommit: no BEGIN/COMMIT round trips). That is the one
+commit of a registration: the SMS leaves through the outbox drain (``notifications_drain``),
+with no task row of its own.
 
 The fast path decides only the plain cases: everything allowed (the seat is taken or the
 pool is full). Whatever else — any refusal, a legal representative (§21 needs a lock and a
@@ -18,10 +20,12 @@ live in one place, ``eligibility.decide``: this module is only its SQL loader of
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +43,6 @@ from kattoo.core.errors import RuleViolation
 from kattoo.core.metrics import registration_counted
 from kattoo.notifications.messages import render
 from kattoo.notifications.models import Notification
-from kattoo.notifications.services import notification_deliver_after_commit
 from kattoo.people.models import Person, Relation
 
 from .abilities import Abilities, abilities_of
@@ -189,9 +192,45 @@ def _encrypted(model: type, field: str, value: Any) -> Any:
     return model_field.get_db_prep_save(value, connection)
 
 
+# Stable plans at the opening (issue 15, ADR 0015 §0). Production prepares each statement on
+# the server and keeps ONE generic plan per connection (``plan_cache_mode =
+# force_generic_plan``, config/settings/production.py): no planning per request and no
+# re-planning as the tables fill. A plan built while the hot tables are physically empty — as
+# they are at 10:00 — would scan them sequentially (the cheapest way through nothing) and keep
+# doing so as they grow to 170k rows. So the executions of a hot statement on a connection up
+# to the one that prepares it (psycopg's ``prepare_threshold``) run with sequential scans
+# disabled for that moment only: the cached generic plan walks the indexes. A later re-plan
+# (after an ANALYZE) sees tables that are no longer empty.
+_PLANNED: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def _index_plan(cursor: Any, statement: str) -> Iterator[None]:
+    """Run ``statement`` (a name) with ``enable_seqscan = off`` while its plan may be being
+    built and cached on this connection; then as is (two extra round trips, twice per
+    statement per connection)."""
+    raw = connection.connection
+    threshold = getattr(raw, "prepare_threshold", None)
+    server_side = connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    if raw is None or threshold is None or not server_side:
+        yield  # nothing is prepared: every execution is planned afresh
+        return
+    counts = _PLANNED.setdefault(raw, {})
+    done = counts.get(statement, 0)
+    counts[statement] = done + 1
+    if done > threshold:
+        yield
+        return
+    cursor.execute("SET enable_seqscan = off")
+    try:
+        yield
+    finally:
+        cursor.execute("RESET enable_seqscan")
+
+
 def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFacts | None:
     """The SQL loader: one read of everything the rules and the statement need."""
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _index_plan(cursor, "facts"):
         cursor.execute(
             _FACTS,
             {"user_id": user.pk, "person_id": user.person_id, "child_id": child_id, "key": key},
@@ -261,6 +300,24 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
     )
 
 
+class SeatRefused(RuleViolation):
+    """``no_free_seats`` from the statement, naming the draft's choice for the refusal's
+    audit row (so the API need not read the draft again)."""
+
+    def __init__(self, *, school_id: int, language: str) -> None:
+        super().__init__("no_free_seats")
+        self.school_id, self.language = school_id, language
+
+
+def _key_used(user: User, key: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM enrollment_idempotencyrecord WHERE user_id = %s AND key = %s",
+            [user.pk, key],
+        )
+        return cursor.fetchone() is not None
+
+
 @registration_counted
 def draft_submit_fast(
     *,
@@ -272,9 +329,9 @@ def draft_submit_fast(
     respond: Callable[[Application, Abilities], dict[str, Any]],
 ) -> dict[str, Any] | None:
     """Submit the draft of ``child_id``: the response body of the new registration, a raised
-    ``no_free_seats``, or ``None`` — decide it on the ordinary path. ``respond`` builds the
-    response body from the (unsaved) application and the parent's abilities; it is stored as
-    the idempotency record by the same statement."""
+    ``no_free_seats`` (``SeatRefused``), or ``None`` — decide it on the ordinary path.
+    ``respond`` builds the response body from the (unsaved) application and the parent's
+    abilities; it is stored as the idempotency record by the same statement."""
     if connection.vendor != "postgresql" or connection.in_atomic_block or user.person_id is None:
         return None
     draft = draft_facts(user=user, child_id=child_id, key=key)
@@ -345,17 +402,19 @@ def draft_submit_fast(
         "response": json.dumps(body, default=str),
     }
     try:
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, _index_plan(cursor, "submit"):
             cursor.execute(_SUBMIT, params)
             row = cursor.fetchone()
     except IntegrityError:
         return None  # a race on the child or the key: the ordinary path tells which
     if row is None:
-        if key is not None:
-            return None  # the pool is full, or a racer with this key won: let it tell
-        raise RuleViolation("no_free_seats")
-    if facts.phone:
-        notification_deliver_after_commit(str(note_id))  # autocommit: the row is already durable
+        # The pool is full — unless a racer with this key took the last seat for this very
+        # request: then the ordinary path replays the racer's answer (a new snapshot sees it).
+        if key is not None and _key_used(user, key):
+            return None
+        raise SeatRefused(school_id=request.school_id, language=request.language)
+    # The SMS is in the outbox, durable with the registration: the outbox drain
+    # (``manage.py notifications_drain``) sends it; no task row, one commit (issue 15).
     body["position"] = int(row[0])
     return body
 

@@ -86,17 +86,35 @@ class Application(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
-    child = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="applications"
+    # No foreign-key constraints in the database on the references the opening minute's
+    # statement writes (ADR 0026): each would share-lock its row at commit (the one campaign
+    # row by every registration). The statement's own joins supply the ids, the ORM applies
+    # ``on_delete``, and ``manage.py integrity_check`` finds orphans daily.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
-    applicant = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_constraint=False,
+    )
+    applicant = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     school = models.ForeignKey(
-        "catalog.School", on_delete=models.PROTECT, related_name="applications"
+        "catalog.School",
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_constraint=False,
     )
     language = models.CharField(max_length=2, choices=Language.choices)
-    pool = models.ForeignKey(SeatPool, on_delete=models.PROTECT, related_name="applications")
+    pool = models.ForeignKey(
+        SeatPool, on_delete=models.PROTECT, related_name="applications", db_constraint=False
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REGISTERED)
     route = models.CharField(max_length=16, choices=Route.choices)
     above_quota = models.BooleanField(default=False)
@@ -132,14 +150,20 @@ class Application(models.Model):
 class ApplicationTransition(models.Model):
     """The application's history: every status change with who, when and why."""
 
+    # Without database constraints, like the application's references (ADR 0026).
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="transitions"
+        Application, on_delete=models.CASCADE, related_name="transitions", db_constraint=False
     )
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     reason = models.TextField(blank=True)
     # §22: the legal reason of a refusal as a code (RefusalReason), so it reads in every
@@ -156,7 +180,10 @@ class ApplicationTransition(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a create request with an ``Idempotency-Key`` (API.md)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Without a database constraint (ADR 0026): the opening minute's statement writes it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     key = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()

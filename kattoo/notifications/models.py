@@ -36,8 +36,15 @@ class DeliveryReport(models.TextChoices):
 
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No database constraint (ADR 0026): the opening minute's statement writes the row;
+    # ``manage.py integrity_check`` finds orphans.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     # Encrypted at rest like ``Person.phone``; never looked up (dedupe is by ``dedupe_key``).

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django.db.models import F, Q
 from django_tasks import task
 
 from kattoo.core import clock
@@ -41,6 +42,15 @@ def notification_deliver(notification_id: str) -> str:
         notification.attempts += 1
         notification.claim_id, notification.claimed_at = claim, clock.now()
         notification.save(update_fields=["status", "attempts", "claim_id", "claimed_at"])
+    return _send_claimed(notification, claim, retry_by_task=True)
+
+
+def _send_claimed(notification: Notification, claim: uuid.UUID, *, retry_by_task: bool) -> str:
+    """Send a notification this attempt has claimed (``sending`` under ``claim``) and record
+    the outcome under that claim. A failure that may be retried goes back to ``queued``: a
+    task is deferred for it (``retry_by_task``) or the outbox drain takes it again after its
+    back-off (``retry_backoff``)."""
+    notification_id = str(notification.pk)
     # Only the attempt whose claim still stands records its outcome: a worker that overran
     # its lease must not overwrite what the attempt that took over has recorded.
     mine = Notification.objects.filter(pk=notification.pk, claim_id=claim)
@@ -63,9 +73,9 @@ def notification_deliver(notification_id: str) -> str:
         ):
             logger.warning("delivery of %s failed after its claim expired", notification_id)
             return "claim-lost"
-        if not final and notification_deliver.get_backend().supports_defer:
+        if not final and retry_by_task and notification_deliver.get_backend().supports_defer:
             # Back off 2, 4, 8, 16 s; a backend that cannot defer leaves it to the sweeper.
-            delay = dt.timedelta(seconds=2**notification.attempts)
+            delay = retry_backoff(notification.attempts)
             notification_deliver.using(run_after=clock.now() + delay).enqueue(notification_id)
         logger.warning(
             "delivery of %s failed (attempt %d): %s", notification_id, notification.attempts, exc
@@ -89,3 +99,48 @@ def notification_deliver(notification_id: str) -> str:
         mask_address(notification.address),
     )
     return "sent"
+
+
+def retry_backoff(attempts: int) -> dt.timedelta:
+    """How long a failed notification waits before its next attempt: 2, 4, 8, 16 s."""
+    return dt.timedelta(seconds=2**attempts)
+
+
+def notifications_drain(*, batch: int = 50) -> int:
+    """Claim up to ``batch`` queued notifications in one short transaction (``SELECT … FOR
+    UPDATE SKIP LOCKED``: drains running side by side, and delivery tasks, never claim the same
+    row), then send each under that claim. Returns how many were claimed.
+
+    This is how the opening minute's SMS leave (ADR 0015, issue 15): the registration
+    statement writes the outbox row in its own transaction and no task row — one commit per
+    registration; ``manage.py notifications_drain`` runs this in a loop. A failed attempt is
+    taken again after its back-off; a drain killed after its claim leaves the rows
+    ``sending`` for ``notifications_requeue_stale`` to take back once the lease expired, and
+    the resend carries the same idempotency key (the notification id), so the phone gets the
+    message once (ADR 0006)."""
+    now = clock.now()
+    # New, taken back by the sweeper (its claim cleared), or failed and past its back-off.
+    due = Q(attempts=0) | Q(claimed_at__isnull=True)
+    for attempts in range(1, MAX_ATTEMPTS):
+        due |= Q(attempts=attempts, claimed_at__lt=now - retry_backoff(attempts))
+    claim = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(due, status=DeliveryStatus.QUEUED)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return 0
+        Notification.objects.filter(pk__in=ids).update(
+            status=DeliveryStatus.SENDING,
+            attempts=F("attempts") + 1,
+            claim_id=claim,
+            claimed_at=now,
+        )
+    for notification in Notification.objects.filter(pk__in=ids, claim_id=claim).order_by(
+        "created_at"
+    ):
+        _send_claimed(notification, claim, retry_by_task=False)
+    return len(ids)

@@ -16,7 +16,7 @@ from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
-SERVICES = ["kattoo-web", "kattoo-worker", "kattoo-minute", "kattoo-daily"]
+SERVICES = ["kattoo-web", "kattoo-worker", "kattoo-drain", "kattoo-minute", "kattoo-daily"]
 TIMERS = ["kattoo-minute", "kattoo-daily"]
 VENV = "/opt/kattoo/venv/bin/"
 SH = shutil.which("sh") or "/bin/sh"
@@ -70,10 +70,11 @@ def commands_run(name: str) -> list[str]:
 def test_the_jobs_are_commands_that_exist() -> None:
     known = get_commands()
     assert commands_run("kattoo-worker") == ["db_worker"]
+    assert commands_run("kattoo-drain") == ["notifications_drain"]
     minute = ["audit_seal", "notifications_requeue", "waitlist_sweep"]
     assert commands_run("kattoo-minute") == minute
-    assert commands_run("kattoo-daily") == ["purge_personal_data"]
-    for name in ("kattoo-worker", "kattoo-minute", "kattoo-daily"):
+    assert commands_run("kattoo-daily") == ["purge_personal_data", "integrity_check"]
+    for name in ("kattoo-worker", "kattoo-drain", "kattoo-minute", "kattoo-daily"):
         for command in commands_run(name):
             assert command in known, command
 

@@ -7,6 +7,7 @@ outside a test transaction (the fast path commits on its own)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import re
@@ -264,3 +265,97 @@ def test_second_submit_of_a_registered_child_is_refused(client: Client, world: W
     again = submit(client, family)
     assert again.status_code == 409 and again.json()["code"] == "already_registered"
     assert SeatPool.objects.get(school=world.other_school, language="ky").taken == 0
+
+
+def test_fast_submit_writes_no_task_row_and_the_drain_sends_its_sms(
+    client: Client, world: World, settings: Any
+) -> None:
+    """One commit per registration (issue 15): the SMS is the outbox row the statement wrote;
+    no delivery task is enqueued, and the outbox drain sends it once."""
+    from django_tasks_db.models import DBTaskResult
+
+    from kattoo.notifications.backends import MemoryBackend
+    from kattoo.notifications.models import DeliveryStatus
+    from kattoo.notifications.tasks import notifications_drain
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    MemoryBackend.outbox.clear()
+    family = world.family()
+    draft(world, family)
+    tasks_before = DBTaskResult.objects.count()
+    response = submit(client, family, key=str(uuid.uuid4()))
+    assert response.status_code == 201, response.content
+    assert DBTaskResult.objects.count() == tasks_before  # no task row on the hot path
+    sms = Notification.objects.get(user=family.parent, event="application_registered")
+    assert sms.status == DeliveryStatus.QUEUED
+    assert notifications_drain() >= 1
+    sms.refresh_from_db()
+    assert sms.status == DeliveryStatus.SENT
+    assert [m["id"] for m in MemoryBackend.outbox].count(str(sms.pk)) == 1
+    MemoryBackend.outbox.clear()
+
+
+def test_a_full_pool_is_refused_by_the_statement_itself_with_its_audit_row(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a refusal on a full pool (with an Idempotency-Key, as clients send) is told
+    from the statement's result — the ordinary path is not run — and still leaves the refusal's
+    audit row naming the draft's choice, and no idempotency record (as the ordinary path)."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from kattoo.audit.refusals import REFUSED
+
+    def ordinary(**kwargs: Any) -> Any:
+        raise AssertionError("the ordinary path ran")
+
+    monkeypatch.setattr(importlib.import_module("kattoo.api.v1.drafts"), "draft_submit", ordinary)
+    family = world.family()
+    _full(world, family)
+    key = str(uuid.uuid4())
+    with CaptureQueriesContext(db) as queries:
+        response = submit(client, family, key=key)
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "no_free_seats"
+    refusal = AuditEvent.objects.get(action=REFUSED, object_id=str(family.child.pk))
+    assert refusal.data["school"] == world.school.pk and refusal.data["language"] == "ky"
+    assert refusal.data["code"] == "no_free_seats" and refusal.data["attempt"] == "draft_submit"
+    assert not IdempotencyRecord.objects.filter(user=family.parent, key=key).exists()
+    assert Draft.objects.filter(child=family.child).exists()  # kept for another try
+    # The draft is not read again for the audit row: the fast path's facts named its choice.
+    assert not any('FROM "enrollment_draft"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_racer_with_the_same_key_that_took_the_last_seat_is_replayed(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No seat left, but this key's record exists (a racer with the same request won): the
+    answer is the racer's, replayed by the ordinary path, not a refusal."""
+    family = world.family()
+    draft(world, family)
+    key = str(uuid.uuid4())
+    first = submit(client, family, key=key)
+    assert first.status_code == 201
+    user = family.parent
+    fastpath_draft = Draft.objects.create(
+        user=user,
+        campaign=world.campaign,
+        child=family.child,
+        school=world.school,
+        language="ky",
+        route="microdistrict",
+        checked_at=clock.now(),
+    )
+    SeatPool.objects.filter(school=world.school, language="ky").update(taken=F("capacity"))
+    assert fastpath._key_used(user, key)
+    # The facts were read before the racer committed: they did not see the key yet.
+    original = fastpath.draft_facts
+
+    def before_the_racer(**kwargs: Any) -> Any:
+        facts = original(**kwargs)
+        return facts and dataclasses.replace(facts, key_used=False)
+
+    monkeypatch.setattr(fastpath, "draft_facts", before_the_racer)
+    again = submit(client, family, key=key)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    fastpath_draft.delete()

@@ -9,20 +9,23 @@ from django.http import Http404, HttpRequest
 from ninja import Header, Router, Schema
 from pydantic import Field
 
+from kattoo.accounts.models import User
 from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.selectors import localized_name, schools_participating
 from kattoo.core import clock
-from kattoo.enrollment.fastpath import draft_submit_fast
+from kattoo.core.errors import RuleViolation
+from kattoo.enrollment.abilities import application_abilities
+from kattoo.enrollment.fastpath import SeatRefused, draft_submit_fast
 from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
 from kattoo.enrollment.models import Draft
 from kattoo.enrollment.services import (
-    application_cancellations,
     draft_delete,
     draft_save,
     draft_submit,
 )
 
 from ..auth import bearer, require_applicant
+from ..problems import registration_attempt
 from . import schemas as s
 from .routes import PROBLEMS, actor_of, child_for, is_row_id
 from .serializers import application_out, local
@@ -73,6 +76,16 @@ def _draft(request: HttpRequest, child_id: str) -> Draft:
     return draft
 
 
+def _draft_attempt(request: HttpRequest, user: User, child_id: int) -> None:
+    choice = (
+        Draft.objects.filter(user=user, child_id=child_id, campaign=campaign_active())
+        .values_list("school_id", "language")
+        .first()
+    )
+    school, language = choice if choice else (None, None)
+    registration_attempt(request, "draft_submit", child=child_id, school=school, language=language)
+
+
 @drafts.get("/drafts", response={200: list[DraftOut], **PROBLEMS}, summary="Prepared registrations")
 def list_drafts(request: HttpRequest) -> list[dict[str, Any]]:
     user = require_applicant(request)
@@ -94,6 +107,9 @@ def put_draft(request: HttpRequest, child_id: str, payload: DraftIn) -> dict[str
     school = schools_participating().filter(pk=int(payload.school)).first()
     if school is None:
         raise Http404
+    registration_attempt(
+        request, "draft_save", child=link.child_id, school=school.pk, language=payload.language
+    )
     draft = draft_save(
         campaign=campaign_active(),
         user=user,
@@ -121,24 +137,45 @@ def submit_draft(
     # The opening minute: two statements when everything is allowed (ADR 0015); any other
     # answer is decided below, on the ordinary path.
     if is_row_id(child_id):
-        body = draft_submit_fast(
-            user=user,
-            child_id=int(child_id),
-            key=key,
-            fingerprint_payload=payload,
-            actor=actor_of(request),
-            respond=lambda application, left: application_out(application, cancellations_left=left),
-        )
+        try:
+            body = draft_submit_fast(
+                user=user,
+                child_id=int(child_id),
+                key=key,
+                fingerprint_payload=payload,
+                actor=actor_of(request),
+                respond=application_out,
+            )
+        except SeatRefused as refused:
+            # A full pool, told by the statement itself: the refusal's audit row names the
+            # draft's choice the fast path read (one INSERT, no second read; issue 15).
+            registration_attempt(
+                request,
+                "draft_submit",
+                child=int(child_id),
+                school=refused.school_id,
+                language=refused.language,
+            )
+            raise
+        except RuleViolation:
+            # Any other refusal of the fast path: the audit row names the draft's choice,
+            # read only now, so the accepted path stays as it is (ADR 0015).
+            _draft_attempt(request, user, int(child_id))
+            raise
         if body is not None:
             return 201, body
 
     def create() -> dict[str, Any]:
         draft = _draft(request, child_id)
-        application = draft_submit(draft=draft, actor=actor_of(request))
-        left = draft.campaign.cancel_limit - application_cancellations(
-            campaign=draft.campaign, child=draft.child
+        registration_attempt(
+            request,
+            "draft_submit",
+            child=draft.child_id,
+            school=draft.school_id,
+            language=draft.language,
         )
-        return application_out(application, cancellations_left=left)
+        application = draft_submit(draft=draft, actor=actor_of(request))
+        return application_out(application, application_abilities(user, application))
 
     return idempotent_create(user=user, key=key, payload=payload, create=create)
 

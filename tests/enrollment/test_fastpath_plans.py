@@ -1,0 +1,100 @@
+"""Stable plans at the opening (issue 15): the opening minute's two statements, planned as the
+production session plans them (one generic plan per connection) while the tables are empty
+and analyzed, still walk the indexes — because the fast path builds that plan with sequential
+scans disabled (``fastpath._index_plan``). Without it the same plan scans the empty tables
+sequentially, and would keep doing so as they fill."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from kattoo.enrollment import fastpath
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the plans are PostgreSQL's"),
+]
+
+# The tables a registration looks rows up in by key: never read whole.
+LOOKED_UP = (
+    "enrollment_application",
+    "enrollment_idempotencyrecord",
+    "enrollment_draft",
+    "enrollment_seatpool",
+    "people_childlink",
+    "people_person",
+)
+
+
+def numbered(sql: str) -> tuple[str, list[str]]:
+    """psycopg's ``%(name)s`` → ``$n`` for a server-side PREPARE."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return re.sub(r"%\((\w+)\)s", number, sql).replace("%%", "%"), names
+
+
+def generic_plans(cursor: Any) -> str:
+    """EXPLAIN of the generic plans of the facts query and the submit statement."""
+    out = []
+    for name, sql in (("hot_facts", fastpath._FACTS), ("hot_submit", fastpath._SUBMIT)):
+        text, names = numbered(sql)
+        cursor.execute(f"PREPARE {name} AS {text}")
+        # Parameters as NULLs: a generic plan does not look at them.
+        cursor.execute(f"EXPLAIN EXECUTE {name}({', '.join('NULL' for _ in names)})")
+        out += [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"DEALLOCATE {name}")
+    return "\n".join(out)
+
+
+def sequential(plan: str) -> set[str]:
+    return {t for t in LOOKED_UP if re.search(rf"Seq Scan on {t}\b", plan)}
+
+
+def test_the_hot_statements_plan_on_the_indexes_over_empty_analyzed_tables() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(LOOKED_UP))  # empty: statistics say 0 rows
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        try:
+            trap = generic_plans(cursor)
+            cursor.execute("SET enable_seqscan = off")  # what _index_plan does
+            built = generic_plans(cursor)
+        finally:
+            cursor.execute("RESET enable_seqscan")
+            cursor.execute("RESET plan_cache_mode")
+    assert "enrollment_application" in sequential(trap)  # the trap is real
+    assert sequential(built) == set(), built
+    assert "one_active_application_per_child" in built or "enrollment_application_" in built
+
+
+def test_the_plan_is_built_with_seqscans_off_only_until_prepared(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Executions up to the one that prepares the statement (``prepare_threshold`` + 1) run
+    between SET and RESET of ``enable_seqscan``; later ones as they are."""
+    family = world.family()
+    connection.ensure_connection()
+    raw = connection.connection
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    monkeypatch.setattr(raw, "prepare_threshold", 1)
+    fastpath._PLANNED.pop(raw, None)
+    sent: list[str] = []
+
+    def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        sent.append("SET" if sql.startswith("SET") else "RESET" if sql.startswith("RESET") else "q")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        for _ in range(4):
+            fastpath.draft_facts(user=family.parent, child_id=family.child.pk)
+    assert sent == ["SET", "q", "RESET", "SET", "q", "RESET", "q", "q"]
+    fastpath._PLANNED.pop(raw, None)
