@@ -25,6 +25,15 @@ class AppealStatus(models.TextChoices):
     ANSWERED = "answered", _("answered")
 
 
+class AppealDecision(models.TextChoices):
+    """What the district decided on the appeal (§17, §22); empty for a plain written answer."""
+
+    ANSWERED = "", _("answered in writing")
+    REINSTATED = "reinstated", _("the registration is reinstated")
+    COMMISSION = "commission", _("placed by a decision of the Commission on Children's Affairs")
+    REJECTED = "rejected", _("the appeal is rejected")
+
+
 class Appeal(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(
@@ -54,6 +63,16 @@ class Appeal(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(
+        max_length=12, choices=AppealDecision.choices, blank=True, default="", db_default=""
+    )
+    commission_decision = models.OneToOneField(
+        "commission.CommissionDecision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeal",
     )
 
     class Meta:

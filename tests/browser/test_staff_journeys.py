@@ -160,7 +160,9 @@ def test_director_admits_and_refuses_in_kyrgyz(desktop_factory, world: World, at
     screen.check("application")
     assert screen.path == f"/staff/school/applications/{second.pk}/#refuse"
     refuse = page.locator("form#refuse")
+    assert refuse.get_by_label(t("ky", "Legal reason")).input_value() == ""  # none preselected
     refuse.get_by_label(t("ky", "Legal reason")).select_option("false_data")
+    refuse.locator("input[name=confirm]").check()
     refuse.get_by_role("button", name=t("ky", "Refuse the registration")).click()
     screen.check("refusal-without-words")
     text = page.get_by_label(t("ky", "Explanation for the applicant and the district office"))
@@ -170,6 +172,8 @@ def test_director_admits_and_refuses_in_kyrgyz(desktop_factory, world: World, at
     second.refresh_from_db()
     assert second.status == Status.REGISTERED
     text.fill("Туулгандыгы тууралуу күбөлүк каттоодогу маалыматка дал келбейт.")
+    if not page.locator("form#refuse input[name=confirm]").is_checked():
+        page.locator("form#refuse input[name=confirm]").check()
     page.locator("form#refuse").get_by_role(
         "button", name=t("ky", "Refuse the registration")
     ).click()
@@ -242,6 +246,7 @@ def test_district_approves_places_by_decision_and_answers_an_appeal_in_russian(
         expect(rows).to_have_count(2)
         own = rows.filter(has_text=world.school.code)
         assert not rows.filter(has_text=world.other_school.code).get_by_role("button").count()
+        own.locator("input[name=confirm]").check()  # a required confirmation, no JavaScript
         own.get_by_role("button", name=t("ru", "Approve")).click()
         screen.check("approved")
         assert t("ru", "The quota of %(code)s is approved.", code=world.school.code) in flash(

@@ -13,9 +13,18 @@ from pydantic import Field
 from kattoo.accounts.models import Role
 from kattoo.appeals.models import Appeal
 from kattoo.appeals.selectors import appeals_overdue, appeals_visible_to
-from kattoo.appeals.services import appeal_answer, appeal_file, appeal_forward
+from kattoo.appeals.services import (
+    appeal_answer,
+    appeal_commission_place,
+    appeal_file,
+    appeal_forward,
+    appeal_reinstate,
+    appeal_reject,
+    refusal_of,
+)
+from kattoo.audit.reads import audit_read
 from kattoo.campaigns.selectors import campaign_active
-from kattoo.catalog.selectors import schools_participating
+from kattoo.catalog.selectors import schools_participating, schools_visible_to
 from kattoo.core import clock
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.selectors import applications_visible_to
@@ -23,6 +32,7 @@ from kattoo.enrollment.selectors import applications_visible_to
 from ..auth import bearer, current_user
 from ..pagination import paginate_by_pk
 from .routes import PROBLEMS, actor_of, is_row_id
+from .schemas import LanguageCode
 from .serializers import local
 
 appeals = Router(tags=["appeals"], auth=bearer)
@@ -52,6 +62,10 @@ class AppealOut(Schema):
     overdue: bool
     answer: str
     answered_at: dt.datetime | None
+    decision: str = Field(
+        description="What the district decided: reinstated, commission, rejected; empty for a "
+        "written answer or while open"
+    )
 
 
 class AppealPage(Schema):
@@ -73,6 +87,7 @@ def appeal_out(appeal: Appeal) -> dict[str, Any]:
         "overdue": appeal.answered_at is None and appeal.due_at < clock.now(),
         "answer": appeal.answer,
         "answered_at": local(appeal.answered_at),
+        "decision": appeal.decision,
     }
 
 
@@ -168,3 +183,185 @@ def forward_appeal(request: HttpRequest, appeal_id: str, payload: ForwardIn) -> 
         appeal=appeal, school=school, note=payload.note, actor=actor_of(request)
     )
     return appeal_out(forwarded)
+
+
+# ---- the appeal's card and the district's decisions (§17, §22) ------------------------------
+
+
+class TransitionOut(Schema):
+    from_status: str
+    to_status: str
+    at: dt.datetime
+    reason_code: str
+    reason: str
+
+
+class AppealChildOut(Schema):
+    pin: str
+    surname: str
+    name: str
+    birth_date: dt.date
+    sex: str
+
+
+class AppealRegistrationOut(Schema):
+    id: str
+    school: str
+    language: str
+    status: str
+    route: str
+    above_quota: bool
+    position: int
+    child: AppealChildOut
+    applicant_name: str
+    refusal: TransitionOut | None = Field(description="The school's refusal with its reason")
+    history: list[TransitionOut]
+
+
+class AppealCardOut(AppealOut):
+    registration: AppealRegistrationOut | None
+    commission_decision: str | None
+
+
+def _transition_out(t: Any) -> dict[str, Any]:
+    return {
+        "from_status": t.from_status,
+        "to_status": t.to_status,
+        "at": local(t.at),
+        "reason_code": t.reason_code,
+        "reason": t.reason,
+    }
+
+
+def appeal_card_out(appeal: Appeal) -> dict[str, Any]:
+    out = appeal_out(appeal)
+    out["commission_decision"] = (
+        str(appeal.commission_decision_id) if appeal.commission_decision_id else None
+    )
+    application = appeal.application
+    if application is None:
+        out["registration"] = None
+        return out
+    child = application.child
+    refusal = refusal_of(application)
+    out["registration"] = {
+        "id": str(application.pk),
+        "school": str(application.school_id),
+        "language": application.language,
+        "status": application.status,
+        "route": application.route,
+        "above_quota": application.above_quota,
+        "position": application.position,
+        "child": {
+            "pin": child.pin,
+            "surname": child.surname,
+            "name": child.name,
+            "birth_date": child.birth_date,
+            "sex": child.sex,
+        },
+        "applicant_name": application.applicant.full_name,
+        "refusal": _transition_out(refusal) if refusal is not None else None,
+        "history": [_transition_out(t) for t in application.transitions.all()],
+    }
+    return out
+
+
+@appeals.get(
+    "/appeals/{appeal_id}",
+    response={200: AppealCardOut, **PROBLEMS},
+    summary="One appeal with the child, the registration, the school's reason and the history",
+)
+def get_appeal(request: HttpRequest, appeal_id: str) -> dict[str, Any]:
+    user = current_user(request)
+    appeal = (
+        appeals_visible_to(user)
+        .select_related("application__child", "application__applicant")
+        .filter(pk=int(appeal_id))
+        .first()
+        if is_row_id(appeal_id)
+        else None
+    )
+    if appeal is None:
+        raise Http404
+    if user.role != Role.APPLICANT:
+        audit_read(actor=actor_of(request), what="appeal", obj=appeal)
+    return appeal_card_out(appeal)
+
+
+class ReinstateIn(Schema):
+    text: str = Field("", max_length=4000)
+
+
+@appeals.post(
+    "/appeals/{appeal_id}/reinstate",
+    response={200: AppealCardOut, **PROBLEMS},
+    summary="The district reinstates the refused registration (the seat is taken back)",
+)
+def reinstate_appeal(request: HttpRequest, appeal_id: str, payload: ReinstateIn) -> dict[str, Any]:
+    appeal = _appeal_for(request, appeal_id, roles=(Role.DISTRICT,))
+    appeal_reinstate(appeal=appeal, text=payload.text, actor=actor_of(request))
+    return appeal_card_out(Appeal.objects.select_related("district").get(pk=appeal.pk))
+
+
+class RejectIn(Schema):
+    text: str = Field(min_length=5, max_length=4000)
+
+
+@appeals.post(
+    "/appeals/{appeal_id}/reject",
+    response={200: AppealCardOut, **PROBLEMS},
+    summary="The district rejects the appeal, stating why",
+)
+def reject_appeal(request: HttpRequest, appeal_id: str, payload: RejectIn) -> dict[str, Any]:
+    appeal = _appeal_for(request, appeal_id, roles=(Role.DISTRICT,))
+    appeal_reject(appeal=appeal, text=payload.text, actor=actor_of(request))
+    return appeal_card_out(Appeal.objects.select_related("district").get(pk=appeal.pk))
+
+
+class AppealCommissionIn(Schema):
+    """The placement answering the appeal: the child and the applicant are the refused
+    registration's; the school and the language default to it."""
+
+    school: str | None = Field(None, pattern=r"^[0-9]{1,18}$")
+    language: LanguageCode | None = None
+    number: str = Field(min_length=1, max_length=64)
+    decided_on: dt.date
+    ground: Literal["over_age", "no_documents", "late", "other"]
+    documents_checked: bool = False
+
+
+@appeals.post(
+    "/appeals/{appeal_id}/commission",
+    response={200: AppealCardOut, **PROBLEMS},
+    summary="The district answers the appeal by a placement of the Commission on Children's "
+    "Affairs",
+)
+def commission_appeal(
+    request: HttpRequest, appeal_id: str, payload: AppealCommissionIn
+) -> dict[str, Any]:
+    appeal = _appeal_for(request, appeal_id, roles=(Role.DISTRICT,))
+    application = appeal.application
+    if application is None:
+        raise RuleViolation("appeal_no_registration")
+    user = current_user(request)
+    school = application.school
+    if payload.school is not None:
+        chosen = schools_visible_to(user).filter(pk=int(payload.school)).first()
+        if chosen is None:
+            raise Http404
+        school = chosen
+    appeal_commission_place(
+        appeal=appeal,
+        actor=actor_of(request),
+        campaign=application.campaign,
+        officer=user,
+        child=application.child,
+        applicant=application.applicant,
+        school=school,
+        language=payload.language or application.language,
+        number=payload.number,
+        decided_on=payload.decided_on,
+        ground=payload.ground,
+        documents_checked=payload.documents_checked,
+    )
+    return appeal_card_out(Appeal.objects.select_related("district").get(pk=appeal.pk))

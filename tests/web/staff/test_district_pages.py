@@ -45,7 +45,16 @@ def test_schools_not_confirmed_lock_automatically_and_are_approved(
         assert f"/staff/district/schools/{school.pk}/approve/" in page
         detail = client.get(f"/staff/district/schools/{school.pk}/").content.decode()
         assert school.name_ky in detail and scene.world.home.name_ky in detail
-        response = client.post(f"/staff/district/schools/{school.pk}/approve/", {"back": "school"})
+        unconfirmed = client.post(
+            f"/staff/district/schools/{school.pk}/approve/", {"back": "school"}, follow=True
+        )
+        assert Quota.objects.get(school=school).approved_at is None
+        assert "alert error" in unconfirmed.content.decode()
+        assert 'name="confirm"' in unconfirmed.content.decode()
+        assert "required" in unconfirmed.content.decode()
+        response = client.post(
+            f"/staff/district/schools/{school.pk}/approve/", {"back": "school", "confirm": "on"}
+        )
         assert response["Location"] == f"/staff/district/schools/{school.pk}/"
     quota = Quota.objects.get(school=school)
     assert quota.approved_at is not None and quota.approved_by_id == scene.users["district_own"].pk
@@ -61,7 +70,7 @@ def test_a_confirmed_quota_is_approved_and_others_cannot(client: Client, scene: 
         officer(client, scene)
         page = client.get("/staff/district/").content.decode()
         assert f"/staff/district/schools/{school.pk}/approve/" in page
-        client.post(f"/staff/district/schools/{school.pk}/approve/")
+        client.post(f"/staff/district/schools/{school.pk}/approve/", {"confirm": "on"})
     assert Quota.objects.get(school=school).approved_at is not None
 
 

@@ -26,7 +26,7 @@ from kattoo.people.models import ActStatus
 from kattoo.quotas.models import ClassSet, Quota, QuotaStatus
 
 from ...conftest import BEFORE, SYSTEM
-from ...factories import StreetFactory
+from ...factories import StreetFactory, registry_adult
 from .conftest import Scene, staff_user, verified
 
 AUGUST = clock.bishkek(2026, 8, 10, 11, 0)
@@ -95,11 +95,20 @@ def test_children_counts_and_admit(client: Client, scene: Scene) -> None:
 def test_refuse_needs_a_reason_and_the_district_sees_it(client: Client, scene: Scene) -> None:
     director(client, scene)
     url = f"/staff/school/applications/{scene.application.pk}/refuse/"
-    bad = client.post(url, {"reason": "false_data", "text": ""})
+    bad = client.post(url, {"reason": "false_data", "text": "", "confirm": "on"})
     assert bad.status_code == 422
+    words = "The birth certificate does not match."
+    # No reason is preselected: the select starts empty and an empty choice is an error.
+    form = client.get(f"/staff/school/applications/{scene.application.pk}/").content.decode()
+    assert '<option value="" selected>' in form
+    assert client.post(url, {"reason": "", "text": words, "confirm": "on"}).status_code == 422
+    # The refusal is confirmed explicitly (a checkbox, no JavaScript needed).
+    unconfirmed = client.post(url, {"reason": "false_data", "text": words})
+    assert unconfirmed.status_code == 422
+    assert 'name="confirm"' in unconfirmed.content.decode()
     scene.application.refresh_from_db()
     assert scene.application.status == Status.REGISTERED
-    client.post(url, {"reason": "false_data", "text": "The birth certificate does not match."})
+    client.post(url, {"reason": "false_data", "text": words, "confirm": "on"})
     scene.application.refresh_from_db()
     assert scene.application.status == Status.REFUSED
     assert SeatPool.objects.get(school=scene.world.school, language="ky").taken == 0
@@ -216,12 +225,22 @@ def test_address_request_rejected_and_direct_add(client: Client, scene: Scene) -
 
 def test_teacher_roster(client: Client, scene: Scene) -> None:
     director(client, scene)
-    bad = client.post("/staff/school/teachers/", {"pin": "123", "full_name": "Бакыт"})
-    assert bad.status_code == 422
-    client.post("/staff/school/teachers/", {"pin": "21505198500002", "full_name": "Бакыт Асанов"})
-    assert Teacher.objects.filter(school=scene.world.school, pin="21505198500002").exists()
-    assert "Бакыт Асанов" in client.get("/staff/school/teachers/").content.decode()
-    client.post(f"/staff/school/teachers/{scene.teacher.pk}/remove/")
+    scene.world.registry.add_person(
+        registry_adult("21505198500002", surname="Асанов", name="Бакыт")
+    )
+    with clock.frozen(BEFORE):
+        bad = client.post("/staff/school/teachers/", {"pin": "123", "full_name": "Бакыт"})
+        assert bad.status_code == 422
+        unknown = client.post(
+            "/staff/school/teachers/", {"pin": "21505198500099", "full_name": "Бакыт"}
+        )
+        assert unknown.status_code == 409  # §24: the registry must know the person
+        client.post(
+            "/staff/school/teachers/", {"pin": "21505198500002", "full_name": "Бакыт Асанов"}
+        )
+        assert Teacher.objects.filter(school=scene.world.school, pin="21505198500002").exists()
+        assert "Асанов Бакыт" in client.get("/staff/school/teachers/").content.decode()
+        client.post(f"/staff/school/teachers/{scene.teacher.pk}/remove/")
     assert not Teacher.objects.filter(pk=scene.teacher.pk).exists()
 
 
