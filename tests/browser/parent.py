@@ -48,3 +48,27 @@ def name_in(lang: str, obj: Any) -> str:
 
 def alert_text(phone: Phone) -> str:
     return " ".join(phone.page.locator("main .alert").all_inner_texts())
+
+
+CLASSES = {"ky": "Kyrgyz class", "ru": "Russian class", "uz": "Uzbek class"}
+
+
+def class_name(lang: str, language: str) -> str:
+    """A class named by its language of instruction, as the buttons and pages say it."""
+    return t(lang, CLASSES[language])
+
+
+def choose_class(
+    phone: Phone, school: Any, language: str, lang: str, *, prepare: bool = False
+) -> None:
+    """On the school list: the class's button in that school's card (the check page opens)."""
+    label = "Prepare: %(class)s" if prepare else "Register: %(class)s"
+    card = phone.page.locator(f"#school-{school.pk}")
+    card.get_by_role("link", name=t(lang, label, **{"class": class_name(lang, language)})).click()
+    phone.check("check-answers")
+
+
+def register_through_the_check(phone: Phone, school: Any, language: str, lang: str) -> None:
+    """School list → check your answers → confirm: what a parent taps to register."""
+    choose_class(phone, school, language, lang)
+    phone.page.get_by_role("button", name=t(lang, "Confirm and register")).click()

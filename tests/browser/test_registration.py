@@ -15,7 +15,7 @@ from kattoo.enrollment.services import application_register
 
 from ..conftest import STAGE2, World
 from .conftest import Phone
-from .parent import alert_text, name_in, sign_in, t
+from .parent import alert_text, class_name, name_in, register_through_the_check, sign_in, t
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 def seats_refresh_without_reload(phone: Phone, world: World, language: str) -> None:
     """Another family takes a Russian-class seat; the open page shows it within 15 s."""
     page = phone.page
-    russian = page.locator("#school-rows .pools li").filter(has_text=t(language, "Russian"))
+    russian = page.locator("#school-rows .pools li").filter(has_text=class_name(language, "ru"))
     assert "26" in russian.inner_text()
     page.evaluate("window.kattooSamePage = true")
     neighbours = world.family()
@@ -53,21 +53,12 @@ def register_cancel_register_elsewhere(phone: Phone, world: World, language: str
     page.get_by_role("link", name=t(language, "Choose a school")).click()
     phone.check("schools")
     rows = page.locator("#school-rows").inner_text()
-    with_language = {"ky": t(language, "Kyrgyz"), "ru": t(language, "Russian")}
     home_name, other_name = name_in(language, world.school), name_in(language, world.other_school)
     assert home_name in rows and other_name not in rows
     if phone.javascript:
         seats_refresh_without_reload(phone, world, language)
 
-    page.get_by_role(
-        "button",
-        name=t(
-            language,
-            "Register to %(school)s, %(language)s",
-            school=home_name,
-            language=with_language["ky"],
-        ),
-    ).click()
+    register_through_the_check(phone, world.school, "ky", language)
     phone.check("registered")
     application = Application.objects.get(child=child)
     assert phone.path == f"/applications/{application.pk}/"
@@ -95,15 +86,7 @@ def register_cancel_register_elsewhere(phone: Phone, world: World, language: str
     with clock.frozen(STAGE2 + dt.timedelta(minutes=5)):
         phone.goto(f"/children/{child.pk}/schools/")
         phone.check("stage2-schools")
-        page.get_by_role(
-            "button",
-            name=t(
-                language,
-                "Register to %(school)s, %(language)s",
-                school=other_name,
-                language=with_language["ky"],
-            ),
-        ).click()
+        register_through_the_check(phone, world.other_school, "ky", language)
         phone.check("registered-elsewhere")
     elsewhere = Application.objects.get(child=child, status=Status.REGISTERED)
     assert elsewhere.school == world.other_school and elsewhere.position == 1

@@ -8,12 +8,14 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 
 from kattoo.appeals.models import Appeal
-from kattoo.catalog.models import MicrodistrictRequest
+from kattoo.catalog.models import Language, MicrodistrictRequest
 from kattoo.core import clock
 from kattoo.enrollment.models import Application, Draft
 from kattoo.people.models import GuardianAct
+from kattoo.web.templatetags.kattoo import QUOTA_EVENT_KINDS
 
 from ..conftest import BEFORE, STAGE1, World
 from ..factories import registry_person
@@ -28,15 +30,16 @@ def _limits():
 def test_prepare_before_the_opening_submit_at_it(client: Client, world: World) -> None:
     family = world.family()
     with clock.frozen(BEFORE):
-        sign_in(client, family.parent.person.pin, language="ru")
+        sign_in(client, family.parent.person.pin, language="en")
         page = client.get(f"/children/{family.child.pk}/schools/").content.decode()
-        assert "Подготовить" in page and "Зарегистрировать" not in page
+        # Before the opening a class is prepared (through the check page), never registered.
+        assert "Prepare: Kyrgyz class" in page and "Register: " not in page
         response = client.post(
             "/drafts/", {"child": family.child.pk, "school": world.school.pk, "language": "ky"}
         )
         assert response.status_code == 302
         children = client.get("/children/").content.decode()
-        assert "data-opens-at" in children and "2026-04-01 10:00" in children
+        assert "data-opens-at" in children and "01.04.2026 10:00" in children
         early = client.post(f"/drafts/{family.child.pk}/submit/", follow=True).content.decode()
         assert "2026-04-01 10:00" in early and not Application.objects.exists()
     with clock.frozen(STAGE1 + dt.timedelta(seconds=1)):
@@ -101,13 +104,13 @@ def test_write_an_appeal(client: Client, world: World, at_stage1) -> None:
         "/appeals/",
         {
             "subject": "missing_address",
-            "school": world.other_school.pk,
+            "school": world.school.pk,
             "text": "Our house is next to this school.",
         },
     )
     assert response.status_code == 302
     appeal = Appeal.objects.get()
-    assert appeal.district == world.other_school.district
+    assert appeal.district == world.school.district
     page = client.get("/appeals/").content.decode()
     assert "Our house is next to this school." in page
     short = client.post("/appeals/", {"subject": "other", "text": "short"})
@@ -121,7 +124,7 @@ def test_schools_not_offered_in_stage_one_say_why(client: Client, world: World, 
     sign_in(client, family.parent.person.pin, language="en")
     page = client.get(f"/children/{family.child.pk}/schools/").content.decode()
     assert "Other schools nearby" in page and world.other_school.name_en in page
-    assert "2026-06-01 10:00" in page
+    assert "01.06.2026 10:00" in page
     assert f"/schools/{world.other_school.pk}/request-address/" in page
 
 
@@ -129,5 +132,13 @@ def test_open_data_and_the_public_quota_log(client: Client, world: World, at_sta
     page = client.get("/open-data/")
     assert page.status_code == 200 and b"<table>" in page.content
     log = client.get(f"/schools/{world.school.pk}/quota-log/").content.decode()
-    assert "computed" in log and "№1 ky 25" in log
+    # Words in the page's language, never the internal codes (issue 14).
+    with translation.override("ky"):
+        computed = str(QUOTA_EVENT_KINDS["computed"])
+        kyrgyz = str(Language.KY.label)
+    assert computed in log and f"№1 {kyrgyz} 25" in log
+    assert "computed" not in log and " ky " not in log
+    client.cookies["django_language"] = "en"
+    log = client.get(f"/schools/{world.school.pk}/quota-log/").content.decode()
+    assert "computed from last year" in log and "№1 Kyrgyz 25" in log
     assert client.get("/schools/999999/quota-log/").status_code == 404

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kattoo.audit.reads import audit_download
 from kattoo.catalog.selectors import schools_visible_to
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.models import Application, SeatPool
@@ -24,7 +25,7 @@ from kattoo.reports.selectors import (
 )
 
 from ..auth import bearer, current_user
-from .routes import PROBLEMS
+from .routes import PROBLEMS, actor_of
 
 reports = Router(tags=["reports"])
 COUNTS = ("registered", "admitted", "refused", "cancelled", "above_quota")
@@ -106,11 +107,27 @@ def _file(request: HttpRequest, query: FileQuery, fmt: str) -> HttpResponse:
         list(COUNTS) if kind == "applications" else ["quota_seats", "capacity", "taken", "free"]
     )
     name = f"kattoo-{kind}-{'-'.join(data['by'])}"
+    audit_download(
+        actor=actor_of(request),
+        what="report",
+        file_format=fmt,
+        count=len(rows),
+        filters={
+            "kind": kind,
+            "by": data["by"],
+            "campaign": data["campaign"],
+            "region": query.region,
+            "district": query.district,
+            "school": query.school,
+        },
+    )
     if fmt == "csv":
-        response = HttpResponse(rows_csv(rows, columns), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            rows_csv(rows, columns, labelled=False), content_type="text/csv; charset=utf-8"
+        )
     else:
         response = HttpResponse(
-            rows_xlsx(rows, columns, kind),
+            rows_xlsx(rows, columns, kind, labelled=False),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

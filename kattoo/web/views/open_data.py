@@ -10,6 +10,7 @@ from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.selectors import schools_participating
 from kattoo.enrollment.models import Application, SeatPool
 from kattoo.quotas.models import QuotaEvent
+from kattoo.reports.exports import localized_places
 from kattoo.reports.selectors import report_applications, report_seats, suppress_small_cells
 
 from ..access import public
@@ -26,6 +27,7 @@ def open_data(request: HttpRequest) -> HttpResponse:
         COUNTS,
     )
     seats = report_seats(campaign=campaign, pools=SeatPool.objects.all(), by=by)
+    rows, seats = localized_places(rows), localized_places(seats)  # in the page's language
     return render(
         request, "web/open_data.html", {"rows": rows, "seats": seats, "campaign": campaign}
     )

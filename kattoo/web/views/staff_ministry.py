@@ -25,7 +25,7 @@ from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.people.models import Sex
 from kattoo.quotas.models import Quota
 from kattoo.quotas.selectors import QuotaState, quota_state
-from kattoo.reports.exports import rows_csv, rows_xlsx
+from kattoo.reports.exports import localized_places, rows_csv, rows_xlsx
 from kattoo.reports.selectors import (
     report_applications,
     report_campaign,
@@ -36,7 +36,7 @@ from kattoo.reports.selectors import (
 from ..access import staff_required
 from ..forms_staff import DIMENSION_LABELS, ReportForm
 from ..svg import COLOURS, Bar, Segment, bar_chart, column_chart
-from .staff_common import lock_context, staff_user
+from .staff_common import lock_context, personal_data_export, staff_user
 
 ministry_staff = staff_required(Role.MINISTRY_ANALYST, Role.MINISTRY_ADMIN)
 COUNTS = ("registered", "admitted", "refused", "cancelled", "above_quota")
@@ -109,6 +109,7 @@ def ministry_dashboard(request: HttpRequest) -> HttpResponse:
             "campaigns": _campaign_choices(campaign),
             "hours": hours,
             "hours_total": sum(n for _h, n in hours),
+            "opening_day": opening_day,
             "hours_chart": column_chart(
                 hours,
                 title=_("Registrations per hour on %(day)s")
@@ -246,6 +247,15 @@ def _report_file(request: HttpRequest, fmt: str) -> HttpResponse:
     campaign = _chosen_campaign(request)
     archive = "" if campaign.is_active else f"{campaign.code}-"
     name = f"kattoo-{archive}{kind}-{'-'.join(form.cleaned_data['by'])}"
+    personal_data_export(
+        request,
+        "report",
+        fmt,
+        obj=campaign,
+        count=len(rows),
+        filters={"kind": kind, "by": form.cleaned_data["by"]},
+    )
+    rows = localized_places(rows)  # as the page names them
     if fmt == "csv":
         response = HttpResponse(rows_csv(rows, columns), content_type="text/csv; charset=utf-8")
     else:

@@ -24,6 +24,7 @@ from kattoo.catalog.models import (
     School,
     Street,
     Teacher,
+    TeacherAddition,
 )
 from kattoo.catalog.selectors import house_number_value, localized_name
 from kattoo.catalog.services import (
@@ -44,7 +45,7 @@ from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.quotas.models import Quota, QuotaEvent
 from kattoo.quotas.selectors import quota_abilities, quota_of, quota_state
 from kattoo.quotas.services import QuotaOperation, quota_change, quota_confirm
-from kattoo.reports.exports import rows_csv, rows_xlsx
+from kattoo.reports.exports import rows_csv, rows_xlsx, sex_label
 
 from ..access import staff_required
 from ..forms_staff import (
@@ -59,6 +60,8 @@ from ..problems import problem_of
 from .staff_common import (
     form_errors_text,
     lock_context,
+    personal_data_export,
+    personal_data_read,
     staff_actor,
     staff_user,
     violation_text,
@@ -385,9 +388,10 @@ def school_teachers(request: HttpRequest) -> HttpResponse:
     form = TeacherForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        status = 422
         if form.is_valid():
             try:
-                teacher_add(
+                added = teacher_add(
                     school=school,
                     pin=form.cleaned_data["pin"],
                     full_name=form.cleaned_data["full_name"].strip(),
@@ -395,15 +399,27 @@ def school_teachers(request: HttpRequest) -> HttpResponse:
                 )
             except FieldError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            except RuleViolation as exc:
+                form.add_error("pin", violation_text(exc))
+                status = 409
             else:
-                messages.success(request, _("The teacher is added to the roster."))
+                if isinstance(added, Teacher):
+                    messages.success(request, _("The teacher is added to the roster."))
+                else:
+                    messages.info(
+                        request,
+                        _(
+                            "The roster is frozen since the quota lock: the addition waits for "
+                            "the district office's approval."
+                        ),
+                    )
                 return redirect("web:staff:school_teachers")
-        status = 422
     teachers = Teacher.objects.filter(school=school).order_by("full_name", "pk")
+    additions = TeacherAddition.objects.filter(school=school).order_by("-requested_at")[:50]
     return render(
         request,
         "staff/school/teachers.html",
-        {"school": school, "teachers": teachers, "form": form},
+        {"school": school, "teachers": teachers, "form": form, "additions": additions},
         status=status,
     )
 
@@ -480,6 +496,10 @@ def school_classes(request: HttpRequest) -> HttpResponse:
                 "outside": admitted[language] - placed[language],
             }
         )
+    if classes:
+        personal_data_read(
+            request, "classes", obj=school, school=school.pk, count=sum(placed.values())
+        )
     return render(
         request,
         "staff/school/classes.html",
@@ -514,11 +534,14 @@ def school_classes_xlsx(request: HttpRequest) -> HttpResponse:
                 child.surname,
                 child.name,
                 child.patronymic,
-                child.sex,
+                sex_label(child.sex),
                 child.birth_date,
                 child.pin,
             ]
             rows.append(dict(zip(columns, values, strict=True)))
+    personal_data_export(
+        request, "class_lists", "xlsx", obj=school, school=school.pk, count=len(rows)
+    )
     response = HttpResponse(
         rows_xlsx(rows, columns, _("Classes")),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -543,12 +566,21 @@ def school_classes_pdf(request: HttpRequest) -> HttpResponse:
                 m.application.child.surname,
                 m.application.child.name,
                 m.application.child.patronymic,
-                m.application.child.sex,
-                m.application.child.birth_date.isoformat(),
+                # the page's language, never the registry's Latin "M"/"F"
+                m.application.child.get_sex_display(),
+                m.application.child.birth_date.strftime("%d.%m.%Y"),
             ]
             for i, m in enumerate(formed_class.members.all(), start=1)
         ]
         classes.append((f"1{formed_class.letter} ({language})", rows))
+    personal_data_export(
+        request,
+        "class_lists",
+        "pdf",
+        obj=school,
+        school=school.pk,
+        count=sum(len(rows) for _name, rows in classes),
+    )
     title = f"{localized_name(school)} — {campaign.academic_year}"
     response = HttpResponse(
         class_lists_pdf(title=title, header=header, classes=classes), content_type="application/pdf"
@@ -563,8 +595,9 @@ def school_kundoluk_csv(request: HttpRequest) -> HttpResponse:
     (docs/data-formats.md, "kattoo-kundoluk/1")."""
     school = _school(request)
     rows = admitted_children(campaign=campaign_active(), school=school)
+    personal_data_export(request, "kundoluk", "csv", obj=school, school=school.pk, count=len(rows))
     response = HttpResponse(
-        rows_csv(rows, KUNDOLUK_COLUMNS), content_type="text/csv; charset=utf-8"
+        rows_csv(rows, KUNDOLUK_COLUMNS, labelled=False), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="kundoluk-{school.code}.csv"'
     return response

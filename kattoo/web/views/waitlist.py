@@ -21,8 +21,9 @@ from kattoo.waitlist.selectors import entries_visible_to, entry_views, pool_wait
 from kattoo.waitlist.services import offer_accept, offer_decline, waitlist_join, waitlist_leave
 
 from ..access import applicant_required, staff_required
+from ..problems import refusal_audit
 from .applicant import _actor, _choice, _registered, _schools_refused, _user
-from .staff_common import staff_user, violation_text
+from .staff_common import personal_data_read, staff_user, violation_text
 
 
 @applicant_required
@@ -46,6 +47,9 @@ def waitlist_join_view(request: HttpRequest) -> HttpResponse:
             actor=_actor(request),
         )
     except RuleViolation as exc:
+        refusal_audit(
+            request, exc, "waitlist_join", child=link.child_id, school=school.pk, language=language
+        )
         return _schools_refused(request, link, school, exc)
     messages.success(request, _("The child is in the waitlist."))
     return redirect("web:waitlist")
@@ -62,6 +66,16 @@ def waitlist_accept_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     try:
         application = offer_accept(entry=entry, user=_user(request), actor=_actor(request))
     except RuleViolation as exc:
+        refusal_audit(
+            request,
+            exc,
+            "offer_accept",
+            child=entry.child_id,
+            school=entry.pool.school_id,
+            language=entry.pool.language,
+            pool=entry.pool_id,
+            entry=entry.pk,
+        )
         messages.error(request, violation_text(exc))
         return redirect("web:waitlist")
     return _registered(request, application)
@@ -112,4 +126,5 @@ def staff_waitlist(request: HttpRequest, school_id: int) -> HttpResponse:
     )
     views = entry_views(user, pool_waitlist([p.pk for p in pools]))
     rows = [(pool, [v for v in views if v.entry.pool_id == pool.pk]) for pool in pools]
+    personal_data_read(request, "waitlist", obj=school, school=school.pk, count=len(views))
     return render(request, "staff/waitlist.html", {"school": school, "rows": rows})

@@ -6,7 +6,11 @@ import csv
 import io
 
 from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
+
+from kattoo.catalog.models import Language
+from kattoo.reports.exports import COLUMN_LABELS
 
 from .conftest import Scene, verified
 
@@ -51,22 +55,23 @@ def test_report_page_and_files(client: Client, scene: Scene) -> None:
     file = client.get("/staff/ministry/reports/report.csv", query)
     name = "kattoo-applications-region-language.csv"
     assert file["Content-Disposition"] == f'attachment; filename="{name}"'
+    # The file speaks the page's language (Kyrgyz by default): column names, place names and
+    # the language of instruction in words, never codes (issue 14).
+    with translation.override("ky"):
+        header = [str(COLUMN_LABELS[k]) for k in ("region", "language", "registered")]
+        kyrgyz = str(Language.KY.label)
     rows = list(csv.DictReader(io.StringIO(file.content.decode("utf-8-sig"))))
-    assert rows == [
-        {
-            "region": scene.world.school.district.region.name_ru,
-            "language": "ky",
-            "registered": "1",
-            "admitted": "0",
-            "refused": "0",
-            "cancelled": "0",
-            "above_quota": "0",
-        }
-    ]
+    assert len(rows) == 1
+    region, language, registered = header
+    assert rows[0][region] == scene.world.school.district.region.name_ky
+    assert (rows[0][language], rows[0][registered]) == (kyrgyz, "1")
     seats = client.get("/staff/ministry/reports/report.xlsx", {"by": "school", "kind": "seats"})
     sheet = load_workbook(io.BytesIO(seats.content)).active
     table = list(sheet.iter_rows(values_only=True))
-    assert table[0] == ("school", "quota_seats", "capacity", "taken", "free")
+    with translation.override("ky"):
+        assert table[0] == tuple(
+            str(COLUMN_LABELS[k]) for k in ("school", "quota_seats", "capacity", "taken", "free")
+        )
     assert (scene.world.school.code, 51, 51, 1, 50) in table
 
 
