@@ -23,13 +23,13 @@ install: $(VENV)/.installed messages
 
 # Compiled catalogs are build output; Babel compiles them without system gettext.
 messages: $(VENV)/.installed
-	@for lang in ky ru en; do \
+	@for lang in ky ru uz en; do \
 	  $(BIN)/pybabel -q compile -d locale -D django -l $$lang || exit 1; \
 	done
 
 # `make run`: a working demo on a bare machine: SQLite, the Tunduk simulator over HTTP, the
-# task worker, the minute timers (audit seal, outbox sweeper, waitlist sweep) and the web
-# server, all stopped together by Ctrl+C.
+# task worker, the outbox drain, the minute timers (audit seal, outbox sweeper, waitlist
+# sweep) and the web server, all stopped together by Ctrl+C.
 SIM_PORT ?= 8100
 # The demo is rebuilt on a new SQLite file each time (STAGE=before|1|2, default 1): it is one
 # use of the real lifecycle, replayed up to now (kattoo/demo, docs/runbooks/campaign.md).
@@ -48,6 +48,7 @@ run: install
 	  export KATTOO_REGISTRY_BACKEND=kattoo.integrations.registry.xroad.XRoadRegistry; \
 	  export KATTOO_XROAD_SECURITY_SERVER=http://127.0.0.1:$(SIM_PORT); \
 	  $(BIN)/python manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & \
+	  $(BIN)/python manage.py notifications_drain >var/drain.log 2>&1 & \
 	  while sleep 60; do \
 	    $(BIN)/python manage.py audit_seal >>var/audit-seal.log 2>&1; \
 	    $(BIN)/python manage.py notifications_requeue >>var/timers.log 2>&1; \

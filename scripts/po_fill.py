@@ -1,5 +1,7 @@
-"""Fill empty translations in locale/{ky,ru,en}/LC_MESSAGES/django.po from a JSON file:
-``{"<msgid>": {"ky": "...", "ru": "..."}, ...}``; English takes the msgid itself.
+"""Fill empty translations in locale/{ky,ru,uz,en}/LC_MESSAGES/django.po from a JSON file:
+``{"<msgid>": {"ky": "...", "ru": "...", "uz": "..."}, ...}``; English takes the msgid itself.
+A plural entry takes a list of forms: ``{"<msgid>": {"ky": ["…", "…"], "ru": ["…", "…", "…"],
+"uz": ["…", "…"]}}``.
 
     .venv/bin/python scripts/po_fill.py translations.json
 
@@ -30,8 +32,11 @@ def fill(language: str, table: dict[str, dict[str, str]]) -> int:
     entries = path.read_text(encoding="utf-8").split("\n\n")
     filled = 0
     for i, entry in enumerate(entries):
+        if "\nmsgid_plural " in "\n" + entry:
+            filled += _fill_plural(entries, i, language, table)
+            continue
         match = ENTRY.search(entry + "\n")
-        if not match or "msgid_plural" in entry:
+        if not match:
             continue
         msgid = unquote(match.group(1))
         fuzzy = "#, fuzzy" in entry
@@ -42,7 +47,8 @@ def fill(language: str, table: dict[str, dict[str, str]]) -> int:
             head = entry[: match.start(2) - len("msgstr ")]
             if fuzzy:  # makemessages' guess from another msgid: replace it, drop the flag
                 head = "\n".join(
-                    line.replace("#, fuzzy, ", "#, ") for line in head.split("\n")
+                    line.replace("#, fuzzy, ", "#, ")
+                    for line in head.split("\n")
                     if line != "#, fuzzy" and not line.startswith("#| ")
                 )
             entries[i] = head + "msgstr " + quote(text)
@@ -51,9 +57,41 @@ def fill(language: str, table: dict[str, dict[str, str]]) -> int:
     return filled
 
 
+PLURAL = re.compile(
+    r'^msgid ((?:".*"\n)+)msgid_plural ((?:".*"\n)+)((?:msgstr\[\d\] (?:".*"\n?)+)+)$', re.M
+)
+
+
+def _fill_plural(entries: list[str], i: int, language: str, table: dict) -> int:
+    """A plural entry: the JSON gives a list of forms (``{"ky": [one, other], "ru": [one, few,
+    many]}``); English takes the msgid and msgid_plural."""
+    entry = entries[i]
+    match = PLURAL.search(entry + "\n")
+    if not match:
+        return 0
+    msgid, plural = unquote(match.group(1)), unquote(match.group(2))
+    current = re.findall(r'msgstr\[(\d)\] ((?:".*"\n?)+)', match.group(3))
+    fuzzy = "#, fuzzy" in entry
+    if all(unquote(text) for _n, text in current) and not fuzzy:
+        return 0
+    forms = [msgid, plural] if language == "en" else table.get(msgid, {}).get(language)
+    if not forms or len(forms) != len(current):
+        return 0
+    head = entry[: match.start(3)]
+    if fuzzy:
+        head = "\n".join(
+            line.replace("#, fuzzy, ", "#, ")
+            for line in head.split("\n")
+            if line != "#, fuzzy" and not line.startswith("#| ")
+        )
+    body = "\n".join(f"msgstr[{n}] {quote(text)}" for n, text in enumerate(forms))
+    entries[i] = head + body
+    return 1
+
+
 def main() -> None:
     table = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    for language in ("ky", "ru", "en"):
+    for language in ("ky", "ru", "uz", "en"):
         print(language, fill(language, table))
 
 

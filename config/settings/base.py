@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kattoo.classes",
     "kattoo.reports",
     "kattoo.fraud",
+    "kattoo.retention",
     "kattoo.synthetic",
     "kattoo.web",
     "kattoo.demo",
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # API writes with a body are JSON only: no cross-site "simple" POST reaches a handler.
+    "kattoo.api.content_type.JsonWritesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -115,9 +118,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Kyrgyz is the state language and the default; Russian and English follow (RULES.md, README).
+# Kyrgyz is the state language and the default; Russian, Uzbek (Latin script: the schools of Osh,
+# Jalal-Abad and Batken that teach in Uzbek) and English follow (RULES.md, README).
 LANGUAGE_CODE = "ky"
-LANGUAGES = [("ky", _("Kyrgyz")), ("ru", _("Russian")), ("en", _("English"))]
+LANGUAGES = [
+    ("ky", _("Kyrgyz")),
+    ("ru", _("Russian")),
+    ("uz", _("Uzbek")),
+    ("en", _("English")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -178,6 +187,7 @@ KATTOO_FRAUD = {
     "CHILDREN_PER_APPLICANT": int(os.environ.get("KATTOO_FRAUD_CHILDREN_PER_APPLICANT", "3")),
     "BIRTHS_PER_ADDRESS": int(os.environ.get("KATTOO_FRAUD_BIRTHS_PER_ADDRESS", "4")),
     "ADDRESS_WINDOW_DAYS": int(os.environ.get("KATTOO_FRAUD_ADDRESS_WINDOW_DAYS", "90")),
+    "TEACHER_WINDOW_DAYS": int(os.environ.get("KATTOO_FRAUD_TEACHER_WINDOW_DAYS", "30")),
     "LIST_LIMIT": 200,
 }
 
@@ -204,12 +214,19 @@ KATTOO_REGISTRY = {
     ),
 }
 
-# Applicant sign-in by one-time SMS code (kattoo.accounts.login).
+# Applicant sign-in (kattoo.accounts.login, ADR 0023). Limits count in fixed windows of
+# WINDOW_SECONDS, per client address as kattoo.core.proxy takes it from trusted proxies:
+# codes per (PIN, client), per PIN (all clients: a phone is never bombed), per client, and
+# the country's codes a minute (the SMS gateway's capacity; past it 503, nobody locked out);
+# wrong codes per challenge and per client.
 KATTOO_LOGIN = {
     "CODE_TTL_SECONDS": 300,
     "ATTEMPTS_PER_CODE": 5,
-    "CODES_PER_PIN": 5,
-    "CODES_PER_IP": 30,
+    "CODES_PER_PIN_CLIENT": int(os.environ.get("KATTOO_LOGIN_CODES_PER_PIN_CLIENT", "3")),
+    "CODES_PER_PIN": int(os.environ.get("KATTOO_LOGIN_CODES_PER_PIN", "10")),
+    "CODES_PER_CLIENT": int(os.environ.get("KATTOO_LOGIN_CODES_PER_CLIENT", "30")),
+    "CODES_PER_MINUTE": int(os.environ.get("KATTOO_LOGIN_CODES_PER_MINUTE", "3000")),
+    "WRONG_CODES_PER_CLIENT": int(os.environ.get("KATTOO_LOGIN_WRONG_CODES_PER_CLIENT", "20")),
     "WINDOW_SECONDS": 900,
     "TOKEN_DAYS": 30,
 }
@@ -222,6 +239,15 @@ KATTOO_DEMO_ALLOWED = True
 # (or one who lost the phone) opens to choose a password and enrol an authenticator, and the
 # lifetime of staff API tokens. KATTOO_PUBLIC_URL is the address people open in a browser.
 KATTOO_PUBLIC_URL = os.environ.get("KATTOO_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Whom a parent calls or writes to, shown on the help page (/help/) and the sign-in pages:
+# the ministry's (or the operator's) call centre. Empty values are not shown.
+KATTOO_CONTACT = {
+    "PHONE": os.environ.get("KATTOO_CONTACT_PHONE", ""),
+    "HOURS": os.environ.get("KATTOO_CONTACT_HOURS", ""),
+    "EMAIL": os.environ.get("KATTOO_CONTACT_EMAIL", ""),
+    "FEEDBACK_URL": os.environ.get("KATTOO_FEEDBACK_URL", ""),
+}
 KATTOO_STAFF = {
     "ENROLMENT_HOURS": int(os.environ.get("KATTOO_STAFF_ENROLMENT_HOURS", "72")),
     "TOKEN_HOURS": int(os.environ.get("KATTOO_STAFF_TOKEN_HOURS", "12")),

@@ -31,7 +31,7 @@ from kattoo.core.errors import ERRORS, PROBLEM_TYPE
 from kattoo.core.metrics import ADMISSION_REFUSED
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
-LANGUAGES = ("ky", "ru", "en")
+LANGUAGES = ("ky", "ru", "uz", "en")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -58,7 +58,7 @@ def _bodies() -> dict[tuple[str, bool], bytes]:
 
 
 def _language(accept: str) -> str:
-    """The most wanted of ky/ru/en in Accept-Language, read by Django's own parser (q-values
+    """The most wanted of ky/ru/uz/en in Accept-Language, read by Django's own parser (q-values
     honoured); Kyrgyz, the state language, by default."""
     for code, _quality in parse_accept_lang_header(accept):
         if code[:2] in LANGUAGES:
