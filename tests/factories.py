@@ -180,3 +180,11 @@ def registry_person(
         }
         person["contacts"] = {"phone": "+996700123456", "email": ""}
     return person
+
+
+def registry_adult(pin: str, *, surname: str = "Асанова", name: str = "Айгүл") -> dict[str, Any]:
+    """An adult the fake registry knows under a given PIN (a teacher on a school's roster)."""
+    from kattoo.integrations.registry.pin import pin_parse
+
+    sex, born = pin_parse(pin)
+    return {**registry_person(sex=sex, born=born, surname=surname, name=name), "pin": pin}

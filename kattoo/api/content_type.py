@@ -8,6 +8,10 @@ write that carries a body must say ``application/json``; ``multipart/form-data``
 only with an ``Authorization`` header (the upload operations: guardian acts, catalog files),
 which no cross-site form can send. Anything else is ``415 unsupported_media_type`` before any
 handler runs. A write without a body (a cancel, a logout) is not affected.
+
+The same gate refuses a query string holding a NUL character (``%00``) with ``400
+bad_request``: PostgreSQL cannot compare text with one, as the JSON body parser already
+refuses one in a body (kattoo/api/parsing.py; the fuzz found a 500 in the address lookup).
 """
 
 from __future__ import annotations
@@ -45,11 +49,9 @@ class JsonWritesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            request.method in WRITES
-            and request.path_info.startswith("/api/")
-            and _has_body(request)
-            and not acceptable(request)
-        ):
-            return problem(request, "unsupported_media_type")
+        if request.path_info.startswith("/api/"):
+            if request.method in WRITES and _has_body(request) and not acceptable(request):
+                return problem(request, "unsupported_media_type")
+            if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+                return problem(request, "bad_request")
         return self.get_response(request)

@@ -13,6 +13,8 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
 
+from kattoo.audit.refusals import Attempt, audit_refusal, is_refusal
+from kattoo.core.actors import Actor
 from kattoo.core.errors import ERRORS, PROBLEM_TYPE, FieldError, InvalidFields, RuleViolation
 from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_down_log
 
@@ -41,8 +43,8 @@ class Problem(Schema):
 
 
 # Every operation may answer these (bad JSON, no token, role, scope, domain refusal, body too
-# large, validation, rate limit, registry outage); 500 is never documented: it is a bug.
-PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+# large, not JSON, validation, rate limit, registry outage); 500 is never documented: it is a bug.
+PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 
 
 def problem_media_type(openapi: dict[str, Any]) -> dict[str, Any]:
@@ -133,9 +135,36 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
     return errors
 
 
+# A registration attempt (register, a draft, a waitlist join, an offer accepted) marks its
+# request with what it tried; the handler records a rule's refusal of it (§7, audit/refusals).
+_ATTEMPT = "_kattoo_registration_attempt"
+
+
+def registration_attempt(request: HttpRequest, attempt: Attempt, **ids: Any) -> None:
+    """Mark the request as a registration attempt on these ids (child, school, language, …)."""
+    setattr(request, _ATTEMPT, (attempt, ids))
+
+
+def _refusal_audit(request: HttpRequest, exc: RuleViolation) -> None:
+    """The handler runs after the view's transaction was rolled back: the row is one INSERT of
+    its own, and the accepted path (which never raises) writes nothing more."""
+    marked = getattr(request, _ATTEMPT, None)
+    if marked is None or not is_refusal(exc):
+        return
+    attempt, ids = marked
+    actor = Actor(
+        user=getattr(request, "auth", None),
+        channel="api",
+        request_id=getattr(request, "request_id", ""),
+    )
+    variant = exc.params.get("variant")
+    audit_refusal(actor=actor, code=exc.code, variant=variant, attempt=attempt, **ids)
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(RuleViolation)
     def rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
+        _refusal_audit(request, exc)
         headers = {"Retry-After": "5"} if exc.status == 503 else None
         if exc.params.get("retry_after"):  # a lockout tells how long to wait
             headers = {"Retry-After": str(int(exc.params["retry_after"]))}

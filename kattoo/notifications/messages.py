@@ -1,4 +1,4 @@
-"""What each event says, in the recipient's language (ky, ru, en). Short: an SMS is 70
+"""What each event says, in the recipient's language (ky, ru, uz, en). Short: an SMS is 70
 Cyrillic characters a part, so the essential comes first."""
 
 from __future__ import annotations
@@ -36,6 +36,52 @@ MESSAGES: dict[str, Any] = {
         "Read the answer in Kattoo."
     ),
 }
+
+# After admission (enrollment/after_admission.py).
+MESSAGES.update(
+    {
+        "application_withdrawn": _(
+            "Kattoo: %(child)s is withdrawn from %(school)s; the seat is freed. You can register "
+            "the child at the new place of residence."
+        ),
+        "application_transferred": _(
+            "Kattoo: by commission decision No. %(number)s of %(decided_on)s, %(child)s is "
+            "admitted to %(school)s (%(language)s)."
+        ),
+        "pmpk_proposed": _(
+            "Kattoo: %(school)s proposes for %(child)s after the ПМПК: %(proposal)s. Agree or "
+            "decline in Kattoo."
+        ),
+    }
+)
+
+# The Commission on Children's Affairs (commission/services.py, §9, §26).
+MESSAGES.update(
+    {
+        "commission_placed": _(
+            "Kattoo: by decision No. %(number)s of the Commission on Children's Affairs, "
+            "%(child)s is placed in %(school)s (%(language)s). Wait for the school's admission "
+            "notice."
+        ),
+    }
+)
+
+# The district's decisions on an appeal (kattoo.appeals.services, §17, §22).
+MESSAGES.update(
+    {
+        "appeal_reinstated": _(
+            "Kattoo: appeal No. %(number)s is granted. The registration of %(child)s is "
+            "reinstated, school: %(school)s (%(language)s). Wait for the school's notice."
+        ),
+        "appeal_placed": _(
+            "Kattoo: appeal No. %(number)s. By decision No. %(decision)s of the Commission on "
+            "Children's Affairs %(child)s is placed, school: %(school)s (%(language)s)."
+        ),
+        "appeal_rejected": _(
+            "Kattoo: appeal No. %(number)s is rejected by the district education office: %(reason)s"
+        ),
+    }
+)
 
 # Messages that carry a secret (ADR 0022): never logged, kept encrypted until sent, then blanked.
 SECRET_EVENTS = frozenset({"login_code"})

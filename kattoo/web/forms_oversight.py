@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kattoo.audit.reads import EXPORT, READ
+from kattoo.audit.refusals import REFUSED
 from kattoo.audit.selectors import CHANNELS, AuditFilter
 from kattoo.audit.services import REVEAL_REASON_MAX, REVEAL_REASON_MIN
 from kattoo.catalog.models import District, School
@@ -19,7 +21,12 @@ from .forms_staff import DATE
 class AuditFilterForm(forms.Form):
     since = forms.DateField(label=_("From"), required=False, widget=DATE)
     until = forms.DateField(label=_("To"), required=False, widget=DATE)
-    action = forms.CharField(label=_("Action"), max_length=64, required=False)
+    action = forms.CharField(
+        label=_("Action"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "audit-actions"}),
+    )
     actor = forms.CharField(label=_("User name"), max_length=150, required=False)
     object_type = forms.CharField(label=_("Object type"), max_length=64, required=False)
     object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
@@ -31,6 +38,9 @@ class AuditFilterForm(forms.Form):
     )
     school = forms.CharField(label=_("School code"), max_length=32, required=False)
     request_id = forms.CharField(label=_("Request id"), max_length=64, required=False)
+
+    # Offered as the action field's suggestions: the oversight's own actions (§7).
+    action_suggestions = (READ, EXPORT, REFUSED, "audit.reveal")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

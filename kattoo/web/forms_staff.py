@@ -12,6 +12,8 @@ from kattoo.catalog.models import Language, Parity, School
 from kattoo.catalog.selectors import localized_name
 from kattoo.commission.models import Ground
 from kattoo.enrollment.models import DocumentKind, PmpkOutcome, RefusalReason
+from kattoo.integrations.registry.pin import InvalidPin, pin_parse
+from kattoo.people.models import Sex
 from kattoo.reports.selectors import DIMENSIONS
 
 from .forms import PinField
@@ -75,12 +77,24 @@ class QuotaChangeForm(forms.Form):
 
 
 class RefuseForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Legal reason"), choices=RefusalReason.choices)
+    # §22: the legal reason is chosen, never preselected; a refusal costs the family its seat,
+    # so it is confirmed explicitly (a checkbox: it works without JavaScript).
+    reason = forms.ChoiceField(
+        label=_("Legal reason"),
+        choices=[("", _("Choose…")), *RefusalReason.choices],
+        error_messages={"required": _("Choose the legal reason.")},
+    )
     text = forms.CharField(
         label=_("Explanation for the applicant and the district office"),
         min_length=5,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I confirm the refusal: the seat is freed, the applicant gets an SMS and may appeal."
+        ),
+        error_messages={"required": _("Tick the confirmation to refuse the registration.")},
     )
 
 
@@ -168,10 +182,27 @@ class SchoolChoiceField(forms.ModelChoiceField):
 
 
 class CommissionForm(forms.Form):
-    child_pin = PinField(
+    # §9: a child the registry does not know has no PIN yet: the commission's decision (and the
+    # birth certificate, when there is one) states who the child is.
+    child_pin = forms.CharField(
         label=_("Child's PIN"),
+        help_text=_("Leave empty for a child the registry does not know yet."),
         max_length=14,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    child_surname = forms.CharField(label=_("Child's surname"), max_length=100, required=False)
+    child_name = forms.CharField(label=_("Child's name"), max_length=100, required=False)
+    child_patronymic = forms.CharField(
+        label=_("Child's patronymic"), max_length=100, required=False
+    )
+    child_birth_date = forms.DateField(label=_("Date of birth"), widget=DATE, required=False)
+    child_sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
+    certificate_series = forms.CharField(
+        label=_("Birth certificate series"), max_length=16, required=False
+    )
+    certificate_number = forms.CharField(
+        label=_("Birth certificate number"), max_length=16, required=False
     )
     applicant_pin = PinField(
         label=_("Applicant's PIN"),
@@ -186,16 +217,80 @@ class CommissionForm(forms.Form):
     documents_checked = forms.BooleanField(
         label=_("The documents of this special-order admission are checked"), required=False
     )
+    # §17: a placement that answers an appeal (the appeal card links here with it prefilled).
+    appeal = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, schools: QuerySet[School], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["school"]
         field.queryset = schools
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        pin = (data.get("child_pin") or "").strip()
+        data["child_pin"] = pin
+        if pin:
+            try:
+                pin_parse(pin)
+            except InvalidPin:
+                self.add_error(
+                    "child_pin", _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number.")
+                )
+            return data
+        stated = ("child_surname", "child_name", "child_birth_date", "child_sex")
+        if not all(data.get(name) for name in stated):
+            raise forms.ValidationError(
+                _(
+                    "Enter the child's PIN or, for a child the registry does not know, the "
+                    "surname, name, date of birth and sex."
+                )
+            )
+        return data
+
+
+class CommissionLinkForm(forms.Form):
+    """§9: the registry now knows a child placed under a temporary identifier."""
+
+    child_pin = PinField(
+        label=_("Child's PIN"),
+        max_length=14,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+class AdditionDecisionForm(forms.Form):
+    """§24: the district's answer to a teacher added after the quota lock."""
+
+    note = forms.CharField(label=_("Note (required to reject)"), max_length=300, required=False)
+
 
 class AppealAnswerForm(forms.Form):
     text = forms.CharField(
         label=_("Answer"), min_length=5, max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class AppealReinstateForm(forms.Form):
+    """§17, §22: reinstating takes a seat back in the pool, so it is confirmed explicitly."""
+
+    text = forms.CharField(
+        label=_("Answer to the applicant (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=_("I confirm: the refusal was unlawful and the registration is reinstated."),
+        error_messages={"required": _("Tick the confirmation to reinstate the registration.")},
+    )
+
+
+class AppealRejectForm(forms.Form):
+    text = forms.CharField(
+        label=_("Reason of the rejection"),
+        min_length=5,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

@@ -1,17 +1,22 @@
 from django.urls import include, path
 
 from .views import (
+    after_admission,
     applicant,
     auth,
     documents,
     more,
     open_data,
     public,
+    receipts,
     staff_audit,
     staff_auth,
     staff_campaigns,
     staff_catalog,
     staff_district,
+    staff_district_above_quota,
+    staff_district_appeals,
+    staff_district_commission,
     staff_fraud,
     staff_ministry,
     staff_people,
@@ -19,6 +24,7 @@ from .views import (
     staff_school,
     staff_school_children,
 )
+from .views import help as help_views
 from .views import sessions as session_views
 from .views import waitlist as waitlist_views
 
@@ -108,7 +114,42 @@ staff_patterns = [
         name="district_approve",
     ),
     path("district/commission/", district.district_commission, name="district_commission"),
+    path(
+        "district/commission/<int:decision_id>/link/",
+        staff_district_commission.district_commission_link,
+        name="district_commission_link",
+    ),
+    path(
+        "district/above-quota/",
+        staff_district_above_quota.district_above_quota,
+        name="district_above_quota",
+    ),
+    path(
+        "district/teachers/<int:addition_id>/approve/",
+        staff_district_above_quota.district_teacher_approve,
+        name="district_teacher_approve",
+    ),
+    path(
+        "district/teachers/<int:addition_id>/reject/",
+        staff_district_above_quota.district_teacher_reject,
+        name="district_teacher_reject",
+    ),
     path("district/appeals/", district.district_appeals, name="district_appeals"),
+    path(
+        "district/appeals/<int:appeal_id>/",
+        staff_district_appeals.district_appeal,
+        name="district_appeal",
+    ),
+    path(
+        "district/appeals/<int:appeal_id>/reinstate/",
+        staff_district_appeals.district_appeal_reinstate,
+        name="district_appeal_reinstate",
+    ),
+    path(
+        "district/appeals/<int:appeal_id>/reject/",
+        staff_district_appeals.district_appeal_reject,
+        name="district_appeal_reject",
+    ),
     path(
         "district/appeals/<int:appeal_id>/answer/",
         district.district_appeal_answer,
@@ -148,7 +189,8 @@ staff_patterns = [
 ]
 # The campaign lifecycle (issue 11): each module owns its routes.
 staff_patterns += (
-    staff_campaigns.patterns
+    after_admission.patterns
+    + staff_campaigns.patterns
     + staff_catalog.patterns
     + staff_people.patterns
     + staff_readiness.patterns
@@ -157,6 +199,7 @@ staff_patterns += (
 urlpatterns = [
     path("", public.home, name="home"),
     path("status/", public.status, name="status"),
+    path("help/", help_views.help_page, name="help"),
     path("addresses/", public.address_lookup_page, name="address_lookup"),
     path("language/", public.language, name="language"),
     path("login/", auth.login_pin, name="login"),
@@ -182,6 +225,21 @@ urlpatterns = [
         "waitlist/<int:entry_id>/leave/", waitlist_views.waitlist_leave_view, name="waitlist_leave"
     ),
     path("applications/new/", applicant.register, name="register"),
+    path(
+        "children/<int:child_id>/schools/<int:school_id>/check/",
+        applicant.register_check,
+        name="register_check",
+    ),
+    path(
+        "applications/<uuid:application_id>/receipt.pdf",
+        receipts.application_receipt_pdf,
+        name="application_receipt",
+    ),
+    path(
+        "applications/<uuid:application_id>/appeal/",
+        more.application_appeal,
+        name="application_appeal",
+    ),
     path("applications/<uuid:application_id>/", applicant.application, name="application"),
     path(
         "applications/<uuid:application_id>/cancel/",
@@ -207,3 +265,4 @@ urlpatterns = [
     path("schools/<int:school_id>/quota-log/", open_data.quota_log, name="quota_log"),
     path("staff/", include((staff_patterns, "staff"))),
 ]
+urlpatterns += after_admission.parent_patterns

@@ -15,7 +15,7 @@ from kattoo.enrollment.models import Application, Status
 from kattoo.enrollment.services import application_register
 
 from ..conftest import SYSTEM, World
-from ..factories import SchoolFactory, UserFactory
+from ..factories import SchoolFactory, UserFactory, registry_adult
 from .test_applicant_api import Api, problem
 
 
@@ -108,10 +108,13 @@ def test_address_teacher_and_classes(client: Client, world: World, registered) -
         },
     )
     assert added.status_code == 201, added.content
+    world.registry.add_person(registry_adult("11203198800001"))
+    # §24: at stage 1 the roster is frozen: the addition waits for the district (202).
     teacher = director.post(
         f"/schools/{world.school.pk}/teachers", {"pin": "11203198800001", "full_name": "Айгүл"}
     )
-    assert teacher.status_code == 201
+    assert teacher.status_code == 202, teacher.content
+    assert teacher.json()["status"] == "pending"
     director.post(f"/applications/{registered.pk}/admit")
     formed = director.post(f"/schools/{world.school.pk}/classes/form", {"language": "ky"}).json()
     assert formed[0]["children"] == [str(registered.pk)]

@@ -15,12 +15,14 @@ import io
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 
 from kattoo.accounts.models import Role
 from kattoo.appeals.models import AppealStatus
 from kattoo.appeals.services import appeal_file
+from kattoo.catalog.models import Language
 from kattoo.commission.models import CommissionDecision
 from kattoo.core import clock
 from kattoo.core.actors import Actor
@@ -28,6 +30,7 @@ from kattoo.enrollment.models import Application, RefusalReason, Route, SeatPool
 from kattoo.enrollment.services import application_register
 from kattoo.quotas.models import ClassSet, Quota, QuotaStatus
 from kattoo.quotas.services import quota_confirm
+from kattoo.reports.exports import COLUMN_LABELS
 
 from ..conftest import BEFORE, STAGE1, STAGE2, Family, World
 from .conftest import Screen
@@ -355,12 +358,19 @@ def test_ministry_reads_the_dashboard_and_downloads_a_report(
         assert csv_download.value.suggested_filename == "kattoo-applications-region-language.csv"
         csv_file = tmp_path / "report.csv"
         csv_download.value.save_as(csv_file)
-        rows = list(csv.DictReader(io.StringIO(csv_file.read_text(encoding="utf-8-sig"))))
-        counts = {"admitted": "0", "refused": "0", "cancelled": "0", "above_quota": "0"}
-        assert rows == [
-            {"region": region.name_ru, "language": "ky", "registered": "2", **counts},
-            {"region": region.name_ru, "language": "ru", "registered": "1", **counts},
-        ], rows
+        # The file speaks the page's language: columns, places and languages in Russian.
+        with translation.override("ru"):
+            keys = ("region", "language", "registered", "admitted", "refused", "cancelled")
+            keys += ("above_quota",)
+            header = tuple(str(COLUMN_LABELS[k]) for k in keys)
+            kyrgyz, russian = str(Language.KY.label), str(Language.RU.label)
+        table_rows = list(csv.reader(io.StringIO(csv_file.read_text(encoding="utf-8-sig"))))
+        place = name_in("ru", region)
+        assert table_rows == [
+            list(header),
+            [place, kyrgyz, "2", "0", "0", "0", "0"],
+            [place, russian, "1", "0", "0", "0", "0"],
+        ], table_rows
 
         with page.expect_download() as xlsx_download:
             page.get_by_role("link", name=t("ru", "Download XLSX")).click()
@@ -369,9 +379,9 @@ def test_ministry_reads_the_dashboard_and_downloads_a_report(
         sheet = load_workbook(xlsx_file).active
         assert sheet is not None
         assert list(sheet.iter_rows(values_only=True)) == [
-            ("region", "language", "registered", "admitted", "refused", "cancelled", "above_quota"),
-            (region.name_ru, "ky", 2, 0, 0, 0, 0),
-            (region.name_ru, "ru", 1, 0, 0, 0, 0),
+            header,
+            (place, kyrgyz, 2, 0, 0, 0, 0),
+            (place, russian, 1, 0, 0, 0, 0),
         ]
         assert screen.path.startswith("/staff/ministry/reports/?")  # the page stays
 

@@ -120,6 +120,7 @@ WEB: dict[str, tuple[str, str]] = {
     "metrics": ("scraper", "get"),
     "": ("public", "get"),
     "status/": ("public", "get"),
+    "help/": ("public", "get"),
     "addresses/": ("public", "get"),
     "language/": ("public", "post"),
     "login/": ("public", "get"),
@@ -139,11 +140,16 @@ WEB: dict[str, tuple[str, str]] = {
     "children/<int:child_id>/schools/": ("applicant_object", "get"),
     "applications/<uuid:application_id>/": ("applicant_object", "get"),
     "applications/<uuid:application_id>/cancel/": ("applicant_object", "form"),
+    # Check your answers, the receipt and the appeal from a registration (issue 14).
+    "children/<int:child_id>/schools/<int:school_id>/check/": ("applicant_object", "get"),
+    "applications/<uuid:application_id>/receipt.pdf": ("applicant_object", "get"),
+    "applications/<uuid:application_id>/appeal/": ("applicant_object", "form"),
     "drafts/<int:child_id>/submit/": ("applicant_object", "post"),
     "drafts/<int:child_id>/delete/": ("applicant_object", "post"),
+    # A GET shows the registry's addresses to confirm first (issue 14).
     "children/<int:child_id>/schools/<int:school_id>/request-address/": (
         "applicant_object",
-        "post",
+        "form",
     ),
     "children/<int:child_id>/act/": ("applicant_object", "form"),
     "waitlist/<int:entry_id>/accept/": ("applicant_object", "post"),
@@ -176,6 +182,10 @@ WEB: dict[str, tuple[str, str]] = {
     "staff/schools/<int:school_id>/waitlist/": ("school_scope_object", "get"),
     "staff/district/": ("district", "get"),
     "staff/district/commission/": ("district", "form"),
+    "staff/district/commission/<int:decision_id>/link/": ("district_object", "post"),
+    "staff/district/above-quota/": ("district", "get"),
+    "staff/district/teachers/<int:addition_id>/approve/": ("district_object", "post"),
+    "staff/district/teachers/<int:addition_id>/reject/": ("district_object", "post"),
     "staff/district/appeals/": ("district", "get"),
     "staff/district/refusals/": ("district", "get"),
     "staff/district/schools/<int:school_id>/": ("district_object", "get"),
@@ -183,6 +193,9 @@ WEB: dict[str, tuple[str, str]] = {
     "staff/district/schools/<int:school_id>/approve/": ("district_object", "post"),
     "staff/district/appeals/<int:appeal_id>/answer/": ("district_object", "post"),
     "staff/district/appeals/<int:appeal_id>/forward/": ("district_object", "post"),
+    "staff/district/appeals/<int:appeal_id>/": ("district_object", "get"),
+    "staff/district/appeals/<int:appeal_id>/reinstate/": ("district_object", "post"),
+    "staff/district/appeals/<int:appeal_id>/reject/": ("district_object", "post"),
     "staff/ministry/": ("ministry", "get"),
     "staff/ministry/reports/": ("ministry", "get"),
     "staff/ministry/reports/report.csv": ("ministry", "get"),
@@ -218,6 +231,11 @@ WEB: dict[str, tuple[str, str]] = {
     "staff/ministry/audit/<int:event_id>/reveal/": ("ministry_admin", "post"),
     "account/sessions/": ("applicant", "form"),
     "staff/sessions/": ("staff_self", "form"),
+    # After admission (issue 12): withdrawal, the ПМПК proposal and its answer, transfers.
+    "applications/<uuid:application_id>/withdraw/": ("applicant_object", "form"),
+    "applications/<uuid:application_id>/pmpk-answer/": ("applicant_object", "post"),
+    f"{APP}/pmpk/propose/": ("school_object", "post"),
+    "staff/district/after-admission/": ("district", "form"),
 }
 
 # ---- the API ------------------------------------------------------------------------------
@@ -257,6 +275,8 @@ API_READS: dict[str, dict[str, int | str]] = {
     "ministry": _reads(MINISTRY, staff=403, parents=403),
     "oversight": _reads({"district", "other_district"} | MINISTRY, staff=403, parents=403),
     "staff_any": _reads(STAFF, parents=403),
+    # one appeal's card: its applicant, the district it is addressed to, the ministry
+    "appeal": _reads({"parent", "district"} | MINISTRY),
     "people": _reads({"district", "other_district", "ministry_admin"}, staff=403, parents=403),
 }
 API_WRITERS: dict[str, set[str]] = {
@@ -378,8 +398,23 @@ API: dict[str, tuple[str, BODY]] = {
             "ground": "other",
         },
     ),
+    "POST /api/v1/commission-decisions/{decision_id}/link-child": (
+        "district_object",
+        {"child_pin": "{child_pin}"},
+    ),
+    "GET /api/v1/above-quota": ("oversight", None),
+    "GET /api/v1/teacher-additions": ("oversight", None),
+    "POST /api/v1/teacher-additions/{addition_id}/approve": ("district_object", {"note": ""}),
+    "POST /api/v1/teacher-additions/{addition_id}/reject": ("district_object", {"note": "x"}),
     "POST /api/v1/appeals/{appeal_id}/answer": ("appeal_answer", {"text": "Answered."}),
     "POST /api/v1/appeals/{appeal_id}/forward": ("district_object", {"school": "{school_id}"}),
+    "GET /api/v1/appeals/{appeal_id}": ("appeal", None),
+    "POST /api/v1/appeals/{appeal_id}/reinstate": ("district_object", {"text": ""}),
+    "POST /api/v1/appeals/{appeal_id}/reject": ("district_object", {"text": "No ground."}),
+    "POST /api/v1/appeals/{appeal_id}/commission": (
+        "district_object",
+        {"number": "9", "decided_on": "2026-04-01", "ground": "other"},
+    ),
     "POST /api/v1/fraud/reviews": (
         "oversight",
         {"kind": "crowded_address", "key": "x", "status": "legitimate"},
@@ -430,6 +465,25 @@ API: dict[str, tuple[str, BODY]] = {
     "POST /api/v1/auth/logout-all": ("signed_in", None),
     "GET /api/v1/me/tokens": ("any_signed_in", None),
     "DELETE /api/v1/me/tokens/{token_id}": ("own_token", None),
+    # After admission (issue 12).
+    "POST /api/v1/applications/{application_id}/withdraw": (
+        "applicant_object",
+        {"reason": "We move to Osh."},
+    ),
+    "POST /api/v1/applications/{application_id}/pmpk-proposals/answer": (
+        "applicant_object",
+        {"answer": "decline"},
+    ),
+    "POST /api/v1/applications/{application_id}/pmpk-proposals": (
+        "school_object",
+        {"kind": "continue_here", "note": "With a tutor."},
+    ),
+    "POST /api/v1/applications/{application_id}/transfer": (
+        "district_object",
+        {"school": "{school_id}", "language": "ru", "number": "T-5", "decided_on": "2026-04-01"},
+    ),
+    "GET /api/v1/transfers": ("oversight", None),
+    "GET /api/v1/pmpk-proposals": ("any_signed_in", None),
 }
 
 # The tables a refused write could touch: none of them may change.
@@ -447,6 +501,8 @@ WATCHED = [
     "catalog.MicrodistrictRequest",
     "quotas.QuotaEvent",
     "waitlist.WaitlistEntry",
+    "enrollment.AdmissionTransfer",
+    "enrollment.PmpkProposal",
     "accounts.User",
     "accounts.ApiToken",
     "accounts.StaffEnrolment",
@@ -514,6 +570,8 @@ def ids(scene: Scene) -> dict[str, Any]:
         "school_id": world.school.pk,
         "other_school_id": world.other_school.pk,
         "appeal_id": scene.appeal.pk,
+        "decision_id": scene.commission_decision.pk,
+        "addition_id": scene.teacher_addition.pk,
         "child_id": family.child.pk,
         "child_pin": family.child.pin,
         "parent_pin": family.parent.person.pin,
@@ -679,6 +737,10 @@ def test_api_walk(scene: Scene, role: str, subtests) -> None:
             before = snapshot()
             response = _call(client, method, path, body, values, headers)
             denied = {401} if role == "anonymous" else {403, 404}
+            if role == "anonymous" and body == "multipart":
+                # A file upload without a token is refused before it is read: no cross-site
+                # form may post one (kattoo.api.content_type, ADR 0023).
+                denied = {415}
             assert response.status_code in denied, (response.status_code, response.content[:300])
             assert snapshot() == before
 

@@ -8,8 +8,11 @@ from ninja.renderers import JSONRenderer
 
 from ..parsing import JsonBodyParser
 from ..problems import install, problem_media_type
+from . import above_quota as above_quota_api
 from . import campaigns, catalog_upload, readiness, sessions, staff_accounts
+from . import commission as commission_api
 from . import notifications as notification_reports
+from .after_admission import router as after_admission
 from .appeals import appeals
 from .audit import audit
 from .drafts import drafts
@@ -52,6 +55,8 @@ api.add_router("", auth)
 api.add_router("", public)
 api.add_router("", applicant)
 api.add_router("", staff)
+api.add_router("", commission_api.router)
+api.add_router("", above_quota_api.router)
 api.add_router("", appeals)
 api.add_router("", drafts)
 api.add_router("", reports)
@@ -64,3 +69,4 @@ api.add_router("", staff_accounts.router)
 api.add_router("", readiness.router)
 api.add_router("", sessions.router)
 api.add_router("", notification_reports.router)
+api.add_router("", after_admission)

@@ -16,6 +16,7 @@ from kattoo.accounts.models import Role
 from kattoo.audit.chain import event_seal
 from kattoo.audit.exports import audit_csv_lines
 from kattoo.audit.models import AuditEvent
+from kattoo.audit.reads import audit_download, audit_read
 from kattoo.audit.selectors import AuditFilter, audit_events, audit_export
 from kattoo.audit.services import audit_actor_masked, audit_actor_reveal
 from kattoo.catalog.models import District, School
@@ -144,11 +145,22 @@ def events(request: HttpRequest, query: Query[AuditPageQuery]) -> dict[str, Any]
     _ministry(request)
     audit_filter = _filter(query)
     if audit_filter is None:
+        _read(request, query, count=0)
         return {"items": [], "next_cursor": None}
     rows, cursor = paginate_by_pk(
         audit_events(audit_filter), limit=query.limit, cursor=query.cursor, descending=True
     )
+    _read(request, query, count=len(rows))
     return {"items": [event_out(e) for e in rows], "next_cursor": cursor}
+
+
+def _recorded(query: AuditQuery) -> dict[str, Any]:
+    """The filter as the viewer's own audit row keeps it (PIN-like values masked there)."""
+    return query.model_dump(mode="json", include=set(AuditQuery.model_fields))
+
+
+def _read(request: HttpRequest, query: AuditQuery, *, count: int) -> None:
+    audit_read(actor=actor_of(request), what="audit_events", count=count, filters=_recorded(query))
 
 
 @audit.get(
@@ -158,6 +170,9 @@ def events_csv(request: HttpRequest, query: Query[AuditQuery]) -> HttpResponse:
     _ministry(request)
     audit_filter = _filter(query)
     rows = audit_export(audit_events(audit_filter)) if audit_filter is not None else iter(())
+    audit_download(
+        actor=actor_of(request), what="audit", file_format="csv", filters=_recorded(query)
+    )
     response = StreamingHttpResponse(audit_csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kattoo-audit.csv"'
     return cast(HttpResponse, response)  # streamed: 100 k rows never sit in memory
@@ -171,6 +186,7 @@ def events_csv(request: HttpRequest, query: Query[AuditQuery]) -> HttpResponse:
 def event(request: HttpRequest, event_id: str) -> dict[str, Any]:
     _ministry(request)
     found = _event(event_id)
+    audit_read(actor=actor_of(request), what="audit_event", obj=found)
     seal = event_seal(found)
     return {
         **event_out(found),

@@ -22,7 +22,7 @@ from .routes import PROBLEMS, actor_of
 from .serializers import local
 
 fraud = Router(tags=["fraud"], auth=bearer)
-Kind = Literal["many_children", "crowded_address", "recent_address", "reused_act"]
+Kind = Literal["many_children", "crowded_address", "recent_address", "reused_act", "late_teacher"]
 
 
 class ReviewOut(Schema):

@@ -20,6 +20,7 @@ from kattoo.catalog.selectors import address_lookup, schools_participating
 from kattoo.catalog.services import microdistrict_request_file
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.enrollment.abilities import application_abilities, applications_abilities
 from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
 from kattoo.enrollment.models import Application
 from kattoo.enrollment.selectors import (
@@ -29,11 +30,7 @@ from kattoo.enrollment.selectors import (
     pools_of,
     schools_open_to_child,
 )
-from kattoo.enrollment.services import (
-    application_cancel,
-    application_cancellations,
-    application_register,
-)
+from kattoo.enrollment.services import application_cancel, application_register
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.models import ChildLink, Person
 from kattoo.people.selectors import child_links_of
@@ -46,7 +43,7 @@ from kattoo.people.services import (
 from ..auth import bearer, current_user, require_applicant
 from ..cache import seats_cached
 from ..pagination import paginate_by_pk
-from ..problems import PROBLEM_STATUSES, Problem
+from ..problems import PROBLEM_STATUSES, Problem, registration_attempt
 from . import schemas as s
 from .serializers import (
     address_match_out,
@@ -257,6 +254,9 @@ def create_application(
     def create() -> dict[str, Any]:
         link = child_for(user.person, payload.child)  # type: ignore[arg-type]
         school = school_for(payload.school)
+        registration_attempt(
+            request, "register", child=link.child_id, school=school.pk, language=payload.language
+        )
         application = application_register(
             campaign=campaign,
             user=user,
@@ -265,10 +265,7 @@ def create_application(
             language=payload.language,
             actor=actor_of(request),
         )
-        left = campaign.cancel_limit - application_cancellations(
-            campaign=campaign, child=link.child
-        )
-        return application_out(application, cancellations_left=left)
+        return application_out(application, application_abilities(user, application))
 
     return idempotent_create(user=user, key=key, payload=payload.dict(), create=create)
 
@@ -292,9 +289,15 @@ def list_applications(
 ) -> dict[str, Any]:
     user = require_applicant(request)
     rows, next_cursor = paginate_by_pk(
-        applications_visible_to(user).prefetch_related("transitions"), limit=limit, cursor=cursor
+        applications_visible_to(user).select_related("campaign").prefetch_related("transitions"),
+        limit=limit,
+        cursor=cursor,
     )
-    return {"items": [application_out(a) for a in rows], "next_cursor": next_cursor}
+    abilities = applications_abilities(user, rows)
+    return {
+        "items": [application_out(a, abilities[a.pk]) for a in rows],
+        "next_cursor": next_cursor,
+    }
 
 
 @applicant.get(
@@ -304,10 +307,7 @@ def list_applications(
 )
 def get_application(request: HttpRequest, application_id: str) -> dict[str, Any]:
     application = _visible_application(request, application_id)
-    left = application.campaign.cancel_limit - application_cancellations(
-        campaign=application.campaign, child=application.child
-    )
-    return application_out(application, cancellations_left=left)
+    return application_out(application, application_abilities(current_user(request), application))
 
 
 @applicant.post(
@@ -324,10 +324,7 @@ def cancel_application(request: HttpRequest, application_id: str) -> dict[str, A
         .prefetch_related("transitions")
         .get(pk=application.pk)
     )
-    left = application.campaign.cancel_limit - application_cancellations(
-        campaign=application.campaign, child=application.child
-    )
-    return application_out(application, cancellations_left=left)
+    return application_out(application, application_abilities(current_user(request), application))
 
 
 @public.get(
@@ -419,7 +416,7 @@ def request_microdistrict_address(
 
 
 class MePatchIn(s.Schema):
-    language: Literal["ky", "ru", "en"]
+    language: Literal["ky", "ru", "uz", "en"]
 
 
 @applicant.patch(

@@ -157,6 +157,8 @@ class ApplicationOut(Schema):
     status_changed_at: dt.datetime
     history: list[TransitionOut]
     abilities: dict[str, bool]
+    cancellations_left: int
+    number: str = ""  # the registration's number as the receipt shows it (issue 14)
 
 
 class ApplicationPage(Schema):

@@ -11,8 +11,11 @@ from kattoo.catalog.models import School
 from kattoo.catalog.selectors import AddressMatch, localized_name
 from kattoo.core import clock
 from kattoo.core.clock import BISHKEK
-from kattoo.core.errors import ERRORS
-from kattoo.enrollment.models import Application, SeatPool, Status
+from kattoo.core.errors import refusal_message
+from kattoo.enrollment.abilities import Abilities
+from kattoo.enrollment.eligibility import Refusal
+from kattoo.enrollment.models import Application, SeatPool
+from kattoo.enrollment.receipts import application_number
 from kattoo.enrollment.selectors import ChildStanding
 from kattoo.people.models import GuardianAct, Person
 
@@ -74,8 +77,9 @@ def me_out(person: Person) -> dict[str, Any]:
     }
 
 
-def reason_out(code: str) -> dict[str, str]:
-    return {"code": code, "message": str(ERRORS[code][1])}
+def reason_out(refusal: Refusal) -> dict[str, str]:
+    """The stable code (API.md) and the sentence of ``core/errors.py`` for its variant."""
+    return {"code": refusal.code, "message": refusal_message(refusal.code, refusal.variant)}
 
 
 def child_out(standing: ChildStanding) -> dict[str, Any]:
@@ -91,7 +95,7 @@ def child_out(standing: ChildStanding) -> dict[str, Any]:
         "birth_date": child.birth_date,
         "relation": standing.link.relation,
         "eligible": standing.eligible,
-        "reasons": [reason_out(code) for code in standing.reasons],
+        "reasons": [reason_out(refusal) for refusal in standing.refusals],
         "active_application": None
         if active is None
         else {
@@ -130,12 +134,9 @@ def school_out(school: School, pools: list[SeatPool]) -> dict[str, Any]:
     }
 
 
-def application_out(
-    application: Application, *, cancellations_left: int | None = None
-) -> dict[str, Any]:
-    can_cancel = application.status == Status.REGISTERED and (
-        cancellations_left is None or cancellations_left > 0
-    )
+def application_out(application: Application, abilities: Abilities) -> dict[str, Any]:
+    """``abilities`` from ``enrollment.abilities``: the list, the detail and the web page show
+    what the cancel service itself would accept."""
     return {
         "id": str(application.pk),
         "child": str(application.child_id),
@@ -158,7 +159,10 @@ def application_out(
             }
             for t in application.transitions.all()
         ],
-        "abilities": {"cancel": can_cancel},
+        "abilities": abilities.as_dict(),
+        "cancellations_left": abilities.cancellations_left,
+        # The number the web page and the PDF receipt show (issue 14; a field added, API.md).
+        "number": application_number(application),
     }
 
 

@@ -16,21 +16,19 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from kattoo.accounts.models import Role, User
+from kattoo.audit.reads import audit_download, audit_read
 from kattoo.campaigns.selectors import campaign_active, campaign_quota_lock_at
-from kattoo.catalog.models import MicrodistrictRequest, School, Street
+from kattoo.catalog.models import MicrodistrictRequest, School, Street, Teacher
 from kattoo.catalog.selectors import schools_visible_to
 from kattoo.catalog.services import microdistrict_address_add, teacher_add
 from kattoo.classes.exports import COLUMNS as KUNDOLUK_COLUMNS
 from kattoo.classes.exports import admitted_children, kundoluk_document
 from kattoo.classes.services import classes_form
-from kattoo.commission.services import commission_place
-from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import Application
 from kattoo.enrollment.schoolwork import application_document_record
 from kattoo.enrollment.selectors import application_staff_abilities, applications_visible_to
 from kattoo.enrollment.services import application_admit, application_refuse
-from kattoo.integrations.registry.pin import InvalidPin, pin_parse
-from kattoo.people.services import person_refresh
 from kattoo.quotas.models import Quota
 from kattoo.quotas.selectors import quota_abilities, quota_of, quota_state
 from kattoo.quotas.services import QuotaOperation, quota_approve, quota_change, quota_confirm
@@ -276,6 +274,15 @@ def school_applications(
     if language:
         rows = rows.filter(language=language)
     items, next_cursor = paginate_by_pk(rows, limit=limit, cursor=cursor)
+    audit_read(
+        actor=actor_of(request),
+        what="applications",
+        object_type="catalog.school",
+        object_id=school_id,
+        school=int(school_id),
+        count=len(items),
+        filters={"status": status, "language": language, "cursor": bool(cursor)},
+    )
     return {"items": [staff_application_out(user, a) for a in items], "next_cursor": next_cursor}
 
 
@@ -415,17 +422,25 @@ class TeacherIn(Schema):
 
 @staff.post(
     "/schools/{school_id}/teachers",
-    response={201: dict[str, Any], **PROBLEMS},
-    summary="Add a teacher to the roster (§24)",
+    response={201: dict[str, Any], 202: dict[str, Any], **PROBLEMS},
+    summary="Add a teacher to the roster (§24); after the quota lock, ask the district (202)",
 )
 def add_teacher(
     request: HttpRequest, school_id: str, payload: TeacherIn
 ) -> tuple[int, dict[str, Any]]:
     school = _own_school(request, school_id)
-    teacher = teacher_add(
+    added = teacher_add(
         school=school, pin=payload.pin, full_name=payload.full_name, actor=actor_of(request)
     )
-    return 201, {"id": str(teacher.pk), "pin": teacher.pin, "full_name": teacher.full_name}
+    if isinstance(added, Teacher):
+        return 201, {"id": str(added.pk), "pin": added.pin, "full_name": added.full_name}
+    # §24: the roster is frozen since the quota lock; the district approves or rejects.
+    return 202, {
+        "addition": str(added.pk),
+        "pin": added.pin,
+        "full_name": added.full_name,
+        "status": added.status,
+    }
 
 
 class FormIn(Schema):
@@ -456,62 +471,6 @@ def form(request: HttpRequest, school_id: str, payload: FormIn) -> list[dict[str
     ]
 
 
-class CommissionIn(Schema):
-    child_pin: str = Field(min_length=1, max_length=32)
-    applicant_pin: str = Field(min_length=1, max_length=32)
-    school: str = Field(pattern=r"^[0-9]{1,18}$")
-    language: LanguageCode
-    number: str = Field(min_length=1, max_length=64)
-    decided_on: dt.date
-    ground: Literal["over_age", "no_documents", "late", "other"]
-    documents_checked: bool = False
-
-
-@staff.post(
-    "/commission-decisions",
-    response={201: dict[str, Any], **PROBLEMS},
-    summary="District: place a child by decision of the Commission on Children's Affairs",
-)
-def commission_decision(request: HttpRequest, payload: CommissionIn) -> tuple[int, dict[str, Any]]:
-    user = current_user(request)
-    if user.role != Role.DISTRICT:
-        raise RuleViolation("forbidden")
-    school = schools_visible_to(user).filter(pk=int(payload.school)).first()
-    if school is None:
-        raise Http404
-    actor = actor_of(request)
-    for field, pin in (("child_pin", payload.child_pin), ("applicant_pin", payload.applicant_pin)):
-        try:
-            pin_parse(pin)
-        except InvalidPin as exc:
-            raise FieldError(
-                field,
-                "invalid_pin",
-                _("A PIN is 14 digits: sex, date of birth DDMMYYYY and a number."),
-            ) from exc
-    child = person_refresh(pin=payload.child_pin, actor=actor)
-    applicant = person_refresh(pin=payload.applicant_pin, actor=actor, applicant=True)
-    decision = commission_place(
-        campaign=campaign_active(),
-        officer=user,
-        child=child,
-        applicant=applicant,
-        school=school,
-        language=payload.language,
-        number=payload.number,
-        decided_on=payload.decided_on,
-        ground=payload.ground,
-        documents_checked=payload.documents_checked,
-        actor=actor,
-    )
-    return 201, {
-        "id": str(decision.pk),
-        "application": str(decision.application_id),
-        "above_quota": decision.application.above_quota,
-        "position": decision.application.position,
-    }
-
-
 @staff.get(
     "/schools/{school_id}/kundoluk.json",
     response={200: dict[str, Any], **PROBLEMS},
@@ -519,7 +478,16 @@ def commission_decision(request: HttpRequest, payload: CommissionIn) -> tuple[in
 )
 def kundoluk_json(request: HttpRequest, school_id: str) -> dict[str, Any]:
     school = _children_school(request, school_id)
-    return kundoluk_document(campaign=campaign_active(), school=school)
+    document = kundoluk_document(campaign=campaign_active(), school=school)
+    audit_download(
+        actor=actor_of(request),
+        what="kundoluk",
+        file_format="json",
+        obj=school,
+        school=school.pk,
+        count=len(document.get("children", [])),
+    )
+    return document
 
 
 @staff.get(
@@ -530,8 +498,16 @@ def kundoluk_json(request: HttpRequest, school_id: str) -> dict[str, Any]:
 def kundoluk_csv(request: HttpRequest, school_id: str) -> HttpResponse:
     school = _children_school(request, school_id)
     rows = admitted_children(campaign=campaign_active(), school=school)
+    audit_download(
+        actor=actor_of(request),
+        what="kundoluk",
+        file_format="csv",
+        obj=school,
+        school=school.pk,
+        count=len(rows),
+    )
     response = HttpResponse(
-        rows_csv(rows, KUNDOLUK_COLUMNS), content_type="text/csv; charset=utf-8"
+        rows_csv(rows, KUNDOLUK_COLUMNS, labelled=False), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="kundoluk-{school.code}.csv"'
     return response

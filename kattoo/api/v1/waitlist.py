@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404
 from ninja import Header, Query, Router
 
 from kattoo.accounts.models import Role, User
+from kattoo.audit.reads import audit_read
 from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.selectors import localized_name, schools_visible_to
+from kattoo.enrollment.abilities import application_abilities
 from kattoo.enrollment.idempotency import idempotency_key_parse, idempotent_create
 from kattoo.enrollment.models import Application, SeatPool
-from kattoo.enrollment.services import application_cancellations
 from kattoo.waitlist.models import WaitlistEntry
 from kattoo.waitlist.selectors import (
     EntryView,
@@ -27,6 +28,7 @@ from kattoo.waitlist.services import offer_accept, offer_decline, waitlist_join,
 
 from ..auth import bearer, current_user, require_applicant
 from ..pagination import paginate_by_pk
+from ..problems import registration_attempt
 from . import schemas as s
 from .routes import PROBLEMS, _int_id, actor_of, child_for, school_for
 from .serializers import application_out, local
@@ -125,6 +127,13 @@ def join_waitlist(
     def create() -> dict[str, Any]:
         link = child_for(user.person, payload.child)  # type: ignore[arg-type]
         school = school_for(payload.school)
+        registration_attempt(
+            request,
+            "waitlist_join",
+            child=link.child_id,
+            school=school.pk,
+            language=payload.language,
+        )
         entry = waitlist_join(
             campaign=campaign_active(),
             user=user,
@@ -169,16 +178,22 @@ def get_waitlist_entry(request: HttpRequest, entry_id: str) -> dict[str, Any]:
 def accept_offer(request: HttpRequest, entry_id: str) -> tuple[int, dict[str, Any]]:
     user = require_applicant(request)
     entry = _visible_entry(request, entry_id)
+    registration_attempt(
+        request,
+        "offer_accept",
+        child=entry.child_id,
+        school=entry.pool.school_id,
+        language=entry.pool.language,
+        pool=entry.pool_id,
+        entry=entry.pk,
+    )
     application = offer_accept(entry=entry, user=user, actor=actor_of(request))
     application = (
         Application.objects.select_related("school", "child", "campaign")
         .prefetch_related("transitions")
         .get(pk=application.pk)
     )
-    left = application.campaign.cancel_limit - application_cancellations(
-        campaign=application.campaign, child=application.child
-    )
-    return 201, application_out(application, cancellations_left=left)
+    return 201, application_out(application, application_abilities(user, application))
 
 
 @waitlist.post(
@@ -213,6 +228,9 @@ def school_waitlist(request: HttpRequest, school_id: str) -> list[dict[str, Any]
         SeatPool.objects.filter(campaign=campaign_active(), school=school).order_by("language")
     )
     views = entry_views(user, pool_waitlist([p.pk for p in pools]))
+    audit_read(
+        actor=actor_of(request), what="waitlist", obj=school, school=school.pk, count=len(views)
+    )
     return [
         {
             "language": pool.language,

@@ -9,6 +9,9 @@ from typing import Any, cast
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from kattoo.accounts.models import Role
+from kattoo.audit.reads import audit_download
+from kattoo.core.actors import Actor
 from kattoo.enrollment.selectors import guardian_acts_visible_to
 from kattoo.people.models import GuardianAct
 from kattoo.people.services import document_kind_sniff
@@ -41,7 +44,22 @@ def guardian_act_response(act: GuardianAct) -> HttpResponse:
     return cast(HttpResponse, response)
 
 
+def act_file_format(response: HttpResponse) -> str:
+    """The sent act's kind (pdf, jpeg, png), as its audit row names it."""
+    return {v: k for k, v in MEDIA_TYPES.items()}.get(response["Content-Type"], "")
+
+
 @signed_in_required
 def guardian_act_file(request: HttpRequest, act_id: int) -> HttpResponse:
     user: Any = request.user
-    return guardian_act_response(get_object_or_404(guardian_acts_visible_to(user), pk=act_id))
+    act = get_object_or_404(guardian_acts_visible_to(user), pk=act_id)
+    response = guardian_act_response(act)
+    if user.role != Role.APPLICANT:
+        # Staff taking a representative's act away (§7); the representative's own copy is not.
+        audit_download(
+            actor=Actor(user=user, channel="web", request_id=getattr(request, "request_id", "")),
+            what="guardian_act",
+            file_format=act_file_format(response),
+            obj=act,
+        )
+    return response

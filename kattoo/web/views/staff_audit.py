@@ -29,7 +29,7 @@ from kattoo.core.errors import FieldError
 
 from ..access import staff_required
 from ..forms_oversight import AuditFilterForm, AuditRevealForm
-from .staff_common import staff_actor, staff_user
+from .staff_common import personal_data_export, personal_data_read, staff_actor, staff_user
 from .staff_ministry import ministry_staff
 
 # Pages that show an object's own history, by the object type an audit row names.
@@ -58,6 +58,11 @@ def _filter(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter | None]:
     return form, (form.audit_filter() if form.is_valid() else None)
 
 
+def _recorded_filter(request: HttpRequest) -> dict[str, str]:
+    """The viewer's filter as its own audit row keeps it (PIN-like values masked there)."""
+    return {k: request.GET.get(k, "") for k in AuditFilterForm.base_fields if k in request.GET}
+
+
 def _before(request: HttpRequest) -> int | None:
     raw = request.GET.get("before", "")
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
@@ -81,6 +86,14 @@ def ministry_audit(request: HttpRequest) -> HttpResponse:
         ]
     query = request.GET.copy()
     query.pop("before", None)
+    if rows is not None:
+        personal_data_read(
+            request,
+            "audit_events",
+            count=len(rows),
+            filters=_recorded_filter(request),
+            before=_before(request),
+        )
     status = 200 if audit_filter is not None else 422
     return render(
         request,
@@ -101,6 +114,7 @@ def ministry_audit_csv(request: HttpRequest) -> HttpResponse:
     form, audit_filter = _filter(request)
     if audit_filter is None:
         return render(request, "staff/ministry/audit.html", {"form": form}, status=422)
+    personal_data_export(request, "audit", "csv", filters=_recorded_filter(request))
     response = StreamingHttpResponse(
         audit_csv_lines(audit_export(audit_events(audit_filter))),
         content_type="text/csv; charset=utf-8",
@@ -147,7 +161,9 @@ def _event_or_404(event_id: int) -> AuditEvent:
 
 @ministry_staff
 def ministry_audit_event(request: HttpRequest, event_id: int) -> HttpResponse:
-    return _event_page(request, _event_or_404(event_id))
+    event = _event_or_404(event_id)
+    personal_data_read(request, "audit_event", obj=event)
+    return _event_page(request, event)
 
 
 @staff_required(Role.MINISTRY_ADMIN)

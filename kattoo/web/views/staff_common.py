@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kattoo.accounts.models import User
+from kattoo.audit.reads import Export, Read, audit_download, audit_read
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at
 from kattoo.core import clock
@@ -26,6 +27,22 @@ def staff_actor(request: HttpRequest) -> Actor:
     return Actor(
         user=staff_user(request), channel="web", request_id=getattr(request, "request_id", "")
     )
+
+
+def personal_data_read(request: HttpRequest, what: Read, **ids: Any) -> None:
+    """Audit a staff page that shows children's personal data (§7, audit/reads.py): one row
+    per page view. An htmx request for a fragment of a page (a refresh, a poll) writes none:
+    the page view that first showed the data is the audited read; a boosted navigation is a
+    page view."""
+    fragment = request.headers.get("HX-Request") == "true"
+    if fragment and request.headers.get("HX-Boosted") != "true":
+        return
+    audit_read(actor=staff_actor(request), what=what, **ids)
+
+
+def personal_data_export(request: HttpRequest, what: Export, file_format: str, **ids: Any) -> None:
+    """Audit a file of children's personal data taken away (§7): one row per download."""
+    audit_download(actor=staff_actor(request), what=what, file_format=file_format, **ids)
 
 
 def time_left(until: dt.datetime, now: dt.datetime) -> str:

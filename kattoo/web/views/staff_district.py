@@ -3,6 +3,7 @@ quotas, commission decisions, the appeals inbox and the schools' refusals."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 from kattoo.accounts.models import Role
 from kattoo.appeals.models import Appeal, AppealStatus
 from kattoo.appeals.selectors import appeals_overdue, appeals_visible_to
-from kattoo.appeals.services import appeal_answer, appeal_forward
+from kattoo.appeals.services import appeal_answer, appeal_commission_place, appeal_forward
 from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.models import MicrodistrictAddress, School, SchoolVerification
 from kattoo.catalog.selectors import schools_participating, schools_visible_to
@@ -36,7 +37,15 @@ from ..access import staff_required
 from ..forms_catalog import QuotaRecomputeForm
 from ..forms_staff import AppealAnswerForm, CommissionForm
 from ..problems import problem_of
-from .staff_common import lock_context, staff_actor, staff_user, violation_text
+from .staff_common import (
+    lock_context,
+    personal_data_read,
+    staff_actor,
+    staff_user,
+    violation_text,
+)
+from .staff_district_appeals import commission_initial
+from .staff_district_commission import unregistered_child_of
 from .staff_school import quota_history
 
 district_staff = staff_required(Role.DISTRICT)
@@ -150,6 +159,9 @@ def district_quota_approve(request: HttpRequest, school_id: int) -> HttpResponse
     quota = quota_of(school.pk, campaign_active())
     if quota is None:
         raise Http404
+    if request.POST.get("confirm") != "on":  # §17: approved knowingly, never by a stray tap
+        messages.error(request, _("Tick the confirmation to approve the quota."))
+        return redirect("web:staff:district_school", school_id=school.pk)
     try:
         quota_approve(quota=quota, actor=staff_actor(request))
     except RuleViolation as exc:
@@ -172,11 +184,13 @@ def _commission_page(
     status: int = 200,
 ) -> HttpResponse:
     user = staff_user(request)
-    decisions = (
+    decisions = list(
         CommissionDecision.objects.filter(district=user.district, campaign=campaign_active())
         .select_related("school", "child", "application")
         .order_by("-recorded_at")[:100]
     )
+    if request.method == "GET":  # the list as read; a decision posted is audited as written
+        personal_data_read(request, "commission_decisions", obj=user.district, count=len(decisions))
     return render(
         request,
         "staff/district/commission.html",
@@ -190,22 +204,30 @@ def district_commission(request: HttpRequest) -> HttpResponse:
     """Place a child by decision of the Commission on Children's Affairs — in a free seat, or
     above the quota by the decision when none is free."""
     user = staff_user(request)
-    schools = schools_visible_to(user).order_by("code")
-    form = CommissionForm(request.POST or None, schools=schools)
+    # §31: only schools that take part are offered (the service refuses any other).
+    schools = schools_visible_to(user).filter(pk__in=schools_participating()).order_by("code")
+    appeal = _appeal_of(request)
+    initial = commission_initial(appeal) if appeal is not None else None
+    form = CommissionForm(request.POST or None, schools=schools, initial=initial)
     if request.method != "POST":
         return _commission_page(request, form)
     if not form.is_valid():
         return _commission_page(request, form, status=422)
     data = form.cleaned_data
     actor = staff_actor(request)
+    # §17: placed in answer to an appeal, the placement and the answer are one transaction.
+    place: Any = commission_place
+    if appeal is not None:
+        place = functools.partial(appeal_commission_place, appeal=appeal)
     try:
         # Registry calls first, outside any transaction, as the API does.
-        child = person_refresh(pin=data["child_pin"], actor=actor)
+        child = person_refresh(pin=data["child_pin"], actor=actor) if data["child_pin"] else None
         applicant = person_refresh(pin=data["applicant_pin"], actor=actor, applicant=True)
-        decision = commission_place(
+        decision = place(
             campaign=campaign_active(),
             officer=user,
             child=child,
+            unregistered=None if child is not None else unregistered_child_of(data),
             applicant=applicant,
             school=data["school"],
             language=data["language"],
@@ -229,10 +251,41 @@ def district_commission(request: HttpRequest) -> HttpResponse:
             "position": application.position
         }
     messages.success(request, text)
+    if appeal is not None:
+        messages.info(
+            request,
+            _("Appeal № %(number)d is answered; the applicant gets an SMS.")
+            % {"number": appeal.pk},
+        )
+    if decision.temporary_id:
+        messages.info(
+            request,
+            _(
+                "The registry does not know the child yet: temporary identifier %(id)s. Link "
+                "the child's PIN here once the registry has it."
+            )
+            % {"id": decision.temporary_id},
+        )
     return redirect("web:staff:district_commission")
 
 
 # ---- appeals (§17) ---------------------------------------------------------------------------
+
+
+def _appeal_of(request: HttpRequest) -> Appeal | None:
+    """The appeal a commission placement answers (``?appeal=`` or the form's hidden field), in
+    the officer's scope and still open; else 404."""
+    raw = request.POST.get("appeal") or request.GET.get("appeal") or ""
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        raise Http404
+    return get_object_or_404(
+        appeals_visible_to(staff_user(request))
+        .exclude(status=AppealStatus.ANSWERED)
+        .select_related("application__child", "application__applicant", "user__person"),
+        pk=int(raw),
+    )
 
 
 @district_staff
@@ -332,12 +385,13 @@ def district_refusals(request: HttpRequest) -> HttpResponse:
     refusals = ApplicationTransition.objects.filter(to_status=Status.REFUSED).select_related(
         "actor"
     )
-    rows = (
+    rows = list(
         applications_visible_to(staff_user(request))
         .filter(campaign=campaign_active(), status=Status.REFUSED)
         .prefetch_related(Prefetch("transitions", queryset=refusals, to_attr="refusals"))
         .order_by("-status_changed_at")[:500]
     )
+    personal_data_read(request, "refusals", obj=staff_user(request).district, count=len(rows))
     return render(
         request,
         "staff/district/refusals.html",

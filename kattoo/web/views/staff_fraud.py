@@ -22,7 +22,13 @@ from kattoo.fraud.services import signal_review
 
 from ..access import staff_required
 from ..forms_oversight import SignalReviewForm
-from .staff_common import form_errors_text, staff_actor, staff_user, violation_text
+from .staff_common import (
+    form_errors_text,
+    personal_data_read,
+    staff_actor,
+    staff_user,
+    violation_text,
+)
 
 oversight_staff = staff_required(Role.DISTRICT, Role.MINISTRY_ANALYST, Role.MINISTRY_ADMIN)
 
@@ -101,6 +107,7 @@ def fraud_application(request: HttpRequest, application_id: uuid.UUID) -> HttpRe
     )
     if application is None:
         raise Http404
+    personal_data_read(request, "fraud_application", obj=application, school=application.school_id)
     return render(
         request,
         "staff/fraud/application.html",

@@ -50,8 +50,14 @@ from ..forms_staff import (
     RefuseForm,
 )
 from ..problems import problem_of
-from .documents import guardian_act_response
-from .staff_common import staff_actor, staff_user, violation_text
+from .documents import act_file_format, guardian_act_response
+from .staff_common import (
+    personal_data_export,
+    personal_data_read,
+    staff_actor,
+    staff_user,
+    violation_text,
+)
 
 school_staff = staff_required(Role.SCHOOL)
 CERTIFICATES = len(DocumentKind.choices)
@@ -101,6 +107,14 @@ def school_children(request: HttpRequest) -> HttpResponse:
                 and len(kinds) < CERTIFICATES,
             }
         )
+    personal_data_read(
+        request,
+        "applications",
+        obj=user.school,
+        school=user.school_id,
+        count=len(items),
+        filters={"status": status, "language": language},
+    )
     return render(
         request,
         "staff/school/children.html",
@@ -188,7 +202,9 @@ def _application_page(
 
 @school_staff
 def school_application(request: HttpRequest, application_id: str) -> HttpResponse:
-    return _application_page(request, _application(request, application_id))
+    application = _application(request, application_id)
+    personal_data_read(request, "application", obj=application, school=application.school_id)
+    return _application_page(request, application)
 
 
 def _act(
@@ -357,4 +373,13 @@ def application_act_review_view(
 
 @school_staff
 def application_act_file(request: HttpRequest, application_id: str, act_id: int) -> HttpResponse:
-    return guardian_act_response(_act_of(request, application_id, act_id))
+    act = _act_of(request, application_id, act_id)
+    response = guardian_act_response(act)
+    personal_data_export(
+        request,
+        "guardian_act",
+        act_file_format(response),
+        obj=act,
+        school=staff_user(request).school_id,
+    )
+    return response

@@ -18,16 +18,18 @@ from kattoo.accounts.models import Role, User
 from kattoo.accounts.staff import staff_create
 from kattoo.appeals.models import Appeal
 from kattoo.appeals.services import appeal_file
-from kattoo.catalog.models import MicrodistrictRequest, Teacher
+from kattoo.catalog.models import MicrodistrictRequest, Teacher, TeacherAddition
 from kattoo.catalog.services import microdistrict_request_file, teacher_add
+from kattoo.commission.models import CommissionDecision
+from kattoo.commission.services import UnregisteredChild, commission_place
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.enrollment.models import Application
 from kattoo.enrollment.services import application_register
 from kattoo.people.models import GuardianAct
 
-from ...conftest import STAGE1, SYSTEM, Family, World
-from ...factories import UserFactory
+from ...conftest import BEFORE, STAGE1, SYSTEM, Family, World
+from ...factories import UserFactory, registry_adult
 
 PASSWORD = "correct horse battery staple"
 
@@ -81,6 +83,37 @@ class Scene:
         )
         return token
 
+    @cached_property
+    def teacher_addition(self) -> TeacherAddition:
+        """A teacher the school added after the quota lock, waiting for the district (§24)."""
+        return TeacherAddition.objects.create(
+            school=self.world.school,
+            campaign=self.world.campaign,
+            pin="21505198500002",
+            full_name="Асанов Бакыт",
+            requested_at=clock.now(),
+        )
+
+    @cached_property
+    def commission_decision(self) -> CommissionDecision:
+        """A child the registry does not know, placed by the commission of the school's
+        district under a temporary identifier (awaiting the PIN, §9)."""
+        return commission_place(
+            campaign=self.world.campaign,
+            officer=self.users["district_own"],
+            unregistered=UnregisteredChild(
+                surname="Токтогулов", name="Алмаз", birth_date=dt.date(2017, 11, 2), sex="M"
+            ),
+            applicant=self.family.parent.person,
+            school=self.world.school,
+            language="ky",
+            number="КДД-1",
+            decided_on=dt.date(2026, 3, 20),
+            ground="no_documents",
+            documents_checked=True,
+            actor=SYSTEM,
+        )
+
 
 @pytest.fixture
 def scene(world: World) -> Scene:
@@ -104,9 +137,13 @@ def scene(world: World) -> Scene:
             school=world.school,
             actor=Actor(user=family.parent),
         )
-    teacher = teacher_add(
-        school=world.school, pin="11203198800001", full_name="Айгүл Асанова", actor=SYSTEM
-    )
+    # §24: the roster is kept before the quota lock; the teacher is an adult the registry knows.
+    world.registry.add_person(registry_adult("11203198800001"))
+    with clock.frozen(BEFORE):
+        teacher = teacher_add(
+            school=world.school, pin="11203198800001", full_name="Айгүл Асанова", actor=SYSTEM
+        )
+    assert isinstance(teacher, Teacher)
     # The family lives in world.school's microdistrict; ask world.school to add a house of
     # the street where it lives (a request as the parent's page files it).
     [address_request] = microdistrict_request_file(

@@ -29,6 +29,7 @@ URLS = [
     ("post", f"{APP}/documents-request/", "school_object"),
     ("post", f"{APP}/pmpk/", "school_object"),
     ("post", f"{APP}/pmpk/outcome/", "school_object"),
+    ("post", f"{APP}/pmpk/propose/", "school_object"),
     ("post", f"{APP}/acts/{{act}}/review/", "school_object"),
     ("get", f"{APP}/acts/{{act}}/file/", "school_object"),
     ("get", "/staff/school/addresses/", "school"),
@@ -50,10 +51,19 @@ URLS = [
     ("post", "/staff/district/schools/{school}/verify/", "district_object"),
     ("get", "/staff/district/commission/", "district"),
     ("post", "/staff/district/commission/", "district"),
+    ("post", "/staff/district/commission/{decision}/link/", "district_object"),
+    ("get", "/staff/district/above-quota/", "district"),
+    ("post", "/staff/district/teachers/{addition}/approve/", "district_object"),
+    ("post", "/staff/district/teachers/{addition}/reject/", "district_object"),
     ("get", "/staff/district/appeals/", "district"),
     ("post", "/staff/district/appeals/{appeal}/answer/", "district_object"),
     ("post", "/staff/district/appeals/{appeal}/forward/", "district_object"),
+    ("get", "/staff/district/appeals/{appeal}/", "district_object"),
+    ("post", "/staff/district/appeals/{appeal}/reinstate/", "district_object"),
+    ("post", "/staff/district/appeals/{appeal}/reject/", "district_object"),
     ("get", "/staff/district/refusals/", "district"),
+    ("get", "/staff/district/after-admission/", "district"),
+    ("post", "/staff/district/after-admission/", "district"),
     ("get", "/staff/ministry/", "ministry"),
     ("get", "/staff/ministry/reports/", "ministry"),
     ("get", "/staff/ministry/reports/report.csv", "ministry"),
@@ -169,6 +179,8 @@ def _path(template: str, scene: Scene) -> str:
         token="0" * 32,
         username=scene.users["school_own"].username,
         enrolment=scene.enrolment_token,
+        decision=scene.commission_decision.pk if "{decision}" in template else 0,
+        addition=scene.teacher_addition.pk if "{addition}" in template else 0,
     )
 
 
@@ -219,6 +231,8 @@ def test_the_matrix_covers_every_staff_url() -> None:
         .replace("{token}", "<slug:token>")
         .replace("{username}", "<str:username>")
         .replace("{enrolment}", "<str:token>")
+        .replace("{decision}", "<int:decision_id>")
+        .replace("{addition}", "<int:addition_id>")
         .lstrip("/")
         for _m, t, _o in URLS
     }

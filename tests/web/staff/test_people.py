@@ -120,7 +120,7 @@ def test_deactivate_and_reset_from_the_district_page(client: Client) -> None:
     assert client.get(f"/staff/people/{mine.username}/deactivate/").status_code == 405
 
 
-def test_a_deactivated_person_is_signed_out(client: Client) -> None:
+def test_a_deactivated_person_is_signed_out(client: Client, campaign) -> None:
     school = SchoolFactory()
     director = staff_user(Role.SCHOOL, school=school)
     officer = staff_user(Role.DISTRICT, district=school.district)

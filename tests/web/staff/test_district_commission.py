@@ -1,0 +1,96 @@
+"""The district officer's commission page (§9, §26, §31): a child the registry does not know,
+linked to the PIN later; younger children and schools that do not take part are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.test import Client
+
+from kattoo.catalog.models import Ownership, School
+from kattoo.commission.models import CommissionDecision
+from kattoo.core import clock
+from kattoo.enrollment.models import Application
+from kattoo.notifications.models import Notification
+from kattoo.people.models import Person
+
+from ...conftest import STAGE2
+from ...factories import registry_person
+from .conftest import Scene, verified
+
+BODY = {
+    "child_pin": "",
+    "child_surname": "Токтогулов",
+    "child_name": "Алмаз",
+    "child_birth_date": "2017-11-02",
+    "child_sex": "M",
+    "certificate_series": "I-АН",
+    "certificate_number": "654321",
+    "language": "ky",
+    "number": "КДД-40",
+    "decided_on": "2026-06-03",
+    "ground": "no_documents",
+}
+
+
+def test_a_child_without_a_pin_is_placed_then_linked(client: Client, scene: Scene) -> None:
+    world = scene.world
+    client.cookies["django_language"] = "en"
+    verified(client, scene.users["district_own"])
+    parent = scene.family.parent.person
+    body = {**BODY, "applicant_pin": parent.pin, "school": world.school.pk}
+    with clock.frozen(STAGE2 + dt.timedelta(days=3)):
+        missing = client.post("/staff/district/commission/", {**body, "child_surname": ""})
+        assert missing.status_code == 422
+        assert "for a child the registry does not know" in missing.content.decode()
+        placed = client.post("/staff/district/commission/", body, follow=True)
+        page = placed.content.decode()
+        decision = CommissionDecision.objects.get(number="КДД-40")
+        assert decision.awaits_link and decision.temporary_id in page
+        assert f"/staff/district/commission/{decision.pk}/link/" in page
+        # the placed child is in the parent's account at once, and the family has the SMS
+        family = Client()
+        family.cookies["django_language"] = "en"
+        family.force_login(scene.family.parent)
+        for account_page in ("/applications/", "/children/"):
+            shown = family.get(account_page)
+            assert shown.status_code == 200
+            assert "Алмаз" in shown.content.decode(), account_page
+        assert Notification.objects.filter(
+            event="commission_placed", user=scene.family.parent
+        ).exists()
+
+        record = registry_person(
+            sex="M", born=dt.date(2017, 11, 2), mother=parent.pin, surname="Токтогулов"
+        )
+        world.registry.add_person(record)
+        linked = client.post(
+            f"/staff/district/commission/{decision.pk}/link/",
+            {"child_pin": record["pin"]},
+            follow=True,
+        )
+    assert "is linked to the registry&#x27;s PIN" in linked.content.decode()
+    decision.refresh_from_db()
+    assert decision.linked_at is not None
+    assert Application.objects.get(pk=decision.application_id).child.pin == record["pin"]
+    assert not Person.objects.filter(pin=decision.temporary_id).exists()
+
+
+def test_younger_children_and_schools_outside_are_refused(client: Client, scene: Scene) -> None:
+    world = scene.world
+    client.cookies["django_language"] = "en"
+    verified(client, scene.users["district_own"])
+    parent = scene.family.parent.person
+    body = {**BODY, "applicant_pin": parent.pin, "school": world.school.pk}
+    with clock.frozen(STAGE2 + dt.timedelta(days=3)):
+        young = client.post(
+            "/staff/district/commission/", {**body, "child_birth_date": "2021-02-01"}
+        )
+        assert young.status_code == 409
+        assert "younger than this campaign&#x27;s birth window" in young.content.decode()
+        School.objects.filter(pk=world.school.pk).update(ownership=Ownership.PRIVATE)
+        private = client.post("/staff/district/commission/", body)
+        # §31: a school that does not take part is not even a choice
+        assert private.status_code == 422
+        assert f'value="{world.school.pk}"' not in private.content.decode()
+    assert not CommissionDecision.objects.exists()
