@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import translation
@@ -19,7 +19,7 @@ from kattoo.catalog.selectors import localized_name
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
-from kattoo.enrollment.allocation import SeatRequest, seat_take
+from kattoo.enrollment.allocation import SeatRequest, seat_take_by_decision
 from kattoo.enrollment.models import ACTIVE_STATUSES, Application, Route, SeatPool
 from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ChildLink, Person, Relation
@@ -178,13 +178,7 @@ def commission_place(
         route=Route.COMMISSION,
         above_quota=False,
     )
-    try:
-        with transaction.atomic():
-            granted = seat_take(request, actor=actor, now=now)
-    except RuleViolation as exc:
-        if exc.code != "no_free_seats":
-            raise
-        granted = seat_take(replace(request, above_quota=True), actor=actor, now=now)
+    granted = seat_take_by_decision(request, actor=actor, now=now)
     application = Application.objects.select_related("school", "child", "user").get(
         pk=granted.application_id
     )

@@ -12,7 +12,6 @@ other.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -31,7 +30,7 @@ from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Relation
 
 from . import states
 from .abilities import application_abilities
-from .allocation import SeatRequest, seat_release, seat_take
+from .allocation import SeatRequest, seat_release, seat_take_by_decision
 from .models import (
     AdmissionTransfer,
     Application,
@@ -200,13 +199,7 @@ def application_transfer(
         route=Route.COMMISSION,
         above_quota=False,
     )
-    try:
-        with transaction.atomic():
-            granted = seat_take(request, actor=actor, now=now)
-    except RuleViolation as exc:
-        if exc.code != "no_free_seats":
-            raise
-        granted = seat_take(replace(request, above_quota=True), actor=actor, now=now)
+    granted = seat_take_by_decision(request, actor=actor, now=now)
     new = (
         Application.objects.select_for_update(no_key=True, of=("self",))
         .select_related("campaign", "school", "child", "user")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -117,6 +117,18 @@ def seat_take(request: SeatRequest, *, actor: Actor, now: dt.datetime) -> SeatGr
     if position is None:
         raise RuleViolation("no_free_seats")
     return SeatGranted(application_id=application_id, position=position, created_at=now)
+
+
+def seat_take_by_decision(request: SeatRequest, *, actor: Actor, now: dt.datetime) -> SeatGranted:
+    """A placement by a commission decision (§9, §26): a quota seat when one is free, else a
+    seat above the quota — the decision places the child either way."""
+    try:
+        with transaction.atomic():  # a savepoint: the refused attempt leaves nothing behind
+            return seat_take(request, actor=actor, now=now)
+    except RuleViolation as exc:
+        if exc.code != "no_free_seats":
+            raise
+    return seat_take(replace(request, above_quota=True), actor=actor, now=now)
 
 
 def _take_postgresql(

@@ -417,7 +417,9 @@ def refusal_before_body(url: str, path: str, *, tls: bool) -> tuple[int, bytes]:
             answer += chunk
         header, _, body = answer.partition(b"\r\n\r\n")
         length = re.search(rb"(?im)^content-length: *([0-9]+)", header)
-        while length and len(body) < int(length.group(1)):
+        # With a length, read that much; a chunked answer ("Connection: close") ends when the
+        # server closes the connection.
+        while not length or len(body) < int(length.group(1)):
             chunk = raw.recv(65536)
             if not chunk:
                 break
