@@ -51,7 +51,7 @@ import httpx
 import psycopg
 
 from bench import cost, invariants, minimal
-from bench.pgcluster import PG_BIN, PgCluster, free_port
+from bench.pgcluster import PgCluster, free_port
 from bench.seed import FIELD_KEY, ensure_seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -505,27 +505,7 @@ def run_pgbench(
         before = int(pg.psql("SELECT count(*) FROM enrollment_application", dbname="pgb"))
         pg.psql("CHECKPOINT")  # every pgbench run starts the same way (bench/minimal.py too)
         window = cost.Window(pg, "pgb")
-        cmd = [
-            str(PG_BIN / "pgbench") if (PG_BIN / "pgbench").exists() else "pgbench",
-            "-n",
-            "-M",
-            mode,
-            "-c",
-            str(c),
-            "-j",
-            "2",
-            "-T",
-            str(seconds),
-            "-f",
-            str(script),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(pg.port),
-            "-U",
-            pg.user,
-            "pgb",
-        ]
+        cmd = pg.pgbench_command(script, clients=c, seconds=seconds, dbname="pgb", mode=mode)
         with CpuMeter([], pg) as meter:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             window.mark_end()

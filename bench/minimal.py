@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cost
-from bench.pgcluster import PG_BIN, PgCluster
+from bench.pgcluster import PgCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
@@ -164,27 +164,7 @@ def run_minimal(
         window = cost.Window(pg, DBNAME)
         with CpuMeter([], pg) as meter:
             proc = subprocess.run(
-                [
-                    str(PG_BIN / "pgbench") if (PG_BIN / "pgbench").exists() else "pgbench",
-                    "-n",
-                    "-M",
-                    "prepared",
-                    "-c",
-                    str(c),
-                    "-j",
-                    "2",
-                    "-T",
-                    str(seconds),
-                    "-f",
-                    str(script),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(pg.port),
-                    "-U",
-                    pg.user,
-                    DBNAME,
-                ],
+                pg.pgbench_command(script, clients=c, seconds=seconds, dbname=DBNAME),
                 capture_output=True,
                 text=True,
                 check=False,

@@ -268,6 +268,17 @@ class PgCluster:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgres://{self.user}@127.0.0.1:{self.port}/{dbname}"
 
+    def pgbench_command(
+        self, script: Path, *, clients: int, seconds: int, dbname: str, mode: str = "prepared"
+    ) -> list[str]:
+        """pgbench running ``script`` against this cluster: ``clients`` connections on two
+        threads for ``seconds``, no vacuum (the benchmarks' one way to call it)."""
+        binary = str(PG_BIN / "pgbench") if (PG_BIN / "pgbench").exists() else "pgbench"
+        return [
+            binary, "-n", "-M", mode, "-c", str(clients), "-j", "2", "-T", str(seconds),
+            "-f", str(script), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, dbname,
+        ]  # fmt: skip
+
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         out = subprocess.run(
             [
