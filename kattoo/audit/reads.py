@@ -40,6 +40,9 @@ Read = Literal[
     "fraud_application",  # a registration a fraud signal points at
     "audit_events",  # a page of the audit viewer
     "audit_event",  # one audit event
+    "appeals",  # the district's appeals inbox: children and applicants named
+    "address_requests",  # a school's pending family addresses (§19 requests)
+    "fraud_signals",  # the fraud-signal lists: registrations, addresses, applicants
 ]
 Export = Literal[
     "kundoluk",  # §30: the admitted children for Kundoluk

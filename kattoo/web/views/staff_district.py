@@ -316,6 +316,8 @@ def district_appeals(request: HttpRequest) -> HttpResponse:
         }
         for a in appeals
     ]
+    if rows:
+        personal_data_read(request, "appeals", count=len(rows))
     return render(
         request,
         "staff/district/appeals.html",

@@ -60,6 +60,8 @@ def fraud_signals(request: HttpRequest) -> HttpResponse:
         }
         for kind in SignalKind
     ]
+    if signals:
+        personal_data_read(request, "fraud_signals", count=len(signals))
     return render(
         request,
         "staff/fraud/signals.html",

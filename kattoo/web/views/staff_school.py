@@ -277,6 +277,10 @@ def _addresses_page(
                 "reject_form": RejectRequestForm(prefix=f"x{item.pk}"),
             }
         )
+    if work:  # families' registered addresses, with the child they concern
+        personal_data_read(
+            request, "address_requests", obj=school, school=school.pk, count=len(work)
+        )
     return render(
         request,
         "staff/school/addresses.html",

@@ -206,3 +206,17 @@ def test_the_audit_viewer_audits_itself(client: Client, scene: Scene) -> None:
     assert page.count(f"{EXPORT}</td>") == 1
     school = get(client, "/staff/ministry/audit/", school=scene.world.school.code)
     assert f"{READ}</td>" not in school.content.decode()  # the viewer's reads name no school
+
+
+def test_the_appeals_inbox_and_the_address_requests(client: Client, scene: Scene) -> None:
+    """Lists that name children and families are reads too: the district's appeals inbox and
+    a school's pending address requests (the family's registered address)."""
+    as_user(client, scene.users["district_own"])
+    since = last_id()
+    get(client, "/staff/district/appeals/")
+    assert only_one(scene, since, READ, "appeals").data["count"] >= 1
+    as_user(client, scene.users["school_own"])
+    since = last_id()
+    get(client, "/staff/school/addresses/")
+    row = only_one(scene, since, READ, "address_requests")
+    assert row.data == {"what": "address_requests", "school": scene.world.school.pk, "count": 1}
