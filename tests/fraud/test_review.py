@@ -11,6 +11,7 @@ from django.test import Client
 from kattoo.accounts.models import Role
 from kattoo.accounts.services import token_issue
 from kattoo.audit.models import AuditEvent
+from kattoo.audit.reads import READ
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError
 from kattoo.fraud.models import SignalKind, SignalReview
@@ -80,6 +81,9 @@ def test_the_district_page_lists_and_reviews_its_signal(town: Town, moved) -> No
     page = client.get("/staff/fraud/")
     assert page.status_code == 200
     assert child.full_name in page.content.decode()
+    # The list names children and addresses: its view is an audited read (§7), ids only.
+    read = AuditEvent.objects.filter(action=READ).latest("pk")
+    assert read.data == {"what": "fraud_signals", "count": 1}
     assert f"/staff/fraud/applications/{application.pk}/" in page.content.decode()
     assert client.get(f"/staff/fraud/applications/{application.pk}/").status_code == 200
     response = client.post(
