@@ -9,8 +9,7 @@ next child of ``bench_target`` and runs exactly the statements the API sends for
 3. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
    SMS outbox row, draft deletion, idempotency record),
 and nothing else: the SMS leaves through the outbox drain (``notifications_drain``), which
-claims the outbox rows in batches — no task row per registration (issue 15). (``_task_insert``
-captures the task row the app used to send, for comparison runs.)
+claims the outbox rows in batches — no task row per registration (issue 15).
 
 The app binds parameters on the server and prepares its statements once per connection
 (production settings, ADR 0015); pgbench runs in ``-M prepared`` mode, where every ``:variable``
@@ -24,10 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from typing import Any
-
-import psycopg
 
 # What the first query sets, quoted; computed values the app builds in Python per request.
 _PRELUDE = r"""
@@ -113,47 +109,6 @@ def _token_query() -> str:
             ":digest" if param == "DIGEST" else ("true" if param is True else repr(param))
         )
     return sql % tuple(values)
-
-
-def _task_insert() -> str:
-    """The INSERT that ``notification_deliver.enqueue`` sends, captured (and rolled back)."""
-    from django.db import connection, transaction
-
-    from kattoo.notifications.tasks import notification_deliver
-
-    captured: list[tuple[str, Any]] = []
-
-    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if sql.lstrip().upper().startswith("INSERT"):
-            captured.append((sql, params))
-        return execute(sql, params, many, context)
-
-    class Rollback(Exception):
-        pass
-
-    marker = "00000000-0000-0000-0000-00000000cafe"
-    try:
-        with connection.execute_wrapper(capture), transaction.atomic():
-            notification_deliver.enqueue(marker)
-            raise Rollback
-    except Rollback:
-        pass
-    if not captured:
-        return ""  # a backend that does not write to this database (tests' immediate one)
-    sql, params = captured[-1]
-    literals = []
-    connection.ensure_connection()
-    # Literals as the client would write them (the app's cursor binds on the server).
-    with psycopg.ClientCursor(connection.connection) as cursor:
-        for param in params:
-            if isinstance(param, uuid.UUID) or (
-                isinstance(param, str) and len(param) == 36 and param.count("-") == 4
-            ):
-                literals.append(":task_id")  # the task's own UUID
-                continue
-            value = json.dumps(param) if isinstance(param, (dict, list)) else param
-            literals.append(cursor.mogrify("%s", [value]))
-    return sql.replace("%s", "{}").format(*literals)
 
 
 def _no_secret() -> str:

@@ -166,13 +166,6 @@ class FieldError(KattooError):
 
 ERRORS.update(
     {
-        "no_phone_on_record": (
-            409,
-            _(
-                "The registry holds no mobile phone for you, so a sign-in code cannot be sent. "
-                "Register your phone at a public service centre (ЦОН) and try again."
-            ),
-        ),
         "code_invalid": (422, _("The code is wrong. Check the SMS and try again.")),
         "code_expired": (409, _("The code has expired. Ask for a new one.")),
         "code_locked": (
