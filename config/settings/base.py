@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kattoo.classes",
     "kattoo.reports",
     "kattoo.fraud",
+    "kattoo.audit_viewer",
     "kattoo.retention",
     "kattoo.synthetic",
     "kattoo.web",

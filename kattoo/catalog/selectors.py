@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 
+from kattoo.core.roles import Role
 from kattoo.people.models import Person
 
 from .models import MicrodistrictAddress, Ownership, Parity, School, Settlement, Street
@@ -134,8 +135,6 @@ def address_lookup(query: str, *, limit: int = 20) -> list[AddressMatch]:
 
 def schools_visible_to(user: User) -> QuerySet[School]:
     """Staff scope (RULES.md §1): own school, own district, or the whole country."""
-    from kattoo.accounts.models import Role
-
     schools = School.objects.all()
     if user.role == Role.SCHOOL and user.school_id is not None:
         return schools.filter(pk=user.school_id)

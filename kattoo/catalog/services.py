@@ -4,17 +4,18 @@ teacher roster (§24)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
+from kattoo.core.roles import Role
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.models import Person
 from kattoo.people.services import person_refresh
@@ -32,6 +33,9 @@ from .models import (
     TeacherAddition,
 )
 from .selectors import child_family_addresses
+
+if TYPE_CHECKING:
+    from kattoo.accounts.models import User
 
 
 @transaction.atomic

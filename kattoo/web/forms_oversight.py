@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kattoo.audit.reads import EXPORT, READ
 from kattoo.audit.refusals import REFUSED
-from kattoo.audit.selectors import CHANNELS, AuditFilter
-from kattoo.audit.services import REVEAL_REASON_MAX, REVEAL_REASON_MIN
+from kattoo.audit_viewer.selectors import CHANNELS, AuditFilter
+from kattoo.audit_viewer.services import REVEAL_REASON_MAX, REVEAL_REASON_MIN
 from kattoo.catalog.models import District, School
 from kattoo.fraud.models import ReviewStatus, SignalKind
 from kattoo.fraud.services import NOTE_MAX

@@ -14,8 +14,8 @@ from kattoo.audit.chain import GRACE, audit_seal, audit_verify
 from kattoo.audit.models import AuditEvent
 from kattoo.audit.reads import EXPORT, READ, audit_download, audit_read
 from kattoo.audit.refusals import REFUSED, audit_refusal
-from kattoo.audit.selectors import AuditFilter, audit_events
 from kattoo.audit.services import audit_record
+from kattoo.audit_viewer.selectors import AuditFilter, audit_events
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 

@@ -16,7 +16,7 @@ from django.test import Client
 from kattoo.accounts.services import token_issue
 from kattoo.audit.models import AuditEvent
 from kattoo.audit.refusals import REFUSED, is_refusal
-from kattoo.audit.selectors import AuditFilter, audit_events
+from kattoo.audit_viewer.selectors import AuditFilter, audit_events
 from kattoo.core import clock
 from kattoo.core.errors import ERRORS, RuleViolation
 from kattoo.enrollment.models import Application, SeatPool

@@ -14,11 +14,11 @@ from pydantic import Field
 
 from kattoo.accounts.models import Role
 from kattoo.audit.chain import event_seal
-from kattoo.audit.exports import audit_csv_lines
 from kattoo.audit.models import AuditEvent
 from kattoo.audit.reads import audit_download, audit_read
-from kattoo.audit.selectors import AuditFilter, audit_events, audit_export
-from kattoo.audit.services import audit_actor_masked, audit_actor_reveal
+from kattoo.audit_viewer.exports import audit_csv_lines
+from kattoo.audit_viewer.selectors import AuditFilter, audit_events, audit_export
+from kattoo.audit_viewer.services import audit_actor_masked, audit_actor_reveal
 from kattoo.catalog.models import District, School
 from kattoo.core.errors import RuleViolation
 

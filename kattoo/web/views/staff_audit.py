@@ -21,10 +21,10 @@ from django.views.decorators.http import require_POST
 
 from kattoo.accounts.models import Role
 from kattoo.audit.chain import event_seal
-from kattoo.audit.exports import audit_csv_lines
 from kattoo.audit.models import AuditEvent
-from kattoo.audit.selectors import AuditFilter, audit_events, audit_export, audit_page
-from kattoo.audit.services import audit_actor_masked, audit_actor_reveal
+from kattoo.audit_viewer.exports import audit_csv_lines
+from kattoo.audit_viewer.selectors import AuditFilter, audit_events, audit_export, audit_page
+from kattoo.audit_viewer.services import audit_actor_masked, audit_actor_reveal
 from kattoo.core.errors import FieldError
 
 from ..access import staff_required

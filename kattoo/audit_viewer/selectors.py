@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from kattoo.audit.models import AuditEvent
 from kattoo.catalog.models import School
 from kattoo.core.clock import BISHKEK
-
-from .models import AuditEvent
 
 CHANNELS = ("api", "web", "cli", "system")
 PAGE_SIZE = 50

@@ -12,8 +12,8 @@ from kattoo.accounts.models import Role
 from kattoo.accounts.services import token_issue
 from kattoo.audit.chain import GRACE, audit_seal, event_seal
 from kattoo.audit.models import AuditEvent
-from kattoo.audit.selectors import AuditFilter, audit_events, audit_page
 from kattoo.audit.services import audit_record
+from kattoo.audit_viewer.selectors import AuditFilter, audit_events, audit_page
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 

@@ -6,7 +6,8 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 
-from .models import AuditEvent
+from kattoo.audit.models import AuditEvent
+
 from .services import audit_actor_masked
 
 COLUMNS = [
