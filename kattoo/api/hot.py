@@ -120,7 +120,8 @@ class SlimSubmit:
         self.proxy_ssl = settings.SECURE_PROXY_SSL_HEADER
         # Anything that makes the common middleware answer by itself: left to Django.
         self.enabled = (
-            connection.vendor == "postgresql"
+            bool(getattr(settings, "KATTOO_SLIM_SUBMIT", True))
+            and connection.vendor == "postgresql"
             and not settings.DISALLOWED_USER_AGENTS
             and not settings.PREPEND_WWW
             and not settings.USE_X_FORWARDED_HOST

@@ -581,9 +581,9 @@ def test_other_shapes_of_the_request_are_djangos(world: World, fast_path_off: No
             answers.append(answer)
         # The second family's seat is the next one: positions aside.
         slim_answer, django = (normalized(a) for a in answers)
-        for answer in (slim_answer, django):
-            if answer["status"] == 201:
-                answer["body"]["position"] = "<n>"
+        for seen in (slim_answer, django):
+            if seen["status"] == 201:
+                seen["body"]["position"] = "<n>"
         assert slim_answer == django, shape
     get = environ_for(1, token="t")
     get["REQUEST_METHOD"] = "GET"
@@ -658,3 +658,40 @@ def test_the_wsgi_application_mounts_the_slim_handler() -> None:
     assert isinstance(outer, AdmissionControl)
     assert isinstance(outer.app, BodyLimit)
     assert isinstance(outer.app.app, hot.SlimSubmit)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_switched_off_everything_is_djangos(world: World, settings: Any) -> None:
+    settings.KATTOO_SLIM_SUBMIT = False
+    family = world.family()
+    draft(world, family)
+    token = token_issue(user=family.parent, actor=SYSTEM)
+    behind = Counting()
+    answer = call(hot.SlimSubmit(behind), environ_for(family.child.pk, token=token))
+    assert behind.calls == 1 and answer.status == 201
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_behind_https_the_headers_are_productions(world: World, settings: Any) -> None:
+    """Production's security settings: HTTPS told by the proxy's header, HSTS, redirects of
+    plain HTTP. The slim answer carries exactly Django's headers (HSTS included)."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_SSL_REDIRECT = True
+    answers = []
+    for slim in (True, False):
+        family = world.family()
+        draft(world, family)
+        token = token_issue(user=family.parent, actor=SYSTEM)
+        behind = Counting()
+        environ = environ_for(family.child.pk, token=token, extra={"X-Forwarded-Proto": "https"})
+        answer = call(hot.SlimSubmit(behind) if slim else WSGIHandler(), environ)
+        assert answer.status == 201, answer.body
+        assert behind.calls == 0
+        answers.append(answer)
+    assert answers[0].headers["Strict-Transport-Security"] == "max-age=3600; includeSubDomains"
+    headers = [{k: v for k, v in a.headers.items() if k != "Content-Length"} for a in answers]
+    assert headers[0] == headers[1]
