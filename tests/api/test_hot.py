@@ -695,3 +695,26 @@ def test_behind_https_the_headers_are_productions(world: World, settings: Any) -
     assert answers[0].headers["Strict-Transport-Security"] == "max-age=3600; includeSubDomains"
     headers = [{k: v for k, v in a.headers.items() if k != "Content-Length"} for a in answers]
     assert headers[0] == headers[1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_the_language_cookie_wins_as_in_django(world: World, fast_path_off: None) -> None:
+    """The locale middleware's order: the language cookie, then Accept-Language."""
+    answers = []
+    for slim in (True, False):
+        family = world.family()
+        draft(world, family)
+        pool = SeatPool.objects.get(school=world.school, language="ky")
+        SeatPool.objects.filter(pk=pool.pk).update(taken=pool.capacity)
+        token = token_issue(user=family.parent, actor=SYSTEM)
+        environ = environ_for(
+            family.child.pk, token=token, language="ru", extra={"Cookie": "django_language=uz"}
+        )
+        answers.append(
+            normalized(call(hot.SlimSubmit(Counting()) if slim else WSGIHandler(), environ))
+        )
+        SeatPool.objects.filter(pk=pool.pk).update(taken=0)
+    assert answers[0] == answers[1]
+    assert answers[0]["status"] == 409 and answers[0]["headers"]["Content-Language"] == "uz"
