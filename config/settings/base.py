@@ -200,6 +200,9 @@ CACHES: dict[str, dict[str, object]] = {
 # the WSGI application); 0 = off.
 KATTOO_ADMISSION_LIMIT = int(os.environ.get("KATTOO_ADMISSION_LIMIT", "0"))
 KATTOO_ADMISSION_RETRY_AFTER = 2
+# The opening minute's plain draft submit answered in front of Django (kattoo/api/hot.py,
+# ADR 0027); 0 sends every request through Django (the same answers, more CPU).
+KATTOO_SLIM_SUBMIT = os.environ.get("KATTOO_SLIM_SUBMIT", "1") == "1"
 # How old a public free-seat count may be (kattoo/api/cache.py); 0 = always fresh.
 KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "0"))
 

@@ -82,16 +82,16 @@ _FIELD_MESSAGES = {
 }
 
 
-def problem(
-    request: HttpRequest,
+def problem_document(
     code: str,
     *,
     status: int | None = None,
     detail: str | None = None,
     errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
-) -> HttpResponse:
+) -> dict[str, Any]:
+    """The problem document of ``code`` in the active language (``problem`` sends it; the slim
+    submit handler, kattoo/api/hot.py, too)."""
     default_status, title = ERRORS[code]
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code,
@@ -104,6 +104,20 @@ def problem(
         body["errors"] = errors
     if extra:
         body.update(extra)
+    return body
+
+
+def problem(
+    request: HttpRequest,
+    code: str,
+    *,
+    status: int | None = None,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    body = problem_document(code, status=status, detail=detail, errors=errors, extra=extra)
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False),
         status=body["status"],

@@ -86,16 +86,22 @@ class MetricsMiddleware:
         elapsed = time.perf_counter() - started
         match = request.resolver_match
         view = (match.view_name or match._func_path) if match is not None else "unresolved"
-        method = request.method if request.method in _METHODS else "other"
-        key = (view, method, response.status_code)
-        children = _CHILDREN.get(key)
-        if children is None:  # once per series and process: labels() validates and locks
-            children = _CHILDREN.setdefault(
-                key, (REQUESTS.labels(view, method, str(key[2])), LATENCY.labels(view, method))
-            )
-        children[0].inc()
-        children[1].observe(elapsed)
+        request_observed(view, request.method or "", response.status_code, elapsed)
         return response
+
+
+def request_observed(view: str, method: str, status: int, elapsed: float) -> None:
+    """Count and time one answered request (the middleware's, and the slim submit handler's
+    in front of Django: kattoo/api/hot.py)."""
+    method = method if method in _METHODS else "other"
+    key = (view, method, status)
+    children = _CHILDREN.get(key)
+    if children is None:  # once per series and process: labels() validates and locks
+        children = _CHILDREN.setdefault(
+            key, (REQUESTS.labels(view, method, str(status)), LATENCY.labels(view, method))
+        )
+    children[0].inc()
+    children[1].observe(elapsed)
 
 
 def registration_counted(register: Callable[P, R]) -> Callable[P, R]:

@@ -3,11 +3,12 @@ made up otherwise; sent back, written into every log line and every audit row.""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.http import HttpRequest, HttpResponse
 
@@ -19,13 +20,28 @@ def current_request_id() -> str:
     return _current.get()
 
 
+def request_id_from(incoming: str) -> str:
+    """The proxy's id when it is sane, else a new one."""
+    return incoming if _SANE.fullmatch(incoming) else uuid.uuid4().hex
+
+
+@contextlib.contextmanager
+def request_id_bound(request_id: str) -> Iterator[None]:
+    """Log lines (and audit rows) written inside carry ``request_id`` (for a handler outside
+    Django: kattoo/api/hot.py)."""
+    token = _current.set(request_id)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-Id", "")
-        request_id = incoming if _SANE.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-Id", ""))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = _current.set(request_id)
         try:

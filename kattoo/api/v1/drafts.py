@@ -32,6 +32,10 @@ from .serializers import application_out, local
 
 drafts = Router(tags=["applicant"], auth=bearer)
 
+# Set on the request by the slim handler in front of Django (kattoo/api/hot.py) when the fast
+# path it ran handed the submit over (``None``): the ordinary path decides at once.
+FAST_PATH_TRIED = "kattoo.fast_path_tried"
+
 
 class DraftIn(Schema):
     school: str = Field(pattern=r"^[0-9]{1,18}$")
@@ -136,7 +140,7 @@ def submit_draft(
     payload = {"draft": child_id}
     # The opening minute: two statements when everything is allowed (ADR 0015); any other
     # answer is decided below, on the ordinary path.
-    if is_row_id(child_id):
+    if is_row_id(child_id) and not request.META.get(FAST_PATH_TRIED):
         try:
             body = draft_submit_fast(
                 user=user,
