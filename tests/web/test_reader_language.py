@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from kattoo.campaigns.models import Campaign
+from kattoo.catalog.models import School
 from kattoo.core.actors import Actor
 from kattoo.enrollment.services import application_register
 from kattoo.web.views import receipts
@@ -115,3 +116,17 @@ def test_an_untitled_campaign_reads_as_the_academic_year_of_the_page(
     family = world.family()
     sign_in(client, family.parent.person.pin, language="en")
     assert "2026–2027 school year" in client.get("/status/").content.decode()
+
+
+def test_uzbek_pages_show_the_uzbek_name_else_the_kyrgyz_one(
+    client: Client, rehearsal: World, at_stage1
+) -> None:
+    world = rehearsal
+    School.objects.filter(pk=world.school.pk).update(name_uz="1-son maktab")
+    family = world.family()
+    sign_in(client, family.parent.person.pin, language="uz")
+    page = client.get(f"/children/{family.child.pk}/schools/").content.decode()
+    assert 'lang="uz"' in page and "1-son maktab" in page
+    # No Uzbek address in the catalog: the Kyrgyz one, never the Russian.
+    assert world.school.address_ky in page and world.school.address_ru not in page
+    assert TITLES["uz"] in client.get("/status/").content.decode()
