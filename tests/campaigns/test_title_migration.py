@@ -13,6 +13,7 @@ from django.utils import translation
 
 from kattoo.campaigns.models import Campaign
 from kattoo.catalog.models import School
+from kattoo.core import clock
 
 BEFORE = [("campaigns", "0003_campaign_published_at"), ("catalog", "0004_teacher_addition")]
 
@@ -27,16 +28,26 @@ def _migrate(targets: list[tuple[str, str]]):
 @pytest.mark.django_db(transaction=True)
 def test_the_old_title_and_address_are_copied_into_ky_and_ru() -> None:
     old = _migrate(BEFORE)
-    OldCampaign = old.get_model("campaigns", "Campaign")
-    official = OldCampaign.objects.get(code="2026-2027")
-    official.title = "2026–2027"
-    official.save()
+    old_campaign = old.get_model("campaigns", "Campaign")
+    old_campaign.objects.filter(code="2026-2027").delete()  # the data migration's, if kept
     values = {
-        f.name: getattr(official, f.name)
-        for f in OldCampaign._meta.concrete_fields
-        if f.name not in ("id", "code", "title", "is_active")
+        "academic_year": "2026-2027",
+        "birth_from": dt.date(2019, 1, 1),
+        "birth_to": dt.date(2020, 12, 31),
+        "stage1_starts_at": clock.bishkek(2026, 4, 1, 10),
+        "stage2_starts_at": clock.bishkek(2026, 6, 1, 10),
+        "registration_ends_at": clock.bishkek(2026, 8, 31),
+        "weekend_days": [5, 6],
+        "cancel_limit": 3,
+        "guardian_child_limit": 2,
+        "class_size_min": 25,
+        "class_size_max": 42,
+        "documents_request_until": dt.date(2026, 8, 30),
+        "medical_from": dt.date(2026, 8, 4),
+        "medical_until": dt.date(2026, 9, 5),
     }
-    OldCampaign.objects.create(code="2026-2027-rehearsal", title="2026–2027 (rehearsal)", **values)
+    old_campaign.objects.create(code="2026-2027", title="2026–2027", **values)
+    old_campaign.objects.create(code="2026-2027-rehearsal", title="2026–2027 (rehearsal)", **values)
     Region = old.get_model("catalog", "Region")
     District = old.get_model("catalog", "District")
     region = Region.objects.create(soate="41711000000000", name_ky="Бишкек", name_ru="Бишкек")
