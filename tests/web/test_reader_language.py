@@ -19,6 +19,7 @@ from kattoo.enrollment.services import application_register
 from kattoo.web.views import receipts
 
 from ..conftest import World
+from ..factories import SchoolFactory
 from .test_parent_journey import sign_in
 
 # As kattoo/demo sets them (load_demo).
@@ -45,9 +46,21 @@ def rehearsal(world: World) -> World:
     return world
 
 
-def no_foreign_words(page: str, language: str, world: World) -> None:
+@pytest.fixture
+def nearby(world: World) -> School:
+    """A school of the family's settlement whose microdistrict does not hold their address."""
+    settlement = world.home.settlement
+    return SchoolFactory(
+        district=settlement.district,
+        settlement=settlement,
+        address_ky="Бишкек ш., Токтогул көчөсү, 7",
+        address_ru="г. Бишкек, ул. Токтогула, 7",
+    )
+
+
+def no_foreign_words(page: str, language: str, world: World, *more: School) -> None:
     assert not re.search(r"rehearsal|school year", page, re.IGNORECASE)
-    for school in (world.school, world.other_school):
+    for school in (world.school, world.other_school, *more):
         foreign = getattr(school, f"address_{OTHER[language]}")
         assert foreign not in page, (language, foreign)
 
@@ -56,6 +69,7 @@ def no_foreign_words(page: str, language: str, world: World) -> None:
 def test_main_pages_and_the_receipt_speak_the_pages_language(
     client: Client,
     rehearsal: World,
+    nearby: School,
     at_stage1,
     language: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -69,6 +83,8 @@ def test_main_pages_and_the_receipt_speak_the_pages_language(
     assert TITLES[language] in status
     schools = client.get(f"/children/{family.child.pk}/schools/").content.decode()
     assert own_address in schools
+    # Nearby schools show their address in the page's language too.
+    assert getattr(nearby, f"address_{language}") in schools
     check = client.get(
         f"/children/{family.child.pk}/schools/{world.school.pk}/check/?language=ky"
     ).content.decode()
@@ -89,7 +105,7 @@ def test_main_pages_and_the_receipt_speak_the_pages_language(
         pages.append(response.content.decode())
     for page in pages:
         assert f'lang="{language}"' in page
-        no_foreign_words(page, language, world)
+        no_foreign_words(page, language, world, nearby)
 
     seen: list[dict[str, Any]] = []
     real = receipts.receipt_pdf
