@@ -70,7 +70,8 @@ def main() -> None:
             name_ru=f"Школа №{i}",
             district=district,
             settlement=settlement,
-            address="-",
+            address_ky="-",
+            address_ru="-",
             ownership="state",
         )
         street = Street.objects.create(

@@ -81,7 +81,8 @@ class SchoolFactory(factory.django.DjangoModelFactory):
     name_ru = factory.Sequence(lambda n: f"Школа №{n}")
     name_en = factory.Sequence(lambda n: f"School No. {n}")
     district = factory.SubFactory(DistrictFactory)
-    address = "Чүй проспектиси, 1"
+    address_ky = "Чүй проспектиси, 1"
+    address_ru = "проспект Чуй, 1"
     ownership = Ownership.STATE
 
 

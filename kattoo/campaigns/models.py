@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
+
+# The interface languages a campaign's title is written in (issue 14); Kyrgyz is the default.
+TITLE_LANGUAGES = ("ky", "ru", "uz", "en")
 
 
 class Campaign(models.Model):
@@ -13,7 +17,12 @@ class Campaign(models.Model):
 
     code = models.SlugField(max_length=40, unique=True, help_text="e.g. 2026-2027")
     academic_year = models.CharField(max_length=9, help_text="e.g. 2026-2027")
-    title = models.CharField(max_length=200, blank=True)
+    # The title in each interface language; an empty one reads as the academic year in that
+    # language ("2026–2027 окуу жылы"), so a page never shows another language's title.
+    title_ky = models.CharField(max_length=200, blank=True)
+    title_ru = models.CharField(max_length=200, blank=True)
+    title_uz = models.CharField(max_length=200, blank=True)
+    title_en = models.CharField(max_length=200, blank=True)
     # ADR 0016: a campaign is a draft until published; the published one that is current has
     # is_active; an earlier published one is archived (readable, never edited).
     is_active = models.BooleanField(default=False)
@@ -59,7 +68,18 @@ class Campaign(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or self.academic_year
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The title in the active language (the reader's), else the academic year in it."""
+        language = (get_language() or "ky")[:2]
+        language = language if language in TITLE_LANGUAGES else "ky"
+        own = getattr(self, f"title_{language}")
+        if own:
+            return str(own)
+        # "2026-2027" is written with an en dash, as the year is printed.
+        return gettext("%(year)s school year") % {"year": self.academic_year.replace("-", "–")}
 
 
 class CalendarDay(models.Model):

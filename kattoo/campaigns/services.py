@@ -28,6 +28,7 @@ from .validation import (
     LAST_YEAR,
     LOCK_SETTINGS,
     SETTINGS,
+    TITLES,
     code_years,
     settings_errors,
     years_later,
@@ -39,6 +40,7 @@ def campaign_upsert(
     *, code: str, values: dict[str, Any], actor: Actor, activate: bool = False
 ) -> Campaign:
     """Create or update a campaign; ``activate`` makes it the one current campaign."""
+    values = with_titles(values)
     if activate:
         Campaign.objects.exclude(code=code).filter(is_active=True).update(is_active=False)
         values = {**values, "is_active": True}
@@ -86,8 +88,20 @@ def campaign_copy_values(source: Campaign, code: str) -> dict[str, Any]:
         else 0
     )
     values = {f: _moved(getattr(source, f), years) for f in SETTINGS}
-    values["title"] = code.replace("-", "–") if target else source.title
+    if target:  # another year: its own default title, the year in each language
+        values.update(dict.fromkeys(TITLES, ""))
     values["weekend_days"] = list(source.weekend_days)
+    return values
+
+
+def with_titles(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A single ``title`` (older API clients, one title for every reader) stands for each
+    language's title not given on its own."""
+    values = dict(values)
+    if "title" in values:
+        title = values.pop("title") or ""
+        for field in TITLES:
+            values.setdefault(field, title)
     return values
 
 
@@ -106,10 +120,12 @@ def campaign_create(
     """A new campaign, as a draft (not current until published). ``copy_from`` gives every
     setting not in ``values``, its dates moved by the year difference."""
     code = str(values.get("code") or "")
+    values = with_titles(values)
     errors = _unknown_fields(values, ("code", *SETTINGS))
     merged: dict[str, Any] = campaign_copy_values(copy_from, code) if copy_from else {}
     merged.update(values)
-    merged.setdefault("title", code.replace("-", "–"))
+    for field in TITLES:
+        merged.setdefault(field, "")
     errors += settings_errors(merged, now=clock.now(), check_lock=True)
     if code and Campaign.objects.filter(code=code).exists():
         errors.append(FieldError("code", "code_taken", _("A campaign with this code exists.")))
@@ -139,6 +155,7 @@ def campaign_update(*, campaign: Campaign, values: Mapping[str, Any], actor: Act
     now = clock.now()
     if now >= campaign.stage1_starts_at:
         raise RuleViolation("campaign_started")
+    values = with_titles(values)
     errors = _unknown_fields(values, SETTINGS)
     before = campaign_settings(campaign)
     merged = {**before, **{k: v for k, v in values.items() if k in SETTINGS}}

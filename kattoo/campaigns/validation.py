@@ -24,8 +24,10 @@ CODE_PATTERN = re.compile(r"^([0-9]{4})-([0-9]{4})(-[a-z0-9]+(?:-[a-z0-9]+)*)?$"
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 # What the ministry sets for a campaign (besides its code, fixed at creation).
+# A title per interface language (issue 14); an empty one reads as the academic year.
+TITLES = ("title_ky", "title_ru", "title_uz", "title_en")
 SETTINGS = (
-    "title",
+    *TITLES,
     "birth_from",
     "birth_to",
     "stage1_starts_at",
@@ -124,7 +126,7 @@ def settings_errors(
     if errors:  # the other checks do arithmetic on these dates
         return errors
 
-    missing = [f for f in ("code", *SETTINGS) if f != "title" and values.get(f) in (None, "")]
+    missing = [f for f in ("code", *SETTINGS) if f not in TITLES and values.get(f) in (None, "")]
     for field in missing:
         refuse(field, "required", _("This field is required."))
 

@@ -94,12 +94,18 @@ class School(models.Model):
     code = models.CharField(max_length=32, unique=True, help_text=_("Ministry school code"))
     name_ky = models.CharField(max_length=300)
     name_ru = models.CharField(max_length=300)
+    # Uzbek and English are optional: an empty one reads as the Kyrgyz (localized_name).
+    name_uz = models.CharField(max_length=300, blank=True)
     name_en = models.CharField(max_length=300, blank=True)
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="schools")
     settlement = models.ForeignKey(
         Settlement, on_delete=models.PROTECT, related_name="schools", null=True, blank=True
     )
-    address = models.CharField(max_length=300)
+    # The street address in the page's language (issue 14), as the names.
+    address_ky = models.CharField(max_length=300)
+    address_ru = models.CharField(max_length=300)
+    address_uz = models.CharField(max_length=300, blank=True)
+    address_en = models.CharField(max_length=300, blank=True)
     ownership = models.CharField(max_length=16, choices=Ownership.choices)
     # §31: private and mixed schools take part only when they opt in.
     opted_in = models.BooleanField(default=False)

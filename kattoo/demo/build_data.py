@@ -154,7 +154,8 @@ class SchoolInfo:
     name_ru: str
     name_en: str
     settlement: str
-    address: str
+    address_ru: str
+    address_ky: str
     ownership: str
     opted_in: bool
     # (letter, language, size): last year's 4th grades and this year's 1st grades (§11)
@@ -170,6 +171,7 @@ SCHOOLS = [
         "Secondary School No. 5",
         L_SET,
         "г. Бишкек, ул. Ахунбаева, 25",
+        "Бишкек ш., Ахунбаев көчөсү, 25",
         "municipal",
         False,
         (("А", "ky", 38), ("Б", "ky", 44), ("В", "ru", 30)),
@@ -182,6 +184,7 @@ SCHOOLS = [
         "School-Gymnasium No. 61",
         L_SET,
         "г. Бишкек, ул. Киевская, 40",
+        "Бишкек ш., Киев көчөсү, 40",
         "municipal",
         False,
         (("А", "ru", 41), ("Б", "ru", 39), ("В", "ky", 22)),
@@ -194,6 +197,7 @@ SCHOOLS = [
         "Akyl Private Lyceum",
         L_SET,
         "г. Бишкек, ул. Льва Толстого, 3",
+        "Бишкек ш., Лев Толстой көчөсү, 3",
         "private",
         True,
         (("А", "ru", 22), ("Б", "ky", 21)),
@@ -206,6 +210,7 @@ SCHOOLS = [
         "School-Gymnasium No. 28",
         S_SET,
         "г. Бишкек, ул. Исанова, 18",
+        "Бишкек ш., Исанов көчөсү, 18",
         "municipal",
         False,
         (("А", "ky", 42), ("Б", "ky", 45), ("В", "ky", 37), ("Г", "ky", 19)),
@@ -218,6 +223,7 @@ SCHOOLS = [
         "Secondary School No. 70",
         S_SET,
         "г. Бишкек, ул. Горького, 21",
+        "Бишкек ш., Горький көчөсү, 21",
         "municipal",
         False,
         (("А", "ky", 36), ("Б", "ru", 33), ("В", "uz", 24)),
@@ -230,6 +236,7 @@ SCHOOLS = [
         "Bilim Plus Private School",
         S_SET,
         "г. Бишкек, ул. Ибраимова, 30",
+        "Бишкек ш., Ибраимов көчөсү, 30",
         "private",
         False,
         (("А", "ru", 18),),
@@ -242,6 +249,7 @@ SCHOOLS = [
         "Ch. Aitmatov Secondary School, Lebedinovka",
         LEB_SET,
         "Чуйская обл., Аламудунский р-н, с. Лебединовка, ул. Ленина, 40",
+        "Чүй облусу, Аламүдүн району, Лебединовка айылы, Ленин көчөсү, 40",
         "state",
         False,
         (("А", "ky", 31), ("Б", "ky", 29), ("В", "ru", 26)),
@@ -254,6 +262,7 @@ SCHOOLS = [
         "Koi-Tash Secondary School No. 2",
         KT_SET,
         "Чуйская обл., Аламудунский р-н, с. Кой-Таш, ул. Манаса, 1",
+        "Чүй облусу, Аламүдүн району, Кой-Таш айылы, Манас көчөсү, 1",
         "municipal",
         False,
         (),  # opened last year: no 4th grade yet (§11: this year's 1st grades count)
@@ -1273,7 +1282,8 @@ def build() -> tuple[dict[str, Any], dict[str, Any]]:
                 "name_en": s.name_en,
                 "district": SETTLEMENT[s.settlement].district,
                 "settlement": s.settlement,
-                "address": s.address,
+                "address_ky": s.address_ky,
+                "address_ru": s.address_ru,
                 "ownership": s.ownership,
                 "opted_in": s.opted_in,
             }

@@ -64,7 +64,7 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
        ch.surname, ch.name, ch.birth_date, ch.birth_certificate_number,
        ap.passport_number, ap.phone,
        d.id, d.school_id, d.language,
-       s.name_ky, s.name_ru, s.name_en,
+       s.name_ky, s.name_ru, s.name_uz, s.name_en,
        (s.ownership IN ('state', 'municipal') OR s.opted_in),
        p.id, p.quota_seats, p.capacity - p.taken - p.held,
        EXISTS (SELECT 1 FROM enrollment_application a
@@ -240,7 +240,7 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
         return None
     (c_id, birth_from, birth_to, stage1, stage2, ends, cancel_limit, ward_limit, relation,
      surname, name, birth_date, certificate, passport, phone, draft_id, school_id, language,
-     name_ky, name_ru, name_en, participates, pool_id, quota_seats, free_seats, registered,
+     name_ky, name_ru, name_uz, name_en, participates, pool_id, quota_seats, free_seats, registered,
      act_on_file, act_accepted, wards, teacher, twin, in_md, cancelled,
      key_used) = row  # fmt: skip
     campaign = Campaign(
@@ -261,7 +261,7 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
         birth_certificate_number=_decrypted(Person, "birth_certificate_number", certificate),
     )
     school = (
-        School(id=school_id, name_ky=name_ky, name_ru=name_ru, name_en=name_en)
+        School(id=school_id, name_ky=name_ky, name_ru=name_ru, name_uz=name_uz, name_en=name_en)
         if school_id is not None
         else None
     )

@@ -65,6 +65,7 @@ class Settlement:
     children: int  # window children planned here
     school_slots: int  # state and municipal schools planned here
     streets: list[Street] = field(default_factory=list)
+    address_ky: str = ""  # the same start in Kyrgyz ("Ош облусу, Кара-Суу району, Нариман айылы")
 
     @property
     def urban(self) -> bool:
@@ -212,6 +213,7 @@ class _Builder:
                         region.data.address,
                         children,
                         max(1, count),
+                        address_ky=f"{short} ш.",
                     )
                 )
                 continue
@@ -230,6 +232,7 @@ class _Builder:
                         f"{region.data.address}, г. {town.name_ru}",
                         children,
                         max(1, count),
+                        address_ky=f"{region.data.name_ky}, {town.name_ky} ш.",
                     )
                 )
                 continue
@@ -285,6 +288,7 @@ class _Builder:
                     f"{district_text}, с. {ru}",
                     sizes[index],
                     slot[index],
+                    address_ky=f"{region.data.name_ky}, {data.name_ky}, {ky} айылы",
                 )
             )
 

@@ -64,7 +64,8 @@ class School:
     ownership: str
     opted_in: bool
     main_language: str
-    address: str = ""
+    address_ru: str = ""
+    address_ky: str = ""
     new: bool = False  # opened last year: no 4th grade yet (§11)
     # (letter, language, size) of last year's 4th grades and this year's 1st grades.
     fourth: list[tuple[str, str, int]] = field(default_factory=list)
@@ -331,7 +332,8 @@ class _Builder:
     def _address(self, school: School) -> None:
         street = school.lines[0].street if school.lines else school.settlement.streets[0]
         house = street.houses[min(len(street.houses) - 1, self.rng.randint(0, 20))]
-        school.address = f"{street.settlement.address}, {street.name_ru}, {house.number}"
+        school.address_ru = f"{street.settlement.address}, {street.name_ru}, {house.number}"
+        school.address_ky = f"{street.settlement.address_ky}, {street.name_ky}, {house.number}"
 
     # -- microdistricts --------------------------------------------------------------------
     def _district_lines(self, district: District) -> list[Line]:

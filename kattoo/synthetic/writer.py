@@ -82,7 +82,8 @@ def catalog_document(
                 "name_en": s.name_en,
                 "district": s.district.soate,
                 "settlement": s.settlement.soate,
-                "address": s.address,
+                "address_ky": s.address_ky,
+                "address_ru": s.address_ru,
                 "ownership": s.ownership,
                 "opted_in": s.opted_in,
             }

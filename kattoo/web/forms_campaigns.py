@@ -56,7 +56,16 @@ class CampaignForm(forms.Form):
         help_text=_("Two consecutive years, e.g. 2027-2028."),
         error_messages={"invalid": _("Write the code as two years, e.g. 2027-2028.")},
     )
-    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    # Issue 14: the title in each interface language; left empty, the academic year in it.
+    title_ky = forms.CharField(
+        label=_("Title in Kyrgyz"),
+        max_length=200,
+        required=False,
+        help_text=_("Left empty: the academic year, e.g. “2026–2027 school year”."),
+    )
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=200, required=False)
+    title_uz = forms.CharField(label=_("Title in Uzbek"), max_length=200, required=False)
+    title_en = forms.CharField(label=_("Title in English"), max_length=200, required=False)
     birth_from = _date(_("Children born from"))
     birth_to = _date(_("Children born until"), _("DD.MM.YYYY; two whole years after the start"))
     stage1_starts_at = _moment(_("Stage 1 opens"))

@@ -16,7 +16,7 @@ from kattoo.catalog.selectors import localized_name
 
 def campaign_choices() -> list[tuple[str, str]]:
     return [
-        (c.code, f"{c.code} · {c.title}" if c.title else c.code)
+        (c.code, f"{c.code} · {c.title}")
         for c in Campaign.objects.order_by("-stage1_starts_at", "code")
     ]
 

@@ -50,7 +50,9 @@ def test_copy_moves_every_date_by_the_year_difference(campaign) -> None:
     assert values["birth_from"] == dt.date(2021, 1, 1)
     assert values["birth_to"] == dt.date(2022, 12, 31)
     assert values["medical_until"] == dt.date(2028, 9, 5)
-    assert values["title"] == "2028–2029" and values["cancel_limit"] == 3
+    assert values["cancel_limit"] == 3
+    # Another year starts without a title: each language shows the year in its own words.
+    assert [values[f] for f in ("title_ky", "title_ru", "title_uz", "title_en")] == [""] * 4
 
 
 def test_create_copies_overrides_and_stays_a_draft(december) -> None:
@@ -119,7 +121,11 @@ def test_update_until_stage_1_and_the_lock_that_passed(december) -> None:
     # Between the lock (end of Mon 29 March 2027) and stage 1: the title may change, the
     # stage 1 time may not (it would reopen locked quotas).
     with clock.frozen(bishkek(2027, 3, 31, 9)):
-        campaign_update(campaign=draft, values={"title": "2027–2028 (final)"}, actor=SYSTEM)
+        campaign_update(
+            campaign=draft,
+            values={"title_ky": "2027–2028 (акыркы)", "title_ru": "2027–2028 (итоговая)"},
+            actor=SYSTEM,
+        )
         with pytest.raises(InvalidFields) as refused:
             campaign_update(
                 campaign=draft,
@@ -128,13 +134,15 @@ def test_update_until_stage_1_and_the_lock_that_passed(december) -> None:
             )
         assert codes(refused) == {("stage1_starts_at", "quota_lock_passed")}
     with clock.frozen(bishkek(2027, 4, 1, 10)), pytest.raises(RuleViolation) as started:
-        campaign_update(campaign=draft, values={"title": "late"}, actor=SYSTEM)
+        campaign_update(campaign=draft, values={"title_ky": "late"}, actor=SYSTEM)
     assert started.value.code == "campaign_started" and started.value.status == 409
     draft.refresh_from_db()
-    assert draft.title == "2027–2028 (final)"
+    assert (draft.title_ky, draft.title_ru) == ("2027–2028 (акыркы)", "2027–2028 (итоговая)")
     assert draft.stage1_starts_at == bishkek(2027, 4, 1, 10)
     updates = AuditEvent.objects.filter(action="campaign.update", object_id=str(draft.pk))
-    assert [e.data["changed"] for e in updates] == [{"title": ["2027–2028", "2027–2028 (final)"]}]
+    assert [e.data["changed"] for e in updates] == [
+        {"title_ky": ["", "2027–2028 (акыркы)"], "title_ru": ["", "2027–2028 (итоговая)"]}
+    ]
 
 
 def test_an_update_that_changes_nothing_is_still_audited_and_harmless(december) -> None:

@@ -34,7 +34,7 @@ def campaign_copy(world: World, code: str, *, years: int, **changes) -> Campaign
     fields.update(
         code=code,
         academic_year=code,
-        title=code,
+        title_en=code,
         is_active=False,
         published_at=None,
         stage1_starts_at=world.campaign.stage1_starts_at + years * YEAR,

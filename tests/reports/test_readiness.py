@@ -187,7 +187,7 @@ def next_year(world: World, **changes) -> Campaign:
     fields.update(
         code="2027-2028",
         academic_year="2027-2028",
-        title="2027–2028",
+        title_en="2027–2028",
         is_active=False,
         published_at=None,
         stage1_starts_at=world.campaign.stage1_starts_at + year,

@@ -78,7 +78,15 @@ def _campaign(code: str) -> Campaign:
 
 
 class CampaignChangeIn(Schema):
-    title: str | None = Field(None, max_length=200)
+    title: str | None = Field(
+        None, max_length=200, description="one title for every language (older clients)"
+    )
+    title_ky: str | None = Field(None, max_length=200)
+    title_ru: str | None = Field(None, max_length=200)
+    title_uz: str | None = Field(None, max_length=200)
+    title_en: str | None = Field(
+        None, max_length=200, description="empty: the academic year in the reader's language"
+    )
     birth_from: dt.date | None = None
     birth_to: dt.date | None = None
     stage1_opens_at: dt.datetime | None = Field(
@@ -108,7 +116,11 @@ class CampaignCreateIn(CampaignChangeIn):
 class CampaignRecordOut(Schema):
     code: str
     academic_year: str
-    title: str
+    title: str = Field(description="in the request's language")
+    title_ky: str
+    title_ru: str
+    title_uz: str
+    title_en: str
     state: str = Field(description="draft, current or archived")
     is_active: bool
     current: bool
@@ -170,6 +182,10 @@ def campaign_out(user: User, campaign: Campaign) -> dict[str, Any]:
         "code": campaign.code,
         "academic_year": campaign.academic_year,
         "title": campaign.title,
+        "title_ky": campaign.title_ky,
+        "title_ru": campaign.title_ru,
+        "title_uz": campaign.title_uz,
+        "title_en": campaign.title_en,
         "state": str(campaign_state(campaign)),
         "is_active": campaign.is_active,
         "current": campaign.is_active,
@@ -205,7 +221,7 @@ def _model_values(payload: CampaignChangeIn) -> dict[str, Any]:
             continue
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=BISHKEK)
-        if name == "title" and value is None:
+        if name.startswith("title") and value is None:
             value = ""
         values[API_TO_MODEL.get(name, name)] = value
     return values

@@ -114,10 +114,12 @@ class PoolOut(Schema):
 class SchoolOut(Schema):
     id: str
     code: str
-    name: str
+    name: str = Field(description="in the request's language")
     name_ky: str
     name_ru: str
-    address: str
+    address: str = Field(description="in the request's language")
+    address_ky: str
+    address_ru: str
     district: str
     ownership: str
     languages: list[str]

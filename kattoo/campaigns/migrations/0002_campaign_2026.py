@@ -42,7 +42,7 @@ def load(apps, schema_editor):
         code="2026-2027",
         defaults=dict(
             academic_year="2026-2027",
-            title="2026–2027",
+            # No title: each language shows the year in its own words (0004, issue 14).
             is_active=True,
             birth_from=dt.date(2019, 1, 1),  # §8
             birth_to=dt.date(2020, 12, 31),

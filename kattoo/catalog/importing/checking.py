@@ -19,9 +19,11 @@ from .file_format import (
     FORMAT,
     KEY_FIELD,
     KINDS,
+    LEGACY_ADDRESS,
     MODELS,
     OTHER_KEYS,
     REFERENCES,
+    SCHOOL_ADDRESSES,
     SINGULAR,
     SPECS,
     Field,
@@ -288,6 +290,28 @@ def check(data: Any, campaign: Campaign | None) -> tuple[Checked, list[ImportPro
                 "settlement_not_in_district",
                 _("This settlement belongs to district %(district)s.") % {"district": owner},
             )
+
+    # Issue 14: a school's address in Kyrgyz and in Russian; an older file's one "address"
+    # stands for the language it does not give separately.
+    for row in rows["schools"]:
+        legacy = row[LEGACY_ADDRESS]
+        for name in SCHOOL_ADDRESSES:
+            if row[name] is None or row[name] or legacy is None:
+                continue  # given, or a bad value already reported
+            if legacy:
+                row[name] = legacy
+                row["_absent"] = row["_absent"] - {name}
+            else:
+                checker.at(
+                    row,
+                    name,
+                    "required",
+                    _(
+                        "Give the school's address in Kyrgyz and in Russian (address_ky, "
+                        "address_ru), or one address for both (address)."
+                    ),
+                )
+                row["_ok"] = False
 
     # §19: a line is a whole street, or a range of house numbers (odd, even or all of them).
     for row in rows["microdistricts"]:

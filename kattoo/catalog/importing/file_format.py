@@ -95,6 +95,13 @@ REFERENCES: dict[str, dict[str, str]] = {
 }
 
 
+# A school's address in these languages is required: given as its own field, or through the
+# one "address" of an older file, which is read but never stored as it is.
+SCHOOL_ADDRESSES = ("address_ky", "address_ru")
+LEGACY_ADDRESS = "address"
+NOT_STORED: dict[str, frozenset[str]] = {"schools": frozenset({LEGACY_ADDRESS})}
+
+
 def model_field(kind: str, name: str) -> str:
     """The model field a row field is stored in: a reference is stored as the row's id."""
     return f"{name}_id" if name in REFERENCES.get(kind, {}) else name
@@ -166,10 +173,17 @@ SPECS: dict[str, tuple[Field, ...]] = {
         _text(School, "code"),
         _text(School, "name_ky"),
         _text(School, "name_ru"),
+        _text(School, "name_uz", required=False),
         _text(School, "name_en", required=False),
         _soate("district"),
         _soate("settlement", required=False),
-        _text(School, "address"),
+        # Issue 14: the address in Kyrgyz and Russian (each required, see SCHOOL_ADDRESSES),
+        # Uzbek and English optional; an older file's one "address" stands for both.
+        _text(School, "address_ky", required=False),
+        _text(School, "address_ru", required=False),
+        _text(School, "address_uz", required=False),
+        _text(School, "address_en", required=False),
+        _text(School, "address_ru", required=False, as_="address"),
         Field("ownership", "choice", required=True, choices=tuple(Ownership.values)),
         Field("opted_in", "bool", default=False),
     ),

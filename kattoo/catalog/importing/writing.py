@@ -13,7 +13,7 @@ from kattoo.core import clock
 
 from .batches import CHUNK, chunks, ids_by_key
 from .checking import Checked, Row
-from .file_format import KEY_FIELD, MODELS, REFERENCES, SPECS, model_field
+from .file_format import KEY_FIELD, MODELS, NOT_STORED, REFERENCES, SPECS, model_field
 from .report import ImportReport, KindCount
 
 # The model fields that identify a stored row. Houses and teachers are matched within their
@@ -53,6 +53,8 @@ def _model_values(kind: str, row: Row, ids: _Ids) -> dict[str, Any]:
     """The row as model field values: a reference becomes the id of the row it names."""
     values: dict[str, Any] = {}
     for spec in SPECS[kind]:
+        if spec.name in NOT_STORED.get(kind, ()):
+            continue
         value = row[spec.name]
         target = REFERENCES.get(kind, {}).get(spec.name)
         if target is not None:

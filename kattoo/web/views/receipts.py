@@ -53,7 +53,7 @@ def application_receipt_pdf(request: HttpRequest, application_id: str) -> HttpRe
         (_("Child"), child.full_name),
         (_("Date of birth"), date_format(child.birth_date, "d.m.Y")),
         (_("School"), localized_name(application.school)),
-        (_("School address"), application.school.address),
+        (_("School address"), localized_name(application.school, "address")),
         (_("Class"), str(language_class(application.language))),
         (_("Place in the queue"), str(application.position)),
         (_("Ground"), application.get_route_display()),
@@ -71,7 +71,7 @@ def application_receipt_pdf(request: HttpRequest, application_id: str) -> HttpRe
     )
     body = receipt_pdf(
         title=_("Receipt of the electronic registration for the first grade"),
-        subtitle=f"{localized_name(application.school)} · {application.campaign.academic_year}",
+        subtitle=f"{localized_name(application.school)} · {application.campaign.title}",
         rows=rows,
         notes=notes,
         footer=_(

@@ -158,7 +158,9 @@ def _chosen_campaign(request: HttpRequest) -> Campaign:
 
 def _campaign_choices(chosen: Campaign) -> list[dict[str, Any]]:
     return [
-        {"code": c.code, "label": str(c), "selected": c.pk == chosen.pk} for c in report_campaigns()
+        # Two campaigns of one year may both read "2026–2027 окуу жылы": the code tells them apart.
+        {"code": c.code, "label": f"{c.title} ({c.code})", "selected": c.pk == chosen.pk}
+        for c in report_campaigns()
     ]
 
 

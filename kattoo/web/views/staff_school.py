@@ -585,7 +585,7 @@ def school_classes_pdf(request: HttpRequest) -> HttpResponse:
         school=school.pk,
         count=sum(len(rows) for _name, rows in classes),
     )
-    title = f"{localized_name(school)} — {campaign.academic_year}"
+    title = f"{localized_name(school)} — {campaign.title}"
     response = HttpResponse(
         class_lists_pdf(title=title, header=header, classes=classes), content_type="application/pdf"
     )

@@ -76,6 +76,29 @@ def test_new_is_prefilled_from_last_year_and_creates_a_draft(admin) -> None:
     assert event.data["copy_from"] == "2026-2027" and event.channel == "web"
 
 
+def test_a_title_per_language_and_each_reader_sees_their_own(admin) -> None:
+    """Issue 14: the form takes the title in each interface language; the list shows the
+    reader's, or the academic year in the reader's language where none is given."""
+    data = form_of(admin.get(NEW))
+    assert all(data.get(f"title_{lang}", "") == "" for lang in ("ky", "ru", "uz", "en"))
+    data.update(title_ky="2027–2028 окуу жылы (машыгуу)", title_ru="2027–2028 (пробная)")
+    assert admin.post(NEW, data).status_code == 302
+    campaign = Campaign.objects.get(code="2027-2028")
+    assert (campaign.title_ky, campaign.title_ru, campaign.title_en) == (
+        "2027–2028 окуу жылы (машыгуу)",
+        "2027–2028 (пробная)",
+        "",
+    )
+    english = admin.get("/staff/ministry/campaigns/").content.decode()
+    assert "2027–2028 school year" in english and "машыгуу" not in english
+    admin.cookies["django_language"] = "ru"
+    russian = admin.get("/staff/ministry/campaigns/").content.decode()
+    assert "2027–2028 (пробная)" in russian and "машыгуу" not in russian
+    too_long = {**form_of(admin.get("/staff/ministry/campaigns/2027-2028/")), "title_uz": "x" * 201}
+    assert admin.post("/staff/ministry/campaigns/2027-2028/", too_long).status_code == 422
+    assert Campaign.objects.get(code="2027-2028").title_uz == ""
+
+
 def test_contradictions_are_shown_beside_their_fields_and_nothing_is_saved(admin) -> None:
     data = form_of(admin.get(NEW))
     data.update(
@@ -109,9 +132,9 @@ def test_after_stage_1_the_campaign_is_read_only(admin) -> None:
     page = admin.get("/staff/ministry/campaigns/2026-2027/")
     assert page.status_code == 200 and page.context["form"] is None
     assert "01.01.2019 – 31.12.2020" in page.content.decode()
-    data = {"title": "x", "cancel_limit": "1"}
+    data = {"title_ky": "x", "cancel_limit": "1"}
     assert admin.post("/staff/ministry/campaigns/2026-2027/", data).status_code in (302, 422)
-    assert Campaign.objects.get(code="2026-2027").title == "2026–2027"
+    assert Campaign.objects.get(code="2026-2027").title_ky == ""
 
 
 def test_publishing_while_the_current_campaign_is_open_is_refused(admin) -> None:

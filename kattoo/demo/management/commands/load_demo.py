@@ -196,7 +196,12 @@ class _DemoBuild:
             self.campaign = campaign_create(
                 values={
                     "code": DEMO_CODE,
-                    "title": "2026–2027 (rehearsal)",
+                    # Issue 14: a title in each interface language, never English on a
+                    # Kyrgyz page.
+                    "title_ky": "2026–2027 окуу жылы (машыгуу кампаниясы)",
+                    "title_ru": "2026–2027 учебный год (пробная кампания)",
+                    "title_uz": "2026–2027 o‘quv yili (sinov kampaniyasi)",
+                    "title_en": "2026–2027 school year (rehearsal)",
                     "stage1_starts_at": stage1,
                     "stage2_starts_at": stage2,
                     "registration_ends_at": ends,
