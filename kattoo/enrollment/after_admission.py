@@ -21,11 +21,9 @@ from django.utils.translation import gettext as _
 from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
 from kattoo.catalog.models import School
-from kattoo.catalog.selectors import localized_name
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
-from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Relation
 
 from . import states
@@ -271,16 +269,13 @@ def pmpk_propose(*, application: Application, kind: str, note: str, actor: Actor
         proposed_by=staff,
         proposed_at=clock.now(),
     )
-    parent = _answering_parent(application)
-    with translation.override(parent.language):
-        context = {
-            "child": f"{application.child.name} {application.child.surname}",
-            "school": localized_name(application.school),
-            "proposal": str(PmpkProposalKind(kind).label),
-        }
-    # One SMS per proposal (a second proposal after an answer is news again).
-    notification_queue(
-        user=parent, event="pmpk_proposed", context=context, dedupe_key=f"pmpk:{proposal.pk}"
+    # One SMS per proposal (a second proposal after an answer is news again), to the family
+    # (not the officer who placed a commission's child), the proposal's name in its language.
+    notify_application(
+        application,
+        "pmpk_proposed",
+        dedupe_key=f"pmpk:{proposal.pk}",
+        proposal=PmpkProposalKind(kind).label,
     )
     audit_record(
         actor=actor,
@@ -289,15 +284,6 @@ def pmpk_propose(*, application: Application, kind: str, note: str, actor: Actor
         data={"application": str(application.pk), "kind": kind},
     )
     return proposal
-
-
-def _answering_parent(application: Application) -> User:
-    """Who hears of a proposal: the applicant's own account if they have one (a commission's
-    placement was made by the officer), else whoever registered the child."""
-    if application.user.role == Role.APPLICANT:
-        return application.user
-    parent = User.objects.filter(person_id=application.applicant_id, role=Role.APPLICANT).first()
-    return parent or application.user
 
 
 @transaction.atomic
