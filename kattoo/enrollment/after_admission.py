@@ -84,12 +84,6 @@ def _end_admission(
     seat_freed_announce(application.pool_id, actor=actor)
 
 
-def _notify(
-    application: Application, event: str, *, user: User | None = None, **extra: object
-) -> None:
-    notify_application(application, event, user=user, **extra)
-
-
 def _parent_of(user: User, application: Application) -> None:
     """Only a parent or representative linked to the child (or who registered it) acts; §21: a
     representative whose act the school has not accepted does not change what a parent made."""
@@ -126,7 +120,7 @@ def application_withdraw(
     _end_admission(
         application, Status.WITHDRAWN, actor=actor, reason=reason, reason_code=WITHDRAWAL
     )
-    _notify(application, "application_withdrawn", user=user)
+    notify_application(application, "application_withdrawn", user=user)
     audit_record(
         actor=actor,
         action="application.withdraw",
@@ -215,7 +209,9 @@ def application_transfer(
         recorded_at=now,
     )
     seat_freed_announce(old.pool_id, actor=actor)
-    _notify(new, "application_transferred", number=number, decided_on=decided_on.isoformat())
+    notify_application(
+        new, "application_transferred", number=number, decided_on=decided_on.isoformat()
+    )
     audit_record(
         actor=actor,
         action="application.transfer",

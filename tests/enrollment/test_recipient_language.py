@@ -11,6 +11,7 @@ import pytest
 from django.utils import translation
 
 from kattoo.accounts.models import Role, User
+from kattoo.appeals.services import appeal_commission_place, appeal_file
 from kattoo.catalog.models import Language, School
 from kattoo.catalog.selectors import localized_name
 from kattoo.commission.services import commission_place
@@ -31,9 +32,11 @@ from kattoo.enrollment.schoolwork import (
 from kattoo.enrollment.services import application_admit, application_refuse, application_register
 from kattoo.notifications.models import Notification
 from kattoo.people.services import person_refresh
+from kattoo.waitlist.services import waitlist_join
 
 from ..conftest import SYSTEM, Family, World, build_school
 from ..factories import UserFactory, registry_person
+from ..waitlist.conftest import shrink
 
 ACTOR_LANGUAGE = "ru"  # the officer or director works in Russian …
 FAMILY_LANGUAGE = "ky"  # … the family's account is Kyrgyz
@@ -251,3 +254,81 @@ def test_a_family_without_an_account_hears_in_kyrgyz_at_the_registrys_phone(
     assert (sms.user_id, sms.address, sms.language) == (None, aunt.phone, "ky")
     assert "Айтматов атындагы мектеп" in sms.body and "Орус тили" in sms.body
     assert "Школа имени Айтматова" not in sms.body and "Русский" not in sms.body
+
+
+def test_waitlist_offer_after_a_refusal_made_in_russian(
+    world: World, family: Family, director: Actor, at_stage1
+) -> None:
+    shrink(world, seats=1)
+    holder = world.family()
+    application = application_register(
+        campaign=world.campaign,
+        user=holder.parent,
+        child=holder.child,
+        school=world.school,
+        language="ky",
+        actor=Actor(user=holder.parent),
+    )
+    waitlist_join(
+        campaign=world.campaign,
+        user=family.parent,
+        child=family.child,
+        school=world.school,
+        language="ky",
+        actor=Actor(user=family.parent),
+    )
+    with translation.override(ACTOR_LANGUAGE):
+        application_refuse(
+            application=application,
+            reason_code=RefusalReason.FALSE_DATA,
+            reason="Адрес не подтверждён.",
+            actor=director,
+        )
+    sms = only_sms("waitlist_offer")
+    assert_in_family_language(sms, family, world.school, Language("ky").label)
+
+
+def test_appeal_placed_by_a_commission_decision(
+    world: World, family: Family, officer: User, at_stage2_in_russian
+) -> None:
+    application = application_register(
+        campaign=world.campaign,
+        user=family.parent,
+        child=family.child,
+        school=world.school,
+        language="ru",
+        actor=Actor(user=family.parent),
+    )
+    application_refuse(
+        application=application,
+        reason_code=RefusalReason.FALSE_DATA,
+        reason="—",
+        actor=Actor(user=UserFactory(role=Role.SCHOOL, school=world.school)),
+    )
+    appeal = appeal_file(
+        campaign=world.campaign,
+        user=family.parent,
+        subject="refusal",
+        text="The school refused us although we live next door.",
+        school=None,
+        application=application,
+        actor=Actor(user=family.parent),
+    )
+    appeal_commission_place(
+        appeal=appeal,
+        actor=Actor(user=officer),
+        campaign=world.campaign,
+        officer=officer,
+        child=family.child,
+        applicant=family.parent.person,
+        school=world.school,
+        language="ru",
+        number="КДД-11",
+        decided_on=clock.today(),
+        ground="other",
+        documents_checked=True,
+    )
+    sms = only_sms("appeal_placed")
+    assert_in_family_language(sms, family, world.school, Language("ru").label)
+    appeal.refresh_from_db()  # the answer the family reads in its account, in its words too
+    assert "Айтматов атындагы мектеп" in appeal.answer
