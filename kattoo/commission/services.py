@@ -175,8 +175,11 @@ def commission_place(
 ) -> CommissionDecision:
     """§9, §26: the commission places a child in a school of the district — in a free seat if
     there is one, otherwise above the quota by the decision (capacity + 1, nobody displaced).
-    Stage and the birth window's lower bound do not apply: the decision is the ground. The
-    child is either a registry person (``child``) or, with no PIN yet, ``unregistered``."""
+    The stage and the birth window's lower bound do not apply — the decision is the ground —
+    but the ground must fit the child's facts (``commission_child_check``: "late" only after
+    the registration has ended). The child is either a registry person (``child``) or, with
+    no PIN yet, ``unregistered``. A legal representative the decision names gets it as an
+    accepted act (§21, ``_representative_act``)."""
     if (child is None) == (unregistered is None):
         raise ValueError("give exactly one of child and unregistered")
     if officer.role != Role.DISTRICT or school.district_id != officer.district_id:
