@@ -9,26 +9,37 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import translation
 
 from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
-from kattoo.catalog.models import Language, School
-from kattoo.catalog.selectors import localized_name
+from kattoo.campaigns.selectors import Stage, campaign_stage
+from kattoo.catalog.models import School
 from kattoo.core import clock
 from kattoo.core.actors import Actor
+from kattoo.core.clock import BISHKEK
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.allocation import SeatRequest, seat_take_by_decision
 from kattoo.enrollment.models import ACTIVE_STATUSES, Application, Route, SeatPool
-from kattoo.notifications.services import notification_queue
-from kattoo.people.models import ChildLink, Person, Relation
+from kattoo.enrollment.services import notify_application
+from kattoo.people.models import ActKind, ActStatus, ChildLink, GuardianAct, Person, Relation
 
 from .models import CommissionDecision, Ground
 
 # A temporary identifier has a real PIN's shape (14 ASCII digits) but starts with "0": a real
 # PIN starts with its sex digit, 1 or 2 (integrations/registry/pin.py), so the two never meet.
 TEMPORARY_ID_PREFIX = "0"
+
+
+# The refusals that say the decision's ground does not fit the child's facts (§9, §26).
+GROUND_REFUSALS = frozenset(
+    {
+        "commission_child_too_young",
+        "commission_not_over_age",
+        "commission_documents_present",
+        "commission_not_late",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +56,38 @@ class UnregisteredChild:
     certificate_number: str = ""
 
 
-def commission_child_check(*, campaign: Campaign, birth_date: dt.date, ground: str) -> None:
-    """§9: the commission places children older than the birth window, children without
-    identity documents and late registrations (§26) — never a child younger than the window,
-    whatever the ground: such a child enters first grade in a later campaign."""
+def commission_child_check(
+    *,
+    campaign: Campaign,
+    birth_date: dt.date,
+    ground: str,
+    documents: bool,
+    decided_on: dt.date,
+    now: dt.datetime,
+) -> None:
+    """§9, §26: the ground must fit the child's facts. The commission places children older
+    than the birth window, children without identity documents and late registrations —
+    never a child younger than the window, whatever the ground: such a child enters first
+    grade in a later campaign. ``documents``: the registry holds both the child's birth
+    certificate and the applicant's passport."""
     if birth_date > campaign.birth_to:
         raise RuleViolation("commission_child_too_young")
+    # §9: "older than 8" is this campaign's window: born before its first day.
     if ground == Ground.OVER_AGE and birth_date >= campaign.birth_from:
         raise RuleViolation("commission_not_over_age")
+    # §9: without documents proving the identity of the child or of the applicant; a child
+    # the registry does not know has none the system can see.
+    if ground == Ground.NO_DOCUMENTS and documents:
+        raise RuleViolation("commission_documents_present")
+    # §26: "late" is after the deadline of the ordinary registration (§27): the campaign's
+    # registration has ended, and the decision was taken after it too. Before that the
+    # family registers itself (stage 1 or 2), with no decision needed.
+    if ground == Ground.LATE:
+        # The deadline's day in Bishkek: at 00:00 it is the first day after the deadline;
+        # later in the day a decision of that day may be after it.
+        deadline_day = campaign.registration_ends_at.astimezone(BISHKEK).date()
+        if campaign_stage(campaign, now) != Stage.CLOSED or decided_on < deadline_day:
+            raise RuleViolation("commission_not_late")
 
 
 def _temporary_id() -> str:
@@ -96,25 +131,29 @@ def _link_applicant(*, applicant: Person, child: Person, now: dt.datetime) -> Ch
     return link
 
 
-def _notify_family(decision: CommissionDecision, application: Application) -> None:
-    """SMS the family, in the account's language — or, when the applicant has no account yet,
-    to the phone the registry holds, in Kyrgyz (the default language)."""
-    user = User.objects.filter(person=decision.applicant).first()
-    language = user.language if user is not None else "ky"
-    with translation.override(language):
-        context = {
-            "number": decision.number,
-            "child": f"{application.child.name} {application.child.surname}",
-            "school": localized_name(application.school),
-            "language": str(Language(application.language).label),
-        }
-    notification_queue(
-        user=user,
-        event="commission_placed",
-        context=context,
-        dedupe_key=f"commission_placed:{application.pk}",
-        address=None if user is not None else decision.applicant.phone,
-        language=language,
+def _representative_act(
+    *, link: ChildLink, number: str, decided_on: dt.date, now: dt.datetime
+) -> GuardianAct | None:
+    """§21: a legal representative acts for a child only with an accepted act of the status.
+    For a representative the commission's decision names, that act is the decision itself,
+    recorded here as accepted by the district officer who records the decision (§17). Not a
+    §21 upload (court or social-development act) required first: §26 places the child "on the
+    application of the parent/legal representative by decision of the Commission", so the
+    commission has examined who applies, and §9 is for exactly the applicant without
+    documents proving the status — demanding another act would refuse the case §9 exists for.
+    A parent by the birth act, or a representative whose act is already accepted, needs none."""
+    if link.relation != Relation.REPRESENTATIVE:
+        return None
+    if GuardianAct.objects.filter(link=link, status=ActStatus.ACCEPTED).exists():
+        return None
+    return GuardianAct.objects.create(
+        link=link,
+        kind=ActKind.COMMISSION,
+        number=number,
+        issued_on=decided_on,
+        status=ActStatus.ACCEPTED,
+        reviewed_at=now,
+        uploaded_at=now,
     )
 
 
@@ -136,8 +175,11 @@ def commission_place(
 ) -> CommissionDecision:
     """§9, §26: the commission places a child in a school of the district — in a free seat if
     there is one, otherwise above the quota by the decision (capacity + 1, nobody displaced).
-    Stage and the birth window's lower bound do not apply: the decision is the ground. The
-    child is either a registry person (``child``) or, with no PIN yet, ``unregistered``."""
+    The stage and the birth window's lower bound do not apply — the decision is the ground —
+    but the ground must fit the child's facts (``commission_child_check``: "late" only after
+    the registration has ended). The child is either a registry person (``child``) or, with
+    no PIN yet, ``unregistered``. A legal representative the decision names gets it as an
+    accepted act (§21, ``_representative_act``)."""
     if (child is None) == (unregistered is None):
         raise ValueError("give exactly one of child and unregistered")
     if officer.role != Role.DISTRICT or school.district_id != officer.district_id:
@@ -147,7 +189,17 @@ def commission_place(
         raise RuleViolation("school_not_participating")
     stated = child if child is not None else unregistered
     assert stated is not None
-    commission_child_check(campaign=campaign, birth_date=stated.birth_date, ground=ground)
+    now = clock.now()
+    commission_child_check(
+        campaign=campaign,
+        birth_date=stated.birth_date,
+        ground=ground,
+        documents=child is not None
+        and bool(child.birth_certificate_number)
+        and bool(applicant.passport_number),
+        decided_on=decided_on,
+        now=now,
+    )
     pool = SeatPool.objects.filter(campaign=campaign, school=school, language=language).first()
     if pool is None:
         raise RuleViolation("language_not_offered")
@@ -161,7 +213,6 @@ def commission_place(
         ).exists()
     ):
         raise RuleViolation("already_registered")
-    now = clock.now()
     temporary_id = ""
     if unregistered is not None:
         child = _unregistered_person(unregistered, now=now)
@@ -199,6 +250,7 @@ def commission_place(
         recorded_by=officer,
         recorded_at=now,
     )
+    act = _representative_act(link=link, number=number, decided_on=decided_on, now=now)
     audit_record(
         actor=actor,
         action="commission.place",
@@ -209,10 +261,13 @@ def commission_place(
             "ground": ground,
             "number": number,
             "link": link.pk,
+            "act": act.pk if act is not None else None,
             "temporary_id": temporary_id,
         },
     )
-    _notify_family(decision, application)
+    # §9: the family hears of the placement — the applicant's account, or the registry's phone
+    # — with every label in the family's language, not the officer's.
+    notify_application(application, "commission_placed", number=decision.number)
     return decision
 
 
@@ -249,7 +304,9 @@ def commission_child_link(
     Application.objects.filter(child=provisional).update(child=child)
     links = list(ChildLink.objects.filter(child=provisional).select_related("applicant"))
     for link in links:
-        _link_applicant(applicant=link.applicant, child=child, now=now)
+        linked = _link_applicant(applicant=link.applicant, child=child, now=now)
+        # The act the decision recorded (§21) stays with the applicant's link to the child.
+        GuardianAct.objects.filter(link=link).update(link=linked)
     ChildLink.objects.filter(child=provisional).delete()
     CommissionDecision.objects.filter(child=provisional).update(child=child)
     CommissionDecision.objects.filter(pk=decision.pk).update(linked_at=now)

@@ -214,6 +214,21 @@ ERRORS.update(
                 "window, not before it."
             ),
         ),
+        "commission_documents_present": (
+            409,
+            _(
+                "The ground does not fit: the registry holds the child's birth certificate and "
+                "the applicant's passport. Choose the ground the decision states."
+            ),
+        ),
+        "commission_not_late": (
+            409,
+            _(
+                "The ground does not fit: a late registration is placed by the commission only "
+                "after this campaign's registration has ended, by a decision taken after the "
+                "deadline. Until then the family registers the child itself."
+            ),
+        ),
         "school_not_participating": (
             409,
             _(

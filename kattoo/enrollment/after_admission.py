@@ -21,11 +21,9 @@ from django.utils.translation import gettext as _
 from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
 from kattoo.catalog.models import School
-from kattoo.catalog.selectors import localized_name
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
-from kattoo.notifications.services import notification_queue
 from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Relation
 
 from . import states
@@ -86,12 +84,6 @@ def _end_admission(
     seat_freed_announce(application.pool_id, actor=actor)
 
 
-def _notify(
-    application: Application, event: str, *, user: User | None = None, **extra: object
-) -> None:
-    notify_application(application, event, user=user, **extra)
-
-
 def _parent_of(user: User, application: Application) -> None:
     """Only a parent or representative linked to the child (or who registered it) acts; §21: a
     representative whose act the school has not accepted does not change what a parent made."""
@@ -128,7 +120,7 @@ def application_withdraw(
     _end_admission(
         application, Status.WITHDRAWN, actor=actor, reason=reason, reason_code=WITHDRAWAL
     )
-    _notify(application, "application_withdrawn", user=user)
+    notify_application(application, "application_withdrawn", user=user)
     audit_record(
         actor=actor,
         action="application.withdraw",
@@ -217,7 +209,9 @@ def application_transfer(
         recorded_at=now,
     )
     seat_freed_announce(old.pool_id, actor=actor)
-    _notify(new, "application_transferred", number=number, decided_on=decided_on.isoformat())
+    notify_application(
+        new, "application_transferred", number=number, decided_on=decided_on.isoformat()
+    )
     audit_record(
         actor=actor,
         action="application.transfer",
@@ -271,16 +265,13 @@ def pmpk_propose(*, application: Application, kind: str, note: str, actor: Actor
         proposed_by=staff,
         proposed_at=clock.now(),
     )
-    parent = _answering_parent(application)
-    with translation.override(parent.language):
-        context = {
-            "child": f"{application.child.name} {application.child.surname}",
-            "school": localized_name(application.school),
-            "proposal": str(PmpkProposalKind(kind).label),
-        }
-    # One SMS per proposal (a second proposal after an answer is news again).
-    notification_queue(
-        user=parent, event="pmpk_proposed", context=context, dedupe_key=f"pmpk:{proposal.pk}"
+    # One SMS per proposal (a second proposal after an answer is news again), to the family
+    # (not the officer who placed a commission's child), the proposal's name in its language.
+    notify_application(
+        application,
+        "pmpk_proposed",
+        dedupe_key=f"pmpk:{proposal.pk}",
+        proposal=PmpkProposalKind(kind).label,
     )
     audit_record(
         actor=actor,
@@ -289,15 +280,6 @@ def pmpk_propose(*, application: Application, kind: str, note: str, actor: Actor
         data={"application": str(application.pk), "kind": kind},
     )
     return proposal
-
-
-def _answering_parent(application: Application) -> User:
-    """Who hears of a proposal: the applicant's own account if they have one (a commission's
-    placement was made by the officer), else whoever registered the child."""
-    if application.user.role == Role.APPLICANT:
-        return application.user
-    parent = User.objects.filter(person_id=application.applicant_id, role=Role.APPLICANT).first()
-    return parent or application.user
 
 
 @transaction.atomic

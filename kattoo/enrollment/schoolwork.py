@@ -12,7 +12,6 @@ from kattoo.audit.services import audit_record
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError, RuleViolation
-from kattoo.notifications.services import notification_queue
 
 from .models import (
     Application,
@@ -22,6 +21,7 @@ from .models import (
     PmpkReferral,
     Status,
 )
+from .services import notify_application
 
 
 def _staff(actor: Actor) -> User:
@@ -89,11 +89,12 @@ def application_documents_request(
         requested_by=_staff(actor),
         requested_at=clock.now(),
     )
-    notification_queue(
-        user=application.user,
-        event="documents_requested",
-        context={"school": application.school.name_ky, "text": text.strip()[:200]},
+    # The school's name in the family's language (not always Kyrgyz, not the director's).
+    notify_application(
+        application,
+        "documents_requested",
         dedupe_key=f"documents_requested:{request.pk}",
+        text=text.strip()[:200],
     )
     audit_record(
         actor=actor,

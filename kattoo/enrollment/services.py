@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import Role, User
@@ -198,25 +200,51 @@ def application_register(
     return application
 
 
+# The language of a message to a family that has no account yet (the site's default).
+FAMILY_DEFAULT_LANGUAGE = "ky"
+
+
+def application_recipient(application: Application) -> User | None:
+    """Who hears about a registration: the family's account that made it, or — when the
+    district made it (a commission's placement, a transfer by decision) — the applicant's own
+    account; None when the applicant has no account yet (the SMS then goes to the phone the
+    registry holds)."""
+    if application.user.role == Role.APPLICANT:
+        return application.user
+    return User.objects.filter(person_id=application.applicant_id, role=Role.APPLICANT).first()
+
+
 def notify_application(
-    application: Application, event: str, *, user: User | None = None, **extra: object
+    application: Application,
+    event: str,
+    *,
+    user: User | None = None,
+    dedupe_key: str = "",
+    **extra: object,
 ) -> None:
-    """SMS the applicant who made the registration (or ``user``), in their language, after
-    commit."""
-    user = user or application.user
-    with translation.override(user.language):
+    """SMS the family about its registration (``user``, else ``application_recipient``), after
+    commit, in the RECIPIENT's language — never the acting officer's: every label (school,
+    class language, and any lazy text in ``extra``) is rendered inside that language."""
+    user = user or application_recipient(application)
+    language = user.language if user is not None else FAMILY_DEFAULT_LANGUAGE
+    with translation.override(language):
         context = {
             "child": f"{application.child.name} {application.child.surname}",
             "school": localized_name(application.school),
             "language": str(Language(application.language).label),
             "position": application.position,
-            **extra,
+            **{
+                key: str(value) if isinstance(value, Promise) else value
+                for key, value in extra.items()
+            },
         }
     notification_queue(
         user=user,
         event=event,
         context=context,
-        dedupe_key=f"{event}:{application.pk}",
+        dedupe_key=dedupe_key or f"{event}:{application.pk}",
+        address=None if user is not None else application.applicant.phone,
+        language=language,
     )
 
 
@@ -307,9 +335,9 @@ def _refuse(application: Application, *, reason_code: str, reason: str, actor: A
     )
     seat_release(application)
     seat_freed_announce(application.pool_id, actor=actor)
-    with translation.override(application.user.language):
-        label = str(RefusalReason(reason_code).label)
-    notify_application(application, "application_refused", reason=f"{label}: {reason}")
+    # The reason's label in the recipient's language (notify_application renders it).
+    label = format_lazy("{}: {}", RefusalReason(reason_code).label, reason)
+    notify_application(application, "application_refused", reason=label)
     audit_record(
         actor=actor,
         action="application.refuse",

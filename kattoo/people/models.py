@@ -90,9 +90,17 @@ class ChildLink(models.Model):
 
 
 class ActKind(models.TextChoices):
-    # §20: only a court act or an act of the social-development authority is accepted.
+    # §21: only a court act or an act of the social-development authority is accepted from a
+    # representative (UPLOADED_ACT_KINDS).
     COURT = "court", _("court decision")
     SOCIAL = "social", _("act of the social development authority")
+    # §9, §26: a representative the Commission on Children's Affairs named in its placement
+    # decision; recorded by the district officer with the decision (commission/services.py).
+    COMMISSION = "commission", _("decision of the Commission on Children's Affairs")
+
+
+# §21: what a representative may upload.
+UPLOADED_ACT_KINDS = (ActKind.COURT, ActKind.SOCIAL)
 
 
 class ActStatus(models.TextChoices):
@@ -105,7 +113,7 @@ class GuardianAct(models.Model):
     """The act proving a legal representative's status (§20), checked by the school (§18)."""
 
     link = models.ForeignKey(ChildLink, on_delete=models.PROTECT, related_name="acts")
-    kind = models.CharField(max_length=8, choices=ActKind.choices)
+    kind = models.CharField(max_length=16, choices=ActKind.choices)
     number = models.CharField(max_length=64, blank=True)
     issued_on = models.DateField(null=True, blank=True)
     file = models.FileField(upload_to="guardian-acts/%Y/", blank=True)

@@ -27,7 +27,7 @@ from kattoo.integrations.registry.errors import (
 )
 from kattoo.integrations.registry.types import BirthActRecord, RequestContext
 
-from .models import ActKind, ActStatus, ChildLink, GuardianAct, Person, Relation
+from .models import UPLOADED_ACT_KINDS, ActStatus, ChildLink, GuardianAct, Person, Relation
 
 
 def _context(actor: Actor, issue: str = "") -> RequestContext:
@@ -263,7 +263,7 @@ def guardian_act_upload(
     school's check (§18); an earlier act that is not accepted is superseded."""
     if link.relation != Relation.REPRESENTATIVE:
         raise RuleViolation("forbidden")
-    if kind not in ActKind.values:
+    if kind not in UPLOADED_ACT_KINDS:
         raise FieldError(
             "kind",
             "invalid_choice",

@@ -75,3 +75,28 @@ def test_unregistered_child_placed_and_linked_over_the_api(
         409,
         "commission_already_linked",
     )
+
+
+def test_a_late_placement_before_the_deadline_is_a_problem(
+    client: Client, world: World, at_stage2
+) -> None:
+    family = world.family()
+    officer = api_for(client, role=Role.DISTRICT, district=world.school.district)
+    body = {
+        "child_pin": family.child.pin,
+        "applicant_pin": family.parent.person.pin,
+        "school": str(world.school.pk),
+        "language": "ky",
+        "number": "КДД-52",
+        "decided_on": "2026-06-01",
+        "ground": "late",
+    }
+    refused = problem(officer.post("/commission-decisions", body), 409, "commission_not_late")
+    assert "after this campaign's registration has ended" in refused["title"]
+    documented = problem(
+        officer.post("/commission-decisions", {**body, "ground": "no_documents"}),
+        409,
+        "commission_documents_present",
+    )
+    assert "birth certificate" in documented["title"]
+    assert not CommissionDecision.objects.exists()

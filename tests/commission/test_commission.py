@@ -11,6 +11,7 @@ from kattoo.audit.models import AuditEvent
 from kattoo.catalog.models import Ownership, School
 from kattoo.commission.models import CommissionDecision
 from kattoo.commission.services import UnregisteredChild, commission_child_link, commission_place
+from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import Application, Route, SeatPool
@@ -79,20 +80,22 @@ def test_over_age_ground_needs_a_child_older_than_the_window(world: World, at_st
     in_window = world.family()
     with pytest.raises(RuleViolation, match="commission_not_over_age"):
         place(world, in_window, officer, "КДД-W")
-    # the same child may be placed for another ground: a late registration (§26)
-    decision = commission_place(
-        campaign=world.campaign,
-        officer=officer,
-        child=in_window.child,
-        applicant=in_window.parent.person,
-        school=world.school,
-        language="ky",
-        number="КДД-L",
-        decided_on=dt.date(2026, 9, 10),
-        ground="late",
-        documents_checked=False,
-        actor=Actor(user=officer),
-    )
+    # the same child may be placed for another ground: a late registration (§26), once the
+    # registration has ended
+    with clock.frozen(clock.bishkek(2026, 9, 10, 12, 0)):
+        decision = commission_place(
+            campaign=world.campaign,
+            officer=officer,
+            child=in_window.child,
+            applicant=in_window.parent.person,
+            school=world.school,
+            language="ky",
+            number="КДД-L",
+            decided_on=dt.date(2026, 9, 10),
+            ground="late",
+            documents_checked=False,
+            actor=Actor(user=officer),
+        )
     assert decision.application.route == Route.COMMISSION
 
 

@@ -36,7 +36,7 @@ from kattoo.enrollment.models import Draft, Status
 from kattoo.enrollment.review import family_addresses
 from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.enrollment.services import draft_delete, draft_save, draft_submit
-from kattoo.people.models import ActKind, GuardianAct
+from kattoo.people.models import UPLOADED_ACT_KINDS, GuardianAct
 from kattoo.people.selectors import child_links_of
 from kattoo.people.services import guardian_act_upload
 
@@ -153,7 +153,10 @@ def request_address(request: HttpRequest, child_id: int, school_id: int) -> Http
 
 
 class ActForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Kind of act"), choices=ActKind.choices)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of act"),
+        choices=[(kind.value, kind.label) for kind in UPLOADED_ACT_KINDS],
+    )
     number = forms.CharField(label=gettext_lazy("Number of the act"), max_length=64, required=False)
     issued_on = DayMonthYearField(
         label=gettext_lazy("Date of the act"),

@@ -23,7 +23,7 @@ from kattoo.catalog.models import MicrodistrictAddress, School, SchoolVerificati
 from kattoo.catalog.selectors import schools_participating, schools_visible_to
 from kattoo.catalog.services import school_verify
 from kattoo.commission.models import CommissionDecision
-from kattoo.commission.services import commission_place
+from kattoo.commission.services import GROUND_REFUSALS, commission_place
 from kattoo.core import clock
 from kattoo.core.errors import RuleViolation
 from kattoo.enrollment.models import ApplicationTransition, SeatPool, Status
@@ -238,6 +238,10 @@ def district_commission(request: HttpRequest) -> HttpResponse:
             actor=actor,
         )
     except RuleViolation as exc:
+        if exc.code in GROUND_REFUSALS:
+            # §9, §26: the ground does not fit the child's facts — said at the ground field.
+            form.add_error("ground", exc.title)
+            return _commission_page(request, form, status=409)
         return _commission_page(request, form, problem=problem_of(exc), status=409)
     except IntegrityError:
         # The database keeps decision numbers unique per district; the service does not say so.

@@ -94,3 +94,28 @@ def test_younger_children_and_schools_outside_are_refused(client: Client, scene:
         assert private.status_code == 422
         assert f'value="{world.school.pk}"' not in private.content.decode()
     assert not CommissionDecision.objects.exists()
+
+
+def test_a_ground_that_does_not_fit_is_said_at_the_ground_field(
+    client: Client, scene: Scene
+) -> None:
+    # §26: "late" before the registration has ended is refused at the field, nothing changes.
+    world = scene.world
+    client.cookies["django_language"] = "en"
+    verified(client, scene.users["district_own"])
+    child = scene.family.children[0]
+    body = {
+        **BODY,
+        "child_pin": child.pin,
+        "applicant_pin": scene.family.parent.person.pin,
+        "school": world.school.pk,
+        "ground": "late",
+        "number": "КДД-41",
+    }
+    with clock.frozen(STAGE2 + dt.timedelta(days=3)):
+        early = client.post("/staff/district/commission/", body)
+    assert early.status_code == 409
+    page = early.content.decode()
+    assert 'id="id_ground_error"' in page
+    assert "a late registration is placed by the commission only after" in page
+    assert not CommissionDecision.objects.exists()
