@@ -196,6 +196,12 @@ def teachers_check(*, pins: Iterable[str], actor: Actor) -> dict[str, TeacherChe
     return checks
 
 
+def _roster_lock(school_id: int) -> None:
+    """One roster change of a school at a time (two clicks, a file and a click): the school's
+    row, FOR NO KEY UPDATE, so registrations referring to the school are not held up."""
+    list(School.objects.select_for_update(no_key=True).filter(pk=school_id).values_list("pk"))
+
+
 def _pending_change(school_id: int, pin: str) -> TeacherAddition | None:
     return TeacherAddition.objects.filter(
         school_id=school_id, pin=pin, status=AdditionStatus.PENDING
@@ -217,6 +223,7 @@ def teacher_roster_add(
     file's row."""
     if check.refusal:
         raise RuleViolation(check.refusal)
+    _roster_lock(school_id)
     pin, name = check.pin, check.full_name[:300]
     data: dict[str, Any] = {"school": school_id}
     if source:
@@ -278,6 +285,9 @@ def teacher_remove(*, teacher: Teacher, actor: Actor, ground: str = "") -> Teach
     ground, which is then required); the teacher stays on the roster until it is approved."""
     campaign = teacher_roster_campaign()
     ground = ground.strip()[:300]
+    _roster_lock(teacher.school_id)
+    if not Teacher.objects.filter(pk=teacher.pk).exists():
+        raise RuleViolation("not_found")  # removed meanwhile
     if not teacher_roster_frozen(campaign):
         audit_record(
             actor=actor,
@@ -347,6 +357,7 @@ def teacher_addition_decide(
     if not approve and not note:
         raise FieldError("note", "required", _("State why the change is rejected."))
     now = clock.now()
+    _roster_lock(addition.school_id)
     if approve and addition.kind == RosterChangeKind.ADD:
         teacher, _created = Teacher.objects.get_or_create(
             school=addition.school,

@@ -46,8 +46,9 @@ def demo(population: dict[str, Any], words: str) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def registry() -> Iterator[FakeRegistry]:
     """The country's own population: every teacher of its rosters is an adult it knows (§24)."""
-    with registry_override(FakeRegistry(small()[1])) as fake:
-        yield fake  # type: ignore[misc]
+    fake = FakeRegistry(small()[1])
+    with registry_override(fake):
+        yield fake
 
 
 def test_the_catalog_imports_and_a_second_import_changes_nothing(campaign: Campaign) -> None:
