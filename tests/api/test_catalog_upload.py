@@ -140,7 +140,9 @@ def test_each_teacher_row_has_its_outcome(
     response = upload(client, data=data)
 
     assert response.status_code == 200, response.content
-    teachers = response.json()["teachers"]
+    body = response.json()
+    assert body["refused"]["teachers"] == 1 and body["counts"]["teachers"]["created"] == 1
+    teachers = body["teachers"]
     assert teachers["counts"] == {"added": 1, "on_roster": 0, "pending": 0, "refused": 1}
     assert teachers["rows"] == [
         {

@@ -110,12 +110,17 @@ class ImportReport:
         }
 
     def refused(self) -> dict[str, int]:
-        """How many rows of each kind have a problem (a refused file is refused whole)."""
+        """How many rows of each kind have a problem (a refused file is refused whole), and
+        how many teacher rows the registry check refused (§24: the rest is imported)."""
         rows: dict[str, set[str]] = {}
         for problem in self.errors:
             match = _ROW.match(problem.field)
             if match is not None and match.group(1) in self.counts:
                 rows.setdefault(match.group(1), set()).add(match.group(2))
+        for outcome in self.teachers:
+            match = _ROW.match(outcome.field)
+            if outcome.outcome == "refused" and match is not None:
+                rows.setdefault("teachers", set()).add(match.group(2))
         return {kind: len(rows.get(kind, ())) for kind in self.counts}
 
     def as_dict(self) -> dict[str, Any]:
