@@ -206,15 +206,27 @@ class AdditionStatus(models.TextChoices):
     REJECTED = "rejected", _("rejected by the district")
 
 
+class RosterChangeKind(models.TextChoices):
+    ADD = "add", _("addition")
+    REMOVE = "remove", _("removal")
+
+
 class TeacherAddition(models.Model):
-    """§24: after the quota lock the roster is frozen; a teacher the school adds later joins it
-    only when the district approves (a late addition is how a child could be slipped above the
-    quota). Until then the teacher's child has no teacher's priority."""
+    """§24: a change to a frozen teacher roster, waiting for the district. After the quota lock
+    a teacher the school adds joins the roster only when the district approves (a late addition
+    is how a child could be slipped above the quota; until then the teacher's child has no
+    teacher's priority), and a teacher the school removes stays on it until the district
+    approves (a removal changes priorities, and removing then re-adding would get round the
+    freeze). ``kind`` says which; ``ground`` is the school's reason, which the district sees."""
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="teacher_additions")
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        max_length=6, choices=RosterChangeKind.choices, default=RosterChangeKind.ADD
+    )
     pin = models.CharField(max_length=14)
     full_name = models.CharField(max_length=300, blank=True)
+    ground = models.CharField(max_length=300, blank=True)
     status = models.CharField(
         max_length=8, choices=AdditionStatus.choices, default=AdditionStatus.PENDING
     )

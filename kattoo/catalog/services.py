@@ -4,7 +4,9 @@ teacher roster (§24)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.core.roles import Role
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 from kattoo.people.models import Person
-from kattoo.people.services import person_refresh
+from kattoo.people.services import registry_people
 
 from .models import (
     AdditionStatus,
@@ -26,6 +28,7 @@ from .models import (
     MicrodistrictRequest,
     Parity,
     RequestStatus,
+    RosterChangeKind,
     School,
     SchoolVerification,
     Street,
@@ -156,19 +159,111 @@ def _age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def teacher_roster_campaign() -> Campaign | None:
+    """The campaign whose quota lock freezes the roster: the active one (the roster serves the
+    campaign under way, whatever campaign a catalog file is sent to)."""
+    return Campaign.objects.filter(is_active=True).first()
+
+
 def teacher_roster_frozen(campaign: Campaign | None) -> bool:
-    """§24, §17: the roster is frozen from the quota lock on; later additions wait for the
-    district's approval."""
+    """§24, §17: the roster is frozen from the quota lock on; later additions and removals
+    wait for the district's approval."""
     return campaign is not None and clock.now() >= campaign_quota_lock_at(campaign)
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherCheck:
+    """The registry's verdict on a teacher's PIN (§24): the registry's name of a living adult,
+    or the refusal code ("person_not_found", "teacher_not_adult")."""
+
+    pin: str
+    full_name: str = ""
+    refusal: str = ""
+
+
+def teachers_check(*, pins: Iterable[str], actor: Actor) -> dict[str, TeacherCheck]:
+    """§24: every PIN put on a roster — one by one or from a catalog file — is checked with
+    the registry: a person it knows, alive, and an adult. One registry call per distinct PIN,
+    outside any transaction; an outage raises ``registry_unavailable`` and nothing is added
+    unchecked."""
+    today = clock.today()
+    checks: dict[str, TeacherCheck] = {}
+    for pin, record in registry_people(pins=pins, actor=actor).items():
+        if record is None or record.death_date is not None:
+            checks[pin] = TeacherCheck(pin, refusal="person_not_found")
+        elif _age_on(record.date_of_birth, today) < ADULT_AGE:
+            checks[pin] = TeacherCheck(pin, refusal="teacher_not_adult")
+        else:
+            name = " ".join(p for p in (record.surname, record.name, record.patronymic) if p)
+            checks[pin] = TeacherCheck(pin, full_name=name)
+    return checks
+
+
+def _roster_lock(school_id: int) -> None:
+    """One roster change of a school at a time (two clicks, a file and a click): the school's
+    row, FOR NO KEY UPDATE, so registrations referring to the school are not held up."""
+    list(School.objects.select_for_update(no_key=True).filter(pk=school_id).values_list("pk"))
+
+
+def _pending_change(school_id: int, pin: str) -> TeacherAddition | None:
+    return TeacherAddition.objects.filter(
+        school_id=school_id, pin=pin, status=AdditionStatus.PENDING
+    ).first()
+
+
+def teacher_roster_add(
+    *,
+    school_id: int,
+    check: TeacherCheck,
+    campaign: Campaign | None,
+    actor: Actor,
+    source: str = "",
+) -> Teacher | TeacherAddition:
+    """§24: put a checked teacher on the roster, inside the caller's transaction with its audit
+    record. Before the quota lock the teacher joins at once (a ``Teacher``); from the lock on
+    the roster is frozen and the addition waits for the district (a pending
+    ``TeacherAddition``; asked again, the same one). ``source`` is "import" for a catalog
+    file's row."""
+    if check.refusal:
+        raise RuleViolation(check.refusal)
+    _roster_lock(school_id)
+    pin, name = check.pin, check.full_name[:300]
+    data: dict[str, Any] = {"school": school_id}
+    if source:
+        data["source"] = source
+    if teacher_roster_frozen(campaign):
+        assert campaign is not None
+        existing = Teacher.objects.filter(school_id=school_id, pin=pin).first()
+        if existing is not None:
+            return existing
+        pending = _pending_change(school_id, pin)
+        if pending is not None:
+            return pending
+        addition = TeacherAddition.objects.create(
+            school_id=school_id,
+            campaign=campaign,
+            kind=RosterChangeKind.ADD,
+            pin=pin,
+            full_name=name,
+            requested_by=actor.user,
+            requested_at=clock.now(),
+        )
+        audit_record(actor=actor, action="teacher.addition_request", obj=addition, data=data)
+        return addition
+    teacher, created = Teacher.objects.get_or_create(
+        school_id=school_id, pin=pin, defaults={"full_name": name, "added_at": clock.now()}
+    )
+    if created:
+        audit_record(actor=actor, action="teacher.add", obj=teacher, data=data)
+    return teacher
 
 
 def teacher_add(
     *, school: School, pin: str, full_name: str, actor: Actor
 ) -> Teacher | TeacherAddition:
     """§24: the roster a teacher's child is admitted against, above quota. The PIN must be an
-    adult the registry knows; the name is the registry's. Before the quota lock the teacher
-    joins the roster at once (a ``Teacher``); from the lock on the roster is frozen and the
-    addition waits for the district (a pending ``TeacherAddition``)."""
+    adult the registry knows; the name is the registry's (``full_name`` typed by the school
+    is not trusted). See ``teacher_roster_add`` for the quota lock."""
     try:
         pin_parse(pin)
     except InvalidPin as exc:
@@ -178,48 +273,80 @@ def teacher_add(
     existing = Teacher.objects.filter(school=school, pin=pin).first()
     if existing is not None:
         return existing
-    # The registry call first, outside any transaction (people.services.person_refresh).
-    person = person_refresh(pin=pin, actor=actor)
-    if _age_on(person.birth_date, clock.today()) < ADULT_AGE:
-        raise RuleViolation("teacher_not_adult")
-    name = person.full_name or full_name.strip()
-    campaign = Campaign.objects.filter(is_active=True).first()
+    # The registry call first, outside any transaction.
+    check = teachers_check(pins=[pin], actor=actor)[pin]
+    campaign = teacher_roster_campaign()
     with transaction.atomic():
-        if teacher_roster_frozen(campaign):
-            assert campaign is not None
-            addition = TeacherAddition.objects.filter(
-                school=school, pin=pin, status=AdditionStatus.PENDING
-            ).first()
-            if addition is None:
-                addition = TeacherAddition.objects.create(
-                    school=school,
-                    campaign=campaign,
-                    pin=pin,
-                    full_name=name[:300],
-                    requested_by=actor.user,
-                    requested_at=clock.now(),
-                )
-                audit_record(
-                    actor=actor,
-                    action="teacher.addition_request",
-                    obj=addition,
-                    data={"school": school.pk},
-                )
-            return addition
-        teacher, created = Teacher.objects.get_or_create(
-            school=school, pin=pin, defaults={"full_name": name[:300], "added_at": clock.now()}
+        return teacher_roster_add(school_id=school.pk, check=check, campaign=campaign, actor=actor)
+
+
+@transaction.atomic
+def teacher_remove(*, teacher: Teacher, actor: Actor, ground: str = "") -> TeacherAddition | None:
+    """§24: before the quota lock the school removes a teacher at once (None). From the lock
+    on a removal changes priorities and, with a re-addition, would get round the freeze: it
+    waits for the district (a pending ``TeacherAddition`` of kind "remove", with the school's
+    ground, which is then required); the teacher stays on the roster until it is approved."""
+    campaign = teacher_roster_campaign()
+    ground = ground.strip()[:300]
+    _roster_lock(teacher.school_id)
+    if not Teacher.objects.filter(pk=teacher.pk).exists():
+        raise RuleViolation("not_found")  # removed meanwhile
+    if not teacher_roster_frozen(campaign):
+        audit_record(
+            actor=actor,
+            action="teacher.remove",
+            obj=teacher,
+            data={"school": teacher.school_id, "ground": ground},
         )
-        if created:
-            audit_record(actor=actor, action="teacher.add", obj=teacher, data={"school": school.pk})
-        return teacher
+        teacher.delete()
+        return None
+    assert campaign is not None
+    pending = _pending_change(teacher.school_id, teacher.pin)
+    if pending is not None:
+        if pending.kind == RosterChangeKind.REMOVE:
+            return pending
+        raise RuleViolation("invalid_status_transition")
+    if not ground:
+        raise FieldError(
+            "ground",
+            "required",
+            _("The roster is frozen since the quota lock: state the ground for the removal."),
+        )
+    removal = TeacherAddition.objects.create(
+        school_id=teacher.school_id,
+        campaign=campaign,
+        kind=RosterChangeKind.REMOVE,
+        pin=teacher.pin,
+        full_name=teacher.full_name,
+        ground=ground,
+        teacher=teacher,
+        requested_by=actor.user,
+        requested_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="teacher.removal_request",
+        obj=removal,
+        data={"school": teacher.school_id, "ground": ground},
+    )
+    return removal
+
+
+_DECISION_ACTIONS = {
+    (RosterChangeKind.ADD, True): "teacher.addition_approve",
+    (RosterChangeKind.ADD, False): "teacher.addition_reject",
+    (RosterChangeKind.REMOVE, True): "teacher.removal_approve",
+    (RosterChangeKind.REMOVE, False): "teacher.removal_reject",
+}
 
 
 @transaction.atomic
 def teacher_addition_decide(
     *, addition: TeacherAddition, officer: User, approve: bool, note: str, actor: Actor
 ) -> TeacherAddition:
-    """§24, §17: the district approves (the teacher joins the roster now) or rejects a teacher
-    the school added after the quota lock. Rejecting needs a reason."""
+    """§24, §17: the district approves or rejects a change a school made to its frozen roster:
+    an approved addition joins the roster now, an approved removal leaves it now. Rejecting
+    needs a reason."""
     addition = (
         TeacherAddition.objects.select_for_update(of=("self",))
         .select_related("school")
@@ -231,33 +358,29 @@ def teacher_addition_decide(
         raise RuleViolation("invalid_status_transition")
     note = note.strip()[:300]
     if not approve and not note:
-        raise FieldError("note", "required", _("State why the addition is rejected."))
+        raise FieldError("note", "required", _("State why the change is rejected."))
     now = clock.now()
-    if approve:
+    _roster_lock(addition.school_id)
+    if approve and addition.kind == RosterChangeKind.ADD:
         teacher, _created = Teacher.objects.get_or_create(
             school=addition.school,
             pin=addition.pin,
             defaults={"full_name": addition.full_name, "added_at": now},
         )
         addition.teacher = teacher
+    elif approve:
+        Teacher.objects.filter(school=addition.school, pin=addition.pin).delete()
+        addition.teacher = None
     addition.status = AdditionStatus.APPROVED if approve else AdditionStatus.REJECTED
     addition.decided_by, addition.decided_at, addition.note = officer, now, note
     addition.save(update_fields=["status", "decided_by", "decided_at", "note", "teacher"])
     audit_record(
         actor=actor,
-        action="teacher.addition_approve" if approve else "teacher.addition_reject",
+        action=_DECISION_ACTIONS[RosterChangeKind(addition.kind), approve],
         obj=addition,
         data={"school": addition.school_id, "note": note},
     )
     return addition
-
-
-@transaction.atomic
-def teacher_remove(*, teacher: Teacher, actor: Actor) -> None:
-    audit_record(
-        actor=actor, action="teacher.remove", obj=teacher, data={"school": teacher.school_id}
-    )
-    teacher.delete()
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -25,7 +26,7 @@ from kattoo.integrations.registry.errors import (
     RegistryRejected,
     RegistryUnavailable,
 )
-from kattoo.integrations.registry.types import BirthActRecord, RequestContext
+from kattoo.integrations.registry.types import BirthActRecord, PersonRecord, RequestContext
 
 from .models import UPLOADED_ACT_KINDS, ActStatus, ChildLink, GuardianAct, Person, Relation
 
@@ -115,6 +116,26 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
             data={"created": created, **meta},
         )
     return person
+
+
+def registry_people(*, pins: Iterable[str], actor: Actor) -> dict[str, PersonRecord | None]:
+    """The registry's person record of each PIN (None: the registry has no such person), one
+    call of its person service per distinct PIN and nothing stored: a check, not a refresh.
+    Call it outside any transaction. The first failure stops the lot: ``registry_unavailable``
+    (or ``registry_rejected``) is raised and no answer is trusted half-way."""
+    ctx = _context(actor)
+    client = registry()
+    found: dict[str, PersonRecord | None] = {}
+    for pin in dict.fromkeys(pins):
+        try:
+            found[pin] = client.person(pin, ctx).value
+        except RegistryNotFound:
+            found[pin] = None
+        except RegistryUnavailable as exc:
+            raise RuleViolation("registry_unavailable") from exc
+        except RegistryRejected as exc:
+            raise RuleViolation("registry_rejected") from exc
+    return found
 
 
 def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLink]:

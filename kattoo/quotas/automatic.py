@@ -21,7 +21,12 @@ from django.db import transaction
 from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_quota_lock_at
-from kattoo.catalog.importing import CatalogImportError, ImportReport, catalog_import
+from kattoo.catalog.importing import (
+    CatalogImportError,
+    ImportReport,
+    catalog_import,
+    teachers_precheck,
+)
 from kattoo.catalog.importing.batches import chunks, ids_by_key
 from kattoo.catalog.models import District, School
 from kattoo.catalog.selectors import schools_participating
@@ -162,6 +167,7 @@ class CatalogImportResult:
             "campaign": report.campaign,
             "counts": {kind: asdict(c) for kind, c in report.counts.items()},
             "refused": report.refused(),
+            "teachers": report.teachers_as_dict(),
             "quotas": self.quotas.as_dict(),
             "errors": [
                 {"field": e.field, "code": e.code, "message": e.message, "line": e.line}
@@ -186,8 +192,12 @@ def catalog_import_with_quotas(
     ``report.errors`` instead, and a clean file is written and rolled back, so the report and
     the quota counts say what a real import would do."""
     try:
+        # §24: the registry check of new teachers, before the transaction.
+        checks = teachers_precheck(data, actor=actor)
         with transaction.atomic():
-            report = catalog_import(data=data, actor=actor, campaign=campaign)
+            report = catalog_import(
+                data=data, actor=actor, campaign=campaign, teacher_checks=checks
+            )
             target = campaign or _campaign_of(report)
             summary = QuotaSummary()
             if target is not None and report.school_codes:

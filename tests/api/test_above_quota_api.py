@@ -13,7 +13,7 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.enrollment.models import SeatPool
 
-from ..conftest import World
+from ..conftest import BEFORE, World
 from ..factories import UserFactory, registry_adult
 from .test_applicant_api import problem
 from .test_staff_work_api import api_for
@@ -74,3 +74,41 @@ def test_a_late_teacher_waits_for_the_district(client: Client, world: World, at_
         409,
         "invalid_status_transition",
     )
+
+
+def test_a_removal_after_the_lock_waits_for_the_district(client: Client, world: World) -> None:
+    # §24: before the lock the school removes at once; from the lock the district decides.
+    world.registry.add_person(registry_adult("11203198800001"))
+    world.registry.add_person(registry_adult("21505198500002", surname="Асанов", name="Бакыт"))
+    director = api_for(client, role=Role.SCHOOL, school=world.school)
+    roster = f"/schools/{world.school.pk}/teachers"
+    with clock.frozen(BEFORE):
+        first = director.post(roster, {"pin": "11203198800001", "full_name": "Айгүл"}).json()
+        second = director.post(roster, {"pin": "21505198500002", "full_name": "Бакыт"}).json()
+        removed = director.post(f"{roster}/{first['id']}/remove", {})
+        assert removed.status_code == 200 and removed.json()["removed"] is True
+    assert not Teacher.objects.filter(pin="11203198800001").exists()
+    with clock.frozen(clock.bishkek(2026, 3, 30, 9, 0)):
+        problem(director.post(f"{roster}/{second['id']}/remove", {}), 422, "validation_error")
+        asked = director.post(f"{roster}/{second['id']}/remove", {"ground": "Dismissed"})
+        assert asked.status_code == 202, asked.content
+        assert (asked.json()["kind"], asked.json()["status"]) == ("remove", "pending")
+        listed = director.get(roster).json()
+        assert listed["frozen"] is True
+        assert [t["pin"] for t in listed["teachers"]] == ["21505198500002"]
+        assert [(c["kind"], c["ground"]) for c in listed["changes"]] == [("remove", "Dismissed")]
+        officer = api_for(client, role=Role.DISTRICT, district=world.school.district)
+        [change] = officer.get("/teacher-additions").json()
+        assert (change["kind"], change["ground"], change["status"]) == (
+            "remove",
+            "Dismissed",
+            "pending",
+        )
+        other = api_for(client, role=Role.SCHOOL, school=world.other_school)
+        assert other.post(f"{roster}/{second['id']}/remove", {"ground": "x"}).status_code in (
+            403,
+            404,
+        )
+        approved = officer.post(f"/teacher-additions/{change['id']}/approve", {})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert not Teacher.objects.filter(pin="21505198500002").exists()

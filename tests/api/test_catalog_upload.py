@@ -13,15 +13,16 @@ from kattoo.accounts.models import Role
 from kattoo.accounts.services import token_issue
 from kattoo.audit.models import AuditEvent
 from kattoo.campaigns.models import Campaign
-from kattoo.catalog.models import District, School
+from kattoo.catalog.models import District, School, Teacher
 from kattoo.core import clock
 from kattoo.enrollment.models import SeatPool
+from kattoo.integrations.registry.fake import FakeRegistry
 from kattoo.quotas.models import Quota
 from kattoo.quotas.services import QuotaOperation, quota_change
 
 from ..catalog.test_importing import SMALL_CSV, catalog_rows, small_catalog
 from ..conftest import BEFORE, SYSTEM
-from ..factories import DistrictFactory, SchoolFactory, UserFactory
+from ..factories import DistrictFactory, SchoolFactory, UserFactory, registry_adult
 from .test_applicant_api import problem
 
 
@@ -125,6 +126,52 @@ def test_a_malformed_file_changes_nothing(client: Client, campaign: Campaign, dr
     assert body["errors"][0]["code"] == "unknown_district"
     assert sum(catalog_rows().values()) == 0
     assert not Quota.objects.exists() and not domain_audit()
+
+
+def test_each_teacher_row_has_its_outcome(
+    client: Client, campaign: Campaign, fake_registry: FakeRegistry
+) -> None:
+    # §24: every new teacher is checked with the registry; the unknown one is refused, the
+    # rest of the file is imported.
+    fake_registry.add_person(registry_adult("10302199000123"))
+    data = small_catalog()
+    data["teachers"].append({"school": "S-2", "pin": "11203198800009", "full_name": "x"})
+
+    response = upload(client, data=data)
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["refused"]["teachers"] == 1 and body["counts"]["teachers"]["created"] == 1
+    teachers = body["teachers"]
+    assert teachers["counts"] == {"added": 1, "on_roster": 0, "pending": 0, "refused": 1}
+    assert teachers["rows"] == [
+        {
+            "field": "teachers[1]",
+            "line": None,
+            "school": "S-2",
+            "outcome": "refused",
+            "code": "person_not_found",
+            "message": "The registry has no person with this PIN.",
+        }
+    ]
+    assert Teacher.objects.get().pin == "10302199000123"
+
+
+@pytest.mark.parametrize("dry_run", ["true", "false"])
+def test_a_registry_outage_refuses_the_upload(
+    client: Client, campaign: Campaign, fake_registry: FakeRegistry, dry_run: str
+) -> None:
+    fake_registry.available = False
+
+    response = upload(client, dry_run=dry_run)
+
+    if dry_run == "true":
+        assert response.status_code == 200
+        assert [e["code"] for e in response.json()["errors"]] == ["registry_unavailable"]
+    else:
+        body = problem(response, 503, "registry_unavailable")
+        assert "teachers could not be checked" in body["detail"]
+    assert sum(catalog_rows().values()) == 0 and not domain_audit()
 
 
 def test_refusals_are_translated_and_name_the_csv_line(client: Client, campaign: Campaign) -> None:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,12 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import FieldError
 from kattoo.demo import build_data
+from kattoo.integrations.registry.client import registry_override
+from kattoo.integrations.registry.fake import FakeRegistry
 from kattoo.integrations.registry.pin import pin_parse
+
+from ..conftest import BEFORE
+from ..factories import registry_adult
 
 CLI = Actor(user=None, channel="cli")
 DEMO = Path(build_data.__file__).resolve().parent / "data"
@@ -54,6 +60,23 @@ CATALOG_MODELS = (
     ExistingClassSet,
     Teacher,
 )
+
+
+@pytest.fixture(autouse=True)
+def registry() -> Iterator[FakeRegistry]:
+    """§24: the registry every teacher row is checked with knows the teachers of these files
+    (the small catalog's and the demo's)."""
+    fake = FakeRegistry(load("population.json"))
+    fake.add_person(registry_adult("10302199000123"))
+    with registry_override(fake):
+        yield fake
+
+
+@pytest.fixture
+def before_the_lock() -> Iterator[None]:
+    """Before the 2026 quota lock: the teacher roster is not frozen yet (§24)."""
+    with clock.frozen(BEFORE):
+        yield
 
 
 def small_catalog() -> dict[str, Any]:
@@ -211,6 +234,7 @@ def test_reimport_changes_nothing(campaign: Campaign) -> None:
     assert AuditEvent.objects.filter(action="catalog.import").count() == 2
 
 
+@pytest.mark.usefixtures("before_the_lock")
 def test_reimport_applies_updates_and_replaces_listed_schools_lines(campaign: Campaign) -> None:
     catalog_import(data=small_catalog(), actor=CLI)
     data = small_catalog()
@@ -527,6 +551,7 @@ def to_csv(data: dict[str, Any], delimiter: str = ",") -> str:
 SMALL_CSV = to_csv(small_catalog())
 
 
+@pytest.mark.usefixtures("before_the_lock")
 def test_csv_reads_into_the_json_form(campaign: Campaign) -> None:
     data = catalog_parse_csv(SMALL_CSV)
 

@@ -19,6 +19,8 @@ from kattoo.catalog.services import (
     microdistrict_request_file,
     teacher_add,
     teacher_addition_decide,
+    teacher_remove,
+    teachers_check,
 )
 from kattoo.core import clock
 from kattoo.core.actors import Actor
@@ -169,6 +171,97 @@ def test_district_rejects_a_late_addition_with_a_reason(world: World) -> None:
     assert not Teacher.objects.filter(pin="21505198500002").exists()
     event = AuditEvent.objects.get(action="teacher.addition_reject")
     assert event.data["note"] == "Not employed at the school"
+
+
+def test_a_teacher_is_checked_once_and_an_outage_adds_nobody(world: World) -> None:
+    # §24: one registry call per distinct PIN; a dead person is not a teacher; an outage
+    # refuses (nothing is added unchecked).
+    world.registry.add_person(registry_adult("11203198800001"))
+    gone = {**registry_adult("21505198500002"), "deathDate": "2025-01-01"}
+    world.registry.add_person(gone)
+    world.registry.calls.clear()
+    with clock.frozen(BEFORE):
+        checks = teachers_check(
+            pins=["11203198800001", "11203198800001", "21505198500002"], actor=SYSTEM
+        )
+    assert [pin for _service, pin in world.registry.calls] == ["11203198800001", "21505198500002"]
+    assert checks["11203198800001"].full_name == "Асанова Айгүл"
+    world.registry.available = False
+    with clock.frozen(BEFORE), pytest.raises(RuleViolation, match="registry_unavailable"):
+        teacher_add(school=world.school, pin="11203198800001", full_name="x", actor=SYSTEM)
+    assert not Teacher.objects.exists()
+
+
+def test_before_the_lock_the_school_removes_a_teacher_at_once(world: World) -> None:
+    world.registry.add_person(registry_adult("11203198800001"))
+    with clock.frozen(BEFORE):
+        teacher = teacher_add(school=world.school, pin="11203198800001", full_name="", actor=SYSTEM)
+        assert isinstance(teacher, Teacher)
+        assert teacher_remove(teacher=teacher, actor=SYSTEM) is None
+    assert not Teacher.objects.exists() and not TeacherAddition.objects.exists()
+    assert AuditEvent.objects.filter(action="teacher.remove").count() == 1
+
+
+def test_after_the_lock_a_removal_waits_for_the_district_with_the_schools_ground(
+    world: World,
+) -> None:
+    # §24: a removal changes priorities; removing then re-adding would get round the freeze.
+    world.registry.add_person(registry_adult("11203198800001"))
+    director = Actor(user=UserFactory(role=Role.SCHOOL, school=world.school))
+    officer = UserFactory(role=Role.DISTRICT, district=world.school.district)
+    with clock.frozen(BEFORE):
+        teacher = teacher_add(school=world.school, pin="11203198800001", full_name="", actor=SYSTEM)
+        assert isinstance(teacher, Teacher)
+    with clock.frozen(clock.bishkek(2026, 3, 28, 0, 0)):
+        with pytest.raises(FieldError) as no_ground:
+            teacher_remove(teacher=teacher, actor=director, ground=" ")
+        assert no_ground.value.field == "ground"
+        removal = teacher_remove(teacher=teacher, actor=director, ground="Dismissed, order 12")
+        assert removal is not None
+        assert (removal.kind, removal.status, removal.ground) == (
+            "remove",
+            AdditionStatus.PENDING,
+            "Dismissed, order 12",
+        )
+        # Still on the roster until the district decides; asked twice, one request.
+        assert Teacher.objects.filter(pk=teacher.pk).exists()
+        assert teacher_remove(teacher=teacher, actor=director, ground="again") == removal
+        # Re-adding while the removal waits changes nothing.
+        assert (
+            teacher_add(school=world.school, pin="11203198800001", full_name="", actor=director)
+            == teacher
+        )
+        rejected = teacher_addition_decide(
+            addition=removal,
+            officer=officer,
+            approve=False,
+            note="Still employed",
+            actor=Actor(user=officer),
+        )
+        assert rejected.status == AdditionStatus.REJECTED
+        assert Teacher.objects.filter(pk=teacher.pk).exists()
+        again = teacher_remove(teacher=teacher, actor=director, ground="Dismissed, order 13")
+        assert again is not None and again.pk != removal.pk
+        approved = teacher_addition_decide(
+            addition=again, officer=officer, approve=True, note="", actor=Actor(user=officer)
+        )
+    assert approved.status == AdditionStatus.APPROVED
+    assert not Teacher.objects.filter(school=world.school, pin="11203198800001").exists()
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="teacher.removal").values_list(
+            "action", flat=True
+        )
+    )
+    assert sorted(actions) == sorted(
+        [
+            "teacher.removal_request",
+            "teacher.removal_reject",
+            "teacher.removal_request",
+            "teacher.removal_approve",
+        ]
+    )
+    request = AuditEvent.objects.filter(action="teacher.removal_request").earliest("id")
+    assert request.data["ground"] == "Dismissed, order 12"
 
 
 def test_an_answered_request_is_not_answered_again(world: World) -> None:

@@ -385,6 +385,11 @@ API: dict[str, tuple[str, BODY]] = {
         "school_object",
         {"pin": "11203198800002", "full_name": "Нурлан Токтогулов"},
     ),
+    "GET /api/v1/schools/{school_id}/teachers": ("school_children", None),
+    "POST /api/v1/schools/{school_id}/teachers/{teacher_id}/remove": (
+        "school_object",
+        {"ground": "dismissed"},
+    ),
     "POST /api/v1/schools/{school_id}/classes/form": ("school_object", {"language": "ky"}),
     "POST /api/v1/commission-decisions": (
         "district_object",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,16 @@ from kattoo.campaigns.models import Campaign
 from kattoo.catalog.importing import catalog_import
 from kattoo.catalog.models import School, Teacher
 from kattoo.catalog.selectors import AddressKey, microdistrict_school_ids
+from kattoo.core import clock
 from kattoo.core.actors import Actor
+from kattoo.integrations.registry.client import registry_override
 from kattoo.integrations.registry.errors import RegistryNotFound
 from kattoo.integrations.registry.fake import FakeRegistry
 from kattoo.integrations.registry.types import RequestContext
 from kattoo.synthetic import generate
 from kattoo.synthetic.management.commands.generate_country import Command
+
+from ..conftest import BEFORE
 
 CLI = Actor(user=None, channel="cli")
 CTX = RequestContext()
@@ -38,9 +43,18 @@ def demo(population: dict[str, Any], words: str) -> dict[str, Any]:
     return next(e for e in population["demo"]["people"] if words in e["description"])
 
 
+@pytest.fixture(autouse=True)
+def registry() -> Iterator[FakeRegistry]:
+    """The country's own population: every teacher of its rosters is an adult it knows (§24)."""
+    fake = FakeRegistry(small()[1])
+    with registry_override(fake):
+        yield fake
+
+
 def test_the_catalog_imports_and_a_second_import_changes_nothing(campaign: Campaign) -> None:
     catalog, _population = small()
-    report = catalog_import(data=catalog, actor=CLI)
+    with clock.frozen(BEFORE):  # §24: before the quota lock the rosters are not frozen
+        report = catalog_import(data=catalog, actor=CLI)
     assert report.errors == [] and report.campaign == campaign.code
     for kind in ("schools", "microdistricts", "class_sets", "teachers", "houses"):
         assert report.counts[kind].created == len(catalog[kind]), kind

@@ -1,6 +1,7 @@
 """API v1: the district's check of special-order admissions (§17, §24) — the above-quota
-registrations and admissions with their ground, and the teachers a school added to its frozen
-roster after the quota lock, which the district approves or rejects."""
+registrations and admissions with their ground, and the changes a school made to its frozen
+teacher roster after the quota lock (additions and removals, with the school's ground), which
+the district approves or rejects."""
 
 from __future__ import annotations
 
@@ -40,8 +41,10 @@ class AboveQuotaOut(Schema):
 class TeacherAdditionOut(Schema):
     id: str
     school: str
+    kind: str = Field(description="add or remove: the change to the frozen roster")
     pin: str
     full_name: str
+    ground: str = Field(description="The school's ground for the change")
     status: str = Field(description="pending, approved or rejected")
     requested_at: dt.datetime
     decided_at: dt.datetime | None
@@ -63,8 +66,10 @@ def _addition_out(a: TeacherAddition) -> dict[str, Any]:
     return {
         "id": str(a.pk),
         "school": str(a.school_id),
+        "kind": a.kind,
         "pin": a.pin,
         "full_name": a.full_name,
+        "ground": a.ground,
         "status": a.status,
         "requested_at": a.requested_at,
         "decided_at": a.decided_at,
@@ -99,7 +104,7 @@ def above_quota(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get(
     "/teacher-additions",
     response={200: list[TeacherAdditionOut], **PROBLEMS},
-    summary="District, ministry: teachers added to a frozen roster after the quota lock (§24)",
+    summary="District, ministry: changes to frozen teacher rosters after the quota lock (§24)",
 )
 def teacher_additions(request: HttpRequest) -> list[dict[str, Any]]:
     user = _overseer(request)
@@ -126,7 +131,7 @@ def _addition(request: HttpRequest, addition_id: str) -> tuple[User, TeacherAddi
 @router.post(
     "/teacher-additions/{addition_id}/approve",
     response={200: TeacherAdditionOut, **PROBLEMS},
-    summary="District: approve a teacher added after the quota lock (§24)",
+    summary="District: approve a roster change (addition or removal) after the quota lock (§24)",
 )
 def teacher_addition_approve(
     request: HttpRequest, addition_id: str, payload: AdditionDecisionIn
@@ -141,7 +146,7 @@ def teacher_addition_approve(
 @router.post(
     "/teacher-additions/{addition_id}/reject",
     response={200: TeacherAdditionOut, **PROBLEMS},
-    summary="District: reject a teacher added after the quota lock, with the reason (§24)",
+    summary="District: reject a roster change after the quota lock, with the reason (§24)",
 )
 def teacher_addition_reject(
     request: HttpRequest, addition_id: str, payload: AdditionDecisionIn

@@ -68,11 +68,32 @@ class ImportProblemOut(Schema):
     line: int | None
 
 
+class TeacherOutcomeOut(Schema):
+    field: str
+    line: int | None
+    school: str
+    outcome: str = Field(description="pending (waits for the district) or refused")
+    code: str = Field(
+        description="addition_pending, person_not_found, teacher_not_adult or not_checked"
+    )
+    message: str
+
+
+class TeacherOutcomesOut(Schema):
+    counts: dict[str, int] = Field(
+        description="teacher rows by outcome: added, on_roster, pending, refused"
+    )
+    rows: list[TeacherOutcomeOut] = Field(
+        description="§24: each teacher row that waits for the district or was refused"
+    )
+
+
 class CatalogReportOut(Schema):
     dry_run: bool
     campaign: str
     counts: dict[str, KindCountOut]
     refused: dict[str, int]
+    teachers: TeacherOutcomesOut
     quotas: QuotaSummaryOut
     errors: list[ImportProblemOut]
 
@@ -141,6 +162,10 @@ def upload_catalog(
 
 
 def _refused(request: HttpRequest, exc: CatalogImportError) -> HttpResponse:
+    first = exc.problems[0]
+    if first.code in ("registry_unavailable", "registry_rejected"):
+        # §24: the teachers could not be checked; the file itself may be fine (503: retry).
+        return problem(request, first.code, detail=str(first.message))
     errors = [
         {"field": p.field, "code": p.code, "message": str(p.message), "line": p.line}
         for p in exc.problems

@@ -18,9 +18,15 @@ from pydantic import Field
 from kattoo.accounts.models import Role, User
 from kattoo.audit.reads import audit_download, audit_read
 from kattoo.campaigns.selectors import campaign_active, campaign_quota_lock_at
-from kattoo.catalog.models import MicrodistrictRequest, School, Street, Teacher
+from kattoo.catalog.models import MicrodistrictRequest, School, Street, Teacher, TeacherAddition
 from kattoo.catalog.selectors import schools_visible_to
-from kattoo.catalog.services import microdistrict_address_add, teacher_add
+from kattoo.catalog.services import (
+    microdistrict_address_add,
+    teacher_add,
+    teacher_remove,
+    teacher_roster_campaign,
+    teacher_roster_frozen,
+)
 from kattoo.classes.exports import COLUMNS as KUNDOLUK_COLUMNS
 from kattoo.classes.exports import admitted_children, kundoluk_document
 from kattoo.classes.services import classes_form
@@ -441,6 +447,69 @@ def add_teacher(
         "full_name": added.full_name,
         "status": added.status,
     }
+
+
+class TeacherRemoveIn(Schema):
+    ground: str = Field(
+        default="",
+        max_length=300,
+        description="The school's ground for the removal; required from the quota lock on",
+    )
+
+
+def _change_out(change: TeacherAddition) -> dict[str, Any]:
+    return {
+        "change": str(change.pk),
+        "kind": change.kind,
+        "pin": change.pin,
+        "full_name": change.full_name,
+        "ground": change.ground,
+        "status": change.status,
+        "note": change.note,
+        "requested_at": change.requested_at,
+        "decided_at": change.decided_at,
+    }
+
+
+@staff.get(
+    "/schools/{school_id}/teachers",
+    response={200: dict[str, Any], **PROBLEMS},
+    summary="A school's teacher roster (§24) and its changes, pending or decided by the district",
+)
+def teachers(request: HttpRequest, school_id: str) -> dict[str, Any]:
+    """The school's own staff, and the district and the ministry that oversee it (§17)."""
+    school = _children_school(request, school_id)
+    roster = Teacher.objects.filter(school=school).order_by("full_name", "pk")
+    changes = TeacherAddition.objects.filter(school=school).order_by("-requested_at")[:200]
+    return {
+        "frozen": teacher_roster_frozen(teacher_roster_campaign()),
+        "teachers": [
+            {"id": str(t.pk), "pin": t.pin, "full_name": t.full_name, "added_at": t.added_at}
+            for t in roster
+        ],
+        "changes": [_change_out(c) for c in changes],
+    }
+
+
+@staff.post(
+    "/schools/{school_id}/teachers/{teacher_id}/remove",
+    response={200: dict[str, Any], 202: dict[str, Any], **PROBLEMS},
+    summary="Remove a teacher from the roster (§24); after the quota lock, ask the district (202)",
+)
+def remove_teacher(
+    request: HttpRequest, school_id: str, teacher_id: str, payload: TeacherRemoveIn
+) -> tuple[int, dict[str, Any]]:
+    school = _own_school(request, school_id)
+    if not is_row_id(teacher_id):
+        raise Http404
+    teacher = Teacher.objects.filter(pk=int(teacher_id), school=school).first()
+    if teacher is None:
+        raise Http404
+    removal = teacher_remove(teacher=teacher, actor=actor_of(request), ground=payload.ground)
+    if removal is None:
+        return 200, {"id": teacher_id, "removed": True}
+    # §24: the roster is frozen since the quota lock; the district approves or rejects.
+    return 202, _change_out(removal)
 
 
 class FormIn(Schema):

@@ -13,21 +13,33 @@ Rules of the import:
   ``problems``), so a half-loaded catalog never exists.
 - A school listed in ``microdistricts`` gets exactly the lines the file gives it (§19);
   a school listed in ``class_sets`` gets exactly the class-sets the file gives it for the
-  campaign (§11). Schools not listed keep theirs. Teachers are only added or renamed, never
-  removed: the school keeps its roster between imports (§24).
+  campaign (§11). Schools not listed keep theirs. Teachers are only added, never removed or
+  renamed: the school keeps its roster between imports (§24). A new teacher goes through the
+  roster's service (``teachers``): its PIN checked with the registry (an adult person; the
+  name is the registry's), and from the quota lock on it waits for the district's approval.
+  Each teacher row's outcome is reported; a registry outage refuses the whole file.
 - One transaction, one audit record (§7).
 
 The package by concept: ``file_format`` (kinds, fields, references), ``checking`` (the file into
 clean rows and problems), ``writing`` (the upserts), ``report`` (counts, problems, the error),
-``csv_format`` (the one-sheet CSV form), ``upload`` (a file's bytes into rows), ``service``
-(``catalog_import``). Quotas follow an import in ``kattoo.quotas.automatic``.
+``teachers`` (the roster's rows, §24), ``csv_format`` (the one-sheet CSV form), ``upload`` (a
+file's bytes into rows), ``service`` (``catalog_import``). Quotas follow an import in
+``kattoo.quotas.automatic``.
 """
 
 from .checking import CLASS_SIZE_LIMIT, campaign_for_year, campaign_message
 from .csv_format import CSV_KINDS, catalog_parse_csv
 from .file_format import FORMAT, KIND_LABELS, KINDS
-from .report import CatalogImportError, ImportProblem, ImportReport, KindCount
+from .report import (
+    TEACHER_OUTCOMES,
+    CatalogImportError,
+    ImportProblem,
+    ImportReport,
+    KindCount,
+    TeacherOutcome,
+)
 from .service import catalog_import
+from .teachers import teachers_precheck
 from .upload import catalog_file_format, catalog_file_read
 
 __all__ = [
@@ -36,14 +48,17 @@ __all__ = [
     "FORMAT",
     "KINDS",
     "KIND_LABELS",
+    "TEACHER_OUTCOMES",
     "CatalogImportError",
     "ImportProblem",
     "ImportReport",
     "KindCount",
+    "TeacherOutcome",
     "campaign_for_year",
     "campaign_message",
     "catalog_file_format",
     "catalog_file_read",
     "catalog_import",
     "catalog_parse_csv",
+    "teachers_precheck",
 ]

@@ -13,6 +13,7 @@ from kattoo.core.actors import Actor
 
 from .checking import check
 from .report import CatalogImportError, ImportReport
+from .teachers import TeacherChecks, teachers_precheck
 from .writing import write
 
 
@@ -22,14 +23,27 @@ def catalog_import(
     actor: Actor,
     campaign: Campaign | None = None,
     dry_run: bool = False,
+    teacher_checks: TeacherChecks | None = None,
 ) -> ImportReport:
     """Load a catalog file (docs/data-formats.md) into the catalog.
 
     Raises ``CatalogImportError`` (a ``FieldError``) when any row is bad; nothing is written
     then. With ``dry_run`` the problems come back in ``report.errors`` instead, and a clean
     file is written and rolled back, so the counts say what a real import would do.
+
+    §24: the registry check of the file's new teachers (``teachers_precheck``) is made first,
+    outside the transaction; a caller that opens its own transaction around the import makes
+    it before and passes ``teacher_checks``.
     """
     report = ImportReport(dry_run=dry_run)
+    if teacher_checks is None:
+        try:
+            teacher_checks = teachers_precheck(data, actor=actor)
+        except CatalogImportError as exc:
+            if not dry_run:
+                raise
+            report.errors = list(exc.problems)
+            return report
     with transaction.atomic():
         checked, problems = check(data, campaign)
         if problems:
@@ -37,7 +51,7 @@ def catalog_import(
                 report.errors = problems
                 return report
             raise CatalogImportError(problems)
-        write(checked, report)
+        write(checked, report, checks=teacher_checks, actor=actor)
         audit_record(
             actor=actor,
             action="catalog.import",

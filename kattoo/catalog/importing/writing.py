@@ -9,12 +9,13 @@ from typing import Any
 
 from django.db import models
 
-from kattoo.core import clock
+from kattoo.core.actors import Actor
 
 from .batches import CHUNK, chunks, ids_by_key
 from .checking import Checked, Row
 from .file_format import KEY_FIELD, MODELS, NOT_STORED, REFERENCES, SPECS, model_field
 from .report import ImportReport, KindCount
+from .teachers import TeacherChecks, teachers_write
 
 # The model fields that identify a stored row. Houses and teachers are matched within their
 # street or school, the first of their fields. Microdistrict lines and class-sets are matched
@@ -171,7 +172,7 @@ def _replace_lines(
     batch.save()
 
 
-def write(checked: Checked, report: ImportReport) -> None:
+def write(checked: Checked, report: ImportReport, *, checks: TeacherChecks, actor: Actor) -> None:
     rows, counts = checked.rows, report.counts
     report.school_codes = sorted(
         {r["code"] for r in rows["schools"]} | {r["school"] for r in rows["class_sets"]}
@@ -199,13 +200,7 @@ def write(checked: Checked, report: ImportReport) -> None:
             scope={"campaign_id": campaign.pk},
         )
 
-    # §24: teachers' own children are admitted above quota at their school; the roster only
-    # grows here — a school removes a teacher itself.
-    now = clock.now()
-    _upsert(
-        "teachers",
-        rows["teachers"],
-        ids,
-        counts["teachers"],
-        on_create=lambda: {"added_at": now},
-    )
+    # §24: teachers' own children are admitted above quota at their school. Each new teacher
+    # goes through the roster's service (registry-checked, frozen from the quota lock on); the
+    # roster only grows here — a school removes a teacher itself.
+    teachers_write(rows["teachers"], ids["schools"], checks, report, actor=actor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,16 @@ def _run(content: bytes, name: str, campaign: Campaign, request: HttpRequest, *,
     )
 
 
+def _teacher_context(counts: dict[str, int], rows: Sequence[Any], total: int) -> dict[str, Any]:
+    """§24: what became of the teacher rows — the rows that wait for the district or were
+    refused by the registry check, one by one."""
+    return {
+        "teacher_counts": counts if any(counts.values()) else None,
+        "teacher_rows": rows[:_SHOWN],
+        "teacher_rows_more": max(0, total - _SHOWN),
+    }
+
+
 def _report_context(result: CatalogImportResult) -> dict[str, Any]:
     report = result.report
     refused = report.refused()
@@ -132,6 +143,7 @@ def _report_context(result: CatalogImportResult) -> dict[str, Any]:
     ]
     schools = sorted(result.quotas.schools.items())
     return {
+        **_teacher_context(report.teacher_counts, report.teachers, len(report.teachers)),
         "kinds": kinds,
         "errors": report.errors[:_SHOWN],
         "errors_more": max(0, len(report.errors) - _SHOWN),
@@ -208,6 +220,11 @@ def catalog_import(request: HttpRequest, token: str) -> HttpResponse:
         "counts": summary["counts"],
         "quotas": summary["quotas"],
         "quota_schools_total": len(result.quotas.schools),
+        "teachers": {
+            "counts": summary["teachers"]["counts"],
+            "rows": summary["teachers"]["rows"][:_SHOWN],
+            "total": len(result.report.teachers),
+        },
     }
     messages.success(request, _("The catalog file was imported."))
     return redirect("web:staff:catalog_result")
@@ -225,6 +242,7 @@ def catalog_result(request: HttpRequest) -> HttpResponse:
         if kind in KIND_LABELS
     ]
     schools = result["quotas"]["schools"]
+    teachers = result.get("teachers", {})
     return render(
         request,
         "staff/catalog_result.html",
@@ -235,6 +253,9 @@ def catalog_result(request: HttpRequest) -> HttpResponse:
             "quotas": {k: v for k, v in result["quotas"].items() if k != "schools"},
             "quota_schools": [(s["school"], s["outcome"]) for s in schools],
             "quota_schools_more": max(0, result["quota_schools_total"] - len(schools)),
+            **_teacher_context(
+                teachers.get("counts", {}), teachers.get("rows", []), teachers.get("total", 0)
+            ),
         },
     )
 

@@ -1,6 +1,7 @@
 """The district's check of special-order admissions (§17, §24): every above-quota admission of
-its schools with its ground, and the teachers its schools added to their frozen rosters after
-the quota lock, which the district approves or rejects."""
+its schools with its ground, and the changes its schools made to their frozen teacher rosters
+after the quota lock (additions and removals, with the school's ground), which the district
+approves or rejects."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kattoo.accounts.models import Role
 from kattoo.campaigns.selectors import campaign_active
-from kattoo.catalog.models import AdditionStatus, TeacherAddition
+from kattoo.catalog.models import AdditionStatus, RosterChangeKind, TeacherAddition
 from kattoo.catalog.services import teacher_addition_decide
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.above_quota import above_quota_rows
@@ -65,12 +66,13 @@ def _decide(request: HttpRequest, addition_id: int, *, approve: bool) -> HttpRes
     except RuleViolation as exc:
         messages.error(request, violation_text(exc))
     else:
-        messages.success(
-            request,
-            _("The teacher joins the roster.")
-            if approve
-            else _("The addition is rejected; the school sees the reason."),
-        )
+        if not approve:
+            message = _("The change is rejected; the school sees the reason.")
+        elif addition.kind == RosterChangeKind.REMOVE:
+            message = _("The teacher leaves the roster.")
+        else:
+            message = _("The teacher joins the roster.")
+        messages.success(request, message)
     return redirect("web:staff:district_above_quota")
 
 

@@ -17,10 +17,12 @@ from django.views.decorators.http import require_POST
 from kattoo.accounts.models import Role, User
 from kattoo.campaigns.selectors import campaign_active
 from kattoo.catalog.models import (
+    AdditionStatus,
     Language,
     MicrodistrictAddress,
     MicrodistrictRequest,
     RequestStatus,
+    RosterChangeKind,
     School,
     Street,
     Teacher,
@@ -32,6 +34,8 @@ from kattoo.catalog.services import (
     microdistrict_request_reject,
     teacher_add,
     teacher_remove,
+    teacher_roster_campaign,
+    teacher_roster_frozen,
 )
 from kattoo.classes.exports import COLUMNS as KUNDOLUK_COLUMNS
 from kattoo.classes.exports import admitted_children
@@ -419,11 +423,23 @@ def school_teachers(request: HttpRequest) -> HttpResponse:
                     )
                 return redirect("web:staff:school_teachers")
     teachers = Teacher.objects.filter(school=school).order_by("full_name", "pk")
-    additions = TeacherAddition.objects.filter(school=school).order_by("-requested_at")[:50]
+    additions = list(TeacherAddition.objects.filter(school=school).order_by("-requested_at")[:50])
+    removals = set(
+        TeacherAddition.objects.filter(
+            school=school, kind=RosterChangeKind.REMOVE, status=AdditionStatus.PENDING
+        ).values_list("pin", flat=True)
+    )
     return render(
         request,
         "staff/school/teachers.html",
-        {"school": school, "teachers": teachers, "form": form, "additions": additions},
+        {
+            "school": school,
+            "teachers": teachers,
+            "form": form,
+            "additions": additions,
+            "removals": removals,
+            "frozen": teacher_roster_frozen(teacher_roster_campaign()),
+        },
         status=status,
     )
 
@@ -431,9 +447,28 @@ def school_teachers(request: HttpRequest) -> HttpResponse:
 @school_staff
 @require_POST
 def school_teacher_remove(request: HttpRequest, teacher_id: int) -> HttpResponse:
+    """§24: before the quota lock the teacher leaves the roster at once; from the lock on the
+    removal, with the school's ground, waits for the district office."""
     teacher = get_object_or_404(Teacher, pk=teacher_id, school_id=_school(request).pk)
-    teacher_remove(teacher=teacher, actor=staff_actor(request))
-    messages.success(request, _("The teacher is removed from the roster."))
+    try:
+        removal = teacher_remove(
+            teacher=teacher, actor=staff_actor(request), ground=request.POST.get("ground", "")
+        )
+    except FieldError as exc:
+        messages.error(request, exc.message)
+    except RuleViolation as exc:
+        messages.error(request, violation_text(exc))
+    else:
+        if removal is None:
+            messages.success(request, _("The teacher is removed from the roster."))
+        else:
+            messages.info(
+                request,
+                _(
+                    "The roster is frozen since the quota lock: the removal waits for the "
+                    "district office's approval."
+                ),
+            )
     return redirect("web:staff:school_teachers")
 
 

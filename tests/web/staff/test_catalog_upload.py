@@ -12,14 +12,15 @@ from django.test import Client
 from kattoo.accounts.models import Role
 from kattoo.audit.models import AuditEvent
 from kattoo.campaigns.models import Campaign
-from kattoo.catalog.models import District, School
+from kattoo.catalog.models import District, School, Teacher
 from kattoo.core import clock
+from kattoo.integrations.registry.fake import FakeRegistry
 from kattoo.quotas.models import Quota
 from kattoo.quotas.services import QuotaOperation, quota_change
 
 from ...catalog.test_importing import SMALL_CSV, catalog_rows, small_catalog
 from ...conftest import BEFORE, SYSTEM
-from ...factories import DistrictFactory
+from ...factories import DistrictFactory, registry_adult
 from .conftest import staff_user, verified
 
 
@@ -64,6 +65,24 @@ def test_dry_run_then_import(client: Client, campaign: Campaign, settings) -> No
     assert AuditEvent.objects.get(action="catalog.import").channel == "web"
     # The upload is gone: importing again is 404.
     assert client.post(response["Location"] + "import/").status_code == 404
+
+
+def test_the_check_and_the_result_show_each_teacher_not_added(
+    client: Client, campaign: Campaign, fake_registry: FakeRegistry
+) -> None:
+    # §24: the uploader sees which teacher rows the registry check refused.
+    fake_registry.add_person(registry_adult("10302199000123"))
+    data = small_catalog()
+    data["teachers"].append({"school": "S-2", "pin": "11203198800009", "full_name": "x"})
+    verified(client, staff_user(Role.MINISTRY_ADMIN))
+    response = _upload(client, _file(data))
+    check = client.get(response["Location"]).content.decode()
+    assert "Teachers added: 1" in check and "refused by the registry check: 1" in check
+    assert "teachers[1]" in check and "The registry has no person with this PIN." in check
+    assert not Teacher.objects.exists()
+    result = client.get(client.post(response["Location"] + "import/")["Location"])
+    assert "The registry has no person with this PIN." in result.content.decode()
+    assert Teacher.objects.get().pin == "10302199000123"
 
 
 def test_operator_uploads_and_sees_problems_with_lines(client: Client, campaign: Campaign) -> None:

@@ -112,3 +112,30 @@ def test_the_district_approves_or_rejects_a_late_teacher(client: Client, scene: 
     assert other.post(f"/staff/district/teachers/{late.pk}/approve/").status_code == 404
     late.refresh_from_db()
     assert late.status == AdditionStatus.PENDING
+
+
+def test_the_district_sees_a_removal_with_the_schools_ground_and_approves_it(
+    client: Client, scene: Scene
+) -> None:
+    # §24: a removal after the quota lock leaves the roster only with the district's approval.
+    teacher = scene.teacher
+    removal = TeacherAddition.objects.create(
+        school=scene.world.school,
+        campaign=scene.world.campaign,
+        kind="remove",
+        pin=teacher.pin,
+        full_name=teacher.full_name,
+        ground="Dismissed, order 12",
+        teacher=teacher,
+        requested_at=clock.now(),
+    )
+    client.cookies["django_language"] = "en"
+    verified(client, scene.users["district_own"])
+    page = client.get("/staff/district/above-quota/").content.decode()
+    assert "Dismissed, order 12" in page and "removal" in page
+    done = client.post(f"/staff/district/teachers/{removal.pk}/approve/", follow=True)
+    assert "The teacher leaves the roster." in done.content.decode()
+    removal.refresh_from_db()
+    assert removal.status == AdditionStatus.APPROVED
+    assert not Teacher.objects.filter(pk=teacher.pk).exists()
+    assert AuditEvent.objects.filter(action="teacher.removal_approve").count() == 1

@@ -9,7 +9,13 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from kattoo.accounts.models import Role
-from kattoo.catalog.models import MicrodistrictAddress, MicrodistrictRequest, RequestStatus, Teacher
+from kattoo.catalog.models import (
+    MicrodistrictAddress,
+    MicrodistrictRequest,
+    RequestStatus,
+    Teacher,
+    TeacherAddition,
+)
 from kattoo.classes.models import FormedClass
 from kattoo.core import clock
 from kattoo.core.actors import Actor
@@ -242,6 +248,36 @@ def test_teacher_roster(client: Client, scene: Scene) -> None:
         assert "Асанов Бакыт" in client.get("/staff/school/teachers/").content.decode()
         client.post(f"/staff/school/teachers/{scene.teacher.pk}/remove/")
     assert not Teacher.objects.filter(pk=scene.teacher.pk).exists()
+
+
+def test_after_the_lock_a_removal_asks_the_district_with_a_ground(
+    client: Client, scene: Scene
+) -> None:
+    # §24: from the quota lock (end of 2026-03-27) the roster is frozen both ways.
+    director(client, scene)
+    client.cookies["django_language"] = "en"
+    teacher = scene.teacher
+    with clock.frozen(clock.bishkek(2026, 3, 30, 9, 0)):
+        page = client.get("/staff/school/teachers/").content.decode()
+        assert 'name="ground"' in page and "Ask to remove" in page
+        no_ground = client.post(f"/staff/school/teachers/{teacher.pk}/remove/", follow=True)
+        assert "state the ground for the removal" in no_ground.content.decode()
+        assert not TeacherAddition.objects.exists()
+        asked = client.post(
+            f"/staff/school/teachers/{teacher.pk}/remove/",
+            {"ground": "Dismissed, order 12"},
+            follow=True,
+        )
+        text = asked.content.decode()
+        assert "the removal waits for the district office" in text
+        assert "removal waits for the district office" in text and "Dismissed, order 12" in text
+    removal = TeacherAddition.objects.get()
+    assert (removal.kind, removal.status, removal.ground) == (
+        "remove",
+        "pending",
+        "Dismissed, order 12",
+    )
+    assert Teacher.objects.filter(pk=teacher.pk).exists()
 
 
 def test_classes_formed_and_exported(client: Client, scene: Scene) -> None:

@@ -102,6 +102,13 @@ class Command(BaseCommand):
 
         for line in report.lines() or [_("The file holds no catalog rows.")]:
             self.stdout.write(line)
+        # §24: each teacher row that waits for the district or was refused by the registry.
+        for outcome in report.teachers[:_SHOWN_PROBLEMS]:
+            self.stdout.write(outcome.describe())
+        if len(report.teachers) > _SHOWN_PROBLEMS:
+            self.stdout.write(
+                _("… and %(n)d more.") % {"n": len(report.teachers) - _SHOWN_PROBLEMS}
+            )
         q = result.quotas
         self.stdout.write(
             _(
