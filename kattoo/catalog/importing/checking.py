@@ -307,9 +307,10 @@ def check(data: Any, campaign: Campaign | None) -> tuple[Checked, list[ImportPro
                     name,
                     "required",
                     _(
-                        "Give the school's address in Kyrgyz and in Russian (address_ky, "
-                        "address_ru), or one address for both (address)."
-                    ),
+                        "Give the school's address in Kyrgyz and in Russian (%(ky)s, %(ru)s), "
+                        "or one address for both (%(one)s)."
+                    )
+                    % {"ky": "address_ky", "ru": "address_ru", "one": "address"},
                 )
                 row["_ok"] = False
 
