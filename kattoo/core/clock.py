@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 import zoneinfo
 from collections.abc import Iterator
 
@@ -16,6 +17,11 @@ from django.utils import timezone
 BISHKEK = zoneinfo.ZoneInfo("Asia/Bishkek")
 
 _frozen: dt.datetime | None = None
+# Every freeze still open, oldest first. Freezes opened on several threads at once (a race test's
+# workers) can close in any order: the clock is the latest one still open, never one already
+# closed — so an early exit cannot leave a freeze behind for the rest of the process.
+_open: list[tuple[object, dt.datetime]] = []
+_lock = threading.Lock()
 
 
 def now() -> dt.datetime:
@@ -31,11 +37,16 @@ def frozen(at: dt.datetime) -> Iterator[None]:
     global _frozen
     if at.tzinfo is None:
         raise ValueError("frozen() needs an aware datetime")
-    previous, _frozen = _frozen, at
+    token = object()
+    with _lock:
+        _open.append((token, at))
+        _frozen = at
     try:
         yield
     finally:
-        _frozen = previous
+        with _lock:
+            _open[:] = [entry for entry in _open if entry[0] is not token]
+            _frozen = _open[-1][1] if _open else None
 
 
 def bishkek(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:

@@ -272,7 +272,7 @@ def test_a_campaign_set_up_in_the_browser_from_an_empty_database(
         also_on_a_phone(desk, "catalog-imported")
         assert desk.path == "/staff/catalog/result/"
         assert t("ky", "The catalog file was imported.") in flash(desk)
-        computed = office.locator("main table.data").nth(1).locator("tbody tr")
+        computed = office.locator("main #quota-outcomes tbody tr")
         expect(computed).to_have_count(2)
         assert t("ky", "computed as a draft") in computed.first.inner_text()
         assert Quota.objects.filter(campaign__code=CODE).count() == 2
