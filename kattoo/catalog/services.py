@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import Role, User
@@ -32,6 +33,16 @@ from .models import (
     TeacherAddition,
 )
 from .selectors import child_family_addresses
+
+
+def school_facts_touch(school_ids: list[int] | None = None) -> None:
+    """Mark stale the eligibility facts drafts stored for these schools (``None``: every
+    school — a catalog import), inside the transaction that changes the teacher roster or a
+    microdistrict (enrollment ADR 0029): the submit then reads the full facts again."""
+    schools = (
+        School.objects.all() if school_ids is None else School.objects.filter(pk__in=school_ids)
+    )
+    schools.update(facts_epoch=F("facts_epoch") + 1)
 
 
 @transaction.atomic
@@ -102,6 +113,7 @@ def microdistrict_address_add(
         request.school_id != school.pk or request.status != RequestStatus.PENDING
     ):
         raise RuleViolation("invalid_status_transition")
+    school_facts_touch([school.pk])
     line = MicrodistrictAddress.objects.create(
         school=school,
         street=street,
@@ -206,6 +218,7 @@ def teacher_add(
             school=school, pin=pin, defaults={"full_name": name[:300], "added_at": clock.now()}
         )
         if created:
+            school_facts_touch([school.pk])
             audit_record(actor=actor, action="teacher.add", obj=teacher, data={"school": school.pk})
         return teacher
 
@@ -236,6 +249,7 @@ def teacher_addition_decide(
             defaults={"full_name": addition.full_name, "added_at": now},
         )
         addition.teacher = teacher
+        school_facts_touch([addition.school_id])
     addition.status = AdditionStatus.APPROVED if approve else AdditionStatus.REJECTED
     addition.decided_by, addition.decided_at, addition.note = officer, now, note
     addition.save(update_fields=["status", "decided_by", "decided_at", "note", "teacher"])
@@ -250,6 +264,7 @@ def teacher_addition_decide(
 
 @transaction.atomic
 def teacher_remove(*, teacher: Teacher, actor: Actor) -> None:
+    school_facts_touch([teacher.school_id])
     audit_record(
         actor=actor, action="teacher.remove", obj=teacher, data={"school": teacher.school_id}
     )

@@ -33,7 +33,7 @@ from . import states
 from .abilities import abilities_of, application_abilities
 from .allocation import SeatRequest, seat_release, seat_take
 from .eligibility import Facts, Refusal, decide
-from .facts import eligibility_facts
+from .facts import eligibility_facts, facts_stamp, stored_facts
 from .models import Application, Draft, RefusalReason, Route, SeatPool, Status
 from .pools import seat_freed_announce
 
@@ -322,7 +322,14 @@ def _refuse(application: Application, *, reason_code: str, reason: str, actor: A
 def draft_save(
     *, campaign: Campaign, user: User, child: Person, school: School, language: str, actor: Actor
 ) -> Draft:
-    """Check the choice now against every rule (for the stage that opens next) and keep it."""
+    """Check the choice now against every rule (for the stage that opens next) and keep it,
+    with the facts the opening minute cannot change (ADR 0029)."""
+    stamp = None
+    if user.person_id is not None:
+        # The epochs first, then every fact read after them (the child and the applicant
+        # are read again with their epochs).
+        stamp = facts_stamp(school_id=school.pk, child_id=child.pk, applicant_id=user.person_id)
+        child, user.person = stamp.child, stamp.applicant
     plan = registration_plan(
         campaign=campaign,
         user=user,
@@ -341,6 +348,7 @@ def draft_save(
             "language": language,
             "route": plan.decision.route,
             "checked_at": clock.now(),
+            "facts": stored_facts(plan.facts, stamp=stamp) if stamp is not None else None,
         },
     )
     audit_record(
