@@ -267,6 +267,7 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
      act_on_file, act_accepted, wards, fresh, stored, teacher, twin, in_md, cancelled,
      key_used) = row  # fmt: skip
     if fresh:  # ADR 0029: decided when the draft was saved, and nothing touched them since
+        stored = json.loads(stored) if isinstance(stored, str) else stored  # jsonb as text
         child_certificate, applicant_passport = stored["certificate"], stored["passport"]
         teacher, in_md = stored["teacher"], stored["microdistrict"]
     else:
