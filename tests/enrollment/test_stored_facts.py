@@ -273,7 +273,9 @@ def test_a_catalog_import_that_drops_a_microdistrict_line(campaign: Campaign) ->
     assert loaded(user, child.pk).stored
     assert decision_now(user, child.pk).route == "microdistrict"
     data = small_catalog()
-    data["microdistricts"] = [line for line in data["microdistricts"] if line["street"] != "1100102"]
+    data["microdistricts"] = [
+        line for line in data["microdistricts"] if line["street"] != "1100102"
+    ]
     catalog_import(data=data, actor=SYSTEM)
     assert not MicrodistrictAddress.objects.filter(school=school, street=street).exists()
     _facts, decision = stale_and_fresh(campaign, user, child.pk, stored=False)
