@@ -386,10 +386,11 @@ def build(country: Path) -> None:
     roster = set(Teacher.objects.values_list("school_id", "pin"))
     school_epochs = dict(School.objects.values_list("pk", "facts_epoch"))
     born_to: dict[tuple[str, str, dt.date], list[int]] = defaultdict(list)
-    for row in rows:
+    for written in rows:
         for parent in ("mother_pin", "father_pin"):
-            if row.get(parent):
-                born_to[(parent, row[parent], row["birth_date"])].append(ids[row["pin"]])
+            if written.get(parent):
+                key = (parent, written[parent], written["birth_date"])
+                born_to[key].append(ids[written["pin"]])
 
     def stored(child: dict[str, Any], applicant: str, school_id: int) -> dict[str, Any]:
         row = people_rows[child["pin"]]
