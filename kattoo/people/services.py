@@ -91,27 +91,55 @@ def _birth_act_fields(act: BirthActRecord) -> dict[str, object]:
     }
 
 
+# The registry fields a child's eligibility facts read (§9 documents, §10 addresses, §25 co-twins
+# by parent and birth date; enrollment.facts).
+FACT_FIELDS = (
+    "birth_date",
+    "address_street_code",
+    "address_house",
+    "mother_pin",
+    "father_pin",
+    "birth_certificate_number",
+    "passport_number",
+)
+
+
 def family_facts_touch(written: Mapping[str, Mapping[str, object]]) -> None:
     """Mark stale the eligibility facts that drafts stored for the families of the people about
-    to be written (``written``: PIN -> the fields written; enrollment ADR 0029). A child's
-    stored facts read their own registry data, the applicant's, both parents' addresses and
-    their co-twins (people born to the same parent), so the epoch is bumped on the people
-    written, their children, and everyone sharing a parent with them — by the parents before
-    and after the write. Call it inside the writing transaction, before the write: the rows
-    are locked in one order (two refreshes of a family never deadlock), and a draft prepared
-    meanwhile either sees the new data or an epoch that no longer matches."""
-    pins = sorted(written)
-    if not pins:
+    to be written (``written``: PIN -> the fields written; enrollment ADR 0029) — when the
+    write changes a fact: a new person, or a new value of ``FACT_FIELDS`` (a sign-in's refresh
+    of unchanged data marks nothing). A child's stored facts read their own registry data, the
+    applicant's, both parents' addresses and their co-twins (people born to the same parent),
+    so the epoch is bumped on the people written, their children, and everyone sharing a
+    parent with them — by the parents before and after the write. Call it inside the writing
+    transaction, before the write: the rows are locked in one order (two refreshes of a family
+    never deadlock), and a draft prepared meanwhile either sees the new data or an epoch that
+    no longer matches."""
+    before = {
+        p.pin: p for p in Person.objects.filter(pin__in=list(written)).only("pin", *FACT_FIELDS)
+    }
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    changed = {
+        pin: fields
+        for pin, fields in written.items()
+        if pin not in before
+        or any(
+            text(fields[name]) != text(getattr(before[pin], name))
+            for name in FACT_FIELDS
+            if name in fields
+        )
+    }
+    if not changed:
         return
+    pins = sorted(changed)
     parents = {
-        str(fields.get(name) or "")
-        for fields in written.values()
+        text(source.get(name) if isinstance(source, Mapping) else getattr(source, name))
+        for source in [*changed.values(), *(before[p] for p in pins if p in before)]
         for name in ("mother_pin", "father_pin")
     }
-    for mother, father in Person.objects.filter(pin__in=pins).values_list(
-        "mother_pin", "father_pin"
-    ):
-        parents |= {mother, father}
     pins_and_parents = sorted((parents - {""}) | set(pins))
     family = (
         Q(pin__in=pins) | Q(mother_pin__in=pins_and_parents) | Q(father_pin__in=pins_and_parents)

@@ -26,11 +26,22 @@ def test_a_refresh_marks_the_person_their_children_and_their_siblings(world: Wor
     stranger = PersonFactory()
     before = epochs(mother, father, first, second, stranger)
 
-    person_refresh(pin=father.pin, actor=SYSTEM)  # his address opens stage-1 schools (§10)
+    # A sign-in's refresh of unchanged data marks nothing: drafts keep their stored facts.
+    person_refresh(pin=mother.pin, actor=SYSTEM, applicant=True)
+    person_refresh(pin=father.pin, actor=SYSTEM)
+    assert epochs(mother, father, first, second, stranger) == before
+
+    # The father moves: his address opens stage-1 schools for his children (§10).
+    moved = {**family.population[1], "address": {**family.population[1]["address"], "house": "9"}}
+    world.registry.add_person(moved)
+    person_refresh(pin=father.pin, actor=SYSTEM)
     after = epochs(mother, father, first, second, stranger)
     assert [b - a for a, b in zip(before, after, strict=True)] == [0, 1, 1, 1, 0]
 
-    person_refresh(pin=first.pin, actor=SYSTEM)  # a co-twin's act (§25)
+    # A co-twin's birth act changes (§25): both twins.
+    twin = family.population[2]
+    world.registry.add_person({**twin, "birthAct": {**twin["birthAct"], "certificateNumber": "9"}})
+    person_refresh(pin=first.pin, actor=SYSTEM)
     again = epochs(mother, father, first, second, stranger)
     assert [b - a for a, b in zip(after, again, strict=True)] == [0, 0, 1, 1, 0]
 
