@@ -105,7 +105,7 @@ class School(models.Model):
     opted_in = models.BooleanField(default=False)
     # Bumped by every write that changes the facts a draft at this school stores: the teacher
     # roster, the microdistrict, a catalog import (``services.school_facts_touch``, ADR 0029).
-    facts_epoch = models.PositiveIntegerField(default=0, db_default=0)
+    facts_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["code"]

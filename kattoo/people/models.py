@@ -55,7 +55,7 @@ class Person(models.Model):
     # Bumped by every write that changes this child's eligibility facts — the person's own
     # registry data or a family member's (``services.family_facts_touch``): a draft's stored
     # facts carry the epoch they were decided at (enrollment ADR 0029).
-    facts_epoch = models.PositiveIntegerField(default=0, db_default=0)
+    facts_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["mother_pin"]), models.Index(fields=["father_pin"])]
