@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from kattoo.catalog.models import MicrodistrictAddress, Ownership, School, Stree
 from kattoo.catalog.services import microdistrict_address_add, teacher_add, teacher_remove
 from kattoo.core import clock
 from kattoo.enrollment import fastpath
+from kattoo.enrollment import services as enrollment_services
 from kattoo.enrollment.eligibility import Decision, Facts, decide
 from kattoo.enrollment.facts import eligibility_facts, facts_stamp, stored_facts
 from kattoo.enrollment.models import Application, Draft, SeatPool
@@ -348,3 +350,43 @@ def test_the_submit_after_a_teacher_removal_answers_from_fresh_facts(
     assert response.json()["code"] == "not_in_microdistrict"
     assert re.search("microdistrict", response.json()["detail"])
     assert not Application.objects.filter(child=family.child).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_roster_change_committed_while_the_draft_is_saved(
+    monkeypatch: pytest.MonkeyPatch, world: World
+) -> None:
+    """The race the epochs close: the draft's save has read its facts (the mother teaches at
+    the school) when the school's removal of her commits, before the draft is written. The
+    stored facts are then wrong, and their stamp says so: the submit reads the full facts."""
+    family = world.family()
+    mother = family.population[0]
+    Teacher.objects.create(school=world.other_school, pin=mother["pin"], added_at=clock.now())
+    original = enrollment_services.stored_facts
+
+    def removal_commits_meanwhile(facts: Facts, **kwargs: Any) -> dict[str, Any]:
+        def remove() -> None:
+            try:
+                teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=remove)  # its own connection, its own transaction
+        thread.start()
+        thread.join()
+        return original(facts, **kwargs)
+
+    monkeypatch.setattr(enrollment_services, "stored_facts", removal_commits_meanwhile)
+    with clock.frozen(BEFORE):
+        draft_save(
+            campaign=world.campaign,
+            user=family.parent,
+            child=family.child,
+            school=world.other_school,
+            language="ky",
+            actor=SYSTEM,
+        )
+    assert not Teacher.objects.filter(pin=mother["pin"]).exists()
+    assert Draft.objects.get(child=family.child).facts["teacher"] is True  # decided before
+    _facts, decision = stale_and_fresh(world.campaign, family.parent, family.child.pk, stored=False)
+    assert decision.codes == ["not_in_microdistrict"]
