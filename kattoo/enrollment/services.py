@@ -360,6 +360,56 @@ def draft_save(
     return draft
 
 
+def drafts_facts_store(*, campaign: Campaign, actor: Actor, chunk: int = 500) -> int:
+    """ADR 0029: decide again the stored facts of the campaign's drafts whose stamp no longer
+    holds — after a catalog import or registry changes, before the opening — so that their
+    submit reads no full facts. The facts only: ``decide`` runs at submit as always. Each
+    draft's stamp is read before its facts; a draft its parent changed meanwhile is left as
+    saved. One transaction and one audit record per chunk of drafts (a parent saving a draft
+    waits for one chunk at most). Returns how many were stored."""
+    done = 0
+    ids = list(Draft.objects.filter(campaign=campaign).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            stored = _drafts_facts_store(campaign, ids[start : start + chunk])
+            if stored:
+                audit_record(
+                    actor=actor,
+                    action="draft.facts_store",
+                    object_type="campaign",
+                    object_id=str(campaign.pk),
+                    data={"drafts": stored},
+                )
+        done += len(stored)
+    return done
+
+
+def _drafts_facts_store(campaign: Campaign, ids: list[int]) -> list[int]:
+    stored = []
+    for draft in Draft.objects.filter(pk__in=ids).select_related("user", "school"):
+        if draft.user.person_id is None:
+            continue
+        stamp = facts_stamp(
+            school_id=draft.school_id, child_id=draft.child_id, applicant_id=draft.user.person_id
+        )
+        if draft.facts is not None and draft.facts.get("stamp") == stamp.values:
+            continue
+        facts = eligibility_facts(
+            campaign=campaign,
+            applicant=stamp.applicant,
+            child=stamp.child,
+            school=draft.school,
+            pool=SeatPool.objects.filter(
+                campaign=campaign, school=draft.school, language=draft.language
+            ).first(),
+        )
+        if Draft.objects.filter(
+            pk=draft.pk, school_id=draft.school_id, language=draft.language
+        ).update(facts=stored_facts(facts, stamp=stamp)):
+            stored.append(draft.pk)
+    return stored
+
+
 @transaction.atomic
 def draft_submit(*, draft: Draft, actor: Actor) -> Application:
     """The one request at the opening: register exactly what the draft holds."""

@@ -21,6 +21,7 @@ from django.test import Client
 
 from kattoo.accounts.models import User
 from kattoo.accounts.services import token_issue
+from kattoo.audit.models import AuditEvent
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import Stage
 from kattoo.campaigns.services import campaign_update
@@ -34,7 +35,7 @@ from kattoo.enrollment import services as enrollment_services
 from kattoo.enrollment.eligibility import Decision, Facts, decide
 from kattoo.enrollment.facts import eligibility_facts, facts_stamp, stored_facts
 from kattoo.enrollment.models import Application, Draft, SeatPool
-from kattoo.enrollment.services import draft_save
+from kattoo.enrollment.services import draft_save, drafts_facts_store
 from kattoo.people.models import ChildLink, Person, Relation
 from kattoo.people.services import applicant_children_sync, person_refresh
 
@@ -390,3 +391,27 @@ def test_a_roster_change_committed_while_the_draft_is_saved(
     assert Draft.objects.get(child=family.child).facts["teacher"] is True  # decided before
     _facts, decision = stale_and_fresh(world.campaign, family.parent, family.child.pk, stored=False)
     assert decision.codes == ["not_in_microdistrict"]
+
+
+def test_drafts_facts_store_stores_again_only_the_stale(world: World) -> None:
+    """After the touching write, the command decides the stale draft's facts again: its
+    submit reads them (fresh), and a draft whose stamp holds is left alone."""
+    family, other = world.family(), world.family(street=world.elsewhere)
+    mother = family.population[0]
+    Teacher.objects.create(school=world.other_school, pin=mother["pin"], added_at=clock.now())
+    prepared(world, family, world.other_school)
+    prepared(world, other, world.other_school)
+    untouched = Draft.objects.get(child=other.child).facts
+    teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
+    assert not loaded(family.parent, family.child.pk).stored
+    assert not loaded(other.parent, other.child.pk).stored  # the school's epoch moved
+
+    assert drafts_facts_store(campaign=world.campaign, actor=SYSTEM) == 2
+    for each in (family, other):
+        draft = loaded(each.parent, each.child.pk)
+        assert draft.stored
+        assert draft.facts == orm_facts(world.campaign, each.parent, each.child.pk)
+    assert not loaded(family.parent, family.child.pk).facts.teacher_parent
+    assert Draft.objects.get(child=other.child).facts["teacher"] == untouched["teacher"]
+    assert drafts_facts_store(campaign=world.campaign, actor=SYSTEM) == 0
+    assert AuditEvent.objects.filter(action="draft.facts_store").count() == 1
