@@ -239,6 +239,10 @@ def build(country: Path) -> None:
 
     catalog = json.loads((country / "catalog.json").read_text(encoding="utf-8"))
     catalog_import(data=catalog, actor=actor, campaign=campaign)
+    # The rosters: the import asks the registry for every teacher (§24) and the seed's registry
+    # is empty, so they are written here from the population, as the registry's answer would
+    # have put them (alive adults only; the PIN's own checks already passed in the import).
+    roster_rows = catalog.get("teachers", [])
     del catalog
     step("catalog imported")
     before = campaign.stage1_starts_at - dt.timedelta(days=30)
@@ -250,6 +254,25 @@ def build(country: Path) -> None:
     people = json.loads((country / "population.json").read_text(encoding="utf-8"))["people"]
     by_pin = {p["pin"]: p for p in people}
     step(f"population read ({len(people)} people)")
+    school_ids = dict(School.objects.values_list("code", "pk"))
+    adult_before = (campaign.stage1_starts_at - dt.timedelta(days=18 * 366)).date().isoformat()
+    Teacher.objects.bulk_create(
+        [
+            Teacher(
+                school_id=school_ids[row["school"]],
+                pin=row["pin"],
+                full_name=row.get("full_name", ""),
+                added_at=before,
+            )
+            for row in roster_rows
+            if row["school"] in school_ids
+            and (person := by_pin.get(row["pin"]))
+            and not person.get("deathDate")
+            and person["dateOfBirth"] <= adult_before
+        ],
+        ignore_conflicts=True,
+    )
+    step(f"{Teacher.objects.count()} teachers on the rosters")
     lo, hi = campaign.birth_from.isoformat(), campaign.birth_to.isoformat()
     window = [
         p

@@ -234,7 +234,8 @@ def test_teacher_removal_and_addition_decide_again(world: World) -> None:
     mother = family.population[0]
     Teacher.objects.create(school=world.other_school, pin=mother["pin"], added_at=clock.now())
     assert prepared(world, family, world.other_school).route == "teacher"
-    teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
+    with clock.frozen(BEFORE):  # before the quota lock: the school removes at once
+        teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
     _facts, decision = stale_and_fresh(world.campaign, family.parent, family.child.pk, stored=False)
     assert decision.codes == ["not_in_microdistrict"]
 
@@ -340,7 +341,8 @@ def test_the_submit_after_a_teacher_removal_answers_from_fresh_facts(
             language="ky",
             actor=SYSTEM,
         )
-    teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
+    with clock.frozen(BEFORE):  # before the quota lock: the school removes at once
+        teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
     token = token_issue(user=family.parent, actor=SYSTEM)
     headers: dict[str, Any] = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
     with clock.frozen(STAGE1 + dt.timedelta(seconds=3)):
@@ -370,7 +372,8 @@ def test_a_roster_change_committed_while_the_draft_is_saved(
     def removal_commits_meanwhile(facts: Facts, **kwargs: Any) -> dict[str, Any]:
         def remove() -> None:
             try:
-                teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
+                with clock.frozen(BEFORE):  # before the quota lock: the school removes at once
+                    teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
             finally:
                 connection.close()
 
@@ -404,7 +407,8 @@ def test_drafts_facts_store_stores_again_only_the_stale(world: World) -> None:
     prepared(world, family, world.other_school)
     prepared(world, other, world.other_school)
     untouched = Draft.objects.get(child=other.child).facts
-    teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
+    with clock.frozen(BEFORE):  # before the quota lock: the school removes at once
+        teacher_remove(teacher=Teacher.objects.get(pin=mother["pin"]), actor=SYSTEM)
     assert not loaded(family.parent, family.child.pk).stored
     assert not loaded(other.parent, other.child.pk).stored  # the school's epoch moved
 
