@@ -193,6 +193,24 @@ def raw_token(pin: str) -> str:
     return "bench_" + hashlib.sha256(f"kattoo-bench:{pin}".encode()).hexdigest()[:40]
 
 
+def _check_stored_facts(drafts: list[dict[str, Any]]) -> None:
+    """The seed's stored facts of a sample of drafts read as the full facts query reads them
+    (the hypothesis property of tests/enrollment/test_facts_loaders.py covers the loaders; this
+    covers the seed's own decision of them)."""
+    from kattoo.accounts.models import User
+    from kattoo.enrollment import fastpath
+    from kattoo.enrollment.models import Draft
+
+    for row in drafts:
+        user = User.objects.get(pk=row["user_id"])
+        stored = fastpath.draft_facts(user=user, child_id=row["child_id"])
+        Draft.objects.filter(pk=row["id"]).update(facts=None)
+        full = fastpath.draft_facts(user=user, child_id=row["child_id"])
+        Draft.objects.filter(pk=row["id"]).update(facts=json.loads(row["facts"]))
+        assert stored is not None and full is not None and stored.stored and not full.stored
+        assert stored.facts == full.facts, (row, stored.facts, full.facts)
+
+
 def build(country: Path) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     import django
@@ -203,7 +221,7 @@ def build(country: Path) -> None:
     from kattoo.accounts.models import ApiToken, Role, User, token_digest
     from kattoo.campaigns.models import Campaign
     from kattoo.catalog.importing import catalog_import
-    from kattoo.catalog.models import MicrodistrictAddress, Parity
+    from kattoo.catalog.models import MicrodistrictAddress, Parity, School, Teacher
     from kattoo.catalog.selectors import house_number_value, schools_participating
     from kattoo.core import clock
     from kattoo.core.actors import Actor
@@ -221,6 +239,10 @@ def build(country: Path) -> None:
 
     catalog = json.loads((country / "catalog.json").read_text(encoding="utf-8"))
     catalog_import(data=catalog, actor=actor, campaign=campaign)
+    # The rosters: the import asks the registry for every teacher (§24) and the seed's registry
+    # is empty, so they are written here from the population, as the registry's answer would
+    # have put them (alive adults only; the PIN's own checks already passed in the import).
+    roster_rows = catalog.get("teachers", [])
     del catalog
     step("catalog imported")
     before = campaign.stage1_starts_at - dt.timedelta(days=30)
@@ -232,6 +254,25 @@ def build(country: Path) -> None:
     people = json.loads((country / "population.json").read_text(encoding="utf-8"))["people"]
     by_pin = {p["pin"]: p for p in people}
     step(f"population read ({len(people)} people)")
+    school_ids = dict(School.objects.values_list("code", "pk"))
+    adult_before = (campaign.stage1_starts_at - dt.timedelta(days=18 * 366)).date().isoformat()
+    Teacher.objects.bulk_create(
+        [
+            Teacher(
+                school_id=school_ids[row["school"]],
+                pin=row["pin"],
+                full_name=row.get("full_name", ""),
+                added_at=before,
+            )
+            for row in roster_rows
+            if row["school"] in school_ids
+            and (person := by_pin.get(row["pin"]))
+            and not person.get("deathDate")
+            and person["dateOfBirth"] <= adult_before
+        ],
+        ignore_conflicts=True,
+    )
+    step(f"{Teacher.objects.count()} teachers on the rosters")
     lo, hi = campaign.birth_from.isoformat(), campaign.birth_to.isoformat()
     window = [
         p
@@ -360,6 +401,35 @@ def build(country: Path) -> None:
                     found.add(school_id)
         return found
 
+    # The facts draft_save stores (ADR 0029, enrollment.facts.stored_facts), decided here from
+    # the rows just written, the way the ORM loader decides them: documents, a parent (or the
+    # applicant) on the chosen school's roster, co-twins by the mother's PIN else the father's.
+    # The microdistrict holds by construction (the school is chosen among those covering a
+    # family address). ``_check_stored_facts`` compares a sample with the full read.
+    roster = set(Teacher.objects.values_list("school_id", "pin"))
+    school_epochs = dict(School.objects.values_list("pk", "facts_epoch"))
+    born_to: dict[tuple[str, str, dt.date], list[int]] = defaultdict(list)
+    for written in rows:
+        for parent in ("mother_pin", "father_pin"):
+            if written.get(parent):
+                key = (parent, written[parent], written["birth_date"])
+                born_to[key].append(ids[written["pin"]])
+
+    def stored(child: dict[str, Any], applicant: str, school_id: int) -> dict[str, Any]:
+        row = people_rows[child["pin"]]
+        mother, father = row.get("mother_pin", ""), row.get("father_pin", "")
+        parent = "mother_pin" if mother else "father_pin" if father else ""
+        twins = born_to[(parent, mother or father, row["birth_date"])] if parent else []
+        family = {mother, father, applicant} - {""}
+        return {
+            "stamp": [school_id, school_epochs[school_id], 0, ids[applicant], 0],
+            "certificate": bool(row.get("birth_certificate_number")),
+            "passport": bool(people_rows[applicant].get("passport_number")),
+            "teacher": any((school_id, pin) in roster for pin in family),
+            "microdistrict": True,
+            "twins": sorted(t for t in twins if t != ids[child["pin"]]),
+        }
+
     # Popularity: a heavy-tailed weight per school, so a few are wanted by far more parents.
     popularity = {s: math.exp(rng.gauss(0, 1.3)) for s in pools}
     draft_rows, targets = [], []
@@ -392,6 +462,7 @@ def build(country: Path) -> None:
                 "language": language,
                 "route": Route.MICRODISTRICT.value,
                 "checked_at": now,
+                "facts": json.dumps(stored(child, applicant, school_id)),
             }
         )
         draft_id += 1
@@ -410,6 +481,7 @@ def build(country: Path) -> None:
     _copy(Draft, draft_rows)
     _reset_sequence(Draft)
     step(f"{len(draft_rows)} drafts ({uncovered} children in no microdistrict left out)")
+    _check_stored_facts(rng.sample(draft_rows, min(200, len(draft_rows))))
     rng.shuffle(targets)  # arrival order at the opening
     with connection.cursor() as cursor:
         cursor.execute(

@@ -109,6 +109,9 @@ class School(models.Model):
     ownership = models.CharField(max_length=16, choices=Ownership.choices)
     # §31: private and mixed schools take part only when they opt in.
     opted_in = models.BooleanField(default=False)
+    # Bumped by every write that changes the facts a draft at this school stores: the teacher
+    # roster, the microdistrict, a catalog import (``services.school_facts_touch``, ADR 0029).
+    facts_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["code"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kattoo.audit.services import audit_record
@@ -39,6 +40,16 @@ from .selectors import child_family_addresses
 
 if TYPE_CHECKING:
     from kattoo.accounts.models import User
+
+
+def school_facts_touch(school_ids: list[int] | None = None) -> None:
+    """Mark stale the eligibility facts drafts stored for these schools (``None``: every
+    school — a catalog import), inside the transaction that changes the teacher roster or a
+    microdistrict (enrollment ADR 0029): the submit then reads the full facts again."""
+    schools = (
+        School.objects.all() if school_ids is None else School.objects.filter(pk__in=school_ids)
+    )
+    schools.update(facts_epoch=F("facts_epoch") + 1)
 
 
 @transaction.atomic
@@ -109,6 +120,7 @@ def microdistrict_address_add(
         request.school_id != school.pk or request.status != RequestStatus.PENDING
     ):
         raise RuleViolation("invalid_status_transition")
+    school_facts_touch([school.pk])
     line = MicrodistrictAddress.objects.create(
         school=school,
         street=street,
@@ -254,6 +266,7 @@ def teacher_roster_add(
         school_id=school_id, pin=pin, defaults={"full_name": name, "added_at": clock.now()}
     )
     if created:
+        school_facts_touch([school_id])
         audit_record(actor=actor, action="teacher.add", obj=teacher, data=data)
     return teacher
 
@@ -298,6 +311,7 @@ def teacher_remove(*, teacher: Teacher, actor: Actor, ground: str = "") -> Teach
             obj=teacher,
             data={"school": teacher.school_id, "ground": ground},
         )
+        school_facts_touch([teacher.school_id])
         teacher.delete()
         return None
     assert campaign is not None
@@ -371,6 +385,8 @@ def teacher_addition_decide(
     elif approve:
         Teacher.objects.filter(school=addition.school, pin=addition.pin).delete()
         addition.teacher = None
+    if approve:
+        school_facts_touch([addition.school_id])
     addition.status = AdditionStatus.APPROVED if approve else AdditionStatus.REJECTED
     addition.decided_by, addition.decided_at, addition.note = officer, now, note
     addition.save(update_fields=["status", "decided_by", "decided_at", "note", "teacher"])

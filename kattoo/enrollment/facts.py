@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
@@ -173,3 +174,54 @@ def eligibility_facts(
     facts = school_facts(facts, school=school, pool=pool)
     routes = route_schools(campaign=campaign, child=child, applicant=applicant)
     return routes.facts_at(facts, school.pk)
+
+
+# The facts a draft stores (ADR 0029): those no write of the opening minute can change. The
+# rest — the campaign's dates and window, participation, the pool, registrations,
+# cancellations, a representative's act and wards, whether a co-twin holds a quota seat — is
+# read live at submit, from rows the submit reads anyway.
+STORED = ("certificate", "passport", "teacher", "microdistrict")
+
+
+@dataclass(frozen=True, slots=True)
+class FactsStamp:
+    """The epochs the stored facts are decided at, and the child and applicant as read with
+    them (``Draft.facts["stamp"]``)."""
+
+    values: list[int]
+    child: Person
+    applicant: Person
+
+
+def facts_stamp(*, school_id: int, child_id: int, applicant_id: int) -> FactsStamp:
+    """Read BEFORE the facts the stamp vouches for: a write that changes them bumps an epoch
+    in its own transaction (``people.services.family_facts_touch``,
+    ``catalog.services.school_facts_touch``), so a write committed after this read makes the
+    stamp stale and one committed before it is seen by the facts read after it."""
+    school_epoch = School.objects.values_list("facts_epoch", flat=True).get(pk=school_id)
+    people = Person.objects.in_bulk([child_id, applicant_id])
+    child, applicant = people[child_id], people[applicant_id]
+    return FactsStamp(
+        values=[school_id, school_epoch, child.facts_epoch, applicant_id, applicant.facts_epoch],
+        child=child,
+        applicant=applicant,
+    )
+
+
+def stored_facts(facts: Facts, *, stamp: FactsStamp) -> dict[str, Any]:
+    """What ``Draft.facts`` keeps of a draft's facts (decided by the ORM loader) and the
+    candidate co-twins, whose quota seat at the school is checked at submit (§25)."""
+    twins = co_twin_filter(stamp.child)
+    twin_ids = (
+        sorted(Person.objects.filter(twins).values_list("pk", flat=True))
+        if twins is not None
+        else []
+    )
+    return {
+        "stamp": stamp.values,
+        "certificate": facts.child_certificate,
+        "passport": facts.applicant_passport,
+        "teacher": facts.teacher_parent,
+        "microdistrict": facts.in_microdistrict,
+        "twins": twin_ids,
+    }

@@ -56,13 +56,21 @@ from .models import Application, ApplicationTransition, Status
 # ``tests/enrollment/test_facts_loaders.py``). Each rule's fact is written the ORM loader's way:
 # co-twins by the mother's PIN, else the father's (§25); the family's addresses of the child,
 # both parents and the applicant (§10); house numbers by HOUSE_NUMBER_PATTERN.
+#
+# ADR 0029: when the draft's stored facts still hold (``k.fresh``: its stamp equals the
+# epochs of the school, the child and the applicant read here), the documents, the teacher
+# and the microdistrict come from the draft and the twin rule looks only at the stored co-twin
+# ids; the full subqueries (a CASE runs only the branch it takes) are the fallback for a draft
+# prepared before a write that touched its facts. Everything else is read live: the campaign,
+# participation, the pool, registrations, cancellations, a representative's act and wards.
 _FACTS = (
     """
 SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
        c.registration_ends_at, c.cancel_limit, c.guardian_child_limit,
        l.relation,
-       ch.surname, ch.name, ch.birth_date, ch.birth_certificate_number,
-       ap.passport_number, ap.phone,
+       ch.surname, ch.name, ch.birth_date,
+       CASE WHEN k.fresh THEN NULL ELSE ch.birth_certificate_number END,
+       CASE WHEN k.fresh THEN NULL ELSE ap.passport_number END, ap.phone,
        d.id, d.school_id, d.language,
        s.name_ky, s.name_ru, s.name_uz, s.name_en,
        (s.ownership IN ('state', 'municipal') OR s.opted_in),
@@ -83,10 +91,18 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
                   AND w.relation = 'representative'
             WHERE a.campaign_id = c.id AND a.applicant_id = ap.id AND a.child_id <> ch.id)
             ELSE 0 END,
+       k.fresh, CASE WHEN k.fresh THEN d.facts ELSE NULL END,
+       CASE WHEN k.fresh THEN NULL ELSE
        d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM catalog_teacher t
                 WHERE t.school_id = d.school_id
                   AND t.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, ''),
-                                NULLIF(ap.pin, ''))),
+                                NULLIF(ap.pin, ''))) END,
+       CASE WHEN k.fresh THEN EXISTS (
+           SELECT 1 FROM jsonb_array_elements_text(d.facts -> 'twins') tw(id)
+             JOIN enrollment_application a ON a.child_id = tw.id::bigint
+            WHERE a.campaign_id = c.id AND a.school_id = d.school_id
+              AND a.status IN ('registered', 'admitted') AND NOT a.above_quota)
+       ELSE
        d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person tw
                  JOIN enrollment_application a ON a.child_id = tw.id
                 WHERE (ch.mother_pin <> '' OR ch.father_pin <> '')
@@ -94,7 +110,8 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
                            ELSE tw.father_pin = ch.father_pin END
                   AND tw.birth_date = ch.birth_date AND tw.id <> ch.id
                   AND a.campaign_id = c.id AND a.school_id = d.school_id
-                  AND a.status IN ('registered', 'admitted') AND NOT a.above_quota),
+                  AND a.status IN ('registered', 'admitted') AND NOT a.above_quota) END,
+       CASE WHEN k.fresh THEN NULL ELSE
        d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person f
                  JOIN catalog_street st ON st.code = f.address_street_code
                  JOIN catalog_microdistrictaddress m
@@ -110,7 +127,7 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
                   AND (m.house_from IS NULL
                        OR (h.v IS NOT NULL AND m.house_from <= h.v AND m.house_to >= h.v
                            AND m.parity IN ('all', CASE WHEN h.v %% 2 = 0 THEN 'even'
-                                                        ELSE 'odd' END)))),
+                                                        ELSE 'odd' END)))) END,
        (SELECT count(*) FROM enrollment_application a
          WHERE a.campaign_id = c.id AND a.child_id = ch.id AND a.status = 'cancelled'),
        EXISTS (SELECT 1 FROM enrollment_idempotencyrecord r
@@ -124,6 +141,11 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
   LEFT JOIN catalog_school s ON s.id = d.school_id
   LEFT JOIN enrollment_seatpool p
     ON p.campaign_id = c.id AND p.school_id = d.school_id AND p.language = d.language
+ CROSS JOIN LATERAL (
+     SELECT COALESCE(d.facts -> 'stamp' = jsonb_build_array(
+                         d.school_id, s.facts_epoch, ch.facts_epoch, ap.id, ap.facts_epoch),
+                     false) AS fresh
+ ) k
  WHERE l.applicant_id = %(person_id)s AND l.child_id = %(child_id)s
 """
 )
@@ -176,6 +198,7 @@ class DraftFacts:
     language: str
     pool_id: int | None
     key_used: bool
+    stored: bool = False  # the draft's stored facts held (ADR 0029): no full re-check ran
 
 
 def _decrypted(model: type, field: str, value: Any) -> Any:
@@ -240,9 +263,16 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
         return None
     (c_id, birth_from, birth_to, stage1, stage2, ends, cancel_limit, ward_limit, relation,
      surname, name, birth_date, certificate, passport, phone, draft_id, school_id, language,
-     name_ky, name_ru, name_uz, name_en, participates, pool_id, quota_seats, free_seats, registered,
-     act_on_file, act_accepted, wards, teacher, twin, in_md, cancelled,
+     name_ky, name_ru, name_uz, name_en, participates, pool_id, quota_seats, free_seats,
+     registered, act_on_file, act_accepted, wards, fresh, stored, teacher, twin, in_md, cancelled,
      key_used) = row  # fmt: skip
+    if fresh:  # ADR 0029: decided when the draft was saved, and nothing touched them since
+        stored = json.loads(stored) if isinstance(stored, str) else stored  # jsonb as text
+        child_certificate, applicant_passport = stored["certificate"], stored["passport"]
+        teacher, in_md = stored["teacher"], stored["microdistrict"]
+    else:
+        child_certificate = bool(_decrypted(Person, "birth_certificate_number", certificate))
+        applicant_passport = bool(_decrypted(Person, "passport_number", passport))
     campaign = Campaign(
         id=c_id,
         birth_from=birth_from,
@@ -253,13 +283,7 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
         cancel_limit=cancel_limit,
         guardian_child_limit=ward_limit,
     )
-    child = Person(
-        id=child_id,
-        surname=surname,
-        name=name,
-        birth_date=birth_date,
-        birth_certificate_number=_decrypted(Person, "birth_certificate_number", certificate),
-    )
+    child = Person(id=child_id, surname=surname, name=name, birth_date=birth_date)
     school = (
         School(id=school_id, name_ky=name_ky, name_ru=name_ru, name_uz=name_uz, name_en=name_en)
         if school_id is not None
@@ -271,8 +295,8 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
         cancel_limit=cancel_limit,
         ward_limit=ward_limit,
         birth_date=birth_date,
-        child_certificate=bool(child.birth_certificate_number),
-        applicant_passport=bool(_decrypted(Person, "passport_number", passport)),
+        child_certificate=bool(child_certificate),
+        applicant_passport=bool(applicant_passport),
         relation=relation,
         act_on_file=act_on_file,
         act_accepted=act_accepted,
@@ -297,6 +321,7 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
         language=language or "",
         pool_id=pool_id,
         key_used=key_used,
+        stored=bool(fresh),
     )
 
 

@@ -208,6 +208,11 @@ class Draft(models.Model):
     language = models.CharField(max_length=2, choices=Language.choices)
     route = models.CharField(max_length=16, choices=Route.choices)
     checked_at = models.DateTimeField()
+    # The facts that cannot change in the opening minute, decided when the draft is saved
+    # (ADR 0029): {"stamp": [school id, school epoch, child epoch, applicant id, applicant
+    # epoch], "certificate", "passport", "teacher", "microdistrict": bool, "twins": [ids]}.
+    # The stamp is compared at submit; a missing or stale one means the full facts are read.
+    facts = models.JSONField(null=True, blank=True, default=None)
 
     class Meta:
         constraints = [

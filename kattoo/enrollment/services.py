@@ -35,7 +35,7 @@ from . import states
 from .abilities import abilities_of, application_abilities
 from .allocation import SeatRequest, seat_release, seat_take
 from .eligibility import Facts, Refusal, decide
-from .facts import eligibility_facts
+from .facts import eligibility_facts, facts_stamp, stored_facts
 from .models import Application, Draft, RefusalReason, Route, SeatPool, Status
 from .pools import seat_freed_announce
 
@@ -350,7 +350,14 @@ def _refuse(application: Application, *, reason_code: str, reason: str, actor: A
 def draft_save(
     *, campaign: Campaign, user: User, child: Person, school: School, language: str, actor: Actor
 ) -> Draft:
-    """Check the choice now against every rule (for the stage that opens next) and keep it."""
+    """Check the choice now against every rule (for the stage that opens next) and keep it,
+    with the facts the opening minute cannot change (ADR 0029)."""
+    stamp = None
+    if user.person_id is not None:
+        # The epochs first, then every fact read after them (the child and the applicant
+        # are read again with their epochs).
+        stamp = facts_stamp(school_id=school.pk, child_id=child.pk, applicant_id=user.person_id)
+        child, user.person = stamp.child, stamp.applicant
     plan = registration_plan(
         campaign=campaign,
         user=user,
@@ -369,6 +376,7 @@ def draft_save(
             "language": language,
             "route": plan.decision.route,
             "checked_at": clock.now(),
+            "facts": stored_facts(plan.facts, stamp=stamp) if stamp is not None else None,
         },
     )
     audit_record(
@@ -378,6 +386,56 @@ def draft_save(
         data={"school": school.pk, "language": language, "route": plan.decision.route},
     )
     return draft
+
+
+def drafts_facts_store(*, campaign: Campaign, actor: Actor, chunk: int = 500) -> int:
+    """ADR 0029: decide again the stored facts of the campaign's drafts whose stamp no longer
+    holds — after a catalog import or registry changes, before the opening — so that their
+    submit reads no full facts. The facts only: ``decide`` runs at submit as always. Each
+    draft's stamp is read before its facts; a draft its parent changed meanwhile is left as
+    saved. One transaction and one audit record per chunk of drafts (a parent saving a draft
+    waits for one chunk at most). Returns how many were stored."""
+    done = 0
+    ids = list(Draft.objects.filter(campaign=campaign).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            stored = _drafts_facts_store(campaign, ids[start : start + chunk])
+            if stored:
+                audit_record(
+                    actor=actor,
+                    action="draft.facts_store",
+                    object_type="campaign",
+                    object_id=str(campaign.pk),
+                    data={"drafts": stored},
+                )
+        done += len(stored)
+    return done
+
+
+def _drafts_facts_store(campaign: Campaign, ids: list[int]) -> list[int]:
+    stored = []
+    for draft in Draft.objects.filter(pk__in=ids).select_related("user", "school"):
+        if draft.user.person_id is None:
+            continue
+        stamp = facts_stamp(
+            school_id=draft.school_id, child_id=draft.child_id, applicant_id=draft.user.person_id
+        )
+        if draft.facts is not None and draft.facts.get("stamp") == stamp.values:
+            continue
+        facts = eligibility_facts(
+            campaign=campaign,
+            applicant=stamp.applicant,
+            child=stamp.child,
+            school=draft.school,
+            pool=SeatPool.objects.filter(
+                campaign=campaign, school=draft.school, language=draft.language
+            ).first(),
+        )
+        if Draft.objects.filter(
+            pk=draft.pk, school_id=draft.school_id, language=draft.language
+        ).update(facts=stored_facts(facts, stamp=stamp)):
+            stored.append(draft.pk)
+    return stored
 
 
 @transaction.atomic

@@ -52,6 +52,10 @@ class Person(models.Model):
     # §7: set when the retention period ran out and the row was anonymised (retention/services.py):
     # the PIN is then a keyed pseudonym, names, address, contacts and documents are gone.
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every write that changes this child's eligibility facts — the person's own
+    # registry data or a family member's (``services.family_facts_touch``): a draft's stored
+    # facts carry the epoch they were decided at (enrollment ADR 0029).
+    facts_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["mother_pin"]), models.Index(fields=["father_pin"])]

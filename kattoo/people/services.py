@@ -9,11 +9,12 @@ import contextlib
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from kattoo.audit.services import audit_record
@@ -90,6 +91,68 @@ def _birth_act_fields(act: BirthActRecord) -> dict[str, object]:
     }
 
 
+# The registry fields a child's eligibility facts read (§9 documents, §10 addresses, §25 co-twins
+# by parent and birth date; enrollment.facts).
+FACT_FIELDS = (
+    "birth_date",
+    "address_street_code",
+    "address_house",
+    "mother_pin",
+    "father_pin",
+    "birth_certificate_number",
+    "passport_number",
+)
+
+
+def family_facts_touch(written: Mapping[str, Mapping[str, object]]) -> None:
+    """Mark stale the eligibility facts that drafts stored for the families of the people about
+    to be written (``written``: PIN -> the fields written; enrollment ADR 0029) — when the
+    write changes a fact: a new person, or a new value of ``FACT_FIELDS`` (a sign-in's refresh
+    of unchanged data marks nothing). A child's stored facts read their own registry data, the
+    applicant's, both parents' addresses and their co-twins (people born to the same parent),
+    so the epoch is bumped on the people written, their children, and everyone sharing a
+    parent with them — by the parents before and after the write. Call it inside the writing
+    transaction, before the write: the rows are locked in one order (two refreshes of a family
+    never deadlock), and a draft prepared meanwhile either sees the new data or an epoch that
+    no longer matches."""
+    before = {
+        p.pin: p for p in Person.objects.filter(pin__in=list(written)).only("pin", *FACT_FIELDS)
+    }
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    changed = {
+        pin: fields
+        for pin, fields in written.items()
+        if pin not in before
+        or any(
+            text(fields[name]) != text(getattr(before[pin], name))
+            for name in FACT_FIELDS
+            if name in fields
+        )
+    }
+    if not changed:
+        return
+    pins = sorted(changed)
+    parents = {
+        text(source.get(name) if isinstance(source, Mapping) else getattr(source, name))
+        for source in [*changed.values(), *(before[p] for p in pins if p in before)]
+        for name in ("mother_pin", "father_pin")
+    }
+    pins_and_parents = sorted((parents - {""}) | set(pins))
+    family = (
+        Q(pin__in=pins) | Q(mother_pin__in=pins_and_parents) | Q(father_pin__in=pins_and_parents)
+    )
+    ids = list(
+        Person.objects.select_for_update(no_key=True)
+        .filter(family)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Person.objects.filter(pk__in=ids).update(facts_epoch=F("facts_epoch") + 1)
+
+
 def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person:
     """Fetch a person from the registry and store it. Registry calls happen before the
     transaction, so a registry failure writes nothing (``registry_unavailable``, or
@@ -108,6 +171,7 @@ def person_refresh(*, pin: str, actor: Actor, applicant: bool = False) -> Person
     except RegistryRejected as exc:  # the registry refused the request itself: not a 500
         raise RuleViolation("registry_rejected") from exc
     with transaction.atomic():
+        family_facts_touch({pin: fields})
         person, created = Person.objects.update_or_create(pin=pin, defaults=fields)
         audit_record(
             actor=actor,
@@ -184,6 +248,12 @@ def applicant_children_sync(*, applicant: Person, actor: Actor) -> list[ChildLin
 
     links: list[ChildLink] = []
     with transaction.atomic():
+        family_facts_touch(
+            {
+                **other_parents,
+                **{pin: {**fields, **act_fields} for pin, _r, fields, act_fields in found},
+            }
+        )
         for pin, fields in other_parents.items():
             Person.objects.update_or_create(pin=pin, defaults=fields)
         for pin, relation, fields, act_fields in found:
@@ -236,6 +306,7 @@ def child_link_by_certificate(
     else:
         raise RuleViolation("not_your_child")
     with transaction.atomic():
+        family_facts_touch({pin: {**fields, **_birth_act_fields(record)}})
         child, _ = Person.objects.update_or_create(
             pin=pin, defaults={**fields, **_birth_act_fields(record)}
         )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from kattoo.accounts.models import ApiToken, LoginChallenge, User
 from kattoo.appeals.models import Appeal
@@ -137,6 +137,7 @@ def _anonymise_person(person: Person, now: dt.datetime) -> None:
         patronymic="",
         # §9 counts by birth year: the year stays, the day does not.
         birth_date=dt.date(born.year, 1, 1),
+        facts_epoch=F("facts_epoch") + 1,  # a draft's stored facts no longer hold (ADR 0029)
         address_text="",
         address_settlement_code="",
         address_street_code="",

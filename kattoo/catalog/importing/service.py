@@ -11,6 +11,7 @@ from kattoo.audit.services import audit_record
 from kattoo.campaigns.models import Campaign
 from kattoo.core.actors import Actor
 
+from ..services import school_facts_touch
 from .checking import check
 from .report import CatalogImportError, ImportReport
 from .teachers import TeacherChecks, teachers_precheck
@@ -52,6 +53,9 @@ def catalog_import(
                 return report
             raise CatalogImportError(problems)
         write(checked, report, checks=teacher_checks, actor=actor)
+        # Streets, microdistricts and teachers may all have changed: every draft's stored
+        # facts are decided again at submit (enrollment ADR 0029).
+        school_facts_touch()
         audit_record(
             actor=actor,
             action="catalog.import",
