@@ -73,7 +73,11 @@ def test_the_jobs_are_commands_that_exist() -> None:
     assert commands_run("kattoo-drain") == ["notifications_drain"]
     minute = ["audit_seal", "notifications_requeue", "waitlist_sweep"]
     assert commands_run("kattoo-minute") == minute
-    assert commands_run("kattoo-daily") == ["purge_personal_data", "integrity_check"]
+    assert commands_run("kattoo-daily") == [
+        "purge_personal_data",
+        "integrity_check",
+        "drafts_facts_store",
+    ]
     for name in ("kattoo-worker", "kattoo-drain", "kattoo-minute", "kattoo-daily"):
         for command in commands_run(name):
             assert command in known, command
