@@ -230,12 +230,15 @@ def teacher_roster_add(
     campaign: Campaign | None,
     actor: Actor,
     source: str = "",
+    touch: bool = True,
 ) -> Teacher | TeacherAddition:
     """§24: put a checked teacher on the roster, inside the caller's transaction with its audit
     record. Before the quota lock the teacher joins at once (a ``Teacher``); from the lock on
     the roster is frozen and the addition waits for the district (a pending
     ``TeacherAddition``; asked again, the same one). ``source`` is "import" for a catalog
-    file's row."""
+    file's row. A teacher who joins makes the school's stored draft facts stale
+    (``school_facts_touch``); a caller adding many rows passes ``touch=False`` and touches
+    each school once itself (the catalog import)."""
     if check.refusal:
         raise RuleViolation(check.refusal)
     _roster_lock(school_id)
@@ -266,7 +269,8 @@ def teacher_roster_add(
         school_id=school_id, pin=pin, defaults={"full_name": name, "added_at": clock.now()}
     )
     if created:
-        school_facts_touch([school_id])
+        if touch:
+            school_facts_touch([school_id])
         audit_record(actor=actor, action="teacher.add", obj=teacher, data=data)
     return teacher
 

@@ -201,3 +201,39 @@ def test_the_command_prints_each_teacher_not_added(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "teacher roster: 1 added, 0 already on it, 0 waiting" in text
     assert "teachers[1] (S-1): The registry has no person with this PIN." in text
+
+
+def epochs() -> dict[str, int]:
+    return dict(School.objects.values_list("code", "facts_epoch"))
+
+
+@pytest.mark.usefixtures("campaign")
+def test_an_import_marks_stale_only_the_drafts_of_the_schools_it_changes(
+    registry: FakeRegistry,
+) -> None:
+    """Enrollment ADR 0029: a catalog file makes a school's stored draft facts stale when it
+    changes that school's microdistrict or roster, and only then — once per school however
+    many teachers join; the other schools' drafts keep theirs."""
+    with clock.frozen(BEFORE):
+        catalog_import(data=catalog(), actor=CLI)
+        first = epochs()
+        catalog_import(data=catalog(), actor=CLI)  # the same file again
+        assert epochs() == first
+
+        data = catalog()
+        for line in data["microdistricts"]:
+            if line["school"] == "S-2":
+                line["house_to"] = 30  # S-2's one line moves
+        catalog_import(data=data, actor=CLI)
+        assert epochs() == {"S-1": first["S-1"], "S-2": first["S-2"] + 1}
+
+        data = catalog(("S-1", ADULT), ("S-1", OTHER))
+        data["microdistricts"] = [  # S-1 loses a line in the same file
+            line for line in data["microdistricts"] if line["street"] != "1100102"
+        ]
+        for line in data["microdistricts"]:
+            if line["school"] == "S-2":
+                line["house_to"] = 30
+        catalog_import(data=data, actor=CLI)
+    assert Teacher.objects.filter(school__code="S-1").count() == 2
+    assert epochs() == {"S-1": first["S-1"] + 1, "S-2": first["S-2"] + 1}

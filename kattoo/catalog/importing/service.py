@@ -12,6 +12,7 @@ from kattoo.campaigns.models import Campaign
 from kattoo.core.actors import Actor
 
 from ..services import school_facts_touch
+from .batches import chunks
 from .checking import check
 from .report import CatalogImportError, ImportReport
 from .teachers import TeacherChecks, teachers_precheck
@@ -52,10 +53,11 @@ def catalog_import(
                 report.errors = problems
                 return report
             raise CatalogImportError(problems)
-        write(checked, report, checks=teacher_checks, actor=actor)
-        # Streets, microdistricts and teachers may all have changed: every draft's stored
-        # facts are decided again at submit (enrollment ADR 0029).
-        school_facts_touch()
+        stale = write(checked, report, checks=teacher_checks, actor=actor)
+        # The drafts for a school whose microdistrict or roster the file changed have their
+        # facts decided again at submit (enrollment ADR 0029); the other drafts keep theirs.
+        for chunk in chunks(sorted(stale)):
+            school_facts_touch(list(chunk))
         audit_record(
             actor=actor,
             action="catalog.import",

@@ -95,15 +95,18 @@ def teachers_write(
     report: ImportReport,
     *,
     actor: Actor,
-) -> None:
+) -> set[int]:
     """Each teacher row through ``teacher_roster_add`` (inside the import's transaction), its
-    outcome counted and, unless it simply joined or was already there, reported."""
+    outcome counted and, unless it simply joined or was already there, reported. Returns the
+    schools a teacher joined (their drafts' stored facts are stale: the caller touches them
+    once, not once per teacher)."""
     campaign: Campaign | None = teacher_roster_campaign()
     count = report.counts["teachers"]
     wanted = {(school_ids[row["school"]], row["pin"]) for row in rows}
     ids = sorted({school_id for school_id, _pin in wanted})
     on_roster: set[tuple[int, str]] = set()
     pending: set[tuple[int, str]] = set()
+    joined: set[int] = set()
     for chunk in chunks(ids):
         on_roster.update(
             Teacher.objects.filter(school_id__in=chunk).values_list("school_id", "pin")
@@ -136,13 +139,20 @@ def teachers_write(
             report.teacher_outcome(row, "refused", check.refusal, str(ERRORS[check.refusal][1]))
             continue
         added = teacher_roster_add(
-            school_id=school_id, check=check, campaign=campaign, actor=actor, source="import"
+            school_id=school_id,
+            check=check,
+            campaign=campaign,
+            actor=actor,
+            source="import",
+            touch=False,
         )
         if isinstance(added, Teacher):
             count.created += 1
+            joined.add(school_id)
             report.teacher_counted("added")
         else:
             report.teacher_outcome(row, "pending", "addition_pending", _pending_message())
+    return joined
 
 
 def _pending_message() -> str:

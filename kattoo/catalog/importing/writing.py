@@ -78,16 +78,18 @@ class _Batch:
         self.new.append(obj)
         self.count.created += 1
 
-    def update(self, obj: models.Model, values: dict[str, Any]) -> None:
+    def update(self, obj: models.Model, values: dict[str, Any]) -> bool:
+        """Whether the object changed."""
         diff = [name for name, value in values.items() if getattr(obj, name) != value]
         if not diff:
             self.count.unchanged += 1
-            return
+            return False
         for name in diff:
             setattr(obj, name, values[name])
         self.changed.append(obj)
         self.changed_fields.update(diff)
         self.count.updated += 1
+        return True
 
     def save(self) -> None:
         manager = self.model._default_manager
@@ -132,10 +134,11 @@ def _replace_lines(
     count: KindCount,
     *,
     scope: dict[str, Any] | None = None,
-) -> None:
+) -> set[int]:
     """Make each listed school's lines exactly the file's: keep matching rows (updating their
     free fields), delete the rest, create what is missing. Keeps ids and history stable when
-    a file is loaded again. ``scope`` holds the fields every line shares besides its school."""
+    a file is loaded again. ``scope`` holds the fields every line shares besides its school.
+    Returns the schools whose lines changed."""
     model, identity = MODELS[kind], _IDENTITY[kind]
     scope = scope or {}
     wanted: _Lines = defaultdict(list)
@@ -155,24 +158,36 @@ def _replace_lines(
             old[getattr(obj, "school_id")][key].append(obj)  # noqa: B009
     batch = _Batch(model, count)
     doomed: list[int] = []
+    changed: set[int] = set()
     for school_id, lines in wanted.items():
         mine = old.get(school_id, {})
         for key, values in lines:
             matches = mine.get(key)
             if matches:
-                batch.update(matches.pop(0), values)
+                if batch.update(matches.pop(0), values):
+                    changed.add(school_id)
             else:
                 fields = dict(zip(identity, key, strict=True))
                 batch.create(model(school_id=school_id, **fields, **values))
+                changed.add(school_id)
         for leftovers in mine.values():
             doomed.extend(obj.pk for obj in leftovers)
+            if leftovers:
+                changed.add(school_id)
     for chunk in chunks(doomed):
         model._default_manager.filter(pk__in=chunk).delete()
     count.deleted += len(doomed)
     batch.save()
+    return changed
 
 
-def write(checked: Checked, report: ImportReport, *, checks: TeacherChecks, actor: Actor) -> None:
+def write(
+    checked: Checked, report: ImportReport, *, checks: TeacherChecks, actor: Actor
+) -> set[int]:
+    """Write the checked file. Returns the schools whose drafts' stored eligibility facts
+    (enrollment ADR 0029) the file changed: a microdistrict line added, changed or gone, or a
+    teacher who joined the roster. Streets are matched by their code, which never changes, and
+    nothing else of the file is part of those facts."""
     rows, counts = checked.rows, report.counts
     report.school_codes = sorted(
         {r["code"] for r in rows["schools"]} | {r["school"] for r in rows["class_sets"]}
@@ -185,7 +200,7 @@ def write(checked: Checked, report: ImportReport, *, checks: TeacherChecks, acto
             ids[kind] = _referred_ids(rows, kind)
 
     # §19: the file is the school's whole microdistrict; lines it no longer lists go.
-    _replace_lines("microdistricts", rows["microdistricts"], ids, counts["microdistricts"])
+    stale = _replace_lines("microdistricts", rows["microdistricts"], ids, counts["microdistricts"])
 
     # §11: the actual class-sets of the campaign the quota is computed for.
     campaign = checked.campaign
@@ -203,4 +218,5 @@ def write(checked: Checked, report: ImportReport, *, checks: TeacherChecks, acto
     # §24: teachers' own children are admitted above quota at their school. Each new teacher
     # goes through the roster's service (registry-checked, frozen from the quota lock on); the
     # roster only grows here — a school removes a teacher itself.
-    teachers_write(rows["teachers"], ids["schools"], checks, report, actor=actor)
+    stale |= teachers_write(rows["teachers"], ids["schools"], checks, report, actor=actor)
+    return stale
