@@ -4,9 +4,9 @@ r"""The database's ceiling for one registration: pgbench running the app's own S
 next child of ``bench_target`` and runs exactly the statements the API sends for
 ``POST /api/v1/drafts/{child}/submit`` on the fast path, with the same texts:
 
-1. the bearer-token lookup (``accounts.services.user_for_token``, compiled from its queryset),
-2. the facts query (``enrollment.fastpath._FACTS``),
-3. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
+1. the bearer token's holder and the draft's facts, in one statement (``enrollment.fastpath.
+   _TOKEN_FACTS``, the slim submit handler's read: ``kattoo/api/hot.py``),
+2. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
    SMS outbox row, draft deletion, idempotency record),
 and nothing else: the SMS leaves through the outbox drain (``notifications_drain``), which
 claims the outbox rows in batches — no task row per registration (issue 15).
@@ -96,21 +96,6 @@ def _to_pgbench(sql: str) -> str:
     return " ".join(text.split()) + ";\n"
 
 
-def _token_query() -> str:
-    from kattoo.accounts.models import ApiToken
-
-    queryset = ApiToken.objects.select_related("user", "user__person").filter(
-        digest="DIGEST", revoked_at__isnull=True, user__is_active=True
-    )[:1]
-    sql, params = queryset.query.sql_with_params()
-    values: list[str] = []
-    for param in params:
-        values.append(
-            ":digest" if param == "DIGEST" else ("true" if param is True else repr(param))
-        )
-    return sql % tuple(values)
-
-
 def _no_secret() -> str:
     """An empty secret body as the app stores it (encrypted), in bytea's text form."""
     from django.db import connection
@@ -125,7 +110,7 @@ def _no_secret() -> str:
 def pgbench_script(mark: str = "#") -> str:
     """The script text; run with ``pgbench -n -M simple -f FILE``. Needs Django set up on the
     benchmark's database (with the production task backend) and ``bench_target_seq``."""
-    from kattoo.enrollment.fastpath import _FACTS, _SUBMIT
+    from kattoo.enrollment.fastpath import _SUBMIT, _TOKEN_FACTS
 
     # Comments dropped before the prelude is joined onto one line (they would swallow it).
     prelude = (
@@ -137,11 +122,9 @@ def pgbench_script(mark: str = "#") -> str:
     parts = [
         "-- the next child (the app reads it from the request)",
         " ".join(prelude.split()) + "\n\\gset",
-        "-- 1. bearer token",
-        " ".join(_token_query().split()) + ";",
-        "-- 2. facts",
-        _to_pgbench(_FACTS).rstrip(),
-        "-- 3. submit",
+        "-- 1. the token's holder and the facts",
+        _to_pgbench(_TOKEN_FACTS).rstrip(),
+        "-- 2. submit",
         _to_pgbench(_SUBMIT).rstrip(),
     ]
     return "\n".join(parts) + "\n"

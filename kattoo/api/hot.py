@@ -9,12 +9,13 @@ inside admission control and the body limit) and answers the *plain case* itself
 
 - ``POST`` on exactly that path, no query string, a host Django allows, over HTTPS when
   Django would redirect plain HTTP, a body of an accepted JSON type within the body limit
-  (or none), ``Authorization: Bearer <token>`` of a valid token (``accounts.token_holder``:
-  the rules of ``user_for_token``) held by an applicant with a person, a well-formed
-  ``Idempotency-Key`` (or none);
+  (or none), ``Authorization: Bearer <token>`` of a valid token (the rules of
+  ``accounts.services.user_for_token``) held by an applicant with a person, a well-formed
+  ``Idempotency-Key`` (or none) — the token's holder and the draft's facts read in one
+  statement (``fastpath.token_draft_facts``);
 - then ``draft_submit_fast`` — the same call, with the same arguments, as the Ninja endpoint
-  (kattoo/api/v1/drafts.py ``submit_draft``) — and its two answers: ``201`` with the
-  registration, or ``409 no_free_seats`` with its refusal audit row.
+  (kattoo/api/v1/drafts.py ``submit_draft``), given the facts already read — and its two
+  answers: ``201`` with the registration, or ``409 no_free_seats`` with its refusal audit row.
 
 Anything else goes to Django unchanged (the body is never read here), which answers it
 exactly as before: a refusal of a rule, a representative (§21), a replayed key, a bad token
@@ -50,8 +51,7 @@ from django.urls import resolve
 from django.utils import translation
 from ninja.responses import NinjaJSONEncoder
 
-from kattoo.accounts.models import Role
-from kattoo.accounts.services import token_holder
+from kattoo.accounts.models import Role, token_digest
 from kattoo.audit.refusals import audit_refusal, is_refusal
 from kattoo.core.actors import Actor
 from kattoo.core.body_limit import EXCEEDED, body_limit
@@ -61,7 +61,7 @@ from kattoo.core.metrics import request_observed
 from kattoo.core.proxy import client_address, networks
 from kattoo.core.request_id import request_id_bound, request_id_from
 from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS
-from kattoo.enrollment.fastpath import SeatRefused, draft_submit_fast
+from kattoo.enrollment.fastpath import SeatRefused, draft_submit_fast, token_draft_facts
 from kattoo.enrollment.idempotency import idempotency_key_parse
 
 from .problems import problem_document
@@ -233,9 +233,11 @@ class SlimSubmit:
         signals.request_started.send(sender=SlimSubmit, environ=environ)
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         try:
-            user = token_holder(raw_token)
+            user, draft = token_draft_facts(
+                digest=token_digest(raw_token), child_id=int(child), key=key
+            )
         except DATABASE_DOWN:
-            user = None  # Django says it (503) with its own log line
+            user = draft = None  # Django says it (503) with its own log line
         if user is None or user.role != Role.APPLICANT or user.person_id is None:
             return self.app(environ, start_response)  # 401 / 403 / 503: Django's words
         language = self._language(environ)
@@ -255,6 +257,7 @@ class SlimSubmit:
                     fingerprint_payload={"draft": child},  # the endpoint's, the path as sent
                     actor=actor,
                     respond=application_out,
+                    draft=draft,
                 )
             except SeatRefused as refused:
                 if is_refusal(refused):

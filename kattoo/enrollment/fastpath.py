@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import json
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db import IntegrityError, connection
 from django.utils import translation
 
 from kattoo.accounts.models import User
+from kattoo.accounts.services import TOKEN_HOLDER_NAMED
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_stage
 from kattoo.catalog.models import Language, School
@@ -151,6 +153,18 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
 )
 assert "'" not in HOUSE_NUMBER_PATTERN and "%" not in HOUSE_NUMBER_PATTERN
 
+# The slim submit handler's one read (kattoo/api/hot.py, issue 15): the bearer token's holder
+# (``accounts.services``' rules of a valid token) and, for that holder, the facts row above —
+# one round trip where there were two. No token row: no row; a holder without this child's
+# link (or without a person): the holder, and the facts' columns NULL.
+_TOKEN_FACTS = (
+    "WITH u AS (" + TOKEN_HOLDER_NAMED + ")\n"
+    "SELECT u.id, u.role, u.person_id, u.language, f.*\n"
+    "  FROM u LEFT JOIN LATERAL ("
+    + _FACTS.replace("%(user_id)s", "u.id").replace("%(person_id)s", "u.person_id")
+    + ") f ON true"
+)
+
 # The allocation statement (seat, application, history, audit: one source of truth in
 # allocation.py) extended by the outbox row, the draft's deletion and the idempotency record.
 _TAIL = "\nSELECT position FROM app"
@@ -259,8 +273,30 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
             {"user_id": user.pk, "person_id": user.person_id, "child_id": child_id, "key": key},
         )
         row = cursor.fetchone()
+    return None if row is None else _draft_facts_of(row, child_id)
+
+
+def token_draft_facts(
+    *, digest: str, child_id: int, key: str | None = None
+) -> tuple[User | None, DraftFacts | None]:
+    """The holder of a valid token (an unsaved shell of id, role, person id and language —
+    what the submit reads; never to be saved) and ``draft_facts`` for them, in one read.
+    ``(None, None)`` when no valid token has this digest."""
+    with connection.cursor() as cursor, _index_plan(cursor, "token_facts"):
+        cursor.execute(
+            _TOKEN_FACTS,
+            {"digest": digest, "now": clock.now(), "child_id": child_id, "key": key},
+        )
+        row = cursor.fetchone()
     if row is None:
-        return None
+        return None, None
+    user = User(id=row[0], role=row[1], person_id=row[2], language=row[3], is_active=True)
+    if row[4] is None:  # the campaign's id: no facts row
+        return user, None
+    return user, _draft_facts_of(row[4:], child_id)
+
+
+def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
     (c_id, birth_from, birth_to, stage1, stage2, ends, cancel_limit, ward_limit, relation,
      surname, name, birth_date, certificate, passport, phone, draft_id, school_id, language,
      name_ky, name_ru, name_uz, name_en, participates, pool_id, quota_seats, free_seats,
@@ -325,6 +361,13 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
     )
 
 
+class _Unread(enum.Enum):
+    UNREAD = 0
+
+
+UNREAD: Literal[_Unread.UNREAD] = _Unread.UNREAD
+
+
 class SeatRefused(RuleViolation):
     """``no_free_seats`` from the statement, naming the draft's choice for the refusal's
     audit row (so the API need not read the draft again)."""
@@ -352,14 +395,17 @@ def draft_submit_fast(
     fingerprint_payload: dict[str, Any],
     actor: Actor,
     respond: Callable[[Application, Abilities], dict[str, Any]],
+    draft: DraftFacts | Literal[_Unread.UNREAD] | None = UNREAD,
 ) -> dict[str, Any] | None:
     """Submit the draft of ``child_id``: the response body of the new registration, a raised
     ``no_free_seats`` (``SeatRefused``), or ``None`` — decide it on the ordinary path.
     ``respond`` builds the response body from the (unsaved) application and the parent's
-    abilities; it is stored as the idempotency record by the same statement."""
+    abilities; it is stored as the idempotency record by the same statement. ``draft`` is the
+    facts when the caller read them already (``token_draft_facts``, with the same ``key``)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block or user.person_id is None:
         return None
-    draft = draft_facts(user=user, child_id=child_id, key=key)
+    if draft is UNREAD:
+        draft = draft_facts(user=user, child_id=child_id, key=key)
     if draft is None or draft.draft_id is None or draft.key_used:
         return None
     now = clock.now()

@@ -359,3 +359,47 @@ def test_a_racer_with_the_same_key_that_took_the_last_seat_is_replayed(
     again = submit(client, family, key=key)
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     fastpath_draft.delete()
+
+
+def test_the_token_and_facts_read_finds_only_a_valid_tokens_holder(world: World) -> None:
+    """The slim handler's one read (``token_draft_facts``) applies the token's rules of
+    ``user_for_token``: an unknown, revoked or expired token, or an inactive account, reads
+    nothing; a valid holder without a draft of this child reads the holder alone."""
+    from kattoo.accounts.models import ApiToken, User, token_digest
+    from kattoo.accounts.services import user_for_token
+
+    family = world.family()
+    draft(world, family)
+    raw = token_issue(user=family.parent, actor=SYSTEM)
+    digest = token_digest(raw)
+    with clock.frozen(IN_STAGE1):
+        holder, facts = fastpath.token_draft_facts(digest=digest, child_id=family.child.pk)
+        assert holder is not None and facts is not None
+        assert (holder.pk, holder.role, holder.person_id) == (
+            family.parent.pk,
+            "applicant",
+            family.parent.person_id,
+        )
+        assert facts.draft_id is not None and facts.school == world.school
+        # Another child's id: the holder, no facts.
+        other = world.family()
+        assert fastpath.token_draft_facts(digest=digest, child_id=other.child.pk) == (
+            holder,
+            None,
+        )
+        assert fastpath.token_draft_facts(digest=token_digest("nobody"), child_id=1) == (
+            None,
+            None,
+        )
+    token = ApiToken.objects.get(digest=digest)
+    with clock.frozen(token.expires_at):
+        assert user_for_token(raw) is None
+        assert fastpath.token_draft_facts(digest=digest, child_id=family.child.pk) == (None, None)
+    with clock.frozen(IN_STAGE1):
+        User.objects.filter(pk=family.parent.pk).update(is_active=False)
+        assert user_for_token(raw) is None
+        assert fastpath.token_draft_facts(digest=digest, child_id=family.child.pk) == (None, None)
+        User.objects.filter(pk=family.parent.pk).update(is_active=True)
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=clock.now())
+        assert user_for_token(raw) is None
+        assert fastpath.token_draft_facts(digest=digest, child_id=family.child.pk) == (None, None)

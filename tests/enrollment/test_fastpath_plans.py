@@ -22,6 +22,8 @@ pytestmark = [
 
 # The tables a registration looks rows up in by key: never read whole.
 LOOKED_UP = (
+    "accounts_apitoken",
+    "accounts_user",
     "enrollment_application",
     "enrollment_idempotencyrecord",
     "enrollment_draft",
@@ -44,9 +46,14 @@ def numbered(sql: str) -> tuple[str, list[str]]:
 
 
 def generic_plans(cursor: Any) -> str:
-    """EXPLAIN of the generic plans of the facts query and the submit statement."""
+    """EXPLAIN of the generic plans of the facts query (alone, and with the token's holder as
+    the slim handler reads it) and the submit statement."""
     out = []
-    for name, sql in (("hot_facts", fastpath._FACTS), ("hot_submit", fastpath._SUBMIT)):
+    for name, sql in (
+        ("hot_facts", fastpath._FACTS),
+        ("hot_token_facts", fastpath._TOKEN_FACTS),
+        ("hot_submit", fastpath._SUBMIT),
+    ):
         text, names = numbered(sql)
         cursor.execute(f"PREPARE {name} AS {text}")
         # Parameters as NULLs: a generic plan does not look at them.
