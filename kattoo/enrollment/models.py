@@ -90,8 +90,16 @@ class Application(models.Model):
     # statement writes (ADR 0026): each would share-lock its row at commit (the one campaign
     # row by every registration). The statement's own joins supply the ids, the ORM applies
     # ``on_delete``, and ``manage.py integrity_check`` finds orphans daily.
+    # No single-column index where a composite index below starts with the column (campaign:
+    # (campaign, child, status); user: (user, created_at); school: (school, status); pool:
+    # (pool, position)): every registration maintains each index, and these four served no
+    # query the composite ones do not (issue 15).
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     child = models.ForeignKey(
         "people.Person",
@@ -103,17 +111,26 @@ class Application(models.Model):
         "people.Person", on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     school = models.ForeignKey(
         "catalog.School",
         on_delete=models.PROTECT,
         related_name="applications",
         db_constraint=False,
+        db_index=False,
     )
     language = models.CharField(max_length=2, choices=Language.choices)
     pool = models.ForeignKey(
-        SeatPool, on_delete=models.PROTECT, related_name="applications", db_constraint=False
+        SeatPool,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REGISTERED)
     route = models.CharField(max_length=16, choices=Route.choices)
@@ -180,9 +197,14 @@ class ApplicationTransition(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a create request with an ``Idempotency-Key`` (API.md)."""
 
-    # Without a database constraint (ADR 0026): the opening minute's statement writes it.
+    # Without a database constraint (ADR 0026): the opening minute's statement writes it. No
+    # index of its own: ``idempotency_unique`` (user, key) serves lookups by user.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     key = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)

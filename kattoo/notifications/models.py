@@ -56,8 +56,10 @@ class Notification(models.Model):
     # and its text encrypted in ``secret_body``, blanked once the gateway accepted it.
     body = models.TextField()
     secret_body = EncryptedTextField(blank=True, default="")
-    # One notification per event and object: a retried request never sends twice.
-    dedupe_key = models.CharField(max_length=120, unique=True)
+    # One notification per event and object: a retried request never sends twice. Unique by a
+    # constraint, not ``unique=True``: on PostgreSQL that adds a second, pattern-matching index
+    # nothing reads, which every registration would maintain (issue 15).
+    dedupe_key = models.CharField(max_length=120)
     status = models.CharField(
         max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )
@@ -75,6 +77,9 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="notification_dedupe_key_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} {self.status}"
