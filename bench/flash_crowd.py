@@ -1415,6 +1415,7 @@ class Bench:
         latest["minimal_full"] = self.results["minimal_full"]
         latest["pgbench_full"] = self.results["pgbench_full"]
         latest["refused_http"] = self.results["refused_http"]
+        latest["projection"] = projection(latest)
         out = ROOT / "bench" / "results" / "latest.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(latest, indent=2, default=str) + "\n")
@@ -1422,6 +1423,8 @@ class Bench:
         write_performance_md(table)
         if latest["scale_out"]:
             write_between(ROOT / "docs" / "deployment.md", "scale-out", scale_out_table(latest))
+        if latest["projection"]:
+            write_between(ROOT / "docs" / "deployment.md", "projection", projection_table(latest))
         print(table)
         log(f"results: {out.relative_to(ROOT)}, docs/performance.md")
 
@@ -1659,6 +1662,97 @@ def scale_out_table(r: dict[str, Any]) -> str:
     tps = r.get("pgbench_tps_256")
     if tps:
         lines += ["", f"pgbench with the same SQL, 256 clients: {tps:,.0f} registrations/s."]
+    return "\n".join(lines)
+
+
+# The projection for a dedicated database machine (docs/deployment.md, issue 15): the cohort's
+# registrations and refusals at this run's per-registration costs (the cost tables' HTTP rows),
+# on machines run at PROJECTION_UTILIZATION of their cores — queues stay short and the
+# checkpointer, autovacuum and the replica's WAL sender keep their room.
+PROJECTION_CORES = (8, 16, 32)
+PROJECTION_UTILIZATION = 0.7
+PROJECTION_WINDOW_S = 120  # issue 6's target: the national cohort in two minutes
+
+
+def projection(r: dict[str, Any]) -> dict[str, Any] | None:
+    """What the national cohort costs at this run's per-registration figures: CPU seconds of
+    PostgreSQL and of the app, WAL and durable commits, and the cores that process it in
+    ``PROJECTION_WINDOW_S`` — for the app, and for the minimal statement (what the database
+    physically needs for the same registrations). Every draft submitted once: each pool's seats
+    are taken, the rest of its drafts refused (``demand``'s ``refusals_when_all_submit``)."""
+    accepted_rows = {x["path"]: x for x in r.get("cost_table") or []}
+    refused_rows = {x["path"]: x for x in r.get("cost_table_refused") or []}
+    wanted = r.get("demand") or {}
+    paths = {"app_http", "minimal"}
+    if not wanted.get("drafts") or not paths <= accepted_rows.keys() & refused_rows.keys():
+        return None
+    refused = wanted["refusals_when_all_submit"]
+    accepted = wanted["drafts"] - refused
+    window, use = PROJECTION_WINDOW_S, PROJECTION_UTILIZATION
+
+    def total(path: str, column: str, scale: float = 1.0) -> float | None:
+        a, f = accepted_rows[path].get(column), refused_rows[path].get(column)
+        if a is None or f is None:
+            return None
+        return (accepted * a + refused * f) * scale
+
+    out: dict[str, Any] = {
+        "accepted": accepted,
+        "refused": refused,
+        "window_s": window,
+        "utilization": use,
+    }
+    for path in ("app_http", "minimal"):
+        pg_s = total(path, "postgres_cpu_ms", 1e-3) or 0.0
+        py_s = total(path, "python_cpu_ms", 1e-3)
+        wal = total(path, "wal_bytes") or 0.0
+        commits = total(path, "write_xids") or 0.0
+        out[path] = {
+            "postgres_cpu_s": round(pg_s),
+            "db_cores_for_window": round(pg_s / (window * use), 1),
+            "cohort_s_on_db_cores": {str(c): round(pg_s / (c * use), 1) for c in PROJECTION_CORES},
+            "python_cpu_s": round(py_s) if py_s is not None else None,
+            "app_cores_for_window": round(py_s / (window * use), 1) if py_s is not None else None,
+            "wal_gb": round(wal / 1e9, 2),
+            "wal_mb_per_s_in_window": round(wal / window / 1e6, 1),
+            "durable_commits_per_s_in_window": round(commits / window),
+        }
+    return out
+
+
+def projection_table(r: dict[str, Any]) -> str:
+    p = r.get("projection")
+    if not p:
+        return "(no projection: the run has no cost tables)"
+    app, low = p["app_http"], p["minimal"]
+    cores = " / ".join(str(c) for c in PROJECTION_CORES)
+
+    def on_cores(x: dict[str, Any]) -> str:
+        return " / ".join(f"{x['cohort_s_on_db_cores'][str(c)]:,.0f} s" for c in PROJECTION_CORES)
+
+    lines = [
+        f"Projection from the run of {r['generated_at']}: the national cohort ({p['accepted']:,} "
+        f"registrations and {p['refused']:,} refusals, every draft submitted once) at that "
+        f"run's cost per registration (bench/cost.py's HTTP rows), machines at "
+        f"{p['utilization']:.0%} of their cores, in {p['window_s']} s:",
+        "",
+        "| | the app | the minimal statement |",
+        "|---|---|---|",
+        f"| PostgreSQL CPU for the cohort | {app['postgres_cpu_s']:,} s | "
+        f"{low['postgres_cpu_s']:,} s |",
+        f"| Database cores to process it in {p['window_s']} s | {app['db_cores_for_window']} | "
+        f"{low['db_cores_for_window']} |",
+        f"| Cohort time on {cores} database cores (the database alone) | {on_cores(app)} | "
+        f"{on_cores(low)} |",
+        f"| App (Python) CPU; app cores for {p['window_s']} s | {app['python_cpu_s']:,} s; "
+        f"{app['app_cores_for_window']} | — |",
+        f"| WAL for the cohort; MB/s over {p['window_s']} s | {app['wal_gb']} GB; "
+        f"{app['wal_mb_per_s_in_window']} | {low['wal_gb']} GB; "
+        f"{low['wal_mb_per_s_in_window']} |",
+        f"| Durable commits per second over {p['window_s']} s | "
+        f"{app['durable_commits_per_s_in_window']:,} | "
+        f"{low['durable_commits_per_s_in_window']:,} |",
+    ]
     return "\n".join(lines)
 
 

@@ -1,0 +1,42 @@
+"""The ablation's variants of the app's script (bench/ablation.py): each leaves out exactly the
+part it names, and the statement it builds is still the app's statement otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.ablation import PARTS, split_ctes, variants
+
+SCRIPT = """-- the next child (the app reads it from the request)
+SELECT 1 AS n
+\\gset
+-- 1. the token's holder and the facts
+WITH u AS (SELECT 1 AS id) SELECT u.id, f.* FROM u LEFT JOIN LATERAL (SELECT 2) f ON true;
+-- 2. submit
+WITH seat AS ( UPDATE pool SET taken = taken + 1 WHERE id = :pool_id RETURNING taken ), app AS ( INSERT INTO a (p, x) SELECT taken, coalesce(:x, 'a, b') FROM seat RETURNING id, position ), history AS ( INSERT INTO h SELECT id FROM app ), audit AS ( INSERT INTO e SELECT id, jsonb_set(:d::jsonb, '{position}', to_jsonb(app.position)) FROM app ), outbox AS ( INSERT INTO o SELECT id FROM app WHERE :phone::text <> '' ON CONFLICT (k) DO NOTHING ), draft AS ( DELETE FROM d WHERE id = :draft_id AND EXISTS (SELECT 1 FROM app) ), idempotency AS ( INSERT INTO i SELECT id FROM app ) SELECT position FROM app;
+"""  # noqa: E501
+
+
+def test_the_submit_statement_splits_at_its_top_level_ctes_only() -> None:
+    submit = SCRIPT.splitlines()[-1]
+    parts, tail = split_ctes(submit)
+    assert [name for name, _text in parts] == ["seat", "app", *PARTS]
+    assert tail == "SELECT position FROM app;"
+    assert "WITH " + ", ".join(text for _name, text in parts) + " " + tail == submit
+    with pytest.raises(ValueError):
+        split_ctes("SELECT 1;")
+
+
+def test_each_variant_leaves_out_what_it_names() -> None:
+    found = variants(SCRIPT)
+    assert found["app"] == SCRIPT
+    assert "WITH u AS" not in found["submit"] and "WITH u AS" in found["app"]
+    assert found["submit"] == SCRIPT.replace(SCRIPT.splitlines()[4] + "\n", "")
+    for part in PARTS:
+        text = found[f"submit − {part}"]
+        assert f" {part} AS (" not in text
+        assert all(f" {other} AS (" in text for other in PARTS if other != part)
+        assert "SELECT position FROM app;" in text
+    lean = found["seat + application"]
+    assert "WITH seat AS" in lean and "app AS (" in lean
+    assert not any(f" {part} AS (" in lean for part in PARTS)
