@@ -1,27 +1,28 @@
 """Where the database time of one registration goes (issue 15): the app's SQL, taken apart.
 
 ``make bench`` says what a registration costs as a whole, beside the minimal registration
-(bench/minimal.py). This says which part costs what: pgbench runs the app's own script
-(bench/sqlpath.py: the token-and-facts read, then the submit statement) and variants of it
-with one part left out, on a copy of the same national seed in the benchmark's own cluster
-(bench/pgcluster.py, the same durable settings), interleaved in rounds, and the minimal
-statement in the same cluster for reference:
+(bench/minimal.py). This says which part costs what. One pgbench run, on a copy of the national
+seed in the benchmark's own cluster (bench/pgcluster.py, the same durable settings), mixes
+with equal weights the app's own script (bench/sqlpath.py: the token-and-facts read, then the
+submit statement), variants of it with one part left out, and the minimal statement on its
+lean tables (created in the same database), so every variant runs under the same load, the
+same checkpoints and the same cache:
 
-- ``app``: the app's two statements, as sent for a registration;
-- ``submit``: the submit statement alone (what the read costs is ``app`` − ``submit``);
+- ``app``: the read and the submit statement, as sent for a registration;
 - ``submit − <part>``: the statement without one of its data-modifying CTEs (history, audit,
   outbox, draft, idempotency): what that row costs;
 - ``seat + application``: only the seat UPDATE and the application INSERT — the minimal
-  statement's work on the app's own tables and indexes.
+  statement's work on the app's own tables and indexes;
+- ``minimal``: bench/minimal.py's statement.
 
-Every pool gets seats beyond its capacity (taking a seat costs the same however many are
-left), so no pool fills and every transaction is a registration; each run starts after a
-CHECKPOINT, like the rest of the benchmark. Columns per registration, medians over the rounds:
-PostgreSQL CPU (the cluster's process tree), WAL bytes and full-page images. The machine's
-other load moves the CPU column by 10–20 % between rounds: read the differences that hold in
-every round. Results: ``bench/results/ablation.json``.
+Each transaction is one variant's registration (a child of its own, from ``bench_target``).
+``pg_stat_statements`` then tells per statement: its execution time (the executor's: it
+leaves out the commit, which every variant pays once, and the statement's parse and lock
+set-up), WAL bytes and full-page images per call. Every pool has seats beyond its capacity
+(taking a seat costs the same however many are left). Results: ``bench/results/ablation.json``
+and the table printed.
 
-    python -m bench.ablation [--rounds 3] [--seconds 8] [--clients 16]
+    python -m bench.ablation [--seconds 40] [--clients 16]
 """
 
 # ruff: noqa: S603 - pgbench, a fixed PostgreSQL binary
@@ -31,13 +32,12 @@ import argparse
 import datetime as dt
 import json
 import re
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench import cost, minimal
+from bench import minimal
 from bench.flash_crowd import CpuMeter, fresh_db, pgbench_script
 from bench.pgcluster import PgCluster
 from bench.seed import ensure_seed
@@ -100,51 +100,91 @@ def variants(script: str) -> dict[str, str]:
     return found
 
 
-def run_variant(
-    pg: PgCluster, name: str, text: str, *, clients: int, seconds: int
-) -> dict[str, Any]:
-    path = VAR / f"ablation-{re.sub(r'[^a-z]+', '-', name).strip('-')}.sql"
-    path.write_text(text)
-    count = "SELECT count(*) FROM enrollment_application"
-    before = int(pg.psql(count, dbname=DBNAME))
+def _variant_of(query: str) -> str | None:
+    """Which variant a statement of pg_stat_statements is (its normalized text)."""
+    text = re.sub(r"\(\s+", "(", " ".join(query.split()))
+    if text.startswith("WITH u AS"):
+        return "read (token and facts)"
+    if text.startswith("WITH seat AS (UPDATE pool "):
+        return "minimal"
+    if not text.startswith("WITH seat AS"):
+        return None
+    missing = [part for part in PARTS if f" {part} AS (" not in text]
+    if not missing:
+        return "submit"
+    if len(missing) == len(PARTS):
+        return "seat + application"
+    return f"submit − {missing[0]}" if len(missing) == 1 else None
+
+
+def measure(pg: PgCluster, scripts: list[Path], *, clients: int, seconds: int) -> dict[str, Any]:
+    """One pgbench run of the scripts mixed with equal weights; per variant from
+    pg_stat_statements."""
+    pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", dbname=DBNAME)
+    pg.psql("SELECT pg_stat_statements_reset()", dbname=DBNAME)
     pg.psql("CHECKPOINT")
-    window = cost.Window(pg, DBNAME)
-    cmd = pg.pgbench_command(path, clients=clients, seconds=seconds, dbname=DBNAME)
+    cmd = pg.pgbench_command(scripts[0], clients=clients, seconds=seconds, dbname=DBNAME)
+    at = cmd.index("-f")
+    cmd[at : at + 2] = [arg for path in scripts for arg in ("-f", f"{path}@1")]
     with CpuMeter([], pg) as meter:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        window.mark_end()
-    spent = window.close(pooled=False)
-    registered = int(pg.psql(count, dbname=DBNAME)) - before
     parsed = minimal.parse_pgbench(proc.stdout)
-    if proc.returncode != 0 or not parsed["tps"] or not registered:
-        raise RuntimeError(f"pgbench of {name!r} failed: {(proc.stderr or proc.stdout)[-800:]}")
-    return {
-        "tps": parsed["tps"],
-        "registrations": registered,
-        "postgres_cpu_ms": round(meter.result["postgres_s"] * 1000 / registered, 3),
-        "wal_bytes": round(spent["wal_bytes"] / registered),
-        "full_page_images": round(spent["wal_fpi"] / registered, 2),
-        "machine_busy_share": meter.result["machine_busy_share"],
-    }
+    if proc.returncode != 0 or not parsed["tps"]:
+        raise RuntimeError(f"pgbench failed: {(proc.stderr or proc.stdout)[-800:]}")
+    name = DBNAME.replace("'", "''")
+    out = pg.psql(
+        "SELECT calls, total_exec_time, wal_bytes, wal_fpi, rows, "
+        "regexp_replace(query, '[\\s|]+', ' ', 'g') FROM pg_stat_statements "
+        f"WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '{name}') AND calls > 0",
+        dbname=DBNAME,
+    )
+    # One text may show as more than one entry (pg_stat_statements keys its entries by
+    # query id, and a run can give the same text two): the entries of a variant are summed.
+    totals: dict[str, list[float]] = {}
+    for line in out.splitlines():
+        calls, exec_ms, wal, fpi, rows, query = line.split("|", 5)
+        variant = _variant_of(query)
+        if variant is None:
+            continue
+        total = totals.setdefault(variant, [0.0] * 5)
+        for i, value in enumerate((calls, exec_ms, wal, fpi, rows)):
+            total[i] += float(value)
+    found: dict[str, dict[str, Any]] = {}
+    for variant, (calls, exec_ms, wal, fpi, rows) in totals.items():
+        found[variant] = {
+            "calls": int(calls),
+            "rows": int(rows),
+            "exec_ms": round(exec_ms / calls, 4),
+            "wal_bytes": round(wal / calls),
+            "full_page_images": round(fpi / calls, 3),
+        }
+    return {"tps": parsed["tps"], "cpu": meter.result, "statements": found}
 
 
-def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("tps", "postgres_cpu_ms", "wal_bytes", "full_page_images")
-    return {k: round(statistics.median(r[k] for r in runs), 3) for k in keys}
-
-
-def table(medians: dict[str, dict[str, Any]]) -> str:
-    app = medians["app"]
+def table(found: dict[str, dict[str, Any]]) -> str:
+    base = found["submit"]["exec_ms"]
+    order = [
+        "read (token and facts)",
+        "submit",
+        *(f"submit − {part}" for part in PARTS),
+        "seat + application",
+        "minimal",
+    ]
     lines = [
-        "| statement | tps | PostgreSQL CPU ms | WAL bytes | full-page images |"
-        " CPU ms vs the app's SQL |",
+        "| statement | calls | execution ms | vs the submit statement | WAL bytes |"
+        " full-page images |",
         "|---|---|---|---|---|---|",
     ]
-    for name, m in medians.items():
-        delta = m["postgres_cpu_ms"] - app["postgres_cpu_ms"]
+    for name in order:
+        m = found.get(name)
+        if m is None:
+            continue
+        delta = (
+            "" if name in ("submit", "read (token and facts)") else f"{m['exec_ms'] - base:+.3f}"
+        )
         lines.append(
-            f"| {name} | {m['tps']:,.0f} | {m['postgres_cpu_ms']:.2f} | {m['wal_bytes']:,.0f} | "
-            f"{m['full_page_images']:.2f} | {'' if name == 'app' else f'{delta:+.2f}'} |"
+            f"| {name} | {m['calls']:,} | {m['exec_ms']:.3f} | {delta} | {m['wal_bytes']:,} | "
+            f"{m['full_page_images']:.2f} |"
         )
     return "\n".join(lines)
 
@@ -155,8 +195,7 @@ def log(message: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=40)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--scale", default="national")
     args = parser.parse_args()
@@ -164,32 +203,32 @@ def main() -> None:
     pg = PgCluster().start()
     try:
         seed = ensure_seed(pg, args.scale, log=log)
+        pools = minimal.seed_pools(pg, seed)
         url, _t0 = fresh_db(pg, seed, DBNAME, opens_in=-60)
         pg.psql(
             f"UPDATE enrollment_seatpool SET capacity = capacity + {HEADROOM}, "
             f"extra_seats = extra_seats + {HEADROOM}",
             dbname=DBNAME,
         )
-        pg.psql("VACUUM ANALYZE enrollment_seatpool", dbname=DBNAME)
+        pg.psql(minimal.SCHEMA, dbname=DBNAME)
+        values = ",".join(
+            f"({i}, {school}, '{language}', {seats + HEADROOM})"
+            for i, (school, language, seats) in enumerate(pools, start=1)
+        )
+        pg.psql(
+            f"INSERT INTO pool (id, school, language, seats_total) VALUES {values}", dbname=DBNAME
+        )
+        pg.psql("VACUUM ANALYZE", dbname=DBNAME)
         script, _source, _mode = pgbench_script(url)
         found = variants(script)
-        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in found}
-        for n in range(args.rounds):
-            for name, text in found.items():
-                runs[name].append(
-                    run_variant(pg, name, text, clients=args.clients, seconds=args.seconds)
-                )
-                log(f"round {n + 1}: {name}: {runs[name][-1]}")
+        del found["submit"]  # the app's script holds it, after the read
+        scripts = []
+        for name, text in {**found, "minimal": minimal.pgbench_script(len(pools))}.items():
+            path = VAR / f"ablation-{re.sub(r'[^a-z]+', '-', name).strip('-')}.sql"
+            path.write_text(text)
+            scripts.append(path)
+        result = measure(pg, scripts, clients=args.clients, seconds=args.seconds)
         pg.psql(f'DROP DATABASE IF EXISTS "{DBNAME}" WITH (FORCE)')
-        seed_minimal = minimal.run_minimal(pg, seed, [args.clients], args.seconds, log=log)
-        mini = seed_minimal[str(args.clients)]
-        medians = {name: median_row(r) for name, r in runs.items()}
-        medians["the minimal statement (its own lean tables)"] = {
-            "tps": mini["tps"],
-            "postgres_cpu_ms": mini["cost"]["postgres_cpu_ms"],
-            "wal_bytes": mini["cost"]["wal_bytes"],
-            "full_page_images": mini["cost"]["wal_fpi"],
-        }
     finally:
         pg.stop()
     out = {
@@ -197,13 +236,11 @@ def main() -> None:
         "scale": args.scale,
         "clients": args.clients,
         "seconds": args.seconds,
-        "rounds": args.rounds,
         "settings": {k: pg.settings[k] for k in ("wal_compression",) if k in pg.settings},
-        "medians": medians,
-        "runs": runs,
+        **result,
     }
     (ROOT / "bench" / "results" / "ablation.json").write_text(json.dumps(out, indent=1) + "\n")
-    print(table(medians))
+    print(table(result["statements"]))
 
 
 if __name__ == "__main__":

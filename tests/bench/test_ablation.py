@@ -13,7 +13,7 @@ SELECT 1 AS n
 -- 1. the token's holder and the facts
 WITH u AS (SELECT 1 AS id) SELECT u.id, f.* FROM u LEFT JOIN LATERAL (SELECT 2) f ON true;
 -- 2. submit
-WITH seat AS ( UPDATE pool SET taken = taken + 1 WHERE id = :pool_id RETURNING taken ), app AS ( INSERT INTO a (p, x) SELECT taken, coalesce(:x, 'a, b') FROM seat RETURNING id, position ), history AS ( INSERT INTO h SELECT id FROM app ), audit AS ( INSERT INTO e SELECT id, jsonb_set(:d::jsonb, '{position}', to_jsonb(app.position)) FROM app ), outbox AS ( INSERT INTO o SELECT id FROM app WHERE :phone::text <> '' ON CONFLICT (k) DO NOTHING ), draft AS ( DELETE FROM d WHERE id = :draft_id AND EXISTS (SELECT 1 FROM app) ), idempotency AS ( INSERT INTO i SELECT id FROM app ) SELECT position FROM app;
+WITH seat AS ( UPDATE enrollment_seatpool SET taken = taken + 1 WHERE id = :pool_id RETURNING taken ), app AS ( INSERT INTO a (p, x) SELECT taken, coalesce(:x, 'a, b') FROM seat RETURNING id, position ), history AS ( INSERT INTO h SELECT id FROM app ), audit AS ( INSERT INTO e SELECT id, jsonb_set(:d::jsonb, '{position}', to_jsonb(app.position)) FROM app ), outbox AS ( INSERT INTO o SELECT id FROM app WHERE :phone::text <> '' ON CONFLICT (k) DO NOTHING ), draft AS ( DELETE FROM d WHERE id = :draft_id AND EXISTS (SELECT 1 FROM app) ), idempotency AS ( INSERT INTO i SELECT id FROM app ) SELECT position FROM app;
 """  # noqa: E501
 
 
@@ -40,3 +40,16 @@ def test_each_variant_leaves_out_what_it_names() -> None:
     lean = found["seat + application"]
     assert "WITH seat AS" in lean and "app AS (" in lean
     assert not any(f" {part} AS (" in lean for part in PARTS)
+
+
+def test_pg_stat_statements_texts_are_told_apart() -> None:
+    from bench.ablation import _variant_of
+
+    submit = SCRIPT.splitlines()[-1]
+    assert _variant_of("WITH u AS (SELECT $1) SELECT 1") == "read (token and facts)"
+    assert _variant_of(submit) == "submit"
+    for part, text in variants(SCRIPT).items():
+        if part.startswith("submit − ") or part == "seat + application":
+            assert _variant_of(text.splitlines()[-1]) == part
+    assert _variant_of("WITH seat AS (UPDATE pool SET seats_taken = seats_taken + $1") == "minimal"
+    assert _variant_of("SELECT encode(sha256(x))") is None
