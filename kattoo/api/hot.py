@@ -52,7 +52,6 @@ from django.utils import translation
 from ninja.responses import NinjaJSONEncoder
 
 from kattoo.accounts.models import Role, token_digest
-from kattoo.audit.refusals import audit_refusal, is_refusal
 from kattoo.core.actors import Actor
 from kattoo.core.body_limit import EXCEEDED, body_limit
 from kattoo.core.errors import FieldError
@@ -260,17 +259,7 @@ class SlimSubmit:
                     draft=draft,
                 )
             except SeatRefused as refused:
-                if is_refusal(refused):
-                    # §7: the refusal's audit row, as the API's handler writes it.
-                    audit_refusal(
-                        actor=actor,
-                        code=refused.code,
-                        variant=refused.params.get("variant"),
-                        attempt="draft_submit",
-                        child=int(child),
-                        school=refused.school_id,
-                        language=refused.language,
-                    )
+                # §7: the refusal's audit row is written already (``fastpath._REFUSED``).
                 document = problem_document(refused.code, detail=refused.detail)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,

@@ -35,6 +35,7 @@ from django.utils import translation
 
 from kattoo.accounts.models import User
 from kattoo.accounts.services import TOKEN_HOLDER_NAMED
+from kattoo.audit.refusals import REFUSED
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_stage
 from kattoo.catalog.models import Language, School
@@ -369,19 +370,53 @@ UNREAD: Literal[_Unread.UNREAD] = _Unread.UNREAD
 
 
 class SeatRefused(RuleViolation):
-    """``no_free_seats`` from the statement, naming the draft's choice for the refusal's
-    audit row (so the API need not read the draft again)."""
+    """``no_free_seats`` from the statement, its refusal's audit row (§7) already written by
+    the fast path (``_REFUSED``): the channel answers it and records nothing more."""
 
     def __init__(self, *, school_id: int, language: str) -> None:
         super().__init__("no_free_seats")
         self.school_id, self.language = school_id, language
 
 
-def _key_used(user: User, key: str) -> bool:
+# A full pool's refusal, recorded as ``audit.refusals.audit_refusal`` records one (§7: the
+# attempt, the child as the object, the draft's school and language) — unless a racer with
+# this very Idempotency-Key took the last seat for the same request: then nothing is written
+# and the ordinary path replays the racer's answer. One statement after the submit statement
+# (its own snapshot sees a racer that committed meanwhile), in place of a read of the key and
+# an ORM insert (issue 15: a refusal is ~40 % of the opening minute).
+_REFUSED = f"""
+INSERT INTO audit_auditevent
+    (at, actor_id, channel, action, object_type, object_id, data, request_id)
+SELECT %(now)s, %(user_id)s, %(channel)s, '{REFUSED}', 'people.person', %(child)s,
+       %(data)s::jsonb, %(request_id)s
+ WHERE %(key)s::text IS NULL OR NOT EXISTS (
+       SELECT 1 FROM enrollment_idempotencyrecord r
+        WHERE r.user_id = %(user_id)s AND r.key = %(key)s::text)
+RETURNING id
+"""
+assert "'" not in REFUSED and "%" not in REFUSED
+
+
+def _refusal_recorded(*, user: User, key: str | None, actor: Actor, request: SeatRequest) -> bool:
+    """Write the refusal's audit row; ``False`` when this key's record exists (nothing written)."""
+    data = {
+        "code": "no_free_seats",
+        "attempt": "draft_submit",
+        "school": request.school_id,
+        "language": request.language,
+    }
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM enrollment_idempotencyrecord WHERE user_id = %s AND key = %s",
-            [user.pk, key],
+            _REFUSED,
+            {
+                "now": clock.now(),
+                "user_id": user.pk,
+                "channel": actor.channel,
+                "child": str(request.child_id),
+                "data": json.dumps(data),
+                "request_id": actor.request_id,
+                "key": key,
+            },
         )
         return cursor.fetchone() is not None
 
@@ -481,7 +516,7 @@ def draft_submit_fast(
     if row is None:
         # The pool is full — unless a racer with this key took the last seat for this very
         # request: then the ordinary path replays the racer's answer (a new snapshot sees it).
-        if key is not None and _key_used(user, key):
+        if not _refusal_recorded(user=user, key=key, actor=actor, request=request):
             return None
         raise SeatRefused(school_id=request.school_id, language=request.language)
     # The SMS is in the outbox, durable with the registration: the outbox drain

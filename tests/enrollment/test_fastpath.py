@@ -347,7 +347,7 @@ def test_a_racer_with_the_same_key_that_took_the_last_seat_is_replayed(
         checked_at=clock.now(),
     )
     SeatPool.objects.filter(school=world.school, language="ky").update(taken=F("capacity"))
-    assert fastpath._key_used(user, key)
+    assert IdempotencyRecord.objects.filter(user=user, key=key).exists()
     # The facts were read before the racer committed: they did not see the key yet.
     original = fastpath.draft_facts
 
@@ -358,6 +358,10 @@ def test_a_racer_with_the_same_key_that_took_the_last_seat_is_replayed(
     monkeypatch.setattr(fastpath, "draft_facts", before_the_racer)
     again = submit(client, family, key=key)
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    # Replayed, not refused: no refusal was recorded for it.
+    assert not AuditEvent.objects.filter(
+        action="registration.refused", object_id=str(family.child.pk)
+    ).exists()
     fastpath_draft.delete()
 
 

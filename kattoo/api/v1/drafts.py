@@ -150,16 +150,9 @@ def submit_draft(
                 actor=actor_of(request),
                 respond=application_out,
             )
-        except SeatRefused as refused:
-            # A full pool, told by the statement itself: the refusal's audit row names the
-            # draft's choice the fast path read (one INSERT, no second read; issue 15).
-            registration_attempt(
-                request,
-                "draft_submit",
-                child=int(child_id),
-                school=refused.school_id,
-                language=refused.language,
-            )
+        except SeatRefused:
+            # A full pool, told by the statement itself; the fast path wrote the refusal's
+            # audit row with the draft's choice it read (issue 15): nothing more to record.
             raise
         except RuleViolation:
             # Any other refusal of the fast path: the audit row names the draft's choice,
