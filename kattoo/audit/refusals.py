@@ -6,6 +6,9 @@ The refusal is recorded where the channel turns the ``RuleViolation`` into an an
 API's problem handler, the web page's ``except``), after the service's transaction has been
 rolled back: one INSERT in autocommit, never inside the failed transaction (it would vanish
 with it) and never on the accepted path (the opening minute's one statement is unchanged).
+One exception, for the opening minute: a full pool told by the fast path's statement is
+recorded by the fast path itself, with the same row, in the statement that also checks the
+Idempotency-Key (``enrollment.fastpath._REFUSED``).
 
 Only the rules' refusals (status 409: ``not_in_microdistrict``, ``no_free_seats``,
 ``guardian_limit_reached``, ``outside_birth_window``, …) are recorded; a registry outage, a
