@@ -461,16 +461,17 @@ _SQLPATH_RUNNER = """
 import django
 django.setup()
 from bench import sqlpath
-print(sqlpath.pgbench_script())
+print(sqlpath.pgbench_script(refused={refused}))
 """
 
 
-def pgbench_script(db_url: str) -> tuple[str, str, str]:
+def pgbench_script(db_url: str, *, refused: bool = False) -> tuple[str, str, str]:
     """(script, where it came from, pgbench query mode): exactly the app's statements
-    (bench/sqlpath.py), built by Django on the benchmark's database with the production
-    settings. A failure stops the run: a ceiling of other SQL would not be comparable."""
+    (bench/sqlpath.py; ``refused``: those of a refusal on a full pool), built by Django on the
+    benchmark's database with the production settings. A failure stops the run: a ceiling of
+    other SQL would not be comparable."""
     proc = subprocess.run(
-        [sys.executable, "-c", _SQLPATH_RUNNER],
+        [sys.executable, "-c", _SQLPATH_RUNNER.format(refused=refused)],
         cwd=ROOT,
         env=app_env(db_url, 2),
         capture_output=True,
@@ -485,12 +486,11 @@ def pgbench_script(db_url: str) -> tuple[str, str, str]:
 def run_pgbench(
     pg: PgCluster, seed: str, clients: list[int], seconds: int, *, full: bool = False
 ) -> dict[str, Any]:
-    """``full``: every pool without a free seat (the refused path): the script without its
-    task row, which the app sends only for a registration."""
+    """``full``: every pool without a free seat (the refused path): the script of a refusal,
+    its audit row included."""
     url, _t0 = fresh_db(pg, seed, "pgb", opens_in=-60)
-    script_text, source, mode = pgbench_script(url)
+    script_text, source, mode = pgbench_script(url, refused=full)
     if full:
-        script_text = script_text.split("-- 4. wake the SMS worker")[0]
         pg.psql(
             "UPDATE enrollment_seatpool SET taken = capacity - held WHERE taken + held < capacity",
             dbname="pgb",

@@ -8,6 +8,9 @@ next child of ``bench_target`` and runs exactly the statements the API sends for
    _TOKEN_FACTS``, the slim submit handler's read: ``kattoo/api/hot.py``),
 2. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
    SMS outbox row, draft deletion, idempotency record),
+3. for the refused path only (``refused=True``: every pool full), the refusal's audit row
+   with its key check (``enrollment.fastpath._REFUSED``), which the app sends when the
+   statement took no seat,
 and nothing else: the SMS leaves through the outbox drain (``notifications_drain``), which
 claims the outbox rows in batches — no task row per registration (issue 15).
 
@@ -107,10 +110,11 @@ def _no_secret() -> str:
     return "\\x" + bytes(getattr(value, "obj", value)).hex()  # psycopg's Binary wraps it
 
 
-def pgbench_script(mark: str = "#") -> str:
-    """The script text; run with ``pgbench -n -M simple -f FILE``. Needs Django set up on the
-    benchmark's database (with the production task backend) and ``bench_target_seq``."""
-    from kattoo.enrollment.fastpath import _SUBMIT, _TOKEN_FACTS
+def pgbench_script(mark: str = "#", *, refused: bool = False) -> str:
+    """The script text; run with ``pgbench -n -M prepared -f FILE``. Needs Django set up on
+    the benchmark's database and ``bench_target_seq``. ``refused``: the script of a refusal
+    on a full pool (the statement takes no seat, then the refusal's audit row)."""
+    from kattoo.enrollment.fastpath import _REFUSED, _SUBMIT, _TOKEN_FACTS
 
     # Comments dropped before the prelude is joined onto one line (they would swallow it).
     prelude = (
@@ -127,6 +131,11 @@ def pgbench_script(mark: str = "#") -> str:
         "-- 2. submit",
         _to_pgbench(_SUBMIT).rstrip(),
     ]
+    if refused:
+        parts += [
+            "-- 3. the refusal's audit row, unless the key was used",
+            _to_pgbench(_REFUSED.replace("%(child)s", "%(child_id)s::text")).rstrip(),
+        ]
     return "\n".join(parts) + "\n"
 
 
