@@ -51,13 +51,28 @@ def audit_refusal(
 ) -> AuditEvent:
     """Record one refused attempt. Call after the refused service's transaction ended.
     ``variant`` tells two refusals of one code apart (``outside_birth_window``: too young)."""
-    data: dict[str, Any] = {"code": code, "variant": variant or None, "attempt": attempt}
-    data["school"] = school
-    data.update(language=language, **ids)
     return audit_record(
         actor=actor,
         action=REFUSED,
         object_type="people.person" if child is not None else "",
         object_id=str(child) if child is not None else "",
-        data={k: v for k, v in data.items() if v is not None},
+        data=refusal_data(
+            code=code, attempt=attempt, variant=variant, school=school, language=language, **ids
+        ),
     )
+
+
+def refusal_data(
+    *,
+    code: str,
+    attempt: Attempt,
+    variant: str | None = None,
+    school: int | None = None,
+    language: str | None = None,
+    **ids: Any,
+) -> dict[str, Any]:
+    """The refusal row's ``data`` (the opening minute's fast path writes the same row in SQL)."""
+    data: dict[str, Any] = {"code": code, "variant": variant or None, "attempt": attempt}
+    data["school"] = school
+    data.update(language=language, **ids)
+    return {k: v for k, v in data.items() if v is not None}

@@ -35,7 +35,7 @@ from django.utils import translation
 
 from kattoo.accounts.models import User
 from kattoo.accounts.services import TOKEN_HOLDER_NAMED
-from kattoo.audit.refusals import REFUSED
+from kattoo.audit.refusals import REFUSED, refusal_data
 from kattoo.campaigns.models import Campaign
 from kattoo.campaigns.selectors import campaign_stage
 from kattoo.catalog.models import Language, School
@@ -373,9 +373,8 @@ class SeatRefused(RuleViolation):
     """``no_free_seats`` from the statement, its refusal's audit row (§7) already written by
     the fast path (``_REFUSED``): the channel answers it and records nothing more."""
 
-    def __init__(self, *, school_id: int, language: str) -> None:
+    def __init__(self) -> None:
         super().__init__("no_free_seats")
-        self.school_id, self.language = school_id, language
 
 
 # A full pool's refusal, recorded as ``audit.refusals.audit_refusal`` records one (§7: the
@@ -399,12 +398,12 @@ assert "'" not in REFUSED and "%" not in REFUSED
 
 def _refusal_recorded(*, user: User, key: str | None, actor: Actor, request: SeatRequest) -> bool:
     """Write the refusal's audit row; ``False`` when this key's record exists (nothing written)."""
-    data = {
-        "code": "no_free_seats",
-        "attempt": "draft_submit",
-        "school": request.school_id,
-        "language": request.language,
-    }
+    data = refusal_data(
+        code="no_free_seats",
+        attempt="draft_submit",
+        school=request.school_id,
+        language=request.language,
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             _REFUSED,
@@ -518,7 +517,7 @@ def draft_submit_fast(
         # request: then the ordinary path replays the racer's answer (a new snapshot sees it).
         if not _refusal_recorded(user=user, key=key, actor=actor, request=request):
             return None
-        raise SeatRefused(school_id=request.school_id, language=request.language)
+        raise SeatRefused()
     # The SMS is in the outbox, durable with the registration: the outbox drain
     # (``manage.py notifications_drain``) sends it; no task row, one commit (issue 15).
     body["position"] = int(row[0])
