@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kattoo.accounts.models import Role, User
 from kattoo.audit.services import audit_record
@@ -18,7 +19,7 @@ from kattoo.catalog.models import School
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.clock import BISHKEK
-from kattoo.core.errors import RuleViolation
+from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.allocation import SeatRequest, seat_take_by_decision
 from kattoo.enrollment.models import ACTIVE_STATUSES, Application, Route, SeatPool
 from kattoo.enrollment.services import notify_application
@@ -187,6 +188,12 @@ def commission_place(
     # §31: a private or mixed school that does not take part receives nobody through Kattoo.
     if not school.participates:
         raise RuleViolation("school_not_participating")
+    # A decision is recorded after the commission took it, never ahead of it: its date is
+    # also the date of the representative's act (``_representative_act``) and the "late"
+    # ground's comparison with the deadline (§26). Today in Bishkek, as a transfer's decision
+    # (``enrollment.after_admission.application_transfer``).
+    if decided_on > clock.today():
+        raise FieldError("decided_on", "in_future", _("The decision cannot be dated later."))
     stated = child if child is not None else unregistered
     assert stated is not None
     now = clock.now()

@@ -33,7 +33,7 @@ def test_unregistered_child_placed_and_linked_over_the_api(
         "school": str(world.school.pk),
         "language": "ky",
         "number": "КДД-50",
-        "decided_on": "2026-06-05",
+        "decided_on": "2026-06-01",
         "ground": "no_documents",
     }
     both = problem(

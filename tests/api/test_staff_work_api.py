@@ -129,7 +129,7 @@ def test_commission_decision_over_the_api(client: Client, world: World, at_stage
         "school": str(world.school.pk),
         "language": "ky",
         "number": "КДД-7",
-        "decided_on": "2026-06-05",
+        "decided_on": "2026-06-01",
         "ground": "over_age",
         "documents_checked": True,
     }

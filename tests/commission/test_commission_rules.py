@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from kattoo.accounts.models import Role, User
 from kattoo.accounts.services import applicant_for_pin
@@ -135,6 +136,64 @@ def test_over_age_is_born_before_the_windows_first_day(world: World, officer: Us
     older = world.family(births=[dt.date(2018, 12, 31)])
     decision = place(world, officer, older.child, older.parent.person, ground="over_age")
     assert decision.ground == "over_age"
+
+
+# ---- the decision's date ------------------------------------------------------------------------
+
+# 23:30 in Bishkek on 2026-09-01 is 17:30 UTC the same day; 00:30 on 2026-09-02 is still
+# 2026-09-01 in UTC: "today" is Bishkek's.
+LAST_HALF_HOUR = clock.bishkek(2026, 9, 1, 23, 30)
+FIRST_HALF_HOUR = clock.bishkek(2026, 9, 2, 0, 30)
+
+
+@pytest.mark.parametrize("registry_child", [True, False])
+def test_a_decision_dated_after_today_is_refused_and_nothing_changes(
+    world: World, officer: User, registry_child: bool
+) -> None:
+    """A decision is recorded after it is taken: dated tomorrow it is refused at its field,
+    before any row is written — no placement, no provisional child, no link, no act (whose
+    date would be the decision's), no audit row, no SMS."""
+    family = world.family()
+    aunt = aunt_of(world)
+    assert aunt.person is not None
+    taken = SeatPool.objects.get(school=world.school, language="ky").taken
+    audited = AuditEvent.objects.count()
+    people = Person.objects.count()
+    links = ChildLink.objects.count()
+    child_args: dict = (
+        {"child": family.child, "ground": "late"}
+        if registry_child
+        else {
+            "child": None,
+            "unregistered": UnregisteredChild(
+                surname="Токтогулов", name="Алмаз", birth_date=dt.date(2017, 11, 2), sex="M"
+            ),
+            "ground": "no_documents",
+        }
+    )
+    with (
+        clock.frozen(LAST_HALF_HOUR),
+        translation.override("ru"),
+        pytest.raises(FieldError) as refused,
+    ):
+        place(world, officer, applicant=aunt.person, decided_on=dt.date(2026, 9, 2), **child_args)
+    assert (refused.value.field, refused.value.code) == ("decided_on", "in_future")
+    # the transfer's message (enrollment.after_admission), in the officer's language
+    assert refused.value.message == "Дата решения не может быть позже сегодняшней."
+    assert not CommissionDecision.objects.exists()
+    assert not Application.objects.exists()
+    assert AuditEvent.objects.count() == audited
+    assert (Person.objects.count(), ChildLink.objects.count()) == (people, links)
+    assert not GuardianAct.objects.exists()
+    assert SeatPool.objects.get(school=world.school, language="ky").taken == taken
+    assert not Notification.objects.filter(event="commission_placed").exists()
+    # the same decision once its day has come in Bishkek (still the day before in UTC)
+    with clock.frozen(FIRST_HALF_HOUR):
+        decision = place(
+            world, officer, applicant=aunt.person, decided_on=dt.date(2026, 9, 2), **child_args
+        )
+    assert decision.decided_on == dt.date(2026, 9, 2)
+    assert GuardianAct.objects.get().issued_on == dt.date(2026, 9, 2)
 
 
 # ---- a legal representative named by the decision (§21) ---------------------------------------

@@ -25,7 +25,7 @@ from kattoo.catalog.services import school_verify
 from kattoo.commission.models import CommissionDecision
 from kattoo.commission.services import GROUND_REFUSALS, commission_place
 from kattoo.core import clock
-from kattoo.core.errors import RuleViolation
+from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.enrollment.models import ApplicationTransition, SeatPool, Status
 from kattoo.enrollment.selectors import applications_visible_to
 from kattoo.people.services import person_refresh
@@ -243,6 +243,10 @@ def district_commission(request: HttpRequest) -> HttpResponse:
             form.add_error("ground", exc.title)
             return _commission_page(request, form, status=409)
         return _commission_page(request, form, problem=problem_of(exc), status=409)
+    except FieldError as exc:
+        # A decision dated later than today — said at its field, as the transfer page does.
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return _commission_page(request, form, status=422)
     except IntegrityError:
         # The database keeps decision numbers unique per district; the service does not say so.
         form.add_error("number", _("A decision with this number is already recorded."))
