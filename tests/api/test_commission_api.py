@@ -100,3 +100,27 @@ def test_a_late_placement_before_the_deadline_is_a_problem(
     )
     assert "birth certificate" in documented["title"]
     assert not CommissionDecision.objects.exists()
+
+
+def test_a_decision_dated_after_today_is_a_validation_problem(
+    client: Client, world: World, at_stage2
+) -> None:
+    """At 2026-06-01 10:05 in Bishkek a decision of 2026-06-02 is not recorded yet: 422
+    ``validation_error`` naming ``decided_on`` (API.md: validation errors carry ``errors``)."""
+    family = world.family(births=[dt.date(2018, 2, 2)])
+    officer = api_for(client, role=Role.DISTRICT, district=world.school.district)
+    body = {
+        "child_pin": family.child.pin,
+        "applicant_pin": family.parent.person.pin,
+        "school": str(world.school.pk),
+        "language": "ky",
+        "number": "КДД-53",
+        "decided_on": "2026-06-02",
+        "ground": "over_age",
+    }
+    refused = problem(officer.post("/commission-decisions", body), 422, "validation_error")
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("decided_on", "in_future")]
+    assert not CommissionDecision.objects.exists()
+    assert not Application.objects.filter(child=family.child).exists()
+    placed = officer.post("/commission-decisions", {**body, "decided_on": "2026-06-01"})
+    assert placed.status_code == 201, placed.content

@@ -257,6 +257,15 @@ def test_api_reject_and_commission(client: Client, world: World, at_stage1) -> N
         404,
         "not_found",
     )  # another district's school
+    # a decision dated after today (2026-04-01 in Bishkek) answers nothing: the appeal stays open
+    tomorrow = problem(
+        officer.post(f"/appeals/{appeal.pk}/commission", {**placement, "decided_on": "2026-04-02"}),
+        422,
+        "validation_error",
+    )
+    assert [(e["field"], e["code"]) for e in tomorrow["errors"]] == [("decided_on", "in_future")]
+    appeal.refresh_from_db()
+    assert appeal.status != AppealStatus.ANSWERED and appeal.commission_decision is None
     placed = officer.post(f"/appeals/{appeal.pk}/commission", placement)
     assert placed.status_code == 200, placed.content
     body = placed.json()

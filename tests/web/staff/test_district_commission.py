@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.test import Client
 
+from kattoo.audit.models import AuditEvent
 from kattoo.catalog.models import Ownership, School
 from kattoo.commission.models import CommissionDecision
 from kattoo.core import clock
@@ -119,3 +120,26 @@ def test_a_ground_that_does_not_fit_is_said_at_the_ground_field(
     assert 'id="id_ground_error"' in page
     assert "a late registration is placed by the commission only after" in page
     assert not CommissionDecision.objects.exists()
+
+
+def test_a_decision_dated_after_today_is_said_at_the_date_field(
+    client: Client, scene: Scene
+) -> None:
+    """The officer enters tomorrow's date: the page answers at the date field, in the officer's
+    language, with what was typed kept; no placement, no provisional child, no audit row."""
+    world = scene.world
+    client.cookies["django_language"] = "ru"
+    verified(client, scene.users["district_own"])
+    body = {**BODY, "applicant_pin": scene.family.parent.person.pin, "school": world.school.pk}
+    people = Person.objects.count()
+    with clock.frozen(STAGE2 + dt.timedelta(days=3)):  # 2026-06-04 in Bishkek
+        dated = client.post("/staff/district/commission/", {**body, "decided_on": "2026-06-05"})
+    assert dated.status_code == 422
+    page = dated.content.decode()
+    assert 'id="id_decided_on_error"' in page
+    assert "Дата решения не может быть позже сегодняшней." in page
+    assert 'value="КДД-40"' in page and 'value="Токтогулов"' in page
+    assert not CommissionDecision.objects.exists()
+    assert not Application.objects.filter(route="commission").exists()
+    assert Person.objects.count() == people
+    assert not AuditEvent.objects.filter(action="commission.place").exists()
