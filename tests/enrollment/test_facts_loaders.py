@@ -6,6 +6,7 @@ PostgreSQL only: the SQL loader is PostgreSQL's query."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,9 @@ class Scene:
     act: str  # none / pending / accepted / rejected (a representative's)
     wards: int  # other wards the representative registered
     own_children: int  # the representative's own registered children
+    # other wards the commission placed (§9, §26), each after a registration the representative
+    # made in that status ("" none: the placement alone)
+    placed_wards: list[str]
     teacher: str  # "" / mother / father / applicant / stranger
     teacher_school: int
     chosen: int
@@ -100,6 +104,9 @@ SCENES = st.builds(
     act=st.sampled_from(["none", "pending", "accepted", "rejected"]),
     wards=st.integers(0, 3),
     own_children=st.integers(0, 2),
+    placed_wards=st.lists(
+        st.sampled_from(["", Status.CANCELLED, Status.REFUSED, Status.TRANSFERRED]), max_size=2
+    ),
     teacher=st.sampled_from(["", "mother", "father", "applicant", "stranger"]),
     teacher_school=st.integers(0, 2),
     chosen=st.integers(0, 2),
@@ -125,6 +132,7 @@ def _house_example(house: str, line: tuple[int, int, str]) -> Scene:
         act="none",
         wards=0,
         own_children=0,
+        placed_wards=[],
         teacher="",
         teacher_school=0,
         chosen=0,
@@ -243,6 +251,19 @@ def build(scene: Scene, builder: Builder) -> tuple[User, Person, School, str]:
             verified_at=clock.now(),
         )
         builder.register(other, applicant, builder.schools[i % 3])
+    # §21: a ward the commission placed is not one the representative registered; a ward
+    # registered by the representative before the placement counts by that registration.
+    for i, earlier in enumerate(scene.placed_wards):
+        other = PersonFactory(birth_date=dt.date(2018, 6, 1) + dt.timedelta(days=i))
+        ChildLink.objects.create(
+            applicant=applicant,
+            child=other,
+            relation=Relation.REPRESENTATIVE,
+            verified_at=clock.now(),
+        )
+        if earlier:
+            builder.register(other, applicant, builder.schools[i % 3], status=earlier)
+        builder.register(other, applicant, builder.schools[(i + 1) % 3], route="commission")
     if scene.teacher:
         pins = {
             "mother": mother.pin if mother else "",
@@ -300,6 +321,17 @@ def opening_minute_change(
 @example(scene=_house_example("٣", (1, 5, Parity.ALL)), churn=[])  # not a digit for either
 @example(scene=_house_example("12а", (10, 12, Parity.EVEN)), churn=[])  # a letter after it
 @example(scene=_house_example(" 7/2", (7, 7, Parity.ODD)), churn=["twins_above"])
+@example(  # §21: a representative with a ward registered, one placed by the commission, and
+    # one placed after a registration she cancelled
+    scene=dataclasses.replace(
+        _house_example("12", (0, 20, Parity.ALL)),
+        applicant="representative",
+        act="accepted",
+        wards=1,
+        placed_wards=["", Status.CANCELLED],
+    ),
+    churn=[],
+)
 def test_both_loaders_return_equal_facts(
     campaign: Campaign, scene: Scene, churn: list[str]
 ) -> None:
