@@ -21,7 +21,7 @@ from kattoo.catalog.selectors import child_family_addresses, microdistrict_schoo
 from kattoo.people.models import ActStatus, ChildLink, GuardianAct, Person, Relation
 
 from .eligibility import Facts
-from .models import ACTIVE_STATUSES, Application, SeatPool, Status
+from .models import ACTIVE_STATUSES, Application, Route, SeatPool, Status
 
 
 def co_twin_filter(child: Person) -> Q | None:
@@ -93,12 +93,19 @@ def children_facts(
 
 def _wards_registered(*, campaign: Campaign, applicant: Person) -> set[int]:
     """§21: the children this person registered in the campaign as their legal
-    representative — not the person's own children."""
+    representative — not the person's own children, and not a ward the district commission
+    placed (§9, §26: the commission's decision, not a registration the representative made;
+    a ward who also has a registration the representative made counts by it). A registration
+    counts in any status, cancelled or refused too, as before: §21 limits the children a
+    representative registers, and a cancelled registration was made. ``fastpath._FACTS``
+    counts alike."""
     wards = ChildLink.objects.filter(applicant=applicant, relation=Relation.REPRESENTATIVE)
     return set(
         Application.objects.filter(
             campaign=campaign, applicant=applicant, child_id__in=wards.values("child_id")
-        ).values_list("child_id", flat=True)
+        )
+        .exclude(route=Route.COMMISSION)
+        .values_list("child_id", flat=True)
     )
 
 

@@ -58,7 +58,9 @@ from .models import Application, ApplicationTransition, Status
 # ``eligibility.Facts`` (the ORM one is ``facts.eligibility_facts``; the two are proven equal by
 # ``tests/enrollment/test_facts_loaders.py``). Each rule's fact is written the ORM loader's way:
 # co-twins by the mother's PIN, else the father's (§25); the family's addresses of the child,
-# both parents and the applicant (§10); house numbers by HOUSE_NUMBER_PATTERN.
+# both parents and the applicant (§10); house numbers by HOUSE_NUMBER_PATTERN; a
+# representative's wards by their registrations in any status, not the commission's
+# placements (§21, ``facts._wards_registered``).
 #
 # ADR 0029: when the draft's stored facts still hold (``k.fresh``: its stamp equals the
 # epochs of the school, the child and the applicant read here), the documents, the teacher
@@ -92,7 +94,8 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
              JOIN people_childlink w
                ON w.applicant_id = ap.id AND w.child_id = a.child_id
                   AND w.relation = 'representative'
-            WHERE a.campaign_id = c.id AND a.applicant_id = ap.id AND a.child_id <> ch.id)
+            WHERE a.campaign_id = c.id AND a.applicant_id = ap.id AND a.child_id <> ch.id
+              AND a.route <> 'commission')
             ELSE 0 END,
        k.fresh, CASE WHEN k.fresh THEN d.facts ELSE NULL END,
        CASE WHEN k.fresh THEN NULL ELSE

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from kattoo.accounts.models import User
+from kattoo.accounts.models import Role, User
 from kattoo.accounts.services import applicant_for_pin
+from kattoo.commission.services import commission_place
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
@@ -19,7 +20,7 @@ from kattoo.people.models import ActKind, ActStatus, ChildLink, GuardianAct, Per
 from kattoo.people.services import applicant_children_sync
 
 from ..conftest import SYSTEM, World
-from ..factories import registry_person
+from ..factories import UserFactory, registry_person
 
 
 def refused(code: str):
@@ -75,6 +76,54 @@ def test_an_aunt_with_two_children_of_her_own_may_register_her_orphaned_niece(
     assert register(world, user, first).status == Status.REGISTERED  # the orphaned niece
     assert register(world, user, second).status == Status.REGISTERED
     with refused("guardian_limit_reached"):
+        register(world, user, third)
+
+
+def test_a_ward_the_commission_placed_is_not_one_she_registered(world: World, at_stage1) -> None:
+    """§21 "a legal representative may register no more than two children": a ward the
+    district commission placed (§9, §26) is the commission's decision, not her registration,
+    so she may still register two wards; the third is refused. A registration she cancelled
+    still counts (§21 counts the children she registered, as before)."""
+    aunt = registry_person(sex="F", born=dt.date(1988, 1, 1), street=world.home)
+    over_age = registry_person(sex="M", born=dt.date(2018, 5, 5), street=world.home)
+    wards = [
+        registry_person(sex="F", born=dt.date(2019, 4, 4 + i), street=world.home) for i in range(3)
+    ]
+    for person in (aunt, over_age, *wards):
+        world.registry.add_person(person)
+    for ward in (over_age, *wards):
+        world.registry.add_ward(aunt["pin"], ward["pin"])
+    user = applicant_for_pin(pin=aunt["pin"], actor=SYSTEM)
+    assert user.person is not None
+    links = {
+        link.child.pin: link
+        for link in applicant_children_sync(applicant=user.person, actor=SYSTEM)
+    }
+    for link in links.values():
+        accept_act(link)
+    officer = UserFactory(role=Role.DISTRICT, district=world.school.district)
+    placed = commission_place(
+        campaign=world.campaign,
+        officer=officer,
+        child=links[over_age["pin"]].child,
+        applicant=user.person,
+        school=world.school,
+        language="ky",
+        number="КДД-3",
+        decided_on=clock.today(),
+        ground="over_age",
+        documents_checked=True,
+        actor=Actor(user=officer),
+    )
+    assert placed.application.applicant_id == user.person.pk
+    first, second, third = (links[w["pin"]].child for w in wards)
+    assert register(world, user, first).status == Status.REGISTERED
+    second_application = register(world, user, second)  # the placement does not count
+    assert second_application.status == Status.REGISTERED
+    with refused("guardian_limit_reached"):  # two registrations do
+        register(world, user, third)
+    application_cancel(application=second_application, actor=Actor(user=user))
+    with refused("guardian_limit_reached"):  # and a cancelled one still counts
         register(world, user, third)
 
 
