@@ -1,0 +1,199 @@
+"""The Python side of a registration, measured without HTTP: the WSGI app in-process.
+
+Over HTTP the app's CPU is mixed with granian's, wrk's and PostgreSQL's on the same two cores;
+here one thread calls ``config/wsgi.py``'s application (production settings, the slim submit in
+front of Django) with the opening minute's requests and counts only its own thread CPU. The
+database is a copy of the benchmark's seed in its cluster (bench/pgcluster.py), stage 1 open.
+
+    python -m bench.inproc                  # 1,500 registrations, thread CPU per registration
+    python -m bench.inproc --profile 30     # … and cProfile.s 30 most expensive functions (thread CPU)
+
+Prints one JSON line: ``thread_cpu_ms`` per request (accepted and refused apart), the
+statuses, and with ``--profile`` the functions by own time (tottime) and by cumulative time.
+Numbers are comparable between two commits on the same machine, run one after the other.
+"""
+
+# ruff: noqa: S603 - the bench runs its own fixed commands (this module)
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _child(args: argparse.Namespace) -> None:
+    """In the child process: Django set up in production settings, the requests run."""
+    import cProfile
+    import io
+    import pstats
+    import time
+    import uuid
+
+    import django
+    import psycopg
+
+    django.setup()
+    from config.wsgi import application
+
+    sections = _timed(args.sections.split(",")) if args.sections else {}
+
+    dsn = os.environ["DATABASE_URL"]
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT token, child_id FROM bench_target ORDER BY n LIMIT %s",
+            (args.warmup + args.requests,),
+        ).fetchall()
+
+    def call(token: str, child: int) -> tuple[int, float]:
+        body = b""
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": f"/api/v1/drafts/{child}/submit",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_AUTHORIZATION": f"Bearer {token}",
+            "HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()),
+            "HTTP_ACCEPT_LANGUAGE": "ky",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": "0",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        seen: list[str] = []
+        started = time.thread_time()
+        answer = application(environ, lambda status, headers, *_: seen.append(status))
+        for _chunk in answer:
+            pass
+        if hasattr(answer, "close"):
+            answer.close()
+        return int(seen[0].split()[0]), time.thread_time() - started
+
+    for token, child in rows[: args.warmup]:
+        call(token, child)
+    for spent in sections.values():
+        spent[0] = 0.0
+    profiler = cProfile.Profile(time.thread_time) if args.profile else None
+    statuses: dict[int, list[float]] = {}
+    if profiler:
+        profiler.enable()
+    for token, child in rows[args.warmup :]:
+        status, cpu = call(token, child)
+        statuses.setdefault(status, []).append(cpu)
+    if profiler:
+        profiler.disable()
+
+    def ms(values: list[float]) -> float:
+        return round(1000 * sum(values) / len(values), 3) if values else 0.0
+
+    out: dict[str, Any] = {
+        "requests": args.requests,
+        "statuses": {str(k): len(v) for k, v in sorted(statuses.items())},
+        "thread_cpu_ms": {str(k): ms(v) for k, v in sorted(statuses.items())},
+        "profiled": bool(profiler),
+        "sections_ms": {
+            name: round(1000 * spent[0] / args.requests, 3) for name, spent in sections.items()
+        },
+    }
+    if profiler and args.dump:
+        profiler.dump_stats(args.dump)
+    if profiler:
+        for key in ("tottime", "cumulative"):
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats(key).print_stats(args.profile)
+            out[f"top_{key}"] = [
+                line.strip() for line in text.getvalue().splitlines() if line.strip()[:1].isdigit()
+            ]
+    print("JSON " + json.dumps(out))
+
+
+def _timed(names: list[str]) -> dict[str, list[float]]:
+    """Wrap each ``module:function`` (or ``module:Class.method``) to add up its thread CPU."""
+    import functools
+    import importlib
+    import time
+
+    spent: dict[str, list[float]] = {}
+    for name in names:
+        module_name, _, attr = name.partition(":")
+        owner: Any = importlib.import_module(module_name)
+        *path, last = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, last)
+        box = spent.setdefault(name, [0.0])
+
+        def wrapper(*a: Any, _f: Any = original, _box: list[float] = box, **k: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return _f(*a, **k)
+            finally:
+                _box[0] += time.thread_time() - started
+
+        setattr(owner, last, functools.wraps(original)(wrapper))
+    return spent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
+    parser.add_argument("--dump", default="", help="write the profile's pstats to this file")
+    parser.add_argument(
+        "--sections",
+        default="",
+        help="module:function,… whose thread CPU to add up (nested ones"
+        " count in their callers too)",
+    )
+    parser.add_argument("--scale", default="national")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args)
+        return
+
+    from bench.flash_crowd import VAR, app_env, flush_redis, fresh_db
+    from bench.pgcluster import PgCluster
+    from bench.seed import ensure_seed
+
+    pg = PgCluster(VAR / "pg", port=55432)
+    was_running = pg.is_running()
+    pg.start()
+    try:
+        seed = ensure_seed(pg, args.scale, log=lambda msg: print(msg, file=sys.stderr))
+        db_url, _t0 = fresh_db(pg, seed, "inproc", opens_in=0)
+        flush_redis()
+        env = app_env(db_url, threads=1)
+        command = [sys.executable, "-m", "bench.inproc", "--child"]
+        command += ["--requests", str(args.requests), "--warmup", str(args.warmup)]
+        command += ["--profile", str(args.profile), "--dump", args.dump]
+        command += ["--sections", args.sections]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        lines = [x for x in done.stdout.splitlines() if x.startswith("JSON ")]
+        if done.returncode or not lines:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit(done.returncode or 1)
+        result = json.loads(lines[-1][5:])
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+    finally:
+        if not was_running:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    main()
