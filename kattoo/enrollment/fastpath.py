@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import functools
 import json
 import uuid
 import weakref
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db import IntegrityError, connection
 from django.utils import translation
 
@@ -44,6 +46,8 @@ from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.core.metrics import registration_counted
+from kattoo.core.shells import shell
+from kattoo.core.sql import compact_sql
 from kattoo.notifications.messages import render
 from kattoo.notifications.models import Notification
 from kattoo.people.models import Person, Relation
@@ -68,7 +72,7 @@ from .models import Application, ApplicationTransition, Status
 # ids; the full subqueries (a CASE runs only the branch it takes) are the fallback for a draft
 # prepared before a write that touched its facts. Everything else is read live: the campaign,
 # participation, the pool, registrations, cancellations, a representative's act and wards.
-_FACTS = (
+_FACTS = compact_sql(
     """
 SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
        c.registration_ends_at, c.cancel_limit, c.guardian_child_limit,
@@ -161,7 +165,7 @@ assert "'" not in HOUSE_NUMBER_PATTERN and "%" not in HOUSE_NUMBER_PATTERN
 # (``accounts.services``' rules of a valid token) and, for that holder, the facts row above —
 # one round trip where there were two. No token row: no row; a holder without this child's
 # link (or without a person): the holder, and the facts' columns NULL.
-_TOKEN_FACTS = (
+_TOKEN_FACTS = compact_sql(
     "WITH u AS (" + TOKEN_HOLDER_NAMED + ")\n"
     "SELECT u.id, u.role, u.person_id, u.language, f.*\n"
     "  FROM u LEFT JOIN LATERAL ("
@@ -217,6 +221,9 @@ class DraftFacts:
     pool_id: int | None
     key_used: bool
     stored: bool = False  # the draft's stored facts held (ADR 0029): no full re-check ran
+    # The applicant's phone as stored (its ciphertext): the outbox's address is encrypted with
+    # the same keys (ADR 0022), so the statement copies it instead of encrypting it again.
+    phone_sealed: bytes | None = None
 
 
 def _decrypted(model: type, field: str, value: Any) -> Any:
@@ -231,6 +238,14 @@ def _encrypted(model: type, field: str, value: Any) -> Any:
     """Raw SQL skips field conversion: apply it (an encrypted field encrypts here)."""
     model_field = model._meta.get_field(field)  # type: ignore[attr-defined]
     return model_field.get_db_prep_save(value, connection)
+
+
+@functools.lru_cache(maxsize=4)
+def _sealed_empty(keys: tuple[str, ...]) -> Any:
+    """The outbox's empty secret body, encrypted once per process and key set: a
+    registration's SMS has no secret part (ADR 0022), and every ciphertext of "" reads the
+    same."""
+    return _encrypted(Notification, "secret_body", "")
 
 
 # Stable plans at the opening (issue 15, ADR 0015 §0). Production prepares each statement on
@@ -294,7 +309,7 @@ def token_draft_facts(
         row = cursor.fetchone()
     if row is None:
         return None, None
-    user = User(id=row[0], role=row[1], person_id=row[2], language=row[3], is_active=True)
+    user = shell(User, id=row[0], role=row[1], person_id=row[2], language=row[3], is_active=True)
     if row[4] is None:  # the campaign's id: no facts row
         return user, None
     return user, _draft_facts_of(row[4:], child_id)
@@ -313,7 +328,8 @@ def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
     else:
         child_certificate = bool(_decrypted(Person, "birth_certificate_number", certificate))
         applicant_passport = bool(_decrypted(Person, "passport_number", passport))
-    campaign = Campaign(
+    campaign = shell(
+        Campaign,
         id=c_id,
         birth_from=birth_from,
         birth_to=birth_to,
@@ -323,9 +339,11 @@ def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
         cancel_limit=cancel_limit,
         guardian_child_limit=ward_limit,
     )
-    child = Person(id=child_id, surname=surname, name=name, birth_date=birth_date)
+    child = shell(Person, id=child_id, surname=surname, name=name, birth_date=birth_date)
     school = (
-        School(id=school_id, name_ky=name_ky, name_ru=name_ru, name_uz=name_uz, name_en=name_en)
+        shell(
+            School, id=school_id, name_ky=name_ky, name_ru=name_ru, name_uz=name_uz, name_en=name_en
+        )
         if school_id is not None
         else None
     )
@@ -362,6 +380,7 @@ def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
         pool_id=pool_id,
         key_used=key_used,
         stored=bool(fresh),
+        phone_sealed=bytes(phone) if phone is not None else None,
     )
 
 
@@ -498,9 +517,14 @@ def draft_submit_fast(
         "data": json.dumps(_audit_data(request)),
         "note_id": note_id,
         "phone": facts.phone,
-        # The outbox's address is encrypted at rest like the phone it copies (ADR 0022).
-        "address": _encrypted(Notification, "address", facts.phone),
-        "no_secret": _encrypted(Notification, "secret_body", ""),
+        # The outbox's address is encrypted at rest like the phone it copies (ADR 0022): the
+        # phone's own ciphertext, which decrypts to the same number with the same keys.
+        "address": (
+            facts.phone_sealed
+            if facts.phone_sealed is not None
+            else _encrypted(Notification, "address", facts.phone)
+        ),
+        "no_secret": _sealed_empty(tuple(settings.FERNET_KEYS)),
         "user_language": user.language,
         "note_body": _sms_body(user, facts, application),
         "mark": _POSITION_MARK,
@@ -529,11 +553,10 @@ def draft_submit_fast(
 
 def _unsaved_application(facts: DraftFacts, request: SeatRequest, now: dt.datetime) -> Application:
     assert facts.school is not None
-    application = Application(
+    application = shell(
+        Application,
+        related={"campaign": facts.campaign, "child": facts.child, "school": facts.school},
         id=uuid.uuid4(),
-        campaign=facts.campaign,
-        child=facts.child,
-        school=facts.school,
         language=request.language,
         pool_id=request.pool_id,
         applicant_id=request.applicant_id,
@@ -545,8 +568,12 @@ def _unsaved_application(facts: DraftFacts, request: SeatRequest, now: dt.dateti
         created_at=now,
         status_changed_at=now,
     )
-    first = ApplicationTransition(
-        application=application, from_status="", to_status=Status.REGISTERED, at=now
+    first = shell(
+        ApplicationTransition,
+        related={"application": application},
+        from_status="",
+        to_status=Status.REGISTERED,
+        at=now,
     )
     application._prefetched_objects_cache = {"transitions": [first]}  # type: ignore[attr-defined]
     return application

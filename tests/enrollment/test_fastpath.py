@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection  # noqa: F401  (the skipif condition reads it)
+from django.db import connection
 from django.db.models import F
 from django.test import Client
 
@@ -246,6 +246,16 @@ def test_fast_submit_writes_everything_in_one_go(client: Client, world: World) -
     sms = Notification.objects.get(user=family.parent, event="application_registered")
     assert re.search(r"\b1\b", sms.body)  # the position, not the mark
     assert fastpath._POSITION_MARK not in sms.body
+    # ADR 0022: the address encrypted at rest — the applicant's phone's own ciphertext, copied
+    # by the statement — and an empty secret part, both read back through the model.
+    assert (sms.address, sms.secret_body) == (family.parent.person.phone, "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.address = p.phone FROM notifications_notification n, people_person p "
+            "WHERE n.id = %s AND p.id = %s",
+            [sms.pk, family.parent.person_id],
+        )
+        assert cursor.fetchone() == (True,)
     record = IdempotencyRecord.objects.get(user=family.parent, key=key)
     assert record.status_code == 201 and record.response["position"] == 1
     assert record.response["id"] == body["id"]
