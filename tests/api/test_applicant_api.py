@@ -377,6 +377,7 @@ def test_an_act_dated_after_today_is_a_validation_problem_in_the_asked_language(
         world.registry.add_person(p)
     world.registry.add_ward(rep["pin"], child["pin"])
     user = applicant_for_pin(pin=rep["pin"], actor=SYSTEM)
+    assert user.person is not None
     [link] = applicant_children_sync(applicant=user.person, actor=SYSTEM)
     api = Api(client, token_issue(user=user, actor=SYSTEM), language="ru")
     url = f"/api/v1/me/children/{link.child_id}/guardian-document"
