@@ -361,6 +361,11 @@ def guardian_act_upload(
             "invalid_choice",
             _("Only a court act or an act of the social development authority is accepted."),
         )
+    # The act exists before it is filed: a later date is a typing error that would reach the
+    # school's check (§18) and the fraud signals as the act's date. Today in Bishkek, as a
+    # commission's decision (``commission.services.commission_place``).
+    if issued_on is not None and issued_on > clock.today():
+        raise FieldError("issued_on", "in_future", _("The date cannot be later than today."))
     limit = settings.KATTOO_UPLOAD_MAX_BYTES
     if file.size is None or file.size > limit:
         raise FieldError(

@@ -7,7 +7,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kattoo.catalog.models import Language
-from kattoo.core import clock
 from kattoo.integrations.registry.pin import InvalidPin, pin_parse
 
 
@@ -116,13 +115,14 @@ class DatePartsWidget(forms.MultiWidget):
 
 
 class DayMonthYearField(forms.MultiValueField):
-    """A date typed as day, month and year; all three or (when not required) none."""
+    """A date typed as day, month and year; all three or (when not required) none. It only
+    parses: which dates a document may bear (never later than today for an act) is the
+    service's rule, said at this field when the service refuses it."""
 
     widget = DatePartsWidget
     default_error_messages = {
         "invalid": _("Enter a real date as day, month and year, for example 31 08 2020."),
         "incomplete": _("Enter the day, the month and the year."),
-        "future": _("The date cannot be later than today."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -150,6 +150,4 @@ class DayMonthYearField(forms.MultiValueField):
             value = dt.date(year, month, day)
         except (TypeError, ValueError) as exc:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
-        if value > clock.today():
-            raise forms.ValidationError(self.error_messages["future"], code="future")
         return value

@@ -359,6 +359,55 @@ def test_representative_uploads_an_act_over_the_api(
     assert api.post("/applications", body).status_code == 201
 
 
+def test_an_act_dated_after_today_is_a_validation_problem_in_the_asked_language(
+    client: Client, world: World, at_stage1
+) -> None:
+    """At 2026-04-01 10:05 in Bishkek an act of 2026-04-02 is refused as the web form refuses
+    it: 422 ``validation_error`` naming ``issued_on``, in Russian as asked; nothing is kept."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kattoo.accounts.services import applicant_for_pin
+    from kattoo.audit.models import AuditEvent
+    from kattoo.people.models import GuardianAct
+    from kattoo.people.services import applicant_children_sync
+
+    child = registry_person(sex="M", born=dt.date(2019, 10, 10), street=world.home)
+    rep = registry_person(sex="F", born=dt.date(1970, 1, 1), street=world.home)
+    for p in (child, rep):
+        world.registry.add_person(p)
+    world.registry.add_ward(rep["pin"], child["pin"])
+    user = applicant_for_pin(pin=rep["pin"], actor=SYSTEM)
+    assert user.person is not None
+    [link] = applicant_children_sync(applicant=user.person, actor=SYSTEM)
+    api = Api(client, token_issue(user=user, actor=SYSTEM), language="ru")
+    url = f"/api/v1/me/children/{link.child_id}/guardian-document"
+
+    def act(issued_on: str) -> dict[str, Any]:
+        return {
+            "kind": "court",
+            "number": "2-118/24",
+            "issued_on": issued_on,
+            "file": SimpleUploadedFile("a.pdf", b"%PDF-1.5 ..."),
+        }
+
+    events = AuditEvent.objects.count()
+    refused = problem(
+        client.post(url, act("2026-04-02"), headers=api.headers), 422, "validation_error"
+    )
+    assert refused["errors"] == [
+        {
+            "field": "issued_on",
+            "code": "in_future",
+            "message": "Дата не может быть позже сегодняшнего дня.",
+        }
+    ]
+    assert not GuardianAct.objects.exists()
+    assert AuditEvent.objects.count() == events
+    accepted = client.post(url, act("2026-04-01"), headers=api.headers)
+    assert accepted.status_code == 201, accepted.content
+    assert GuardianAct.objects.get().issued_on == dt.date(2026, 4, 1)
+
+
 def test_ask_a_school_to_add_the_address_and_keep_the_language(parent_api, world: World) -> None:
     family, api = parent_api
     response = api.post(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from kattoo.audit.models import AuditEvent
+from kattoo.core import clock
 from kattoo.core.errors import FieldError, RuleViolation
 from kattoo.people.models import ActStatus, GuardianAct, Relation
 from kattoo.people.services import document_kind_sniff, guardian_act_review, guardian_act_upload
@@ -34,12 +37,18 @@ def ward_link(world: World):
     return link
 
 
-def upload(link, content: bytes = PDF, name: str = "act.pdf", kind: str = "court"):
+def upload(
+    link,
+    content: bytes = PDF,
+    name: str = "act.pdf",
+    kind: str = "court",
+    issued_on: dt.date | None = dt.date(2024, 1, 1),
+):
     return guardian_act_upload(
         link=link,
         kind=kind,
         number="12-345",
-        issued_on=dt.date(2024, 1, 1),
+        issued_on=issued_on,
         file=SimpleUploadedFile(name, content),
         actor=SYSTEM,
     )
@@ -89,6 +98,41 @@ def test_bad_uploads_are_refused_and_write_nothing(ward_link, content, name, kin
         upload(ward_link, content, name, kind)
     assert error.value.code == code
     assert not GuardianAct.objects.exists()
+
+
+# 00:30 on 1 April in Bishkek (UTC+6) is still 31 March in UTC: today is Bishkek's day.
+JUST_AFTER_MIDNIGHT = clock.bishkek(2026, 4, 1, 0, 30)
+
+
+def test_an_act_dated_after_today_is_refused_and_nothing_is_written(
+    ward_link, settings, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    with clock.frozen(JUST_AFTER_MIDNIGHT - dt.timedelta(days=1)):
+        earlier = upload(ward_link)
+    events = AuditEvent.objects.count()
+    stored = sorted(tmp_path.rglob("*"))
+    with (
+        clock.frozen(JUST_AFTER_MIDNIGHT),
+        translation.override("en"),
+        pytest.raises(FieldError) as error,
+    ):
+        upload(ward_link, issued_on=dt.date(2026, 4, 2))
+    assert (error.value.field, error.value.code) == ("issued_on", "in_future")
+    assert error.value.message == "The date cannot be later than today."  # the web form's words
+    assert list(GuardianAct.objects.values_list("pk", flat=True)) == [earlier.pk]
+    earlier.refresh_from_db()
+    assert earlier.status == ActStatus.PENDING  # not superseded by the refused one
+    assert AuditEvent.objects.count() == events
+    assert sorted(tmp_path.rglob("*")) == stored
+
+
+def test_an_act_dated_today_in_bishkek_is_accepted(ward_link, settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    with clock.frozen(JUST_AFTER_MIDNIGHT):
+        act = upload(ward_link, issued_on=dt.date(2026, 4, 1))
+    assert act.issued_on == dt.date(2026, 4, 1) and act.status == ActStatus.PENDING
+    assert Path(act.file.path).is_relative_to(tmp_path)  # where the refused test looks
 
 
 def test_oversized_upload_is_refused(ward_link, settings) -> None:

@@ -94,6 +94,8 @@ def test_the_acts_date_is_typed_as_day_month_year_and_checked(
     page = bad.content.decode()
     assert bad.status_code == 200 and 'id="error-summary"' in page
     assert 'href="#id_issued_on_0"' in page and message in page
+    # Said once, at the date: the form parses, the service refuses a later date (in_future).
+    assert bad.context["form"].errors == {"issued_on": [message]}
     assert not GuardianAct.objects.exists()
 
 
