@@ -109,9 +109,10 @@ SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
                                 NULLIF(ap.pin, ''))) END,
        CASE WHEN k.fresh THEN EXISTS (
            SELECT 1 FROM jsonb_array_elements_text(d.facts -> 'twins') tw(id)
-             JOIN enrollment_application a ON a.child_id = tw.id::bigint
-            WHERE a.campaign_id = c.id AND a.school_id = d.school_id
-              AND a.status IN ('registered', 'admitted') AND NOT a.above_quota)
+            WHERE (SELECT a.school_id = d.school_id AND NOT a.above_quota
+                     FROM enrollment_application a
+                    WHERE a.campaign_id = c.id AND a.child_id = tw.id::bigint
+                      AND a.status IN ('registered', 'admitted')))
        ELSE
        d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person tw
                  JOIN enrollment_application a ON a.child_id = tw.id
