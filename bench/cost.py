@@ -1,7 +1,7 @@
 """What one registration costs the database, per path (issue 15): the cost table.
 
 Every measured run (the app over HTTP, the app's SQL through pgbench, the minimal statement of
-bench/minimal.py) is bracketed by two snapshots of the benchmark's own cluster, taken from the
+bench/minimal.py, drawn uniformly and in the app's arrival order) is bracketed by two snapshots of the benchmark's own cluster, taken from the
 ``postgres`` database so the snapshots do not count themselves:
 
 - **WAL bytes**: ``pg_current_wal_lsn()`` before and after (exact, immediate; cluster-wide, so
@@ -45,6 +45,7 @@ PATHS = {
     "app_http": "the app over HTTP",
     "app_sql": "the app's SQL (pgbench)",
     "minimal": "the minimal statement (pgbench)",
+    "minimal_arrival": "the minimal statement in the app's arrival order (pgbench)",
 }
 
 

@@ -12,7 +12,8 @@ never the shared server — this benchmark kills its postmaster):
    fresh slice of children; 503s are retried later like a real client; every 201 is recorded;
 4. pgbench runs the SQL of one registration (bench/sqlpath.py) at the same client counts on
    a copy of the same seed, and the minimal durable registration (bench/minimal.py, issue
-   15) beside it; both again, and the app over HTTP, on pools with no free seat (refusals);
+   15) beside it, drawn uniformly and in the app's arrival order; the app's SQL, the uniform
+   minimal and the app over HTTP again on pools with no free seat (refusals);
    the cost per registration of each path (bench/cost.py) is printed and kept;
 5. the read path (school card with free seats) during a rush, with the staleness of its counts;
 6. overload at 1024 connections with a probe timing the 503 answers;
@@ -1296,10 +1297,16 @@ class Bench:
         return summary
 
     def ceilings(self, seed: str, clients: list[int], seconds: int, refused_s: int) -> None:
-        """pgbench of the minimal registration (bench/minimal.py), and the refused path:
-        the minimal statement and the app's SQL against pools with no free seat."""
+        """pgbench of the minimal registration (bench/minimal.py), uniform and in the app's
+        arrival order, and the refused path: the minimal statement and the app's SQL against
+        pools with no free seat."""
         self.results["pgbench_full"] = run_pgbench(self.pg, seed, clients, refused_s, full=True)
         self.results["minimal"] = minimal.run_minimal(self.pg, seed, clients, seconds, log=log)
+        # The same statement on the seed's capacities in the app's arrival order: the part of
+        # the gap that is the first-come-first-served workload, not the app.
+        self.results["minimal_arrival"] = minimal.run_minimal(
+            self.pg, seed, clients, seconds, arrival=True, log=log
+        )
         self.results["minimal_full"] = minimal.run_minimal(
             self.pg, seed, clients, refused_s, full=True, log=log
         )
@@ -1408,10 +1415,18 @@ class Bench:
         latest.update(
             {
                 f"{k}_64": compared_64[k]
-                for k in ("pgbench_minimal_tps", "ratio_to_minimal", "own_sql_to_minimal")
+                for k in (
+                    "pgbench_minimal_tps",
+                    "ratio_to_minimal",
+                    "own_sql_to_minimal",
+                    "pgbench_minimal_arrival_tps",
+                    "ratio_to_minimal_arrival",
+                    "own_sql_to_minimal_arrival",
+                )
             }
         )
         latest["minimal"] = self.results["minimal"]
+        latest["minimal_arrival"] = self.results["minimal_arrival"]
         latest["minimal_full"] = self.results["minimal_full"]
         latest["pgbench_full"] = self.results["pgbench_full"]
         latest["refused_http"] = self.results["refused_http"]
@@ -1444,14 +1459,20 @@ def minimal_comparison(
 
     pgb, pgb_full = run("pgbench"), run("pgbench_full")
     mini, mini_full = run("minimal"), run("minimal_full")
+    arrival = run("minimal_arrival")
     http_full = dict(results.get("refused_http", {}))
-    rows = [r["cost"] for r in (http, pgb, mini) if "cost" in r]
+    rows = [r["cost"] for r in (http, pgb, mini, arrival) if "cost" in r]
     rows_refused = [r["cost"] for r in (http_full, pgb_full, mini_full) if "cost" in r]
     return {
         "minimal_clients": clients,
         "pgbench_minimal_tps": mini.get("tps"),
         "ratio_to_minimal": ratio(http.get("accepted_per_s"), mini.get("tps")),
         "own_sql_to_minimal": ratio(pgb.get("tps"), mini.get("tps")),
+        # The same statement in the app's arrival order on the seed's capacities: hot pools
+        # serialize, full pools refuse (bench/minimal.py).
+        "pgbench_minimal_arrival_tps": arrival.get("tps"),
+        "ratio_to_minimal_arrival": ratio(http.get("accepted_per_s"), arrival.get("tps")),
+        "own_sql_to_minimal_arrival": ratio(pgb.get("tps"), arrival.get("tps")),
         "pgbench_minimal_refused_tps": mini_full.get("tps"),
         "pgbench_refused_tps": pgb_full.get("tps"),
         "own_sql_to_minimal_refused": ratio(pgb_full.get("tps"), mini_full.get("tps")),
@@ -1569,6 +1590,16 @@ def markdown_table(r: dict[str, Any]) -> str:
             "App's SQL ÷ minimal (256; refused path)",
             f"{share(r['own_sql_to_minimal'])}; {share(r['own_sql_to_minimal_refused'])}",
             "≥ 0.5",
+        ),
+        (
+            "pgbench, minimal in the app's arrival order (64 / 256 clients)",
+            f"{f(r['pgbench_minimal_arrival_tps_64'])} / {f(r['pgbench_minimal_arrival_tps'])} tps",
+            "",
+        ),
+        (
+            "Accepted/s; app's SQL ÷ minimal in arrival order (256)",
+            f"{share(r['ratio_to_minimal_arrival'])}; {share(r['own_sql_to_minimal_arrival'])}",
+            "",
         ),
         (
             "Refused over HTTP, every pool full (256 conns): refusals/s; ÷ minimal",

@@ -27,6 +27,32 @@ few seconds of pgbench take); for the refused run every pool is full
 one statement per transaction) picks the pool uniformly at random and the child at random
 among 9·10¹⁸ ids, so duplicates are vanishingly rare. Before each client count the pools are
 reset and a CHECKPOINT is taken, so every run starts the same way.
+
+**In the app's arrival order** (``arrival=True``): the same schema and the same statement, its
+two parameters read from the next arrival instead of drawn at random (``ARRIVAL_STATEMENT``):
+
+    WITH arrived AS (SELECT child_id, pool_id FROM arrival
+                      WHERE n = (SELECT nextval('arrival_seq'))),
+         seat AS (… WHERE id = (SELECT pool_id FROM arrived) …)
+    INSERT … SELECT (SELECT child_id FROM arrived), …
+
+``arrival`` holds the seed's ``bench_target`` in order of ``n`` — the order in which the app's
+pgbench (bench/sqlpath.py) takes its children — with each child's pool, the lean pool of its
+draft's school and language; the pools have the seed's capacities and nothing more (at the
+opening the seed has no seat taken or held), so hot pools are wanted by many clients at once,
+their registrations serialize on the pool's row lock, held until the commit is flushed, and
+once a pool is full its arrivals are refused (cheap transactions that write nothing, counted
+in the tps as the app's pgbench counts its refusals). That is the first-come-first-served
+workload itself, which any implementation pays: what separates this variant from the uniform
+one is the workload, not the app; what separates the app from this variant is what the app
+adds to a registration under the same workload. The arrival's lookup is one primary-key read
+that the uniform variant does not have; the app's pgbench has its equivalent in its prelude. ``nextval`` sits in an uncorrelated subquery so it runs once per statement (a
+volatile call in the WHERE itself would run per row scanned and defeat the index). The
+sequence's MAXVALUE is the last arrival: once the seed's children are all used, the next
+``nextval`` fails and pgbench stops that client — as the app's pgbench stops when its prelude
+finds no child — so pgbench's tps stays the rate while there were children, and the run says
+``arrivals_exhausted``. Before each client count the sequence restarts at 1, the seats go
+back to 0 and a CHECKPOINT is taken.
 """
 
 # ruff: noqa: S603 - pgbench, a fixed PostgreSQL binary
@@ -36,6 +62,8 @@ import re
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bench import cost
 from bench.pgcluster import PgCluster
@@ -88,6 +116,77 @@ def pgbench_script(pools: int) -> str:
     )
 
 
+# The seed's children in arrival order, each with its lean pool; ``arrival_seq`` (made by
+# load_arrivals, its MAXVALUE the last n) hands them out.
+ARRIVAL_SCHEMA = """
+CREATE TABLE arrival (
+    n bigint PRIMARY KEY,
+    child_id bigint NOT NULL,
+    pool_id integer NOT NULL
+);
+"""
+
+# STATEMENT with its two parameters read from the next arrival (one statement, one commit).
+ARRIVAL_STATEMENT = (
+    "WITH arrived AS (SELECT child_id, pool_id FROM arrival "
+    "WHERE n = (SELECT nextval('arrival_seq'))), "
+    + STATEMENT.removeprefix("WITH ")
+    .replace("%(pool)s", "(SELECT pool_id FROM arrived)")
+    .replace("%(child)s", "(SELECT child_id FROM arrived)")
+)
+
+
+def arrival_script() -> str:
+    return (
+        "-- bench/minimal.py: the minimal durable registration in the app's arrival order, "
+        "one statement\n" + ARRIVAL_STATEMENT + ";\n"
+    )
+
+
+def arrival_rows(
+    targets: list[tuple[int, int, int, str]], pools: list[tuple[int, str, int]]
+) -> list[tuple[int, int, int]]:
+    """(n, child, lean pool id) for the seed's targets (n, child, school, language), in order
+    of n. The lean pools are ``pools`` numbered from 1 as create() numbers them; a target whose
+    school and language have no pool gets 0, a pool that does not exist: its arrival is a
+    refusal, as the app refuses a draft for a pool without seats."""
+    ids = {(school, language): i for i, (school, language, _n) in enumerate(pools, start=1)}
+    return [
+        (n, child, ids.get((school, language), 0)) for n, child, school, language in sorted(targets)
+    ]
+
+
+def seed_targets(pg: PgCluster, seed: str) -> list[tuple[int, int, int, str]]:
+    """The seed's ``bench_target`` as (n, child, school, language), in arrival order."""
+    out = pg.psql(
+        "SELECT n, child_id, school_id, language FROM bench_target ORDER BY n", dbname=seed
+    )
+    targets = []
+    for line in out.splitlines():
+        n, child, school, language = line.split("|")
+        targets.append((int(n), int(child), int(school), language))
+    return targets
+
+
+def load_arrivals(pg: PgCluster, rows: list[tuple[int, int, int]], dbname: str = DBNAME) -> None:
+    """The ``arrival`` table and its sequence in the lean database (COPY: the national seed
+    has a few hundred thousand children, more than a psql command line holds)."""
+    if [n for n, _child, _pool in rows] != list(range(1, len(rows) + 1)):
+        # A gap would be a transaction that finds no child: counted as a refusal.
+        raise RuntimeError("bench_target's n must run 1..N (bench/seed.py numbers them so)")
+    if not rows:
+        raise RuntimeError("the seed has no children in bench_target")
+    with psycopg.connect(pg.url(dbname), autocommit=True) as conn:
+        conn.execute(ARRIVAL_SCHEMA)
+        with (
+            conn.cursor() as cursor,
+            cursor.copy("COPY arrival (n, child_id, pool_id) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        conn.execute(f"CREATE SEQUENCE arrival_seq MAXVALUE {len(rows)}")
+
+
 def create(pg: PgCluster, pools: list[tuple[int, str, int]], dbname: str = DBNAME) -> str:
     """The lean database with these pools (school, language, seats), ids 1..n."""
     pg.psql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
@@ -120,15 +219,30 @@ def seed_pools(pg: PgCluster, seed: str) -> list[tuple[int, str, int]]:
     return pools
 
 
-def reset(pg: PgCluster, *, full: bool, dbname: str = DBNAME) -> None:
-    """No seat taken (or, for the refused run, all), no applications, a checkpoint."""
-    pg.psql(
+def reset_sql(*, full: bool, arrival: bool = False) -> str:
+    """No seat taken (or, for the refused run, all), no applications; for the arrival order
+    the first child next."""
+    sql = (
         "TRUNCATE application RESTART IDENTITY; "
-        f"UPDATE pool SET seats_taken = {'seats_total' if full else '0'}",
-        dbname=dbname,
+        f"UPDATE pool SET seats_taken = {'seats_total' if full else '0'}"
     )
+    return sql + ("; ALTER SEQUENCE arrival_seq RESTART" if arrival else "")
+
+
+def reset(pg: PgCluster, *, full: bool, arrival: bool = False, dbname: str = DBNAME) -> None:
+    """reset_sql(), then statistics and a checkpoint, so every run starts the same way."""
+    pg.psql(reset_sql(full=full, arrival=arrival), dbname=dbname)
     pg.psql("VACUUM ANALYZE", dbname=dbname)
     pg.psql("CHECKPOINT")
+
+
+def exhausted(stderr: str) -> bool:
+    """Whether pgbench stopped its clients only because the arrivals ran out (the sequence's
+    MAXVALUE): the run's tps is then the rate while there were children, not an error."""
+    aborted = [line for line in stderr.splitlines() if "aborted in command" in line]
+    return bool(aborted) and all(
+        'reached maximum value of sequence "arrival_seq"' in line for line in aborted
+    )
 
 
 def run_minimal(
@@ -138,29 +252,45 @@ def run_minimal(
     seconds: int,
     *,
     full: bool = False,
+    arrival: bool = False,
     log: Any = print,
 ) -> dict[str, Any]:
     """pgbench of the minimal statement at each client count: like flash_crowd.run_pgbench's
     result (tps, transactions, accepted, refused, latency, failed, cpu) plus its cost row.
-    ``full``: every pool without a free seat, so every transaction is a refusal."""
+    ``full``: every pool without a free seat, so every transaction is a refusal.
+    ``arrival``: the seed's children in the app's arrival order on the seed's capacities
+    (ARRIVAL_STATEMENT); its cost row is ``minimal_arrival``."""
     from bench.flash_crowd import CpuMeter  # flash_crowd imports this module
 
+    if full and arrival:
+        raise ValueError("the arrival order runs on the seed's capacities, not on full pools")
     pools = seed_pools(pg, seed)
-    create(pg, pools if full else [(s, lang, n + HEADROOM) for s, lang, n in pools])
-    script_text = pgbench_script(len(pools))
-    script = VAR / ("minimal-full.sql" if full else "minimal.sql")
-    script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(script_text)
+    create(pg, pools if full or arrival else [(s, lang, n + HEADROOM) for s, lang, n in pools])
     out: dict[str, Any] = {
         "script": "bench/minimal.py",
-        "statement": STATEMENT,
+        "statement": ARRIVAL_STATEMENT if arrival else STATEMENT,
         "pools": len(pools),
         "seats": sum(p[2] for p in pools),
-        "headroom_per_pool": 0 if full else HEADROOM,
+        "headroom_per_pool": 0 if full or arrival else HEADROOM,
         "full": full,
     }
+    if arrival:
+        rows = arrival_rows(seed_targets(pg, seed), pools)
+        load_arrivals(pg, rows)
+        out.update(
+            order="arrival",
+            arrivals=len(rows),
+            arrivals_without_pool=sum(1 for _n, _child, pool in rows if pool == 0),
+        )
+        script_text, name, label = arrival_script(), "minimal-arrival.sql", " (arrival order)"
+    else:
+        script_text = pgbench_script(len(pools))
+        name, label = ("minimal-full.sql", " (full pools)") if full else ("minimal.sql", "")
+    script = VAR / name
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(script_text)
     for c in clients:
-        reset(pg, full=full)
+        reset(pg, full=full, arrival=arrival)
         window = cost.Window(pg, DBNAME)
         with CpuMeter([], pg) as meter:
             proc = subprocess.run(
@@ -176,7 +306,7 @@ def run_minimal(
         tx = result["transactions"]
         result.update(accepted=accepted, refused=max(tx - accepted, 0), cpu=meter.result)
         result["cost"] = cost.row(
-            "minimal",
+            "minimal_arrival" if arrival else "minimal",
             clients=c,
             accepted=accepted,
             refused=result["refused"],
@@ -184,12 +314,15 @@ def run_minimal(
             window=spent,
             round_trips=float(cost.script_statements(script_text)),
         )
-        if proc.returncode != 0 or not result["tps"]:
+        ran_out = arrival and exhausted(proc.stderr)
+        if arrival:
+            result["arrivals_exhausted"] = ran_out
+        if (proc.returncode != 0 and not ran_out) or not result["tps"]:
             result["error"] = (proc.stderr or proc.stdout)[-800:]
         out[str(c)] = result
         log(
-            f"pgbench minimal{' (full pools)' if full else ''} -c {c}: {result['tps']:.0f} tps "
-            f"({accepted} accepted of {tx})"
+            f"pgbench minimal{label} -c {c}: {result['tps']:.0f} tps "
+            f"({accepted} accepted of {tx}{'; every arrival used' if ran_out else ''})"
         )
     pg.psql(f'DROP DATABASE IF EXISTS "{DBNAME}" WITH (FORCE)')
     return out

@@ -141,3 +141,126 @@ def test_the_pgbench_script_is_the_one_statement() -> None:
 def test_script_statements_counts_gset_and_semicolons() -> None:
     script = "-- the next child\nSELECT 1 AS a\n\\gset\n-- 1. token\nSELECT :a;\nSELECT 2;\n"
     assert cost.script_statements(script) == 3
+
+
+# -- in the app's arrival order ------------------------------------------------------------
+
+
+def arrivals(params: dict[str, Any], pools: list[int]) -> None:
+    """The arrival table and its sequence: child 100 + n arrives n-th, for the pool given."""
+    with psycopg.connect(**params) as conn:
+        conn.execute(minimal.ARRIVAL_SCHEMA)
+        for n, pool in enumerate(pools, start=1):
+            conn.execute("INSERT INTO arrival VALUES (%s, %s, %s)", [n, 100 + n, pool])
+        conn.execute(f"CREATE SEQUENCE arrival_seq MAXVALUE {len(pools)}")
+
+
+def arrive(params: dict[str, Any]) -> tuple[int, int] | None:
+    with psycopg.connect(**params) as conn:
+        row = conn.execute(minimal.ARRIVAL_STATEMENT).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the statement is PostgreSQL's")
+def test_the_arrival_order_is_first_come_first_served_until_the_children_run_out(
+    lean: dict[str, Any],
+) -> None:
+    # 15 children for the pool's 10 seats, then one whose school has no pool (id 0).
+    arrivals(lean, [1] * 15 + [0])
+    answers = [arrive(lean) for _ in range(16)]
+    assert [a[1] if a else None for a in answers] == [*range(1, SEATS + 1), *[None] * 6]
+    with psycopg.connect(**lean) as conn:
+        children = [r[0] for r in conn.execute("SELECT child_id FROM application ORDER BY id")]
+        assert children == list(range(101, 101 + SEATS))
+        # The sequence's MAXVALUE is the last arrival: one more transaction fails (pgbench
+        # stops the client) rather than counting a child that does not exist as a refusal.
+        with pytest.raises(psycopg.errors.SequenceGeneratorLimitExceeded):
+            conn.execute(minimal.ARRIVAL_STATEMENT)
+        conn.rollback()
+        conn.execute(minimal.reset_sql(full=False, arrival=True))
+        conn.commit()
+    assert arrive(lean) == (1, 1)  # identity restarted, the first child again, seat 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="concurrency is proven on PostgreSQL"
+)
+def test_a_race_in_arrival_order_takes_each_child_once_and_exactly_the_seats(
+    lean: dict[str, Any],
+) -> None:
+    arrivals(lean, [1] * 30)
+    barrier = threading.Barrier(30)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            result = "accepted" if arrive(lean) else "refused"
+        except Exception as exc:  # an unexpected error is a failure below
+            result = f"error:{type(exc).__name__}:{exc}"
+        with lock:
+            outcomes[result] += 1
+
+    threads = [threading.Thread(target=run) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == {"accepted": SEATS, "refused": 30 - SEATS}, outcomes
+    with psycopg.connect(**lean) as conn:
+        rows = conn.execute("SELECT child_id, position FROM application").fetchall()
+        used = conn.execute("SELECT last_value FROM arrival_seq").fetchone()
+    assert sorted(p for _c, p in rows) == list(range(1, SEATS + 1))
+    assert len({c for c, _p in rows}) == SEATS and all(101 <= c <= 130 for c, _p in rows)
+    assert used == (30,)
+
+
+def test_the_arrival_script_is_the_same_one_statement_fed_by_the_next_arrival() -> None:
+    script = minimal.arrival_script()
+    assert cost.script_statements(script) == 1
+    assert "\\set" not in script and "%(" not in script and ":pool" not in script
+    # One nextval per statement: in an uncorrelated subquery, compared with the primary key.
+    assert script.count("nextval('arrival_seq')") == 1
+    assert "WHERE n = (SELECT nextval('arrival_seq'))" in script
+    # Everything else is the uniform statement with its parameters read from the arrival.
+    uniform = minimal.STATEMENT.replace("%(pool)s", "(SELECT pool_id FROM arrived)").replace(
+        "%(child)s", "(SELECT child_id FROM arrived)"
+    )
+    assert minimal.ARRIVAL_STATEMENT.endswith(uniform.removeprefix("WITH "))
+
+
+def test_arrivals_take_the_lean_pool_of_their_school_and_language_in_order_of_n() -> None:
+    pools = [(1000, "ky", 25), (1000, "ru", 0), (2000, "ky", 50)]
+    targets = [(2, 502, 2000, "ky"), (1, 501, 1000, "ru"), (3, 503, 3000, "ky")]
+    assert minimal.arrival_rows(targets, pools) == [(1, 501, 2), (2, 502, 3), (3, 503, 0)]
+
+
+def test_the_arrival_reset_restarts_the_sequence_only_for_the_arrival_order() -> None:
+    assert "arrival_seq" not in minimal.reset_sql(full=False)
+    assert "arrival_seq" not in minimal.reset_sql(full=True)
+    sql = minimal.reset_sql(full=False, arrival=True)
+    assert "ALTER SEQUENCE arrival_seq RESTART" in sql
+    assert "seats_taken = 0" in sql and "TRUNCATE application RESTART IDENTITY" in sql
+
+
+def test_running_out_of_arrivals_is_told_apart_from_an_error() -> None:
+    ran_out = (
+        "pgbench: error: client 0 script 0 aborted in command 0 query 0: ERROR:  nextval: "
+        'reached maximum value of sequence "arrival_seq" (1446)\n'
+        "pgbench: error: client 1 script 0 aborted in command 0 query 0: ERROR:  nextval: "
+        'reached maximum value of sequence "arrival_seq" (1446)\n'
+        "pgbench: error: Run was aborted; the above results are incomplete.\n"
+    )
+    assert minimal.exhausted(ran_out)
+    other = ran_out.replace(
+        'nextval: reached maximum value of sequence "arrival_seq" (1446)',
+        'relation "arrival" does not exist',
+        1,
+    )
+    assert not minimal.exhausted(other)
+    assert not minimal.exhausted("")

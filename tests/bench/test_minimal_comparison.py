@@ -1,0 +1,82 @@
+"""Issue 15's comparison keys (bench/flash_crowd.py ``minimal_comparison``) with the minimal
+statement in the app's arrival order beside the uniform one: which run each key divides by,
+and the cost table's rows — from a results dict made up here, never from a timing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import cost
+from bench.flash_crowd import cost_tables, minimal_comparison
+
+CPU = {"postgres_s": 1.0, "app_s": 2.0}
+WINDOW = {"wal_bytes": 4_000, "wal_fpi": 2, "commits": 100, "rollbacks": 0, "write_xids": 100}
+
+
+def cost_row(path: str, accepted: int, refused: int) -> dict[str, Any]:
+    return cost.row(
+        path,
+        clients=16,
+        accepted=accepted,
+        refused=refused,
+        cpu=CPU,
+        window=WINDOW,
+        round_trips=1.0,
+    )
+
+
+def results() -> dict[str, Any]:
+    return {
+        "pgbench": {"16": {"tps": 400.0, "cost": cost_row("app_sql", 90, 10)}},
+        "pgbench_full": {"16": {"tps": 900.0, "cost": cost_row("app_sql", 0, 100)}},
+        "minimal": {"16": {"tps": 8_000.0, "cost": cost_row("minimal", 100, 0)}},
+        "minimal_arrival": {
+            "16": {"tps": 2_000.0, "cost": cost_row("minimal_arrival", 60, 40)},
+        },
+        "minimal_full": {"16": {"tps": 20_000.0, "cost": cost_row("minimal", 0, 100)}},
+        "refused_http": {"refused_per_s": 300.0},
+    }
+
+
+HTTP = {"accepted_per_s": 100.0, "cost": cost_row("app_http", 100, 0)}
+
+
+def test_the_arrival_order_has_its_own_keys_beside_the_uniform_ones() -> None:
+    compared = minimal_comparison(results(), HTTP, 16)
+    # The uniform minimal's keys are unchanged (issue 15).
+    assert compared["pgbench_minimal_tps"] == 8_000.0
+    assert compared["ratio_to_minimal"] == 0.013  # 100 / 8,000
+    assert compared["own_sql_to_minimal"] == 0.05  # 400 / 8,000
+    # The arrival order: the app over HTTP and the app's SQL against the same statement in
+    # the app's arrival order.
+    assert compared["pgbench_minimal_arrival_tps"] == 2_000.0
+    assert compared["ratio_to_minimal_arrival"] == 0.05  # 100 / 2,000
+    assert compared["own_sql_to_minimal_arrival"] == 0.2  # 400 / 2,000
+    assert [r["path"] for r in compared["cost_table"]] == [
+        "app_http",
+        "app_sql",
+        "minimal",
+        "minimal_arrival",
+    ]
+    # It has no refused run of its own: its refusals are the full pools of its workload.
+    assert [r["path"] for r in compared["cost_table_refused"]] == ["app_sql", "minimal"]
+
+
+def test_without_an_arrival_run_its_keys_are_empty_and_the_table_has_no_row() -> None:
+    partial = results()
+    del partial["minimal_arrival"]
+    compared = minimal_comparison(partial, HTTP, 16)
+    assert compared["pgbench_minimal_arrival_tps"] is None
+    assert compared["ratio_to_minimal_arrival"] is None
+    assert compared["own_sql_to_minimal_arrival"] is None
+    assert compared["ratio_to_minimal"] == 0.013
+    assert [r["path"] for r in compared["cost_table"]] == ["app_http", "app_sql", "minimal"]
+
+
+def test_the_cost_table_names_the_arrival_row() -> None:
+    row = cost_row("minimal_arrival", 60, 40)
+    label = "the minimal statement in the app's arrival order (pgbench)"
+    assert row["label"] == label
+    assert (row["registrations"], row["accepted"], row["refused"]) == (100, 60, 40)
+    text = cost_tables(minimal_comparison(results(), HTTP, 16))
+    assert f"| {label} | 16 | 100 (60 / 40) |" in text
