@@ -7,10 +7,11 @@ next child of ``bench_target`` and runs exactly the statements the API sends for
 1. the bearer token's holder and the draft's facts, in one statement (``enrollment.fastpath.
    _TOKEN_FACTS``, the slim submit handler's read: ``kattoo/api/hot.py``),
 2. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
-   SMS outbox row, draft deletion, idempotency record),
-3. for the refused path only (``refused=True``: every pool full), the refusal's audit row
-   with its key check (``enrollment.fastpath._REFUSED``), which the app sends when the
-   statement took no seat,
+   SMS outbox row, draft deletion, idempotency record) — or, for the refused path
+   (``refused=True``: every pool full), the refusal's audit row with its key check
+   (``enrollment.fastpath._REFUSED``) in its place: the app sends no submit statement when
+   the facts show the pool full (it sends the refusal's row after the submit statement only
+   when the pool filled between the read and the statement),
 and nothing else: the SMS leaves through the outbox drain (``notifications_drain``), which
 claims the outbox rows in batches — no task row per registration (issue 15).
 
@@ -113,7 +114,7 @@ def _no_secret() -> str:
 def pgbench_script(mark: str = "#", *, refused: bool = False) -> str:
     """The script text; run with ``pgbench -n -M prepared -f FILE``. Needs Django set up on
     the benchmark's database and ``bench_target_seq``. ``refused``: the script of a refusal
-    on a full pool (the statement takes no seat, then the refusal's audit row)."""
+    on a full pool (the read shows no free seat, then the refusal's audit row)."""
     from kattoo.enrollment.fastpath import _REFUSED, _SUBMIT, _TOKEN_FACTS
 
     # Comments dropped before the prelude is joined onto one line (they would swallow it).
@@ -128,14 +129,15 @@ def pgbench_script(mark: str = "#", *, refused: bool = False) -> str:
         " ".join(prelude.split()) + "\n\\gset",
         "-- 1. the token's holder and the facts",
         _to_pgbench(_TOKEN_FACTS).rstrip(),
-        "-- 2. submit",
-        _to_pgbench(_SUBMIT).rstrip(),
     ]
     if refused:
+        # The facts show the pool full: the app sends no submit statement.
         parts += [
-            "-- 3. the refusal's audit row, unless the key was used",
+            "-- 2. the refusal's audit row, unless the key was used",
             _to_pgbench(_REFUSED.replace("%(child)s", "%(child_id)s::text")).rstrip(),
         ]
+    else:
+        parts += ["-- 2. submit", _to_pgbench(_SUBMIT).rstrip()]
     return "\n".join(parts) + "\n"
 
 

@@ -54,7 +54,7 @@ from kattoo.people.models import Person, Relation
 
 from .abilities import Abilities, abilities_of
 from .allocation import _PG_REGISTER, SeatRequest, _audit_data
-from .eligibility import Facts, decide
+from .eligibility import Facts, decide, waitlist_needed
 from .idempotency import request_fingerprint
 from .models import Application, ApplicationTransition, Status
 
@@ -403,9 +403,10 @@ class SeatRefused(RuleViolation):
 # A full pool's refusal, recorded as ``audit.refusals.audit_refusal`` records one (§7: the
 # attempt, the child as the object, the draft's school and language) — unless a racer with
 # this very Idempotency-Key took the last seat for the same request: then nothing is written
-# and the ordinary path replays the racer's answer. One statement after the submit statement
-# (its own snapshot sees a racer that committed meanwhile), in place of a read of the key and
-# an ORM insert (issue 15: a refusal is ~40 % of the opening minute).
+# and the ordinary path replays the racer's answer. One statement after the read (a pool full
+# when read) or after the submit statement (a pool filled since): its own snapshot sees a racer
+# that committed meanwhile. In place of a read of the key and an ORM insert (issue 15: a
+# refusal is ~40 % of the opening minute).
 _REFUSED = f"""
 INSERT INTO audit_auditevent
     (at, actor_id, channel, action, object_type, object_id, data, request_id)
@@ -486,6 +487,15 @@ def draft_submit_fast(
         route=decision,
         above_quota=above_quota,
     )
+    if waitlist_needed(verdict, free_seats=facts.facts.free_seats):
+        # The pool had no free seat when the facts were read, and the route takes one: the
+        # statement's seat UPDATE would match no row, so the refusal is told without it — the
+        # read and the refusal's audit row, two round trips (issue 15: a refusal is ~40 % of
+        # the opening minute). A seat freed after the read is the next request's, as it would
+        # be had this one come a moment earlier; a racer with this very key is still replayed.
+        if not _refusal_recorded(user=user, key=key, actor=actor, request=request):
+            return None
+        raise SeatRefused()
     application = _unsaved_application(facts, request, now)
     body = respond(
         application,

@@ -305,12 +305,15 @@ def test_fast_submit_writes_no_task_row_and_the_drain_sends_its_sms(
     MemoryBackend.outbox.clear()
 
 
-def test_a_full_pool_is_refused_by_the_statement_itself_with_its_audit_row(
-    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("filled", ["before the read", "between the read and the statement"])
+def test_a_full_pool_is_refused_by_the_fast_path_itself_with_its_audit_row(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch, filled: str
 ) -> None:
     """Issue 15: a refusal on a full pool (with an Idempotency-Key, as clients send) is told
-    from the statement's result — the ordinary path is not run — and still leaves the refusal's
-    audit row naming the draft's choice, and no idempotency record (as the ordinary path)."""
+    by the fast path — the ordinary path is not run — and still leaves the refusal's audit row
+    naming the draft's choice, and no idempotency record (as the ordinary path). A pool full
+    when the facts are read is refused without the submit statement; one that filled after the
+    read, by the statement's empty result."""
     from django.db import connection as db
     from django.test.utils import CaptureQueriesContext
 
@@ -322,10 +325,20 @@ def test_a_full_pool_is_refused_by_the_statement_itself_with_its_audit_row(
     monkeypatch.setattr(importlib.import_module("kattoo.api.v1.drafts"), "draft_submit", ordinary)
     family = world.family()
     _full(world, family)
+    if filled != "before the read":
+        original = fastpath.draft_facts
+
+        def one_seat_left(**kwargs: Any) -> Any:
+            facts = original(**kwargs)
+            return dataclasses.replace(facts, facts=dataclasses.replace(facts.facts, free_seats=1))
+
+        monkeypatch.setattr(fastpath, "draft_facts", one_seat_left)
     key = str(uuid.uuid4())
     with CaptureQueriesContext(db) as queries:
         response = submit(client, family, key=key)
     assert response.status_code == 409, response.content
+    statement_sent = any("INSERT INTO enrollment_application" in q["sql"] for q in queries)
+    assert statement_sent == (filled != "before the read")
     assert response.json()["code"] == "no_free_seats"
     refusal = AuditEvent.objects.get(action=REFUSED, object_id=str(family.child.pk))
     assert refusal.data["school"] == world.school.pk and refusal.data["language"] == "ky"
