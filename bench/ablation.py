@@ -10,7 +10,8 @@ same checkpoints and the same cache:
 
 - ``app``: the read and the submit statement, as sent for a registration;
 - ``submit − <part>``: the statement without one of its data-modifying CTEs (history, audit,
-  outbox, draft, idempotency): what that row costs;
+  outbox, draft, idempotency): what that row costs; a part written before the seat (history,
+  draft: ADR 0031) leaves the seat's condition with it;
 - ``seat + application``: only the seat UPDATE and the application INSERT — the minimal
   statement's work on the app's own tables and indexes;
 - ``minimal``: bench/minimal.py's statement.
@@ -49,6 +50,8 @@ HEADROOM = 100_000_000
 PARTS = ("history", "audit", "outbox", "draft", "idempotency")
 _CTE = re.compile(r", (\w+) AS \(")
 _TAIL = " SELECT position FROM app"
+# The seat's UPDATE waits for a part written before it (allocation.seat_cte's ``after``).
+_AFTER = r" AND \(SELECT count\(\*\) FROM {name}\) >= 0"
 
 
 def split_ctes(statement: str) -> tuple[list[tuple[str, str]], str]:
@@ -79,14 +82,16 @@ def variants(script: str) -> dict[str, str]:
     """The app's script and its variants (see the module's docstring)."""
     lines = script.splitlines()
     read = next(i for i, line in enumerate(lines) if line.startswith("WITH u AS"))
-    submit = next(i for i, line in enumerate(lines) if line.startswith("WITH seat AS"))
+    submit = next(i for i, line in enumerate(lines) if _is_submit(line))
     ctes, tail = split_ctes(lines[submit])
     names = [name for name, _text in ctes]
-    if names[:2] != ["seat", "app"] or not set(PARTS) <= set(names):
+    if not {"seat", "app", *PARTS} <= set(names):
         raise ValueError(f"the submit statement's parts changed: {names}")
 
     def build(*, with_read: bool = True, drop: tuple[str, ...] = ()) -> str:
         kept = [text for name, text in ctes if name not in drop]
+        for part in drop:  # the seat no longer waits for a part left out
+            kept = [re.sub(_AFTER.format(name=part), "", text) for text in kept]
         out = list(lines)
         out[submit] = "WITH " + ", ".join(kept) + " " + tail
         if not with_read:
@@ -100,6 +105,10 @@ def variants(script: str) -> dict[str, str]:
     return found
 
 
+def _is_submit(text: str) -> bool:
+    return text.startswith("WITH ") and "UPDATE enrollment_seatpool" in text
+
+
 def _variant_of(query: str) -> str | None:
     """Which variant a statement of pg_stat_statements is (its normalized text)."""
     text = re.sub(r"\(\s+", "(", " ".join(query.split()))
@@ -107,7 +116,7 @@ def _variant_of(query: str) -> str | None:
         return "read (token and facts)"
     if text.startswith("WITH seat AS (UPDATE pool "):
         return "minimal"
-    if not text.startswith("WITH seat AS"):
+    if not _is_submit(text):
         return None
     missing = [part for part in PARTS if f" {part} AS (" not in text]
     if not missing:

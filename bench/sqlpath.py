@@ -6,8 +6,8 @@ next child of ``bench_target`` and runs exactly the statements the API sends for
 
 1. the bearer token's holder and the draft's facts, in one statement (``enrollment.fastpath.
    _TOKEN_FACTS``, the slim submit handler's read: ``kattoo/api/hot.py``),
-2. the submit statement (``enrollment.fastpath._SUBMIT``: seat, application, history, audit,
-   SMS outbox row, draft deletion, idempotency record) — or, for the refused path
+2. the submit statement (``enrollment.fastpath._SUBMIT``: history, draft deletion, then the
+   seat, application, audit, SMS outbox row, idempotency record) — or, for the refused path
    (``refused=True``: every pool full), the refusal's audit row with its key check
    (``enrollment.fastpath._REFUSED``) in its place: the app sends no submit statement when
    the facts show the pool full (it sends the refusal's row after the submit statement only

@@ -53,38 +53,87 @@ class SeatGranted:
     created_at: dt.datetime
 
 
-_PG_REGISTER = """
-WITH seat AS (
+# The statement's parts, shared by the ordinary path's ``_PG_REGISTER`` and the opening
+# minute's ``fastpath._SUBMIT``, which orders them differently (ADR 0031): one source of the
+# seat's, the application's, the history's and the audit's SQL.
+
+
+def seat_cte(*, after: tuple[str, ...] = ()) -> str:
+    """The seat: the pool's conditional UPDATE, whose row lock is held until the commit.
+    ``after`` names earlier CTEs (each with ``RETURNING``) that must have run before the lock
+    is taken: each is counted in the UPDATE's condition, an uncorrelated subquery — an
+    InitPlan that PostgreSQL runs, to completion, before the pool's row is fetched."""
+    first = "".join(f"       AND (SELECT count(*) FROM {name}) >= 0\n" for name in after)
+    return (
+        """seat AS (
     UPDATE enrollment_seatpool
        SET taken = taken + 1,
            extra_seats = extra_seats + %(extra)s,
            capacity = capacity + %(extra)s,
            accepted_count = accepted_count + 1
      WHERE id = %(pool_id)s AND (%(extra)s = 1 OR taken + held < capacity)  -- waitlist: held seats
- RETURNING accepted_count
-), app AS (
+"""
+        + first
+        + """ RETURNING accepted_count
+)"""
+    )
+
+
+def application_cte(*, position: str, source: str) -> str:
+    """The application, at ``position`` (an expression over ``source``, its FROM clause)."""
+    return (
+        """app AS (
     INSERT INTO enrollment_application
         (id, campaign_id, child_id, applicant_id, user_id, school_id, language, pool_id,
          status, route, above_quota, position, channel, created_at, status_changed_at)
     SELECT %(id)s, %(campaign_id)s, %(child_id)s, %(applicant_id)s, %(user_id)s, %(school_id)s,
-           %(language)s, %(pool_id)s, 'registered', %(route)s, %(above)s, seat.accepted_count,
-           %(channel)s, %(now)s, %(now)s
-      FROM seat
+           %(language)s, %(pool_id)s, 'registered', %(route)s, %(above)s, """
+        + position
+        + """,
+           %(channel)s, %(now)s, %(now)s"""
+        + source
+        + """
  RETURNING id, position
-), history AS (
+)"""
+    )
+
+
+def history_cte(*, application: str, source: str = "", returning: str = "") -> str:
+    """The application's first history row: its id is ``application`` (over ``source``)."""
+    return (
+        """history AS (
     INSERT INTO enrollment_applicationtransition
         (application_id, from_status, to_status, at, actor_id, reason, reason_code)
-    SELECT id, '', 'registered', %(now)s, %(user_id)s, '', '' FROM app
-), audit AS (
+    SELECT """
+        + application
+        + """, '', 'registered', %(now)s, %(user_id)s, '', ''"""
+        + source
+        + returning
+        + """
+)"""
+    )
+
+
+AUDIT_CTE = """audit AS (
     INSERT INTO audit_auditevent
         (at, actor_id, channel, action, object_type, object_id, data, request_id)
     SELECT %(now)s, %(user_id)s, %(channel)s, 'application.register', 'enrollment.application',
            app.id::text, jsonb_set(%(data)s::jsonb, '{position}', to_jsonb(app.position)),
            %(request_id)s
       FROM app
+)"""
+
+_PG_REGISTER = (
+    "\nWITH "
+    + seat_cte()
+    + ", "
+    + application_cte(position="seat.accepted_count", source="\n      FROM seat")
+    + ", "
+    + history_cte(application="id", source=" FROM app")
+    + ", "
+    + AUDIT_CTE
+    + "\nSELECT position FROM app\n"
 )
-SELECT position FROM app
-"""
 
 
 def _audit_data(request: SeatRequest) -> dict[str, object]:

@@ -53,7 +53,7 @@ from kattoo.notifications.models import Notification
 from kattoo.people.models import Person, Relation
 
 from .abilities import Abilities, abilities_of
-from .allocation import _PG_REGISTER, SeatRequest, _audit_data
+from .allocation import AUDIT_CTE, SeatRequest, _audit_data, application_cte, history_cte, seat_cte
 from .eligibility import Facts, decide, waitlist_needed
 from .idempotency import request_fingerprint
 from .models import Application, ApplicationTransition, Status
@@ -174,14 +174,30 @@ _TOKEN_FACTS = compact_sql(
     + ") f ON true"
 )
 
-# The allocation statement (seat, application, history, audit: one source of truth in
-# allocation.py) extended by the outbox row, the draft's deletion and the idempotency record.
-_TAIL = "\nSELECT position FROM app"
-assert _PG_REGISTER.rstrip().endswith(_TAIL.strip())
+# The allocation statement's parts (seat, application, history, audit: one source of truth in
+# allocation.py) with the outbox row, the draft's deletion and the idempotency record — in the
+# order that holds the pool's row lock the shortest (ADR 0031). The pool's row is locked by the
+# seat's UPDATE until the commit, so what needs no position runs BEFORE it: the first history
+# row (the application's id is made here, and the row has no foreign key to check, ADR 0026)
+# and the draft's deletion, both counted in the UPDATE's condition — InitPlans, run before the
+# row is fetched and locked. What carries the position (the application, its audit row, the
+# SMS, the stored response) follows the seat. With no seat the application's position is NULL:
+# its NOT NULL constraint fails the statement, and with it the history row and the deletion
+# (``_no_seat``); one statement, one commit, all or nothing, as before.
+_FIRST = ("history", "draft")
 _SUBMIT = (
-    _PG_REGISTER.rstrip()[: -len(_TAIL.strip())].rstrip()
-    + """
-, outbox AS (
+    "\nWITH "
+    + history_cte(application="%(id)s", returning="\n RETURNING 1")
+    + """, draft AS (
+    DELETE FROM enrollment_draft WHERE id = %(draft_id)s
+ RETURNING 1
+), """
+    + seat_cte(after=_FIRST)
+    + ", "
+    + application_cte(position="(SELECT accepted_count FROM seat)", source="")
+    + ", "
+    + AUDIT_CTE
+    + """, outbox AS (
     INSERT INTO notifications_notification
         (id, user_id, channel, address, event, language, subject, body, secret_body,
          dedupe_key, status, attempts, last_error, provider_id, report, created_at)
@@ -191,8 +207,6 @@ _SUBMIT = (
            %(now)s
       FROM app WHERE %(phone)s::text <> ''
     ON CONFLICT (dedupe_key) DO NOTHING
-), draft AS (
-    DELETE FROM enrollment_draft WHERE id = %(draft_id)s AND EXISTS (SELECT 1 FROM app)
 ), idempotency AS (
     INSERT INTO enrollment_idempotencyrecord
         (user_id, key, request_hash, status_code, response, created_at)
@@ -203,6 +217,23 @@ _SUBMIT = (
 SELECT position FROM app
 """
 )
+
+
+def _no_seat(exc: IntegrityError) -> bool:
+    """The submit statement failed because the seat's UPDATE matched no row (the pool filled
+    after the read): the application's position, NOT NULL, came out NULL. Any other
+    integrity error is a race on the child or the key."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    return (
+        getattr(cause, "sqlstate", None) == _NOT_NULL_VIOLATION
+        and diag is not None
+        and diag.table_name == "enrollment_application"
+        and diag.column_name == "position"
+    )
+
+
+_NOT_NULL_VIOLATION = "23502"
 
 # Stands for the position in the SMS text until the statement knows it.
 _POSITION_MARK = "\u2063POSITION\u2063"
@@ -548,11 +579,14 @@ def draft_submit_fast(
         with connection.cursor() as cursor, _index_plan(cursor, "submit"):
             cursor.execute(_SUBMIT, params)
             row = cursor.fetchone()
-    except IntegrityError:
-        return None  # a race on the child or the key: the ordinary path tells which
+    except IntegrityError as exc:
+        if not _no_seat(exc):
+            return None  # a race on the child or the key: the ordinary path tells which
+        row = None
     if row is None:
-        # The pool is full — unless a racer with this key took the last seat for this very
-        # request: then the ordinary path replays the racer's answer (a new snapshot sees it).
+        # The pool filled since the read (nothing was written) — unless a racer with this key
+        # took the last seat for this very request: then the ordinary path replays the racer's
+        # answer (a new snapshot sees it).
         if not _refusal_recorded(user=user, key=key, actor=actor, request=request):
             return None
         raise SeatRefused()

@@ -349,6 +349,120 @@ def test_a_full_pool_is_refused_by_the_fast_path_itself_with_its_audit_row(
     assert not any('FROM "enrollment_draft"' in q["sql"] for q in queries.captured_queries)
 
 
+def _last_id(table: str) -> int:
+    """The last id the table's sequence handed out, in any session, committed or not (a
+    sequence is not transactional): 0 before the first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(pg_sequence_last_value("
+            "pg_get_serial_sequence(%s, 'id')::regclass), 0)",
+            [table],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_with_no_seat_the_rows_written_before_the_seat_do_not_survive(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0031: the history row and the draft's deletion run before the seat's UPDATE. When
+    the pool filled after the read, the UPDATE takes no seat and the whole statement fails —
+    the history row it had inserted (its id is spent) and the draft's deletion are rolled back
+    — and the fast path answers no_free_seats itself."""
+
+    def ordinary(**kwargs: Any) -> Any:
+        raise AssertionError("the ordinary path ran")
+
+    monkeypatch.setattr(importlib.import_module("kattoo.api.v1.drafts"), "draft_submit", ordinary)
+    family = world.family()
+    _full(world, family)
+    original = fastpath.draft_facts
+
+    def one_seat_left(**kwargs: Any) -> Any:
+        facts = original(**kwargs)
+        return dataclasses.replace(facts, facts=dataclasses.replace(facts.facts, free_seats=1))
+
+    monkeypatch.setattr(fastpath, "draft_facts", one_seat_left)
+    history_before = ApplicationTransition.objects.count()
+    spent_before = _last_id("enrollment_applicationtransition")
+    response = submit(client, family, key=str(uuid.uuid4()))
+    assert response.status_code == 409 and response.json()["code"] == "no_free_seats"
+    assert _last_id("enrollment_applicationtransition") > spent_before  # it was inserted …
+    assert ApplicationTransition.objects.count() == history_before  # … and did not survive
+    assert Draft.objects.filter(child=family.child).exists()
+    assert not Application.objects.filter(child=family.child).exists()
+    pool = SeatPool.objects.get(school=world.school, language="ky")
+    assert pool.taken == pool.capacity and pool.accepted_count == 0
+
+
+def test_a_submit_waiting_for_the_pools_row_lock_has_written_its_history_and_deletion(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0031: while another transaction holds the pool's row lock, the blocked submit
+    statement has already inserted its history row (the transitions' sequence moved) and
+    deleted the draft (the draft's row is locked by it), and has not yet written what follows
+    the seat (the audit events' sequence did not move). Released, it registers the child
+    with that very history row."""
+    import threading
+
+    from django.db import OperationalError, connections, transaction
+
+    def ordinary(**kwargs: Any) -> Any:
+        raise AssertionError("the ordinary path ran")
+
+    monkeypatch.setattr(importlib.import_module("kattoo.api.v1.drafts"), "draft_submit", ordinary)
+    family = world.family()
+    draft(world, family)
+    draft_id = Draft.objects.get(child=family.child).pk
+    pool = SeatPool.objects.get(school=world.school, language="ky")
+    answers: list[Any] = []
+    token = token_issue(user=family.parent, actor=SYSTEM)  # its audit row: before the count
+
+    def submitter() -> None:
+        try:
+            with clock.frozen(IN_STAGE1):
+                answers.append(
+                    client.post(
+                        f"/api/v1/drafts/{family.child.pk}/submit",
+                        content_type="application/json",
+                        headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
+                    )
+                )
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=submitter)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM enrollment_seatpool WHERE id = %s FOR UPDATE", [pool.pk])
+        history_spent = _last_id("enrollment_applicationtransition")
+        audit_spent = _last_id("audit_auditevent")
+        thread.start()
+        waiting = False
+        for _ in range(200):  # up to 10 s: the submit's UPDATE waits for this transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+                " AND transactionid = pg_current_xact_id()::xid"
+            )
+            if waiting := cursor.fetchone()[0] > 0:
+                break
+            thread.join(0.05)
+        assert waiting, "the submit never waited for the pool's row lock"
+        blocked_history = _last_id("enrollment_applicationtransition")
+        assert blocked_history > history_spent  # the history row: inserted before the seat
+        assert _last_id("audit_auditevent") == audit_spent  # the audit row: not yet
+        with pytest.raises(OperationalError), transaction.atomic():  # the draft: deleted
+            cursor.execute(
+                "SELECT 1 FROM enrollment_draft WHERE id = %s FOR UPDATE NOWAIT", [draft_id]
+            )
+    thread.join(30)
+    assert not thread.is_alive()
+    assert answers and answers[0].status_code == 201, answers and answers[0].content
+    application = Application.objects.get(pk=answers[0].json()["id"])
+    assert application.position == 1
+    (first,) = ApplicationTransition.objects.filter(application=application)
+    assert first.pk == blocked_history and first.to_status == "registered"
+    assert not Draft.objects.filter(pk=draft_id).exists()
+
+
 def test_a_racer_with_the_same_key_that_took_the_last_seat_is_replayed(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -105,3 +105,51 @@ def test_the_plan_is_built_with_seqscans_off_only_until_prepared(
             fastpath.draft_facts(user=family.parent, child_id=family.child.pk)
     assert sent == ["SET", "q", "RESET", "SET", "q", "RESET", "q", "q"]
     fastpath._PLANNED.pop(raw, None)
+
+
+def _node(plan: list[str], title: str) -> list[str]:
+    """The lines of the plan node whose line contains ``title``, with its children."""
+    start = next(i for i, line in enumerate(plan) if title in line)
+    depth = len(plan[start]) - len(plan[start].lstrip(" ->"))
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(plan))
+            if len(plan[i]) - len(plan[i].lstrip(" ->")) <= depth
+        ),
+        len(plan),
+    )
+    return plan[start:end]
+
+
+def test_the_submit_writes_history_and_deletes_the_draft_before_it_fetches_the_pool() -> None:
+    """ADR 0031, as the generic plan says it: the history row's INSERT and the draft's DELETE
+    are InitPlans of the seat's UPDATE, evaluated by the One-Time Filter above its scan of the
+    pool — before the pool's row is fetched, so before heap_update locks it. (The waiting
+    submit in tests/enrollment/test_fastpath.py shows the same order while the lock is held.)
+    The audit row and the rest read the application, which reads the seat: after it."""
+    with connection.cursor() as cursor:
+        text, names = numbered(fastpath._SUBMIT)
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE hot_submit AS {text}")
+        try:
+            cursor.execute(
+                f"EXPLAIN (VERBOSE) EXECUTE hot_submit({', '.join('NULL' for _ in names)})"
+            )
+            plan = [row[0] for row in cursor.fetchall()]
+        finally:
+            cursor.execute("DEALLOCATE hot_submit")
+            cursor.execute("RESET plan_cache_mode")
+    seat = _node(plan, "Update on public.enrollment_seatpool")
+    text = "\n".join(seat)
+    assert "CTE Scan on history" in text and re.search(r"CTE Scan on draft\b", text), text
+    gate = next(line for line in seat if "One-Time Filter" in line)
+    assert gate.count("InitPlan") == 2 or gate.count("$") == 2, gate  # PG ≥ 16 / 15
+    scan = next(
+        i
+        for i, line in enumerate(seat)
+        if re.search(r"Scan .*on public\.enrollment_seatpool", line)
+    )
+    assert seat.index(gate) < scan  # the gate sits above the scan that fetches the row
+    app = "\n".join(_node(plan, "Insert on public.enrollment_application "))
+    assert "CTE Scan on seat" in app and "CTE Scan on history" not in app
