@@ -11,7 +11,7 @@ same checkpoints and the same cache:
 - ``app``: the read and the submit statement, as sent for a registration;
 - ``submit − <part>``: the statement without one of its data-modifying CTEs (history, audit,
   outbox, draft, idempotency): what that row costs; a part written before the seat (history,
-  draft: ADR 0031) leaves the seat's condition with it;
+  draft: ADR 0032) leaves the seat's condition with it;
 - ``seat + application``: only the seat UPDATE and the application INSERT — the minimal
   statement's work on the app's own tables and indexes;
 - ``minimal``: bench/minimal.py's statement.

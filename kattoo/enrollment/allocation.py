@@ -54,7 +54,7 @@ class SeatGranted:
 
 
 # The statement's parts, shared by the ordinary path's ``_PG_REGISTER`` and the opening
-# minute's ``fastpath._SUBMIT``, which orders them differently (ADR 0031): one source of the
+# minute's ``fastpath._SUBMIT``, which orders them differently (ADR 0032): one source of the
 # seat's, the application's, the history's and the audit's SQL.
 
 

@@ -176,7 +176,7 @@ _TOKEN_FACTS = compact_sql(
 
 # The allocation statement's parts (seat, application, history, audit: one source of truth in
 # allocation.py) with the outbox row, the draft's deletion and the idempotency record — in the
-# order that holds the pool's row lock the shortest (ADR 0031). The pool's row is locked by the
+# order that holds the pool's row lock the shortest (ADR 0032). The pool's row is locked by the
 # seat's UPDATE until the commit, so what needs no position runs BEFORE it: the first history
 # row (the application's id is made here, and the row has no foreign key to check, ADR 0026)
 # and the draft's deletion, both counted in the UPDATE's condition — InitPlans, run before the

@@ -441,7 +441,12 @@ def _drafts_facts_store(campaign: Campaign, ids: list[int]) -> list[int]:
 @transaction.atomic
 def draft_submit(*, draft: Draft, actor: Actor) -> Application:
     """The one request at the opening: register exactly what the draft holds."""
-    application = application_register(
+    # The draft's row first, then the pool's (inside ``application_register``): the order the
+    # opening minute's statement locks them in (ADR 0032), so the same draft submitted at the
+    # same instant through the web form and the API waits instead of deadlocking. A refusal
+    # rolls the deletion back with the rest.
+    Draft.objects.filter(pk=draft.pk).delete()
+    return application_register(
         campaign=draft.campaign,
         user=draft.user,
         child=draft.child,
@@ -449,8 +454,6 @@ def draft_submit(*, draft: Draft, actor: Actor) -> Application:
         language=draft.language,
         actor=actor,
     )
-    Draft.objects.filter(pk=draft.pk).delete()
-    return application
 
 
 @transaction.atomic

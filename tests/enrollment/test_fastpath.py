@@ -364,7 +364,7 @@ def _last_id(table: str) -> int:
 def test_with_no_seat_the_rows_written_before_the_seat_do_not_survive(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ADR 0031: the history row and the draft's deletion run before the seat's UPDATE. When
+    """ADR 0032: the history row and the draft's deletion run before the seat's UPDATE. When
     the pool filled after the read, the UPDATE takes no seat and the whole statement fails —
     the history row it had inserted (its id is spent) and the draft's deletion are rolled back
     — and the fast path answers no_free_seats itself."""
@@ -397,7 +397,7 @@ def test_with_no_seat_the_rows_written_before_the_seat_do_not_survive(
 def test_a_submit_waiting_for_the_pools_row_lock_has_written_its_history_and_deletion(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ADR 0031: while another transaction holds the pool's row lock, the blocked submit
+    """ADR 0032: while another transaction holds the pool's row lock, the blocked submit
     statement has already inserted its history row (the transitions' sequence moved) and
     deleted the draft (the draft's row is locked by it), and has not yet written what follows
     the seat (the audit events' sequence did not move). Released, it registers the child
@@ -461,6 +461,61 @@ def test_a_submit_waiting_for_the_pools_row_lock_has_written_its_history_and_del
     (first,) = ApplicationTransition.objects.filter(application=application)
     assert first.pk == blocked_history and first.to_status == "registered"
     assert not Draft.objects.filter(pk=draft_id).exists()
+
+
+def test_the_ordinary_submit_locks_the_draft_before_the_pool_as_the_fast_path_does(
+    world: World,
+) -> None:
+    """ADR 0032: ``services.draft_submit`` (the web form; the API when the fast path hands
+    over) deletes the draft before it takes the seat — the fast path's order — so the same
+    draft submitted through both at once waits instead of deadlocking: while the pool's row
+    is held elsewhere, the waiting ordinary submit already holds the draft's row."""
+    import threading
+
+    from django.db import OperationalError, connections, transaction
+
+    from kattoo.core.actors import Actor
+    from kattoo.enrollment.services import draft_submit
+
+    family = world.family()
+    draft(world, family)
+    saved = Draft.objects.get(child=family.child)
+    pool = SeatPool.objects.get(school=world.school, language="ky")
+    outcome: list[Any] = []
+
+    def submitter() -> None:
+        try:
+            with clock.frozen(IN_STAGE1):
+                outcome.append(
+                    draft_submit(draft=saved, actor=Actor(user=family.parent, channel="web"))
+                )
+        except Exception as exc:
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=submitter)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM enrollment_seatpool WHERE id = %s FOR UPDATE", [pool.pk])
+        thread.start()
+        waiting = False
+        for _ in range(200):  # up to 10 s
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+                " AND transactionid = pg_current_xact_id()::xid"
+            )
+            if waiting := cursor.fetchone()[0] > 0:
+                break
+            thread.join(0.05)
+        assert waiting, "the ordinary submit never waited for the pool's row lock"
+        with pytest.raises(OperationalError), transaction.atomic():  # the draft: its row held
+            cursor.execute(
+                "SELECT 1 FROM enrollment_draft WHERE id = %s FOR UPDATE NOWAIT", [saved.pk]
+            )
+    thread.join(30)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], Application), outcome
+    assert outcome[0].position == 1 and not Draft.objects.filter(pk=saved.pk).exists()
 
 
 def test_a_racer_with_the_same_key_that_took_the_last_seat_is_replayed(

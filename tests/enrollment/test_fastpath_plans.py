@@ -123,7 +123,7 @@ def _node(plan: list[str], title: str) -> list[str]:
 
 
 def test_the_submit_writes_history_and_deletes_the_draft_before_it_fetches_the_pool() -> None:
-    """ADR 0031, as the generic plan says it: the history row's INSERT and the draft's DELETE
+    """ADR 0032, as the generic plan says it: the history row's INSERT and the draft's DELETE
     are InitPlans of the seat's UPDATE, evaluated by the One-Time Filter above its scan of the
     pool — before the pool's row is fetched, so before heap_update locks it. (The waiting
     submit in tests/enrollment/test_fastpath.py shows the same order while the lock is held.)
