@@ -394,6 +394,20 @@ def test_with_no_seat_the_rows_written_before_the_seat_do_not_survive(
     assert pool.taken == pool.capacity and pool.accepted_count == 0
 
 
+def _waited_for(cursor: Any, thread: Any) -> bool:
+    """Whether, within 10 s, another session waits for this cursor's transaction (the pool's
+    row it holds) while ``thread`` runs."""
+    for _ in range(200):
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+            " AND transactionid = pg_current_xact_id()::xid"
+        )
+        if cursor.fetchone()[0] > 0:
+            return True
+        thread.join(0.05)
+    return False
+
+
 def test_a_submit_waiting_for_the_pools_row_lock_has_written_its_history_and_deletion(
     client: Client, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -436,16 +450,7 @@ def test_a_submit_waiting_for_the_pools_row_lock_has_written_its_history_and_del
         history_spent = _last_id("enrollment_applicationtransition")
         audit_spent = _last_id("audit_auditevent")
         thread.start()
-        waiting = False
-        for _ in range(200):  # up to 10 s: the submit's UPDATE waits for this transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
-                " AND transactionid = pg_current_xact_id()::xid"
-            )
-            if waiting := cursor.fetchone()[0] > 0:
-                break
-            thread.join(0.05)
-        assert waiting, "the submit never waited for the pool's row lock"
+        assert _waited_for(cursor, thread), "the submit never waited for the pool's row lock"
         blocked_history = _last_id("enrollment_applicationtransition")
         assert blocked_history > history_spent  # the history row: inserted before the seat
         assert _last_id("audit_auditevent") == audit_spent  # the audit row: not yet
@@ -498,16 +503,9 @@ def test_the_ordinary_submit_locks_the_draft_before_the_pool_as_the_fast_path_do
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM enrollment_seatpool WHERE id = %s FOR UPDATE", [pool.pk])
         thread.start()
-        waiting = False
-        for _ in range(200):  # up to 10 s
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
-                " AND transactionid = pg_current_xact_id()::xid"
-            )
-            if waiting := cursor.fetchone()[0] > 0:
-                break
-            thread.join(0.05)
-        assert waiting, "the ordinary submit never waited for the pool's row lock"
+        assert _waited_for(cursor, thread), (
+            "the ordinary submit never waited for the pool's row lock"
+        )
         with pytest.raises(OperationalError), transaction.atomic():  # the draft: its row held
             cursor.execute(
                 "SELECT 1 FROM enrollment_draft WHERE id = %s FOR UPDATE NOWAIT", [saved.pk]
