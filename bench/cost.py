@@ -32,7 +32,9 @@ or, for a backend that stays connected (the app's pool), at most ``PGSTAT_IDLE_I
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import Counter
 from typing import Any
 
 # PostgreSQL's PGSTAT_IDLE_INTERVAL (10 s, src/backend/utils/activity/pgstat.c) and a margin.
@@ -271,3 +273,62 @@ def table_text(rows: list[dict[str, Any]], title: str) -> str:
             f"{f(x.get('fk_checks'), '.2f')} |"
         )
     return "\n".join(lines)
+
+
+class Activity:
+    """What the cluster is doing while a run goes on, sampled from ``pg_stat_activity`` every
+    ``every`` seconds: the run's backends by wait event (``CPU`` when active and not waiting,
+    the way PostgreSQL's wait-event sampling reads it), and autovacuum workers by database and
+    relation. A run slower than the same run elsewhere shows here whether its backends waited
+    on locks, on the WAL flush or for the CPU, and what else the cluster worked on."""
+
+    def __init__(self, pg: Any, dbname: str, *, every: float = 0.25) -> None:
+        self.pg, self.dbname, self.every = pg, dbname, every
+        self.waits: Counter[str] = Counter()
+        self.autovacuum: Counter[str] = Counter()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Activity:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        conn = None
+        while not self._stop.wait(self.every):
+            try:  # the durability runs kill the postmaster: sample again once it is back
+                if conn is None or conn.closed:
+                    conn = psycopg.connect(self.pg.url("postgres"), autocommit=True)
+                rows = conn.execute(
+                    "SELECT backend_type, datname, state, wait_event_type, wait_event, "
+                    "left(query, 80) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                ).fetchall()
+            except psycopg.Error:
+                if conn is not None:
+                    conn.close()
+                conn = None
+                continue
+            self.samples += 1
+            for kind, db, state, wait_type, wait, query in rows:
+                if kind == "autovacuum worker":
+                    self.autovacuum[f"{db}: {(query or '').removeprefix('autovacuum: ')}"] += 1
+                elif kind == "client backend" and db == self.dbname and state == "active":
+                    self.waits[f"{wait_type}:{wait}" if wait_type else "CPU"] += 1
+        if conn is not None:
+            conn.close()
+
+    def result(self, n: int = 8) -> dict[str, Any]:
+        """Per sample: the run's active backends by wait, and autovacuum workers by what."""
+        per = max(self.samples, 1)
+        return {
+            "samples": self.samples,
+            "active_backends_by_wait": {k: round(v / per, 2) for k, v in self.waits.most_common(n)},
+            "autovacuum_workers": {k: round(v / per, 2) for k, v in self.autovacuum.most_common(n)},
+        }

@@ -507,7 +507,7 @@ def run_pgbench(
         pg.psql("CHECKPOINT")  # every pgbench run starts the same way (bench/minimal.py too)
         window = cost.Window(pg, "pgb")
         cmd = pg.pgbench_command(script, clients=c, seconds=seconds, dbname="pgb", mode=mode)
-        with CpuMeter([], pg) as meter:
+        with CpuMeter([], pg) as meter, cost.Activity(pg, "pgb") as activity:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             window.mark_end()
         spent = window.close(pooled=False)
@@ -526,6 +526,7 @@ def run_pgbench(
             "latency_avg_ms": float(lat_m.group(1)) if lat_m else None,
             "failed": int(fail_m.group(1)) if fail_m else None,
             "cpu": meter.result,
+            "activity": activity.result(),
         }
         out[str(c)]["cost"] = cost.row(
             "app_sql",
@@ -892,7 +893,7 @@ class Bench:
         roots += self.extra_roots
         dbname = self.db_url.rsplit("/", 1)[1]
         window = cost.Window(self.pg, dbname, breakdown=True) if measure_cost else None
-        with CpuMeter(roots, self.pg) as meter:
+        with CpuMeter(roots, self.pg) as meter, cost.Activity(self.pg, dbname) as activity:
             if during is None:
                 wrk = run_wrk(
                     url, conns=conns, seconds=seconds, rows=rows, workdir=VAR / "runs" / name
@@ -921,6 +922,7 @@ class Bench:
         summary["conns"] = conns
         summary["acks_in_run"] = len(wrk["acks"])
         summary["cpu"] = meter.result
+        summary["activity"] = activity.result()
         if window is not None:
             summary["cost"] = cost.row(
                 "app_http",

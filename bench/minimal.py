@@ -292,7 +292,7 @@ def run_minimal(
     for c in clients:
         reset(pg, full=full, arrival=arrival)
         window = cost.Window(pg, DBNAME)
-        with CpuMeter([], pg) as meter:
+        with CpuMeter([], pg) as meter, cost.Activity(pg, DBNAME) as activity:
             proc = subprocess.run(
                 pg.pgbench_command(script, clients=c, seconds=seconds, dbname=DBNAME),
                 capture_output=True,
@@ -304,7 +304,12 @@ def run_minimal(
         accepted = int(pg.psql("SELECT count(*) FROM application", dbname=DBNAME))
         result = parse_pgbench(proc.stdout)
         tx = result["transactions"]
-        result.update(accepted=accepted, refused=max(tx - accepted, 0), cpu=meter.result)
+        result.update(
+            accepted=accepted,
+            refused=max(tx - accepted, 0),
+            cpu=meter.result,
+            activity=activity.result(),
+        )
         result["cost"] = cost.row(
             "minimal_arrival" if arrival else "minimal",
             clients=c,
