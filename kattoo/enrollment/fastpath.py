@@ -58,6 +58,7 @@ from .eligibility import Facts, decide, waitlist_needed
 from .idempotency import request_fingerprint
 from .models import Application, ApplicationTransition, Status
 
+
 # One row of facts, or none when the child is not linked to this applicant: the SQL loader of
 # ``eligibility.Facts`` (the ORM one is ``facts.eligibility_facts``; the two are proven equal by
 # ``tests/enrollment/test_facts_loaders.py``). Each rule's fact is written the ORM loader's way:
@@ -72,105 +73,146 @@ from .models import Application, ApplicationTransition, Status
 # ids; the full subqueries (a CASE runs only the branch it takes) are the fallback for a draft
 # prepared before a write that touched its facts. Everything else is read live: the campaign,
 # participation, the pool, registrations, cancellations, a representative's act and wards.
-_FACTS = compact_sql(
+def _facts_query(*, lean: bool) -> str:
+    """The facts row's SQL; ``lean``: only what a draft whose stored facts hold needs (the
+    slim handler's read, ``token_draft_facts``): none of the stale-draft fallbacks, no
+    representative's act or wards — such a draft is read again in full."""
+    return compact_sql(
+        """
+    SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
+           c.registration_ends_at, c.cancel_limit, c.guardian_child_limit,
+           l.relation,
+           ch.surname, ch.name, ch.birth_date,
+           """
+        + (
+            "NULL, NULL,"
+            if lean
+            else """
+           CASE WHEN k.fresh THEN NULL ELSE ch.birth_certificate_number END,
+           CASE WHEN k.fresh THEN NULL ELSE ap.passport_number END,"""
+        )
+        + """ ap.phone,
+           d.id, d.school_id, d.language,
+           s.name_ky, s.name_ru, s.name_uz, s.name_en,
+           (s.ownership IN ('state', 'municipal') OR s.opted_in),
+           p.id, p.quota_seats, p.capacity - p.taken - p.held,
+           EXISTS (SELECT 1 FROM enrollment_application a
+                    WHERE a.campaign_id = c.id AND a.child_id = ch.id
+                      AND a.status IN ('registered', 'admitted')),
     """
-SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
-       c.registration_ends_at, c.cancel_limit, c.guardian_child_limit,
-       l.relation,
-       ch.surname, ch.name, ch.birth_date,
-       CASE WHEN k.fresh THEN NULL ELSE ch.birth_certificate_number END,
-       CASE WHEN k.fresh THEN NULL ELSE ap.passport_number END, ap.phone,
-       d.id, d.school_id, d.language,
-       s.name_ky, s.name_ru, s.name_uz, s.name_en,
-       (s.ownership IN ('state', 'municipal') OR s.opted_in),
-       p.id, p.quota_seats, p.capacity - p.taken - p.held,
-       EXISTS (SELECT 1 FROM enrollment_application a
-                WHERE a.campaign_id = c.id AND a.child_id = ch.id
-                  AND a.status IN ('registered', 'admitted')),
-       CASE WHEN l.relation = 'representative' THEN EXISTS (
-           SELECT 1 FROM people_guardianact g
-            WHERE g.link_id = l.id AND g.status IN ('pending', 'accepted')) ELSE false END,
-       CASE WHEN l.relation = 'representative' THEN EXISTS (
-           SELECT 1 FROM people_guardianact g
-            WHERE g.link_id = l.id AND g.status = 'accepted') ELSE false END,
-       CASE WHEN l.relation = 'representative' THEN (
-           SELECT count(DISTINCT a.child_id) FROM enrollment_application a
-             JOIN people_childlink w
-               ON w.applicant_id = ap.id AND w.child_id = a.child_id
-                  AND w.relation = 'representative'
-            WHERE a.campaign_id = c.id AND a.applicant_id = ap.id AND a.child_id <> ch.id
-              AND a.route <> 'commission')
-            ELSE 0 END,
-       k.fresh, CASE WHEN k.fresh THEN d.facts ELSE NULL END,
-       CASE WHEN k.fresh THEN NULL ELSE
-       d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM catalog_teacher t
-                WHERE t.school_id = d.school_id
-                  AND t.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, ''),
-                                NULLIF(ap.pin, ''))) END,
-       CASE WHEN k.fresh THEN EXISTS (
-           SELECT 1 FROM jsonb_array_elements_text(d.facts -> 'twins') tw(id)
-            WHERE (SELECT a.school_id = d.school_id AND NOT a.above_quota
-                     FROM enrollment_application a
-                    WHERE a.campaign_id = c.id AND a.child_id = tw.id::bigint
-                      AND a.status IN ('registered', 'admitted')))
-       ELSE
-       d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person tw
-                 JOIN enrollment_application a ON a.child_id = tw.id
-                WHERE (ch.mother_pin <> '' OR ch.father_pin <> '')
-                  AND CASE WHEN ch.mother_pin <> '' THEN tw.mother_pin = ch.mother_pin
-                           ELSE tw.father_pin = ch.father_pin END
-                  AND tw.birth_date = ch.birth_date AND tw.id <> ch.id
-                  AND a.campaign_id = c.id AND a.school_id = d.school_id
-                  AND a.status IN ('registered', 'admitted') AND NOT a.above_quota) END,
-       CASE WHEN k.fresh THEN NULL ELSE
-       d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person f
-                 JOIN catalog_street st ON st.code = f.address_street_code
-                 JOIN catalog_microdistrictaddress m
-                   ON m.street_id = st.id AND m.school_id = d.school_id
-                 CROSS JOIN LATERAL (
-                     SELECT substring(f.address_house FROM '"""
-    + HOUSE_NUMBER_PATTERN
-    + """')::bigint AS v
-                 ) h
-                WHERE (f.id = ch.id OR f.id = ap.id
-                       OR f.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, '')))
-                  AND f.address_street_code <> ''
-                  AND (m.house_from IS NULL
-                       OR (h.v IS NOT NULL AND m.house_from <= h.v AND m.house_to >= h.v
-                           AND m.parity IN ('all', CASE WHEN h.v %% 2 = 0 THEN 'even'
-                                                        ELSE 'odd' END)))) END,
-       (SELECT count(*) FROM enrollment_application a
-         WHERE a.campaign_id = c.id AND a.child_id = ch.id AND a.status = 'cancelled'),
-       EXISTS (SELECT 1 FROM enrollment_idempotencyrecord r
-                WHERE r.user_id = %(user_id)s AND r.key = %(key)s)
-  FROM people_childlink l
-  JOIN people_person ch ON ch.id = l.child_id
-  JOIN people_person ap ON ap.id = l.applicant_id
-  JOIN campaigns_campaign c ON c.is_active
-  LEFT JOIN enrollment_draft d
-    ON d.user_id = %(user_id)s AND d.campaign_id = c.id AND d.child_id = ch.id
-  LEFT JOIN catalog_school s ON s.id = d.school_id
-  LEFT JOIN enrollment_seatpool p
-    ON p.campaign_id = c.id AND p.school_id = d.school_id AND p.language = d.language
- CROSS JOIN LATERAL (
-     SELECT COALESCE(d.facts -> 'stamp' = jsonb_build_array(
-                         d.school_id, s.facts_epoch, ch.facts_epoch, ap.id, ap.facts_epoch),
-                     false) AS fresh
- ) k
- WHERE l.applicant_id = %(person_id)s AND l.child_id = %(child_id)s
-"""
-)
+        + (
+            "false, false, 0,"  # a representative's read is the full one (token_draft_facts)
+            if lean
+            else """
+           CASE WHEN l.relation = 'representative' THEN EXISTS (
+               SELECT 1 FROM people_guardianact g
+                WHERE g.link_id = l.id AND g.status IN ('pending', 'accepted')) ELSE false END,
+           CASE WHEN l.relation = 'representative' THEN EXISTS (
+               SELECT 1 FROM people_guardianact g
+                WHERE g.link_id = l.id AND g.status = 'accepted') ELSE false END,
+           CASE WHEN l.relation = 'representative' THEN (
+               SELECT count(DISTINCT a.child_id) FROM enrollment_application a
+                 JOIN people_childlink w
+                   ON w.applicant_id = ap.id AND w.child_id = a.child_id
+                      AND w.relation = 'representative'
+                WHERE a.campaign_id = c.id AND a.applicant_id = ap.id AND a.child_id <> ch.id
+                  AND a.route <> 'commission')
+                ELSE 0 END,"""
+        )
+        + """
+           k.fresh, CASE WHEN k.fresh THEN d.facts ELSE NULL END,"""
+        + (
+            " NULL,"
+            if lean
+            else """
+           CASE WHEN k.fresh THEN NULL ELSE
+           d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM catalog_teacher t
+                    WHERE t.school_id = d.school_id
+                      AND t.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, ''),
+                                    NULLIF(ap.pin, ''))) END,"""
+        )
+        + """
+           CASE WHEN k.fresh THEN EXISTS (
+               SELECT 1 FROM jsonb_array_elements_text(d.facts -> 'twins') tw(id)
+                WHERE (SELECT a.school_id = d.school_id AND NOT a.above_quota
+                         FROM enrollment_application a
+                        WHERE a.campaign_id = c.id AND a.child_id = tw.id::bigint
+                          AND a.status IN ('registered', 'admitted')))"""
+        + (
+            " END, NULL,"
+            if lean
+            else """
+           ELSE
+           d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person tw
+                     JOIN enrollment_application a ON a.child_id = tw.id
+                    WHERE (ch.mother_pin <> '' OR ch.father_pin <> '')
+                      AND CASE WHEN ch.mother_pin <> '' THEN tw.mother_pin = ch.mother_pin
+                               ELSE tw.father_pin = ch.father_pin END
+                      AND tw.birth_date = ch.birth_date AND tw.id <> ch.id
+                      AND a.campaign_id = c.id AND a.school_id = d.school_id
+                      AND a.status IN ('registered', 'admitted') AND NOT a.above_quota) END,
+           CASE WHEN k.fresh THEN NULL ELSE
+           d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person f
+                     JOIN catalog_street st ON st.code = f.address_street_code
+                     JOIN catalog_microdistrictaddress m
+                       ON m.street_id = st.id AND m.school_id = d.school_id
+                     CROSS JOIN LATERAL (
+                         SELECT substring(f.address_house FROM '"""
+            + HOUSE_NUMBER_PATTERN
+            + """')::bigint AS v
+                     ) h
+                    WHERE (f.id = ch.id OR f.id = ap.id
+                           OR f.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, '')))
+                      AND f.address_street_code <> ''
+                      AND (m.house_from IS NULL
+                           OR (h.v IS NOT NULL AND m.house_from <= h.v AND m.house_to >= h.v
+                               AND m.parity IN ('all', CASE WHEN h.v %% 2 = 0 THEN 'even'
+                                                            ELSE 'odd' END)))) END,"""
+        )
+        + """
+           (SELECT count(*) FROM enrollment_application a
+             WHERE a.campaign_id = c.id AND a.child_id = ch.id AND a.status = 'cancelled'),
+           EXISTS (SELECT 1 FROM enrollment_idempotencyrecord r
+                    WHERE r.user_id = %(user_id)s AND r.key = %(key)s)
+      FROM people_childlink l
+      JOIN people_person ch ON ch.id = l.child_id
+      JOIN people_person ap ON ap.id = l.applicant_id
+      JOIN campaigns_campaign c ON c.is_active
+      LEFT JOIN enrollment_draft d
+        ON d.user_id = %(user_id)s AND d.campaign_id = c.id AND d.child_id = ch.id
+      LEFT JOIN catalog_school s ON s.id = d.school_id
+      LEFT JOIN enrollment_seatpool p
+        ON p.campaign_id = c.id AND p.school_id = d.school_id AND p.language = d.language
+     CROSS JOIN LATERAL (
+         SELECT COALESCE(d.facts -> 'stamp' = jsonb_build_array(
+                             d.school_id, s.facts_epoch, ch.facts_epoch, ap.id, ap.facts_epoch),
+                         false) AS fresh
+     ) k
+     WHERE l.applicant_id = %(person_id)s AND l.child_id = %(child_id)s
+    """
+    )
+
+
+_FACTS = _facts_query(lean=False)
 assert "'" not in HOUSE_NUMBER_PATTERN and "%" not in HOUSE_NUMBER_PATTERN
 
 # The slim submit handler's one read (kattoo/api/hot.py, issue 15): the bearer token's holder
 # (``accounts.services``' rules of a valid token) and, for that holder, the facts row above —
 # one round trip where there were two. No token row: no row; a holder without this child's
 # link (or without a person): the holder, and the facts' columns NULL.
+#
+# It is the LEAN facts row: the opening minute's drafts were prepared with their facts stored
+# (ADR 0029) and nothing touched them since, so the stale-draft fallbacks (the teacher roster,
+# the twins by PIN, the family's addresses against the microdistrict) and a representative's
+# act and wards (§21) are not read: four tables and their indexes fewer, fewer relation locks
+# than the full read (ten of whose index locks did not fit a backend's 16 fast-path slots and
+# queued on the lock manager's partition locks, issue 15's ADR 0033). A draft whose facts do
+# not hold, and a representative's, are read again in full (``token_draft_facts``).
 _TOKEN_FACTS = compact_sql(
     "WITH u AS (" + TOKEN_HOLDER_NAMED + ")\n"
     "SELECT u.id, u.role, u.person_id, u.language, f.*\n"
     "  FROM u LEFT JOIN LATERAL ("
-    + _FACTS.replace("%(user_id)s", "u.id").replace("%(person_id)s", "u.person_id")
+    + _facts_query(lean=True).replace("%(user_id)s", "u.id").replace("%(person_id)s", "u.person_id")
     + ") f ON true"
 )
 
@@ -331,7 +373,8 @@ def token_draft_facts(
     *, digest: str, child_id: int, key: str | None = None
 ) -> tuple[User | None, DraftFacts | None]:
     """The holder of a valid token (an unsaved shell of id, role, person id and language —
-    what the submit reads; never to be saved) and ``draft_facts`` for them, in one read.
+    what the submit reads; never to be saved) and ``draft_facts`` for them: in one read when
+    the draft's stored facts hold and the applicant is a parent (the lean row), else in two.
     ``(None, None)`` when no valid token has this digest."""
     with connection.cursor() as cursor, _index_plan(cursor, "token_facts"):
         cursor.execute(
@@ -344,7 +387,15 @@ def token_draft_facts(
     user = shell(User, id=row[0], role=row[1], person_id=row[2], language=row[3], is_active=True)
     if row[4] is None:  # the campaign's id: no facts row
         return user, None
-    return user, _draft_facts_of(row[4:], child_id)
+    facts = row[4:]
+    if not facts[_FRESH] or facts[_RELATION] == Relation.REPRESENTATIVE:
+        # The lean row holds only for a fresh draft of a parent: read the rest.
+        return user, draft_facts(user=user, child_id=child_id, key=key)
+    return user, _draft_facts_of(facts, child_id)
+
+
+# Positions in the facts row (``_draft_facts_of``'s order).
+_RELATION, _FRESH = 8, 30
 
 
 def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:

@@ -423,3 +423,58 @@ def test_drafts_facts_store_stores_again_only_the_stale(world: World) -> None:
     call_command("drafts_facts_store", stdout=out)  # nothing stale is left
     assert out.getvalue().strip() == "drafts: facts stored again for 0"
     assert AuditEvent.objects.filter(action="draft.facts_store").count() == 1
+
+
+def test_the_token_read_is_lean_for_a_fresh_parents_draft_and_full_otherwise(
+    world: World,
+) -> None:
+    """The slim handler's read (``token_draft_facts``) reads the lean row — no stale-draft
+    fallbacks, no representative's act or wards — in one statement when the draft's stored
+    facts hold and the applicant is a parent; a stale draft and a representative's are read
+    again in full. Every time the facts equal the full read's."""
+    from django.test.utils import CaptureQueriesContext
+
+    from kattoo.accounts.models import token_digest
+
+    family = world.family()
+    store(world.campaign, family.parent, family.child, world.school, "ky")
+    digest = token_digest(token_issue(user=family.parent, actor=SYSTEM))
+
+    def read() -> tuple[fastpath.DraftFacts, int]:
+        with CaptureQueriesContext(connection) as queries:
+            holder, facts = fastpath.token_draft_facts(digest=digest, child_id=family.child.pk)
+        assert holder is not None and facts is not None
+        assert facts == fastpath.draft_facts(user=family.parent, child_id=family.child.pk)
+        reads = [q for q in queries if q["sql"].lstrip().upper().startswith(("WITH", "SELECT"))]
+        return facts, len(reads)
+
+    with clock.frozen(STAGE1):
+        facts, reads = read()
+        assert facts.stored and reads == 1
+        # A write touched the school's facts: the stored ones no longer hold.
+        School.objects.filter(pk=world.school.pk).update(facts_epoch=F("facts_epoch") + 1)
+        facts, reads = read()
+        assert not facts.stored and reads == 2
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+        facts, reads = read()
+        assert facts.stored and reads == 1
+        # §21: a representative's act and wards are read in full.
+        ChildLink.objects.filter(applicant=family.parent.person, child=family.child).update(
+            relation=Relation.REPRESENTATIVE
+        )
+        facts, reads = read()
+        assert facts.facts.relation == Relation.REPRESENTATIVE and reads == 2
+
+
+def test_the_lean_read_leaves_out_the_fallbacks_tables() -> None:
+    """What makes the lean read lean (issue 15, ADR 0033): none of the tables only a stale
+    draft or a representative needs, so the read takes fewer relation locks."""
+    lean = fastpath._TOKEN_FACTS
+    for table in (
+        "catalog_teacher",
+        "catalog_street",
+        "catalog_microdistrictaddress",
+        "people_guardianact",
+    ):
+        assert table in fastpath._FACTS
+        assert table not in lean
