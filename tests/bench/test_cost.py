@@ -1,0 +1,76 @@
+"""bench/cost.py's ``Activity``: what the cluster was doing during a run, sampled from
+``pg_stat_activity`` (issue 15: how ADR 0033 found the lock manager)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection
+
+from bench import cost
+
+pytestmark = pytest.mark.postgres
+
+
+class _Cluster:
+    """The one thing ``Activity`` asks of a cluster: where to connect."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def url(self, dbname: str = "postgres") -> str:
+        p = self.params
+        password = f":{p['password']}" if p["password"] else ""
+        return f"postgresql://{p['user']}{password}@{p['host']}:{p['port']}/{p['dbname']}"
+
+
+def test_activity_counts_the_runs_backends_by_what_they_wait_on() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_stat_activity is PostgreSQL's")
+    s = connection.settings_dict
+    params = {
+        "host": s["HOST"] or "127.0.0.1",
+        "port": s["PORT"] or 5432,
+        "user": s["USER"],
+        "password": s["PASSWORD"],
+        "dbname": s["NAME"],
+    }
+    started = threading.Event()
+
+    def sleeper() -> None:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            started.set()
+            conn.execute("SELECT pg_sleep(1.2)")
+
+    worker = threading.Thread(target=sleeper)
+    with cost.Activity(_Cluster(params), s["NAME"], every=0.05) as activity:
+        worker.start()
+        started.wait(5)
+        time.sleep(0.8)
+    worker.join()
+    result = activity.result()
+    assert result["samples"] >= 5
+    # The sleeping backend, seen in most samples under its wait event; the sampler's own
+    # backend is never counted.
+    assert result["active_backends_by_wait"].get("Timeout:PgSleep", 0) >= 0.5
+    assert result["active_backends_by_wait"].get("CPU", 0) < 0.5  # its own query: active
+    assert isinstance(result["autovacuum_workers"], dict)
+
+
+def test_activity_outlives_a_cluster_it_cannot_reach() -> None:
+    """The durability runs kill the postmaster mid-run: the sampler keeps trying, and the run
+    still gets its record (empty when nothing could be read)."""
+    unreachable = _Cluster(
+        {"host": "127.0.0.1", "port": 9, "user": "nobody", "password": "", "dbname": "none"}
+    )
+    with cost.Activity(unreachable, "none", every=0.05) as activity:
+        time.sleep(0.3)
+    assert activity.result() == {
+        "samples": 0,
+        "active_backends_by_wait": {},
+        "autovacuum_workers": {},
+    }
