@@ -1246,7 +1246,17 @@ class Bench:
         out = VAR / "quick.json"
         out.write_text(json.dumps(self.results, indent=2, default=str))
         print(cost_tables(compared))
-        print("QUICK " + json.dumps({"invariants": final, "statuses": statuses, **compared}))
+        activity = {
+            "http": self.results["phases"]["quick"].get("activity"),
+            "app_sql": self.results["pgbench"]["16"].get("activity"),
+            "minimal": self.results["minimal"]["16"].get("activity"),
+        }
+        print(
+            "QUICK "
+            + json.dumps(
+                {"invariants": final, "statuses": statuses, "activity": activity, **compared}
+            )
+        )
         return 0 if not invariants.violations(final) else 1
 
     def refused_http(
