@@ -257,6 +257,7 @@ class SlimSubmit:
                     actor=actor,
                     respond=application_out,
                     draft=draft,
+                    encode=_ninja_json,
                 )
             except SeatRefused as refused:
                 # §7: the refusal's audit row is written already (``fastpath._REFUSED``).
@@ -317,7 +318,8 @@ class SlimSubmit:
         the headers the view and the middleware add."""
         language, _path, secure = answer
         problem = status != 201
-        data = json.dumps(body, cls=NinjaJSONEncoder, ensure_ascii=False).encode()
+        encoded = getattr(body, "encoded", None)  # a registration's, built once
+        data = (encoded if encoded is not None else _ninja_json(body)).encode()
         kind = "application/problem+json" if problem else "application/json"
         response_headers = [
             ("Content-Type", f"{kind}; charset=utf-8"),
@@ -335,6 +337,11 @@ class SlimSubmit:
         start_response(f"{status} {phrase}", response_headers)
         request_observed(self.view, "POST", status, time.perf_counter() - started)
         return _Answer(data)
+
+
+def _ninja_json(body: dict[str, Any]) -> str:
+    """The JSON of a body as Ninja's renderer writes it (its encoder, non-ASCII as is)."""
+    return json.dumps(body, cls=NinjaJSONEncoder, ensure_ascii=False)
 
 
 class _LocaleView:

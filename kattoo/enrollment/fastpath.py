@@ -55,7 +55,7 @@ from kattoo.people.models import Person, Relation
 from .abilities import Abilities, abilities_of
 from .allocation import AUDIT_CTE, SeatRequest, _audit_data, application_cte, history_cte, seat_cte
 from .eligibility import Facts, decide, waitlist_needed
-from .idempotency import request_fingerprint
+from .idempotency import request_fingerprint, response_json
 from .models import Application, ApplicationTransition, Status
 
 
@@ -536,12 +536,15 @@ def draft_submit_fast(
     actor: Actor,
     respond: Callable[[Application, Abilities], dict[str, Any]],
     draft: DraftFacts | Literal[_Unread.UNREAD] | None = UNREAD,
-) -> dict[str, Any] | None:
+    encode: Callable[[dict[str, Any]], str] | None = None,
+) -> Registered | None:
     """Submit the draft of ``child_id``: the response body of the new registration, a raised
     ``no_free_seats`` (``SeatRefused``), or ``None`` — decide it on the ordinary path.
     ``respond`` builds the response body from the (unsaved) application and the parent's
     abilities; it is stored as the idempotency record by the same statement. ``draft`` is the
-    facts when the caller read them already (``token_draft_facts``, with the same ``key``)."""
+    facts when the caller read them already (``token_draft_facts``, with the same ``key``).
+    ``encode``: the caller's JSON encoder; the body is then encoded once, for the idempotency
+    record and for the answer (``Registered.encoded``)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block or user.person_id is None:
         return None
     if draft is UNREAD:
@@ -591,6 +594,10 @@ def draft_submit_fast(
             act_accepted=facts.facts.act_accepted,
         ),
     )
+    # The JSON is built once (issue 15): with a mark where the position goes, stored by the
+    # statement with the position set in it, and answered with the position written in.
+    body["position"] = _POSITION_MARK
+    stored = (encode or response_json)(body)
     note_id = uuid.uuid4()
     params: dict[str, Any] = {
         "id": application.pk,
@@ -624,7 +631,7 @@ def draft_submit_fast(
         "draft_id": facts.draft_id,
         "key": key,
         "fingerprint": request_fingerprint(fingerprint_payload),
-        "response": json.dumps(body, default=str),
+        "response": stored,
     }
     try:
         with connection.cursor() as cursor, _index_plan(cursor, "submit"):
@@ -643,8 +650,30 @@ def draft_submit_fast(
         raise SeatRefused()
     # The SMS is in the outbox, durable with the registration: the outbox drain
     # (``manage.py notifications_drain``) sends it; no task row, one commit (issue 15).
-    body["position"] = int(row[0])
-    return body
+    registered = Registered(body, position=int(row[0]))
+    if encode is not None:
+        registered.encoded = _with_position(stored, registered, encode)
+    return registered
+
+
+class Registered(dict[str, Any]):
+    """The new registration's response body (a dict, as ``respond`` built it, with its
+    position); ``encoded``: the same body as the caller's encoder wrote it, when it gave one."""
+
+    encoded: str | None = None
+
+
+def _with_position(
+    encoded: str, registered: Registered, encode: Callable[[dict[str, Any]], str]
+) -> str:
+    """``encoded`` with the position written where its mark is: the mark's member, as the
+    same encoder writes it, replaced by the position's. Inside a string value its quotes would
+    be escaped, so only the member itself matches; should it not match exactly once, the body
+    is encoded again — the registration is committed, its answer must not fail."""
+    mark = encode({"position": _POSITION_MARK})[1:-1]
+    if encoded.count(mark) != 1:
+        return encode(registered)
+    return encoded.replace(mark, encode({"position": registered["position"]})[1:-1])
 
 
 def _unsaved_application(facts: DraftFacts, request: SeatRequest, now: dt.datetime) -> Application:

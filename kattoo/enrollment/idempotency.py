@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,12 @@ from kattoo.core import clock
 from kattoo.core.errors import FieldError, RuleViolation
 
 from .models import IdempotencyRecord
+
+
+def response_json(body: dict[str, Any]) -> str:
+    """A response body as it is stored: in the JSON the API answers with (Django's encoder:
+    times in RFC 3339), so a replay holds what the first answer said."""
+    return json.dumps(body, cls=DjangoJSONEncoder)
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:
@@ -71,7 +78,7 @@ def idempotent_create(
                 key=key,
                 request_hash=fingerprint,
                 status_code=status_code,
-                response=json.loads(json.dumps(body, default=str)),
+                response=json.loads(response_json(body)),
                 created_at=clock.now(),
             )
     except IntegrityError:

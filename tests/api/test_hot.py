@@ -421,6 +421,39 @@ def test_a_full_pool_is_refused_here_as_django_refuses_it(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @postgres_only
+def test_a_registration_is_encoded_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: the body is encoded once, stored with its position by the statement and
+    answered with the position written in; the stored record is what was answered."""
+    from kattoo.enrollment import fastpath
+
+    encoded: list[dict[str, Any]] = []
+
+    def counting(encoder: Any) -> Any:
+        def counted(body: dict[str, Any]) -> str:
+            encoded.append(dict(body))
+            return str(encoder(body))
+
+        return counted
+
+    # Both encoders a registration's body may meet: the answer's and the stored record's.
+    monkeypatch.setattr(hot, "_ninja_json", counting(hot._ninja_json))
+    monkeypatch.setattr(fastpath, "response_json", counting(fastpath.response_json))
+    family = world.family()
+    draft(world, family)
+    token = token_issue(user=family.parent, actor=SYSTEM)
+    key = str(uuid.uuid4())
+    answer = call(hot.SlimSubmit(Counting()), environ_for(family.child.pk, token=token, key=key))
+    assert answer.status == 201
+    bodies = [b for b in encoded if "child_name" in b]  # not the position's own small member
+    assert len(bodies) == 1
+    record = IdempotencyRecord.objects.get(user=family.parent, key=key)
+    assert record.response == answer.json()
+    assert answer.json()["position"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
 def test_a_repeated_key_is_replayed_by_django(world: World) -> None:
     family = world.family()
     draft(world, family)
