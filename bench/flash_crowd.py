@@ -649,7 +649,7 @@ class OverloadProbe:
     def __init__(
         self, url: str, rows: list[tuple[str, str, int, str]], *, clients: int = 4
     ) -> None:
-        self.url, self.rows = url, rows
+        self.url = url
         self.stop = threading.Event()
         self.answers: list[tuple[int, float]] = []
         self.threads = [
