@@ -14,10 +14,19 @@ NGINX_TLS_CERT="${NGINX_TLS_CERT:-/etc/letsencrypt/live/$NGINX_SERVER_NAME/fullc
 NGINX_TLS_KEY="${NGINX_TLS_KEY:-/etc/letsencrypt/live/$NGINX_SERVER_NAME/privkey.pem}"
 NGINX_LOG_DIR="${NGINX_LOG_DIR:-/var/log/nginx}"
 KATTOO_UPSTREAM="${KATTOO_UPSTREAM:-127.0.0.1:8000}"
+KATTOO_UPSTREAM_MAX_CONNS="${KATTOO_UPSTREAM_MAX_CONNS:-16}"
 KATTOO_STATIC_ROOT="${KATTOO_STATIC_ROOT:-/var/lib/kattoo/static}"
 
+case "$KATTOO_UPSTREAM_MAX_CONNS" in
+  '' | *[!0-9]*)
+    echo "render.sh: KATTOO_UPSTREAM_MAX_CONNS must be a whole number (0 = no limit)" >&2
+    exit 2
+    ;;
+esac
+
 for value in "$NGINX_SERVER_NAME" "$NGINX_HTTP_LISTEN" "$NGINX_HTTPS_LISTEN" "$NGINX_TLS_CERT" \
-  "$NGINX_TLS_KEY" "$NGINX_LOG_DIR" "$KATTOO_UPSTREAM" "$KATTOO_STATIC_ROOT"; do
+  "$NGINX_TLS_KEY" "$NGINX_LOG_DIR" "$KATTOO_UPSTREAM" "$KATTOO_STATIC_ROOT" \
+  "$KATTOO_UPSTREAM_MAX_CONNS"; do
   case "$value" in
     *'|'* | *';'* | *'{'* | *'}'* | *' '*)
       echo "render.sh: '$value' may not contain | ; { } or spaces" >&2
@@ -34,6 +43,7 @@ out=$(sed \
   -e "/^[[:space:]]*#/!s|@TLS_KEY@|$NGINX_TLS_KEY|g" \
   -e "/^[[:space:]]*#/!s|@LOG_DIR@|$NGINX_LOG_DIR|g" \
   -e "/^[[:space:]]*#/!s|@UPSTREAM@|$KATTOO_UPSTREAM|g" \
+  -e "/^[[:space:]]*#/!s|@UPSTREAM_MAX_CONNS@|$KATTOO_UPSTREAM_MAX_CONNS|g" \
   -e "/^[[:space:]]*#/!s|@STATIC_ROOT@|${KATTOO_STATIC_ROOT%/}|g" \
   "$(dirname "$0")/kattoo.conf")
 

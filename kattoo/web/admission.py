@@ -21,6 +21,7 @@ import json
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from kattoo.core.metrics import ADMISSION_REFUSED
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
 LANGUAGES = ("ky", "ru", "uz", "en")
+# The refusal bodies nginx serves (collectstatic copies them to STATIC_ROOT/busy/).
+BUSY_PAGES_DIR = Path(__file__).resolve().parent / "static" / "busy"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -55,6 +58,15 @@ def _bodies() -> dict[tuple[str, bool], bytes]:
             f"<title>Kattoo</title><p>{title}</p></html>"
         ).encode()
     return bodies
+
+
+def busy_pages() -> dict[str, bytes]:
+    """The refusal bodies by file name, as nginx serves them: ``ky.json`` (problem+json, for
+    ``/api/``), ``ky.html`` (a page) and so on for each language."""
+    return {
+        f"{language}.{'json' if api else 'html'}": body
+        for (language, api), body in _bodies().items()
+    }
 
 
 def _language(accept: str) -> str:

@@ -24,9 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.front import ROOT, nginx_binary, nginx_front, stop, wait_for
+from kattoo.web.admission import busy_pages
+
 from ..reliability import pgcluster
 from ..reliability.pgcluster import TempCluster, free_port
-from .nginx import ROOT, nginx_binary, nginx_front, stop, wait_for
 
 GRANIAN = Path(sys.executable).parent / "granian"
 SERVE = [str(GRANIAN), "--interface", "wsgi", "--host", "127.0.0.1", "--workers", "1"]
@@ -140,6 +142,15 @@ def test_static_from_nginx_without_gzip_and_by_unhashed_name(layout: Layout) -> 
         # A name without a hash may change at the next release: kept a minute only.
         assert plain.headers["Cache-Control"] == "public, max-age=60"
         assert client.get("/static/web/no-such-file.css").status_code == 404
+
+
+def test_collectstatic_writes_the_busy_pages_nginx_answers_with(layout: Layout) -> None:
+    """deploy/nginx/kattoo.conf serves STATIC_ROOT/busy/<language>.json|html when the
+    application is full (ADR 0035; tests/deploy/test_nginx_busy.py): the operator's
+    collectstatic puts them there, and they cannot be fetched as ordinary URLs."""
+    for name, body in busy_pages().items():
+        assert (layout.static_root / "busy" / name).read_bytes() == body
+    assert httpx.get(f"{layout.https}/_busy/ky.json", verify=False).status_code != 200
 
 
 def test_static_from_the_application_directly(layout: Layout) -> None:

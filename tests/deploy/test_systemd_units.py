@@ -144,6 +144,25 @@ def test_nginx_render_fills_every_placeholder_with_the_documented_defaults() -> 
     assert not any("@" in ln for ln in body)
     text = "\n".join(body)
     assert "listen 443 ssl http2;" in text and "listen 80;" in text
-    assert "server 127.0.0.1:8000 max_fails=0;" in text
+    # 2 granian workers x 8 admitted requests (kattoo-web.service, KATTOO_DB_POOL_MAX).
+    assert "server 127.0.0.1:8000 max_fails=0 max_conns=16;" in text
     assert "alias /var/lib/kattoo/static/;" in text
+    assert "alias /var/lib/kattoo/static/busy/;" in text
     assert "ssl_certificate /etc/letsencrypt/live/kattoo.example.kg/fullchain.pem;" in text
+
+
+@pytest.mark.parametrize("value", ["sixteen", "-1", "16 "])
+def test_nginx_render_refuses_a_max_conns_that_is_not_a_number(value: str) -> None:
+    done = subprocess.run(  # noqa: S603 (the system's sh on our script)
+        [SH, str(ROOT / "deploy/nginx/render.sh")],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "NGINX_SERVER_NAME": "kattoo.example.kg",
+            "KATTOO_UPSTREAM_MAX_CONNS": value,
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "KATTOO_UPSTREAM_MAX_CONNS" in done.stderr
+    assert done.stdout == ""

@@ -35,7 +35,8 @@ import httpx
 import psycopg
 import pytest
 
-from ...deploy.nginx import nginx_binary, nginx_front, stop
+from bench.front import nginx_binary, nginx_front, stop
+
 from ...reliability import pgcluster
 from ...reliability.appserver import app_server
 from ...reliability.conftest import ROOT, DemoDatabase

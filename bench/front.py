@@ -1,4 +1,5 @@
-"""nginx as a deployment runs it, started by the tests in front of an application server:
+"""nginx as a deployment runs it, started by the tests and the bench in front of an application
+server:
 exactly ``deploy/nginx/kattoo.conf`` as ``deploy/nginx/render.sh`` fills it (docs/deployment.md),
 inside the ``http { }`` block Debian's ``/etc/nginx/nginx.conf`` would give it, with a throwaway
 certificate, in a directory of the test's own (no root, no systemd, the machine's nginx never
@@ -7,8 +8,9 @@ touched).
     with nginx_front(work, upstream="127.0.0.1:8000") as front:
         httpx.get(f"{front.https}/healthz", verify=False)
 
-Used by the production-layout tests (tests/deploy/test_nginx_static.py) and the security proof
-behind a load balancer (tests/security/production/)."""
+Used by the production-layout tests (tests/deploy/), the security proof behind a load
+balancer (tests/security/production/) and the overload phase of ``make bench``
+(bench/flash_crowd.py), which measures the 503 nginx answers beyond ``max_conns``."""
 
 # ruff: noqa: S603, S607 - fixed programs (nginx, sh) with arguments built here
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,9 +30,9 @@ from typing import Any
 
 import httpx
 
-from ..reliability.pgcluster import free_port
+from bench.pgcluster import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 RENDER = ROOT / "deploy" / "nginx" / "render.sh"
 
 
@@ -87,6 +90,17 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, **kw: Any) -
     raise AssertionError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
 
 
+def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until something accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}:\n{log.read_text()[-3000:]}")
+
+
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     if process.poll() is None:
         process.send_signal(sig)
@@ -106,10 +120,21 @@ class Front:
 
 @contextmanager
 def nginx_front(
-    work: Path, *, upstream: str, static_root: Path | None = None, logs: Path | None = None
+    work: Path,
+    *,
+    upstream: str,
+    static_root: Path | None = None,
+    logs: Path | None = None,
+    max_conns: int | None = None,
+    ready: str | None = "/healthz",
+    workers: int = 1,
+    connections: int = 256,
 ) -> Iterator[Front]:
     """nginx with the rendered site in ``work``, proxying to ``upstream`` (host:port), once
-    it answers ``/healthz`` over TLS; stopped (SIGQUIT, graceful) on the way out."""
+    it answers ``ready`` over TLS (None: once it listens); stopped (SIGQUIT, graceful) on the
+    way out. ``max_conns``: KATTOO_UPSTREAM_MAX_CONNS (render.sh's default when None);
+    ``workers`` and ``connections``: nginx's worker processes and connections per worker
+    (Debian's defaults are auto and 768; the bench's 1024 clients need more)."""
     nginx = nginx_binary()
     assert nginx is not None, "nginx is not installed (scripts/ensure-bench-tools.sh)"
     logs = logs or work / "logs"
@@ -130,6 +155,7 @@ def nginx_front(
             "NGINX_LOG_DIR": str(logs),
             "KATTOO_UPSTREAM": upstream,
             "KATTOO_STATIC_ROOT": str(static_root),
+            **({} if max_conns is None else {"KATTOO_UPSTREAM_MAX_CONNS": str(max_conns)}),
         },
         check=True,
         capture_output=True,
@@ -141,10 +167,11 @@ def nginx_front(
     (work / "nginx.conf").write_text(
         ("user root;\n" if os.geteuid() == 0 else "")
         + f"""daemon off;
-worker_processes 1;
+worker_processes {workers};
+worker_rlimit_nofile {max(4 * connections, 1024)};
 pid {work}/nginx.pid;
 error_log {logs}/nginx-error.log warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
   include /etc/nginx/mime.types;
   default_type application/octet-stream;
@@ -167,7 +194,10 @@ http {{
     )
     try:
         https = f"https://127.0.0.1:{https_port}"
-        wait_for(f"{https}/healthz", process, stderr, verify=False)
+        if ready is not None:
+            wait_for(f"{https}{ready}", process, stderr, verify=False)
+        else:
+            wait_listening(https_port, process, stderr)
         yield Front(https=https, http=f"http://127.0.0.1:{http_port}", logs=logs)
     finally:
         stop(process, signal.SIGQUIT)

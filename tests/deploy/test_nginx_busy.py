@@ -1,0 +1,218 @@
+"""Overload answered by nginx (ADR 0035): exactly ``deploy/nginx/kattoo.conf`` as
+``deploy/nginx/render.sh`` fills it, in front of a stand-in application that holds requests
+as long as the test wants. Beyond ``KATTOO_UPSTREAM_MAX_CONNS`` requests in flight, nginx
+answers 503 itself with the application's own busy body (``manage.py busy_pages``) in the
+reader's language and a jittered Retry-After; the application never sees those requests.
+Its own answers, its own 503 included, pass through untouched."""
+
+# ruff: noqa: S501 - TLS to our own throwaway certificate, not verified
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.front import nginx_binary, nginx_front
+from kattoo.web.admission import BUSY_PAGES_DIR, busy_pages
+from kattoo.web.management.commands.busy_pages import stale_busy_pages
+
+from ..reliability.pgcluster import free_port
+
+pytestmark = pytest.mark.skipif(
+    nginx_binary() is None, reason="nginx is not installed (scripts/ensure-bench-tools.sh)"
+)
+
+
+@dataclass
+class StandIn:
+    """An application that answers 201 to a POST once ``release`` is set, 503 of its own to
+    ``/own-503``, and 200 to everything else; it counts what reached it."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+    entered: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    seen: list[str] = field(default_factory=list)
+
+
+def serve(stand_in: StandIn) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def answer(self, status: int, body: bytes, kind: str = "text/plain") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            if status == 503:
+                self.send_header("Retry-After", "7")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            stand_in.seen.append(self.path)
+            if self.path == "/own-503":
+                self.answer(503, b'{"code": "the application itself"}', "application/json")
+            else:
+                self.answer(200, b"ok")
+
+        def do_POST(self) -> None:
+            stand_in.seen.append(self.path)
+            stand_in.entered.release()
+            stand_in.release.wait(10)
+            self.answer(201, b'{"id": "x"}', "application/json")
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@dataclass
+class Busy:
+    https: str
+    stand_in: StandIn
+
+
+def static_with_busy_pages(work: Path) -> Path:
+    """What collectstatic writes, as far as nginx's busy answer reads it."""
+    static_root = work / "static"
+    shutil.copytree(BUSY_PAGES_DIR, static_root / "busy")
+    return static_root
+
+
+@pytest.fixture(scope="module")
+def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Busy]:
+    work = tmp_path_factory.mktemp("nginx-busy")
+    stand_in = StandIn()
+    server = serve(stand_in)
+    port = server.server_address[1]
+    front = nginx_front(
+        work,
+        upstream=f"127.0.0.1:{port}",
+        static_root=static_with_busy_pages(work),
+        max_conns=1,
+    )
+    try:
+        with front as nginx:
+            yield Busy(https=nginx.https, stand_in=stand_in)
+    finally:
+        stand_in.release.set()
+        server.shutdown()
+
+
+def post(url: str, **headers: str) -> httpx.Response:
+    return httpx.post(url, headers=headers, verify=False, timeout=10)
+
+
+@pytest.fixture
+def one_in_flight(busy: Busy) -> Iterator[threading.Thread]:
+    """One registration held inside the application: the upstream is at max_conns=1."""
+    busy.stand_in.release.clear()
+    answers: list[httpx.Response] = []
+    held = threading.Thread(
+        target=lambda: answers.append(post(f"{busy.https}/api/v1/drafts/held/submit"))
+    )
+    held.start()
+    assert busy.stand_in.entered.acquire(timeout=10), "the held request never reached the app"
+    yield held
+    busy.stand_in.release.set()
+    held.join(10)
+    assert [a.status_code for a in answers] == [201]
+
+
+def test_beyond_max_conns_nginx_answers_503_in_the_readers_language(
+    busy: Busy, one_in_flight: threading.Thread
+) -> None:
+    seen_before = len(busy.stand_in.seen)
+    r = post(
+        f"{busy.https}/api/v1/drafts/7/submit",
+        **{"Accept-Language": "fr-CH, fr;q=0.9, ru;q=0.8", "X-Request-Id": "probe-1"},
+    )
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/problem+json; charset=utf-8"
+    assert r.content == busy_pages()["ru.json"]
+    assert r.json()["code"] == "service_busy"
+    assert r.headers["content-language"] == "ru"
+    assert 1 <= int(r.headers["retry-after"]) <= 4
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-request-id"] == "probe-1"
+    page = httpx.get(f"{busy.https}/", headers={"Accept-Language": "en-US,en;q=0.9"}, verify=False)
+    assert page.status_code == 503
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.content == busy_pages()["en.html"]
+    # Neither refusal reached the application.
+    assert len(busy.stand_in.seen) == seen_before
+
+
+@pytest.mark.parametrize(
+    ("accept", "language"),
+    [
+        ("", "ky"),
+        ("ru", "ru"),
+        ("RU-ru", "ru"),
+        ("de, uz;q=0.5, ru;q=0.4", "uz"),
+        ("en-GB,en;q=0.9,ky;q=0.8", "en"),
+        ("de-DE", "ky"),
+        ("kyx, ruby", "ky"),
+    ],
+)
+def test_the_busy_language_is_the_first_of_ours_accept_language_names(
+    busy: Busy, one_in_flight: threading.Thread, accept: str, language: str
+) -> None:
+    r = post(f"{busy.https}/api/v1/drafts/7/submit", **{"Accept-Language": accept})
+    assert r.status_code == 503
+    assert r.headers["content-language"] == language
+    assert r.content == busy_pages()[f"{language}.json"]
+
+
+def test_retry_after_is_jittered_over_one_to_four_seconds(
+    busy: Busy, one_in_flight: threading.Thread
+) -> None:
+    with httpx.Client(verify=False, timeout=10) as client:
+        waits = [
+            int(client.post(f"{busy.https}/api/v1/drafts/7/submit").headers["retry-after"])
+            for _ in range(40)
+        ]
+    assert set(waits) <= {1, 2, 3, 4}
+    assert len(set(waits)) >= 3  # 40 draws from four values: all but never the same few
+
+
+def test_under_the_limit_and_the_applications_own_answers_pass_through(busy: Busy) -> None:
+    busy.stand_in.release.set()
+    r = post(f"{busy.https}/api/v1/drafts/8/submit")
+    assert r.status_code == 201
+    own = httpx.get(f"{busy.https}/own-503", verify=False)
+    assert own.status_code == 503
+    assert own.json() == {"code": "the application itself"}
+    assert own.headers["retry-after"] == "7"
+
+
+def test_an_application_that_is_down_is_answered_busy_too(
+    tmp_path: Path,
+) -> None:
+    """Nothing listens upstream (a restart, a crashed worker): the same 503 + Retry-After,
+    which clients already retry, instead of nginx's bare 502 page."""
+    front = nginx_front(
+        tmp_path,
+        upstream=f"127.0.0.1:{free_port()}",
+        static_root=static_with_busy_pages(tmp_path),
+        ready=None,
+    )
+    with front as nginx:
+        r = post(f"{nginx.https}/api/v1/drafts/7/submit", **{"Accept-Language": "ky"})
+    assert r.status_code == 503
+    assert r.content == busy_pages()["ky.json"]
+    assert 1 <= int(r.headers["retry-after"]) <= 4
+
+
+def test_the_busy_pages_are_what_the_translations_say() -> None:
+    """`manage.py busy_pages` wrote them from the current messages (run it after a change)."""
+    assert stale_busy_pages() == []
+    assert sorted(p.name for p in BUSY_PAGES_DIR.iterdir()) == sorted(busy_pages())
