@@ -51,7 +51,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench import cost, invariants, minimal
+from bench import cost, front, invariants, minimal
 from bench.pgcluster import PgCluster, free_port
 from bench.seed import FIELD_KEY, ensure_seed
 
@@ -647,9 +647,14 @@ class OverloadProbe:
     between bursts: one client meets few 503s, too few for a p99."""
 
     def __init__(
-        self, url: str, rows: list[tuple[str, str, int, str]], *, clients: int = 4
+        self,
+        url: str,
+        rows: list[tuple[str, str, int, str]],
+        *,
+        clients: int = 4,
+        verify: bool = True,
     ) -> None:
-        self.url = url
+        self.url, self.verify = url, verify
         self.stop = threading.Event()
         self.answers: list[tuple[int, float]] = []
         self.threads = [
@@ -660,7 +665,7 @@ class OverloadProbe:
     def _run(self, rows: list[tuple[str, str, int, str]]) -> None:
         import uuid
 
-        with httpx.Client(base_url=self.url, timeout=10) as client:
+        with httpx.Client(base_url=self.url, timeout=10, verify=self.verify) as client:
             for token, child, _school, _lang in rows:
                 if self.stop.is_set():
                     break
@@ -1093,24 +1098,44 @@ class Bench:
             **probe.result(),
         }
 
-        # Overload.
-        over_probe = OverloadProbe(self.app.url, self.targets.take(2000))
+        # Overload: straight to granian (the application's own admission control), then as
+        # production meets it, through nginx with deploy/nginx/kattoo.conf, whose max_conns
+        # answers the 503 before Python (ADR 0035).
+        def overload(name: str, url: str, *, verify: bool = True) -> dict[str, Any]:
+            probe = OverloadProbe(url, self.targets.take(2000), verify=verify)
 
-        def overload() -> None:
-            time.sleep(2)
-            with over_probe:
-                time.sleep(max(dur / 2 - 3, 3))
+            def during() -> None:
+                time.sleep(2)
+                with probe:
+                    time.sleep(max(dur / 2 - 3, 3))
 
-        self.phase(
-            "overload_1024",
-            self.app.url,
-            conns=1024,
-            seconds=dur / 2,
-            children=share(),
-            during=overload,
-        )
-        self.all_acks += _probe_acks(over_probe)
-        self.results["overload"] = over_probe.result()
+            self.phase(name, url, conns=1024, seconds=dur / 2, children=share(), during=during)
+            self.all_acks += _probe_acks(probe)
+            return probe.result()
+
+        direct = overload("overload_1024_direct", self.app.url)
+        self.results["overload_direct"] = {**direct, "front": "granian"}
+        if tools.get("nginx"):
+            limit = workers * threads
+            shutil.rmtree(VAR / "front", ignore_errors=True)
+            with front.nginx_front(
+                VAR / "front",
+                upstream=f"127.0.0.1:{self.app.port}",
+                static_root=_busy_static_root(VAR / "front"),
+                logs=VAR / "front" / "logs",
+                max_conns=limit,
+                workers=os.cpu_count() or 1,
+                connections=8192,
+            ) as nginx_front:
+                over = overload("overload_1024", nginx_front.https, verify=False)
+            self.results["overload"] = {
+                **over,
+                "front": f"nginx (deploy/nginx/kattoo.conf, TLS, max_conns {limit})",
+                "nginx": front_answers(VAR / "front" / "logs" / "kattoo.access.log"),
+            }
+        else:
+            self.results["phases"]["overload_1024"] = self.results["phases"]["overload_1024_direct"]
+            self.results["overload"] = self.results["overload_direct"]
 
         # Durability: kill -9 the postmaster, then the app workers, mid-run.
         killed: dict[str, Any] = {}
@@ -1410,8 +1435,15 @@ class Bench:
                 **over,
                 "wrk_statuses": o_phase["statuses"],
                 "wrk_socket_errors": o_phase["socket_errors"],
+                "accepted_per_s": o_phase["accepted_per_s"],
                 "other_5xx": other_5xx,
                 "timeouts": o_phase["socket_errors"].get("timeout", 0) + over["timeouts"],
+            },
+            # The same flood straight to granian: the application's own admission control.
+            "overload_direct": {
+                **self.results["overload_direct"],
+                "wrk_statuses": p["overload_1024_direct"]["statuses"],
+                "accepted_per_s": p["overload_1024_direct"]["accepted_per_s"],
             },
             "cohort_children": cohort,
             "demand": self.results["demand"],
@@ -1542,6 +1574,47 @@ def demand(dsn: str) -> dict[str, Any]:
     }
 
 
+def _busy_static_root(work: Path) -> Path:
+    """The part of collectstatic's output nginx's busy answer reads (STATIC_ROOT/busy)."""
+    from kattoo.web.admission import BUSY_PAGES_DIR
+
+    static_root = work / "static"
+    shutil.rmtree(static_root, ignore_errors=True)
+    shutil.copytree(BUSY_PAGES_DIR, static_root / "busy")
+    return static_root
+
+
+_ACCESS = re.compile(
+    r'" (?P<status>\d{3}) \d+ (?P<time>[\d.]+) \S+ ".*" \S+ (?P<upstream>\S+) (?P<upstatus>\S+)$'
+)
+
+
+def front_answers(access_log: Path) -> dict[str, Any]:
+    """What nginx's access log (deploy/nginx/kattoo.conf's format) says of the overload run:
+    the 503s nginx answered itself beyond max_conns (upstream ``kattoo_app 502``) with their
+    time inside nginx ($request_time, from the request's first byte to its answer's last), the
+    application's own 503s, and the answers the application gave."""
+    own, app_busy, app = [], 0, 0
+    for line in access_log.read_text().splitlines():
+        m = _ACCESS.search(line)
+        if m is None:
+            continue
+        if m["status"] == "503" and m["upstream"] == "kattoo_app":
+            own.append(float(m["time"]) * 1000)
+        elif m["upstream"] not in ("-", "kattoo_app"):
+            app += 1
+            app_busy += m["upstatus"] == "503"
+    own.sort()
+    return {
+        "refused_by_nginx": len(own),
+        "refusal_ms_p50": round(_pct(own, 0.5), 1) if own else None,
+        "refusal_ms_p99": round(_pct(own, 0.99), 1) if own else None,
+        "refusal_ms_max": round(own[-1], 1) if own else None,
+        "answered_by_app": app,
+        "refused_by_app": app_busy,
+    }
+
+
 def _probe_acks(probe: OverloadProbe) -> list[str]:
     return []  # the probe's 201s are counted in its statuses; their ids are not needed
 
@@ -1631,11 +1704,25 @@ def markdown_table(r: dict[str, Any]) -> str:
         (
             # The probe's 503s are few when wrk's clients wait out their Retry-After: their
             # count says how much the p99 can be trusted.
-            "Overload (1024 conns): 503 answered in (p99; the probe's 503s; p99 of all its answers)",
+            "Overload (1024 conns"
+            + (", through nginx" if r["overload"].get("front", "").startswith("nginx") else "")
+            + "): 503 answered in (p99; the probe's 503s; p99 of all its answers)",
             f"{f(r['overload_answer_ms'], ' ms')}; "
             f"{r['overload']['statuses'].get('503', 0)}; "
             f"{f(r['overload'].get('answer_p99_ms'), ' ms')}",
             "< 50 ms",
+        ),
+        (
+            "Overload through nginx: its own 503s; their time inside nginx p99 / max; "
+            "503s the app itself gave",
+            _nginx_row(r["overload"].get("nginx")),
+            "",
+        ),
+        (
+            "Overload straight to granian (the app's own admission): 503 p99; the probe's 503s",
+            f"{f(r.get('overload_direct', {}).get('answer_503_p99_ms'), ' ms')}; "
+            f"{r.get('overload_direct', {}).get('statuses', {}).get('503', 0)}",
+            "",
         ),
         (
             "Overload: other 5xx / timeouts",
@@ -1699,6 +1786,15 @@ def markdown_table(r: dict[str, Any]) -> str:
     lines = [head, "", "| Measure | Result | Target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
+
+
+def _nginx_row(n: dict[str, Any] | None) -> str:
+    if not n:
+        return "— (no nginx)"
+    return (
+        f"{n['refused_by_nginx']:,}; {n['refusal_ms_p99']} / {n['refusal_ms_max']} ms; "
+        f"{n['refused_by_app']:,} of {n['answered_by_app']:,}"
+    )
 
 
 def scale_out_table(r: dict[str, Any]) -> str:

@@ -90,6 +90,14 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, **kw: Any) -
     raise AssertionError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
 
 
+def _nofile(wanted: int) -> int:
+    """``wanted`` open files for a worker, within what this process may raise itself to."""
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(1024, wanted if hard == resource.RLIM_INFINITY else min(wanted, hard))
+
+
 def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     """Until something accepts connections on 127.0.0.1:``port``."""
     deadline = time.monotonic() + 30
@@ -129,12 +137,14 @@ def nginx_front(
     ready: str | None = "/healthz",
     workers: int = 1,
     connections: int = 256,
+    priority: int = 0,
 ) -> Iterator[Front]:
     """nginx with the rendered site in ``work``, proxying to ``upstream`` (host:port), once
     it answers ``ready`` over TLS (None: once it listens); stopped (SIGQUIT, graceful) on the
     way out. ``max_conns``: KATTOO_UPSTREAM_MAX_CONNS (render.sh's default when None);
     ``workers`` and ``connections``: nginx's worker processes and connections per worker
-    (Debian's defaults are auto and 768; the bench's 1024 clients need more)."""
+    (Debian's defaults are auto and 768; the bench's 1024 clients need more); ``priority``:
+    ``worker_priority``, as docs/deployment.md advises where nginx shares the app's cores."""
     nginx = nginx_binary()
     assert nginx is not None, "nginx is not installed (scripts/ensure-bench-tools.sh)"
     logs = logs or work / "logs"
@@ -168,7 +178,8 @@ def nginx_front(
         ("user root;\n" if os.geteuid() == 0 else "")
         + f"""daemon off;
 worker_processes {workers};
-worker_rlimit_nofile {max(4 * connections, 1024)};
+worker_rlimit_nofile {_nofile(4 * connections)};
+worker_priority {priority};
 pid {work}/nginx.pid;
 error_log {logs}/nginx-error.log warn;
 events {{ worker_connections {connections}; }}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.flash_crowd import front_answers
 from bench.front import nginx_binary, nginx_front
 from kattoo.web.admission import BUSY_PAGES_DIR, busy_pages
 from kattoo.web.management.commands.busy_pages import stale_busy_pages
@@ -78,6 +80,19 @@ def serve(stand_in: StandIn) -> ThreadingHTTPServer:
 class Busy:
     https: str
     stand_in: StandIn
+    logs: Path
+    upstream: str
+
+
+def access_lines(busy: Busy, request_id: str) -> list[str]:
+    """The access log's lines of a request id (buffered by nginx: flushed within a second)."""
+    path = busy.logs / "kattoo.access.log"
+    deadline = time.monotonic() + 30  # a liveness guard, not a timing claim
+    while True:
+        lines = [ln for ln in path.read_text().splitlines() if f" {request_id} " in ln]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
 
 
 def static_with_busy_pages(work: Path) -> Path:
@@ -101,7 +116,9 @@ def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Busy]:
     )
     try:
         with front as nginx:
-            yield Busy(https=nginx.https, stand_in=stand_in)
+            yield Busy(
+                https=nginx.https, stand_in=stand_in, logs=nginx.logs, upstream=f"127.0.0.1:{port}"
+            )
     finally:
         stand_in.release.set()
         server.shutdown()
@@ -147,8 +164,12 @@ def test_beyond_max_conns_nginx_answers_503_in_the_readers_language(
     assert page.status_code == 503
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.content == busy_pages()["en.html"]
-    # Neither refusal reached the application.
+    # Neither refusal reached the application; the access log says nginx answered them
+    # itself (no server of the upstream group was free), and wrote no error line for them.
     assert len(busy.stand_in.seen) == seen_before
+    lines = access_lines(busy, "probe-1")
+    assert len(lines) == 1 and lines[0].endswith(" probe-1 kattoo_app 502")
+    assert "no live upstreams" not in (busy.logs / "kattoo.error.log").read_text()
 
 
 @pytest.mark.parametrize(
@@ -186,8 +207,9 @@ def test_retry_after_is_jittered_over_one_to_four_seconds(
 
 def test_under_the_limit_and_the_applications_own_answers_pass_through(busy: Busy) -> None:
     busy.stand_in.release.set()
-    r = post(f"{busy.https}/api/v1/drafts/8/submit")
+    r = post(f"{busy.https}/api/v1/drafts/8/submit", **{"X-Request-Id": "through-1"})
     assert r.status_code == 201
+    assert access_lines(busy, "through-1")[0].endswith(f" through-1 {busy.upstream} 201")
     own = httpx.get(f"{busy.https}/own-503", verify=False)
     assert own.status_code == 503
     assert own.json() == {"code": "the application itself"}
@@ -216,3 +238,36 @@ def test_the_busy_pages_are_what_the_translations_say() -> None:
     """`manage.py busy_pages` wrote them from the current messages (run it after a change)."""
     assert stale_busy_pages() == []
     assert sorted(p.name for p in BUSY_PAGES_DIR.iterdir()) == sorted(busy_pages())
+
+
+def test_the_bench_reads_who_answered_from_this_access_log(tmp_path: Path) -> None:
+    """`make bench` counts nginx's own refusals and their time inside nginx from the access
+    log this template writes (bench/flash_crowd.py ``front_answers``)."""
+    stand_in = StandIn()
+    server = serve(stand_in)
+    front = nginx_front(
+        tmp_path,
+        upstream=f"127.0.0.1:{server.server_address[1]}",
+        static_root=static_with_busy_pages(tmp_path),
+        max_conns=1,
+    )
+    try:
+        with front as nginx:
+            held = threading.Thread(target=lambda: post(f"{nginx.https}/api/v1/drafts/1/submit"))
+            held.start()
+            assert stand_in.entered.acquire(timeout=10)
+            for n in range(3):
+                assert post(f"{nginx.https}/api/v1/drafts/2/submit").status_code == 503, n
+            stand_in.release.set()
+            held.join(10)
+            assert httpx.get(f"{nginx.https}/own-503", verify=False).status_code == 503
+            # SIGQUIT on the way out flushes the buffered log.
+    finally:
+        stand_in.release.set()
+        server.shutdown()
+    answers = front_answers(nginx.logs / "kattoo.access.log")
+    assert answers["refused_by_nginx"] == 3
+    assert 0 <= answers["refusal_ms_p99"] <= answers["refusal_ms_max"]
+    # /healthz (the front's readiness), the held registration and the application's own 503.
+    assert answers["answered_by_app"] == 3
+    assert answers["refused_by_app"] == 1

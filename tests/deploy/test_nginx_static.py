@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,8 +193,16 @@ def test_proxy_headers_reach_the_application(layout: Layout) -> None:
         # Monitoring and uploaded files are not published on the public address.
         assert client.get("/metrics").status_code == 404
         assert client.get("/media/anything.pdf").status_code == 404
-    log = (layout.logs / "kattoo.access.log").read_text()
-    assert "lb-1234" in log and "GET /healthz" in log
+    # The access log is buffered (flushed at least every second): wait for the line.
+    path = layout.logs / "kattoo.access.log"
+    deadline = time.monotonic() + 30  # a liveness guard, not a timing claim
+    while "lb-1234" not in (log := path.read_text()):
+        assert time.monotonic() < deadline, log[-2000:]
+        time.sleep(0.05)
+    line = next(ln for ln in log.splitlines() if "lb-1234" in ln)
+    # The application answered (its status as the upstream's: ADR 0035 tells them apart).
+    assert "GET /healthz" in line and line.endswith(" 200")
+    assert not line.endswith(" - 200")
 
 
 def test_body_size_limit(layout: Layout) -> None:
