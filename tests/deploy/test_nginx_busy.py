@@ -172,6 +172,17 @@ def test_beyond_max_conns_nginx_answers_503_in_the_readers_language(
     assert "no live upstreams" not in (busy.logs / "kattoo.error.log").read_text()
 
 
+def test_probes_are_never_refused_by_nginx(busy: Busy, one_in_flight: threading.Thread) -> None:
+    """A balancer asking /readyz of a node at its limit must see it alive, not busy: the
+    probes go to the application past max_conns (it never refuses them either)."""
+    for path in ("/healthz", "/readyz"):
+        r = httpx.get(f"{busy.https}{path}", headers={"X-Request-Id": f"probe{path}"}, verify=False)
+        assert r.status_code == 200, path
+        assert r.text == "ok"
+        assert busy.stand_in.seen[-1] == path
+    assert post(f"{busy.https}/api/v1/drafts/7/submit").status_code == 503
+
+
 @pytest.mark.parametrize(
     ("accept", "language"),
     [
@@ -229,9 +240,12 @@ def test_an_application_that_is_down_is_answered_busy_too(
     )
     with front as nginx:
         r = post(f"{nginx.https}/api/v1/drafts/7/submit", **{"Accept-Language": "ky"})
+        probe = httpx.get(f"{nginx.https}/readyz", verify=False)
     assert r.status_code == 503
     assert r.content == busy_pages()["ky.json"]
     assert 1 <= int(r.headers["retry-after"]) <= 4
+    # The balancer's probe sees the node down, not busy: it takes it out of rotation.
+    assert probe.status_code == 502
 
 
 def test_the_busy_pages_are_what_the_translations_say() -> None:
