@@ -670,10 +670,27 @@ def _with_position(
     same encoder writes it, replaced by the position's. Inside a string value its quotes would
     be escaped, so only the member itself matches; should it not match exactly once, the body
     is encoded again — the registration is committed, its answer must not fail."""
-    mark = encode({"position": _POSITION_MARK})[1:-1]
+    mark, key = _position_members(encode)
+    position = registered["position"]
     if encoded.count(mark) != 1:
         return encode(registered)
-    return encoded.replace(mark, encode({"position": registered["position"]})[1:-1])
+    member = (
+        key + str(position)
+        if key is not None and type(position) is int
+        else encode({"position": position})[1:-1]
+    )
+    return encoded.replace(mark, member)
+
+
+@functools.lru_cache(maxsize=8)
+def _position_members(encode: Callable[[dict[str, Any]], str]) -> tuple[str, str | None]:
+    """The mark's member as ``encode`` writes it, and what it writes before a whole number
+    (``"position": ``), derived once per encoder: a JSON number is its decimal digits. ``None``
+    when the encoder writes a number some other way (then the member is encoded each time)."""
+    mark = encode({"position": _POSITION_MARK})[1:-1]
+    zero, seven = encode({"position": 0})[1:-1], encode({"position": 70})[1:-1]
+    key = zero[:-1] if zero.endswith("0") and seven == zero[:-1] + "70" else None
+    return mark, key
 
 
 def _unsaved_application(facts: DraftFacts, request: SeatRequest, now: dt.datetime) -> Application:

@@ -58,3 +58,20 @@ def test_a_mark_that_is_not_found_once_is_encoded_again() -> None:
     body is encoded again with it."""
     registered = Registered({"position": 7, "child_name": "x"})
     assert _with_position('{"position": 0}', registered, ninja_like) == ninja_like(registered)
+
+
+def spaced(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(" , ", " :  "))
+
+
+def quoted_numbers(body: dict[str, Any]) -> str:
+    """An encoder that writes numbers its own way: the member is encoded each time."""
+    return json.dumps({k: str(v) if isinstance(v, int) else v for k, v in body.items()})
+
+
+@given(position=st.integers(min_value=0, max_value=10**9))
+def test_the_member_derived_once_per_encoder_is_what_the_encoder_writes(position: int) -> None:
+    for encoder in (ninja_like, ascii_json, spaced, quoted_numbers):
+        body = {"position": _POSITION_MARK, "name": "Айжан"}
+        registered = Registered(body, position=position)
+        assert _with_position(encoder(body), registered, encoder) == encoder(registered)
