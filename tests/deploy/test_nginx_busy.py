@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -102,26 +103,27 @@ def static_with_busy_pages(work: Path) -> Path:
     return static_root
 
 
-@pytest.fixture(scope="module")
-def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Busy]:
-    work = tmp_path_factory.mktemp("nginx-busy")
+@contextmanager
+def stand_in_front(work: Path, *, max_conns: int) -> Iterator[Busy]:
+    """The rendered template in front of a stand-in application, ``max_conns`` at a time."""
     stand_in = StandIn()
     server = serve(stand_in)
-    port = server.server_address[1]
+    upstream = f"127.0.0.1:{server.server_address[1]}"
     front = nginx_front(
-        work,
-        upstream=f"127.0.0.1:{port}",
-        static_root=static_with_busy_pages(work),
-        max_conns=1,
+        work, upstream=upstream, static_root=static_with_busy_pages(work), max_conns=max_conns
     )
     try:
         with front as nginx:
-            yield Busy(
-                https=nginx.https, stand_in=stand_in, logs=nginx.logs, upstream=f"127.0.0.1:{port}"
-            )
+            yield Busy(https=nginx.https, stand_in=stand_in, logs=nginx.logs, upstream=upstream)
     finally:
         stand_in.release.set()
         server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Busy]:
+    with stand_in_front(tmp_path_factory.mktemp("nginx-busy"), max_conns=1) as front:
+        yield front
 
 
 def post(url: str, **headers: str) -> httpx.Response:
@@ -257,29 +259,17 @@ def test_the_busy_pages_are_what_the_translations_say() -> None:
 def test_the_bench_reads_who_answered_from_this_access_log(tmp_path: Path) -> None:
     """`make bench` counts nginx's own refusals and their time inside nginx from the access
     log this template writes (bench/flash_crowd.py ``front_answers``)."""
-    stand_in = StandIn()
-    server = serve(stand_in)
-    front = nginx_front(
-        tmp_path,
-        upstream=f"127.0.0.1:{server.server_address[1]}",
-        static_root=static_with_busy_pages(tmp_path),
-        max_conns=1,
-    )
-    try:
-        with front as nginx:
-            held = threading.Thread(target=lambda: post(f"{nginx.https}/api/v1/drafts/1/submit"))
-            held.start()
-            assert stand_in.entered.acquire(timeout=10)
-            for n in range(3):
-                assert post(f"{nginx.https}/api/v1/drafts/2/submit").status_code == 503, n
-            stand_in.release.set()
-            held.join(10)
-            assert httpx.get(f"{nginx.https}/own-503", verify=False).status_code == 503
-            # SIGQUIT on the way out flushes the buffered log.
-    finally:
-        stand_in.release.set()
-        server.shutdown()
-    answers = front_answers(nginx.logs / "kattoo.access.log")
+    with stand_in_front(tmp_path, max_conns=1) as front:
+        held = threading.Thread(target=lambda: post(f"{front.https}/api/v1/drafts/1/submit"))
+        held.start()
+        assert front.stand_in.entered.acquire(timeout=10)
+        for n in range(3):
+            assert post(f"{front.https}/api/v1/drafts/2/submit").status_code == 503, n
+        front.stand_in.release.set()
+        held.join(10)
+        assert httpx.get(f"{front.https}/own-503", verify=False).status_code == 503
+        # Leaving stops nginx (SIGQUIT), which flushes the buffered log.
+    answers = front_answers(front.logs / "kattoo.access.log")
     assert answers["refused_by_nginx"] == 3
     assert 0 <= answers["refusal_ms_p99"] <= answers["refusal_ms_max"]
     # /healthz (the front's readiness), the held registration and the application's own 503.
