@@ -1121,7 +1121,7 @@ class Bench:
             with front.nginx_front(
                 VAR / "front",
                 upstream=f"127.0.0.1:{self.app.port}",
-                static_root=_busy_static_root(VAR / "front"),
+                static_root=front.busy_static_root(VAR / "front"),
                 logs=VAR / "front" / "logs",
                 max_conns=limit,
                 workers=os.cpu_count() or 1,
@@ -1572,16 +1572,6 @@ def demand(dsn: str) -> dict[str, Any]:
         "refusals_when_all_submit": int(row[4] or 0),
         "max_demand_per_seat": round(float(row[5] or 0), 2),
     }
-
-
-def _busy_static_root(work: Path) -> Path:
-    """The part of collectstatic's output nginx's busy answer reads (STATIC_ROOT/busy)."""
-    from kattoo.web.admission import BUSY_PAGES_DIR
-
-    static_root = work / "static"
-    shutil.rmtree(static_root, ignore_errors=True)
-    shutil.copytree(BUSY_PAGES_DIR, static_root / "busy")
-    return static_root
 
 
 _ACCESS = re.compile(

@@ -98,6 +98,17 @@ def _nofile(wanted: int) -> int:
     return max(1024, wanted if hard == resource.RLIM_INFINITY else min(wanted, hard))
 
 
+def busy_static_root(work: Path) -> Path:
+    """``work``/static with what nginx's busy answer reads of collectstatic's output
+    (``busy/<language>.json|html``, ADR 0035), for a front without a full collectstatic."""
+    from kattoo.web.admission import BUSY_PAGES_DIR
+
+    static_root = work / "static"
+    shutil.rmtree(static_root, ignore_errors=True)
+    shutil.copytree(BUSY_PAGES_DIR, static_root / "busy")
+    return static_root
+
+
 def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     """Until something accepts connections on 127.0.0.1:``port``."""
     deadline = time.monotonic() + 30

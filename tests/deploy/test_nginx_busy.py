@@ -8,7 +8,6 @@ Its own answers, its own 503 included, pass through untouched."""
 # ruff: noqa: S501 - TLS to our own throwaway certificate, not verified
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from bench.flash_crowd import front_answers
-from bench.front import nginx_binary, nginx_front
+from bench.front import busy_static_root, nginx_binary, nginx_front
 from kattoo.web.admission import BUSY_PAGES_DIR, busy_pages
 from kattoo.web.management.commands.busy_pages import stale_busy_pages
 
@@ -96,13 +95,6 @@ def access_lines(busy: Busy, request_id: str) -> list[str]:
         time.sleep(0.05)
 
 
-def static_with_busy_pages(work: Path) -> Path:
-    """What collectstatic writes, as far as nginx's busy answer reads it."""
-    static_root = work / "static"
-    shutil.copytree(BUSY_PAGES_DIR, static_root / "busy")
-    return static_root
-
-
 @contextmanager
 def stand_in_front(work: Path, *, max_conns: int) -> Iterator[Busy]:
     """The rendered template in front of a stand-in application, ``max_conns`` at a time."""
@@ -110,7 +102,7 @@ def stand_in_front(work: Path, *, max_conns: int) -> Iterator[Busy]:
     server = serve(stand_in)
     upstream = f"127.0.0.1:{server.server_address[1]}"
     front = nginx_front(
-        work, upstream=upstream, static_root=static_with_busy_pages(work), max_conns=max_conns
+        work, upstream=upstream, static_root=busy_static_root(work), max_conns=max_conns
     )
     try:
         with front as nginx:
@@ -237,7 +229,7 @@ def test_an_application_that_is_down_is_answered_busy_too(
     front = nginx_front(
         tmp_path,
         upstream=f"127.0.0.1:{free_port()}",
-        static_root=static_with_busy_pages(tmp_path),
+        static_root=busy_static_root(tmp_path),
         ready=None,
     )
     with front as nginx:
