@@ -35,17 +35,27 @@ for value in "$NGINX_SERVER_NAME" "$NGINX_HTTP_LISTEN" "$NGINX_HTTPS_LISTEN" "$N
   esac
 done
 
-out=$(sed \
+# Several app nodes: KATTOO_UPSTREAM=10.0.1.11:8000,10.0.1.12:8000 gives each upstream block
+# one server line per node, each with its own max_conns.
+case ",$KATTOO_UPSTREAM," in
+  *,,*)
+    echo "render.sh: KATTOO_UPSTREAM is host:port, or several separated by commas" >&2
+    exit 2
+    ;;
+esac
+
+out=$(awk -v nodes="$KATTOO_UPSTREAM" '
+  /^[[:space:]]*#/ || !/@UPSTREAM@/ { print; next }
+  { n = split(nodes, node, ","); for (i = 1; i <= n; i++) { line = $0; gsub(/@UPSTREAM@/, node[i], line); print line } }
+' "$(dirname "$0")/kattoo.conf" | sed \
   -e "/^[[:space:]]*#/!s|@SERVER_NAME@|$NGINX_SERVER_NAME|g" \
   -e "/^[[:space:]]*#/!s|@HTTP_LISTEN@|$NGINX_HTTP_LISTEN|g" \
   -e "/^[[:space:]]*#/!s|@HTTPS_LISTEN@|$NGINX_HTTPS_LISTEN|g" \
   -e "/^[[:space:]]*#/!s|@TLS_CERT@|$NGINX_TLS_CERT|g" \
   -e "/^[[:space:]]*#/!s|@TLS_KEY@|$NGINX_TLS_KEY|g" \
   -e "/^[[:space:]]*#/!s|@LOG_DIR@|$NGINX_LOG_DIR|g" \
-  -e "/^[[:space:]]*#/!s|@UPSTREAM@|$KATTOO_UPSTREAM|g" \
   -e "/^[[:space:]]*#/!s|@UPSTREAM_MAX_CONNS@|$KATTOO_UPSTREAM_MAX_CONNS|g" \
-  -e "/^[[:space:]]*#/!s|@STATIC_ROOT@|${KATTOO_STATIC_ROOT%/}|g" \
-  "$(dirname "$0")/kattoo.conf")
+  -e "/^[[:space:]]*#/!s|@STATIC_ROOT@|${KATTOO_STATIC_ROOT%/}|g")
 
 if printf '%s\n' "$out" | grep -v '^[[:space:]]*#' | grep -q '@[A-Z_]*@'; then
   echo "render.sh: a placeholder was left unfilled" >&2

@@ -267,3 +267,36 @@ def test_the_bench_reads_who_answered_from_this_access_log(tmp_path: Path) -> No
     # /healthz (the front's readiness), the held registration and the application's own 503.
     assert answers["answered_by_app"] == 3
     assert answers["refused_by_app"] == 1
+
+
+def test_each_app_node_has_its_own_limit(tmp_path: Path) -> None:
+    """Two app nodes (KATTOO_UPSTREAM lists both), one request each at a time: two
+    registrations are held, one on each node, and the third is nginx's busy answer."""
+    nodes = [StandIn(), StandIn()]
+    servers = [serve(node) for node in nodes]
+    upstream = ",".join(f"127.0.0.1:{s.server_address[1]}" for s in servers)
+    front = nginx_front(
+        tmp_path, upstream=upstream, static_root=busy_static_root(tmp_path), max_conns=1
+    )
+    held: list[threading.Thread] = []
+    try:
+        with front as nginx:
+            for _ in nodes:
+                held.append(
+                    threading.Thread(target=lambda: post(f"{nginx.https}/api/v1/drafts/1/submit"))
+                )
+                held[-1].start()
+            for node in nodes:  # one request reached each node
+                assert node.entered.acquire(timeout=10)
+            refused = post(f"{nginx.https}/api/v1/drafts/2/submit")
+            assert refused.status_code == 503
+            assert refused.json()["code"] == "service_busy"
+            for node in nodes:
+                node.release.set()
+            for thread in held:
+                thread.join(10)
+            assert post(f"{nginx.https}/api/v1/drafts/3/submit").status_code == 201
+    finally:
+        for node, server in zip(nodes, servers, strict=True):
+            node.release.set()
+            server.shutdown()

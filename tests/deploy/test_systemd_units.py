@@ -166,3 +166,38 @@ def test_nginx_render_refuses_a_max_conns_that_is_not_a_number(value: str) -> No
     assert done.returncode == 2
     assert "KATTOO_UPSTREAM_MAX_CONNS" in done.stderr
     assert done.stdout == ""
+
+
+def test_nginx_render_gives_each_app_node_its_server_line() -> None:
+    done = subprocess.run(  # noqa: S603 (the system's sh on our script)
+        [SH, str(ROOT / "deploy/nginx/render.sh")],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "NGINX_SERVER_NAME": "kattoo.example.kg",
+            "KATTOO_UPSTREAM": "10.0.1.11:8000,10.0.1.12:8000",
+            "KATTOO_UPSTREAM_MAX_CONNS": "24",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [ln.strip() for ln in done.stdout.splitlines() if re.match(r"\s*server \d", ln)]
+    assert lines == [
+        "server 10.0.1.11:8000 max_fails=0 max_conns=24;",
+        "server 10.0.1.12:8000 max_fails=0 max_conns=24;",
+        # the probes' upstream: the same nodes, never refused
+        "server 10.0.1.11:8000 max_fails=0;",
+        "server 10.0.1.12:8000 max_fails=0;",
+    ]
+
+
+@pytest.mark.parametrize("value", ["a:1,,b:2", ",a:1", "a:1,"])
+def test_nginx_render_refuses_an_empty_node_in_the_list(value: str) -> None:
+    done = subprocess.run(  # noqa: S603 (the system's sh on our script)
+        [SH, str(ROOT / "deploy/nginx/render.sh")],
+        env={"PATH": "/usr/bin:/bin", "NGINX_SERVER_NAME": "k.kg", "KATTOO_UPSTREAM": value},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "KATTOO_UPSTREAM" in done.stderr
+    assert done.stdout == ""
