@@ -148,14 +148,12 @@ def nginx_front(
     ready: str | None = "/healthz",
     workers: int = 1,
     connections: int = 256,
-    priority: int = 0,
 ) -> Iterator[Front]:
     """nginx with the rendered site in ``work``, proxying to ``upstream`` (host:port), once
     it answers ``ready`` over TLS (None: once it listens); stopped (SIGQUIT, graceful) on the
     way out. ``max_conns``: KATTOO_UPSTREAM_MAX_CONNS (render.sh's default when None);
     ``workers`` and ``connections``: nginx's worker processes and connections per worker
-    (Debian's defaults are auto and 768; the bench's 1024 clients need more); ``priority``:
-    ``worker_priority``, as docs/deployment.md advises where nginx shares the app's cores."""
+    (Debian's defaults are auto and 768; the bench's 1024 clients need more)."""
     nginx = nginx_binary()
     assert nginx is not None, "nginx is not installed (scripts/ensure-bench-tools.sh)"
     logs = logs or work / "logs"
@@ -190,7 +188,6 @@ def nginx_front(
         + f"""daemon off;
 worker_processes {workers};
 worker_rlimit_nofile {_nofile(4 * connections)};
-worker_priority {priority};
 pid {work}/nginx.pid;
 error_log {logs}/nginx-error.log warn;
 events {{ worker_connections {connections}; }}
