@@ -21,8 +21,7 @@ import pytest
 
 from bench.flash_crowd import front_answers
 from bench.front import busy_static_root, nginx_binary, nginx_front
-from kattoo.web.admission import BUSY_PAGES_DIR, busy_pages
-from kattoo.web.management.commands.busy_pages import stale_busy_pages
+from kattoo.web.admission import busy_pages
 
 from ..reliability.pgcluster import free_port
 
@@ -240,12 +239,6 @@ def test_an_application_that_is_down_is_answered_busy_too(
     assert 1 <= int(r.headers["retry-after"]) <= 4
     # The balancer's probe sees the node down, not busy: it takes it out of rotation.
     assert probe.status_code == 502
-
-
-def test_the_busy_pages_are_what_the_translations_say() -> None:
-    """`manage.py busy_pages` wrote them from the current messages (run it after a change)."""
-    assert stale_busy_pages() == []
-    assert sorted(p.name for p in BUSY_PAGES_DIR.iterdir()) == sorted(busy_pages())
 
 
 def test_the_bench_reads_who_answered_from_this_access_log(tmp_path: Path) -> None:

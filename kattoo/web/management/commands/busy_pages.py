@@ -4,7 +4,7 @@
 They are generated from the translations, so a changed message needs this run again:
 
     python manage.py busy_pages          # write kattoo/web/static/busy/*
-    python manage.py busy_pages --check  # exit 1 if a file differs (tests/web run the same check)
+    python manage.py busy_pages --check  # exit 1 if a file differs (tests/web/test_busy_pages.py)
 """
 
 from __future__ import annotations
