@@ -39,6 +39,12 @@ BUSY_PAGES_DIR = Path(__file__).resolve().parent / "static" / "busy"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+# The page needs no stylesheet request: the server that sends it is full.
+_BUSY_STYLE = (
+    "body{font:1.125rem/1.5 system-ui,sans-serif;margin:2rem auto;max-width:34rem;padding:0 1rem}"
+)
+
+
 def _bodies() -> dict[tuple[str, bool], bytes]:
     """The refusal in each language, as problem+json (API) and as a small page (web)."""
     bodies = {}
@@ -55,7 +61,9 @@ def _bodies() -> dict[tuple[str, bool], bytes]:
         bodies[language, True] = json.dumps(problem, ensure_ascii=False).encode()
         bodies[language, False] = (
             f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
-            f"<title>Kattoo</title><p>{title}</p></html>"
+            # Readable on a phone: without a viewport the text is drawn at desktop width.
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Kattoo</title><style>{_BUSY_STYLE}</style><p>{title}</p></html>"
         ).encode()
     return bodies
 

@@ -26,6 +26,9 @@ def test_every_language_as_problem_json_and_as_a_page() -> None:
     )
     assert b"service_busy" in pages["ky.json"]
     assert pages["ky.html"].startswith(b'<!doctype html><html lang="ky">')
+    # readable on a phone, and nothing more to fetch from a server that is full
+    assert b'name="viewport" content="width=device-width' in pages["ky.html"]
+    assert b"<link" not in pages["ky.html"] and b"<script" not in pages["ky.html"]
     assert pages["ru.json"] != pages["ky.json"] != pages["en.json"]
 
 
