@@ -42,6 +42,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # The page needs no stylesheet request: the server that sends it is full.
 _BUSY_STYLE = (
     "body{font:1.125rem/1.5 system-ui,sans-serif;margin:2rem auto;max-width:34rem;padding:0 1rem}"
+    "h1{font-size:1.5rem}"
 )
 
 
@@ -63,7 +64,8 @@ def _bodies() -> dict[tuple[str, bool], bytes]:
             f'<!doctype html><html lang="{language}"><meta charset="utf-8">'
             # Readable on a phone: without a viewport the text is drawn at desktop width.
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Kattoo</title><style>{_BUSY_STYLE}</style><p>{title}</p></html>"
+            f"<title>Kattoo</title><style>{_BUSY_STYLE}</style>"
+            f"<main><h1>Kattoo</h1><p>{title}</p></main></html>"
         ).encode()
     return bodies
 
