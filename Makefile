@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PG_URL ?= postgres://kattoo:kattoo@127.0.0.1:5432/kattoo
+# Test processes (pytest-xdist): one per core by default; each gets its own test database.
+# `make test TEST_WORKERS=0` runs the suite in one process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist worksteal
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install messages lint typecheck check test-pg test-sqlite demo worker clean audit bench bench-service
@@ -71,11 +75,11 @@ test-pg: install
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-bench-tools.sh
 	bash scripts/ensure-redis.sh
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db -q
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db -q $(PYTEST_PARALLEL)
 
 test-sqlite: install
 	bash scripts/ensure-chromium.sh
-	$(BIN)/pytest -q -m "not postgres and not browser"
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "not postgres and not browser"
 
 # Known vulnerabilities in the installed dependencies (pip-audit): fails on a vulnerable
 # package, only warns when the advisory service cannot be reached (scripts/dependency-audit.sh).
