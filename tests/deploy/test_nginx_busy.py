@@ -293,3 +293,35 @@ def test_each_app_node_has_its_own_limit(tmp_path: Path) -> None:
         for node, server in zip(nodes, servers, strict=True):
             node.release.set()
             server.shutdown()
+
+
+def test_a_node_that_refuses_connections_is_skipped_and_the_bench_says_so(
+    tmp_path: Path,
+) -> None:
+    """A node that is down (nothing listens: a restart) refuses the connection; nginx tries
+    the next node (``proxy_next_upstream error``, never after the request was sent), and the
+    access log lists both attempts, which the bench reads by the last one."""
+    node = StandIn()
+    node.release.set()
+    server = serve(node)
+    live = f"127.0.0.1:{server.server_address[1]}"
+    front = nginx_front(
+        tmp_path,
+        upstream=f"127.0.0.1:{free_port()},{live}",
+        static_root=busy_static_root(tmp_path),
+        ready=None,
+    )
+    try:
+        with front as nginx:
+            statuses = [
+                post(f"{nginx.https}/api/v1/drafts/{n}/submit").status_code for n in range(4)
+            ]
+    finally:
+        server.shutdown()
+    assert statuses == [201] * 4
+    assert node.seen == [f"/api/v1/drafts/{n}/submit" for n in range(4)]  # each reached it once
+    answers = front_answers(nginx.logs / "kattoo.access.log")
+    assert answers["answered_by_app"] == 4
+    assert answers["refused_by_nginx"] == 0
+    # Round robin sends some of the four to the dead node first (max_fails=0: never skipped).
+    assert 1 <= answers["answered_on_another_node"] <= 4
