@@ -27,7 +27,9 @@ def test_a_working_saturday_counts(campaign) -> None:
     assert campaign_quota_lock_at(campaign) == bishkek(2026, 3, 29)
 
 
-def test_the_2026_calendar_is_loaded() -> None:
+def test_the_2026_calendar_is_loaded(campaign) -> None:
+    # Through the fixture: migration 0002 loads the campaign and its calendar, and the fixture
+    # loads them again when a transactional test in the same process flushed the database.
     assert CalendarDay.objects.filter(
         date=dt.date(2026, 3, 23), is_working=False
     ).exists()  # Nooruz moved
