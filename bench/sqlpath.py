@@ -43,7 +43,7 @@ SELECT encode(sha256(convert_to(t.token, 'UTF8')), 'hex') AS digest,
        json_build_object('child', t.child_id, 'school', t.school_id,
            'language', t.language, 'route', t.route,
            'above_quota', t.route IN ('teacher', 'twin'))::text AS data,
-       ap.phone AS phone, u.language AS user_language,
+       ap.phone IS NOT NULL AS has_phone, u.language AS user_language,
        -- the outbox's address: the phone's own ciphertext (the same keys, ADR 0022)
        ap.phone AS address, :no_secret_text AS no_secret,
        'Kattoo: ' || ch.name || ' ' || ch.surname || ' катталды, орду — ' || :mark_text || '.'
