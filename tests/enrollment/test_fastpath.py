@@ -174,6 +174,12 @@ def _not_participating(world: World, family: Family) -> dict[str, Any]:
     return {}
 
 
+def _no_phone(world: World, family: Family) -> dict[str, Any]:
+    draft(world, family)
+    Person.objects.filter(pk=family.parent.person_id).update(phone="")  # encrypted "", as stored
+    return {}
+
+
 def _closed(world: World, family: Family) -> dict[str, Any]:
     draft(world, family)
     return {"at": world.campaign.registration_ends_at + dt.timedelta(minutes=1)}
@@ -185,6 +191,7 @@ SCENARIOS: dict[str, tuple[Setup, bool]] = {
     "teacher": (_teacher, True),
     "open_stage2": (_other_school_stage2, True),
     "full": (_full, True),
+    "no_phone": (_no_phone, True),
     "not_in_microdistrict": (_other_school_stage1, False),
     "documents_missing": (_no_documents, False),
     "outside_birth_window": (_outside_window, False),
@@ -265,6 +272,21 @@ def test_fast_submit_writes_everything_in_one_go(client: Client, world: World) -
     again = submit(client, family, key=key)
     assert again.status_code == 201 and again.json()["id"] == body["id"]
     assert Application.objects.filter(child=family.child).count() == 1
+
+
+def test_a_parent_with_no_phone_is_registered_without_an_sms(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The statement is told only whether there is a number (the phone stays out of its
+    parameters); with none, the registration is written and no SMS is queued."""
+    family = world.family()
+    _no_phone(world, family)
+    spy = Spy(monkeypatch, enabled=True)
+    response = submit(client, family)
+    assert response.status_code == 201, response.content
+    assert spy.decided == 1
+    assert Application.objects.filter(child=family.child).count() == 1
+    assert not Notification.objects.filter(user=family.parent).exists()
 
 
 def test_second_submit_of_a_registered_child_is_refused(client: Client, world: World) -> None:
