@@ -209,6 +209,7 @@ def _check_stored_facts(drafts: list[dict[str, Any]]) -> None:
         Draft.objects.filter(pk=row["id"]).update(facts=json.loads(row["facts"]))
         assert stored is not None and full is not None and stored.stored and not full.stored
         assert stored.facts == full.facts, (row, stored.facts, full.facts)
+        assert stored.has_phone == full.has_phone, row
 
 
 def build(country: Path) -> None:
@@ -428,6 +429,7 @@ def build(country: Path) -> None:
             "teacher": any((school_id, pin) in roster for pin in family),
             "microdistrict": True,
             "twins": sorted(t for t in twins if t != ids[child["pin"]]),
+            "phone": bool(people_rows[applicant].get("phone")),
         }
 
     # Popularity: a heavy-tailed weight per school, so a few are wanted by far more parents.

@@ -231,4 +231,8 @@ def stored_facts(facts: Facts, *, stamp: FactsStamp) -> dict[str, Any]:
         "teacher": facts.teacher_parent,
         "microdistrict": facts.in_microdistrict,
         "twins": twin_ids,
+        # Not a rule: whether the registration's SMS has a number to go to. The submit then
+        # needs no decryption of the phone (issue 15); a refresh that changes the phone bumps
+        # the family's epochs like any fact (``people.services.FACT_FIELDS``).
+        "phone": bool(stamp.applicant.phone),
     }

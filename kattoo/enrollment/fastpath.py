@@ -288,7 +288,7 @@ class DraftFacts:
     facts: Facts
     campaign: Campaign
     child: Person
-    phone: str
+    has_phone: bool  # the applicant has a number for the registration's SMS
     draft_id: int | None
     school: School | None
     language: str
@@ -404,10 +404,12 @@ def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
      name_ky, name_ru, name_uz, name_en, participates, pool_id, quota_seats, free_seats,
      registered, act_on_file, act_accepted, wards, fresh, stored, teacher, twin, in_md, cancelled,
      key_used) = row  # fmt: skip
+    has_phone = None
     if fresh:  # ADR 0029: decided when the draft was saved, and nothing touched them since
         stored = json.loads(stored) if isinstance(stored, str) else stored  # jsonb as text
         child_certificate, applicant_passport = stored["certificate"], stored["passport"]
         teacher, in_md = stored["teacher"], stored["microdistrict"]
+        has_phone = stored.get("phone")  # absent from facts stored before it was kept
     else:
         child_certificate = bool(_decrypted(Person, "birth_certificate_number", certificate))
         applicant_passport = bool(_decrypted(Person, "passport_number", passport))
@@ -456,7 +458,9 @@ def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
         facts=facts,
         campaign=campaign,
         child=child,
-        phone=_decrypted(Person, "phone", phone) or "",
+        has_phone=(
+            bool(_decrypted(Person, "phone", phone)) if has_phone is None else bool(has_phone)
+        ),
         draft_id=draft_id,
         school=school,
         language=language or "",
@@ -619,14 +623,10 @@ def draft_submit_fast(
         # Whether there is a number to send to, not the number: the phone is encrypted at rest
         # (ADR 0022) and stays out of the statement's parameters (a slow-statement log would
         # print them).
-        "has_phone": bool(facts.phone),
+        "has_phone": facts.has_phone,
         # The outbox's address is encrypted at rest like the phone it copies (ADR 0022): the
         # phone's own ciphertext, which decrypts to the same number with the same keys.
-        "address": (
-            facts.phone_sealed
-            if facts.phone_sealed is not None
-            else _encrypted(Notification, "address", facts.phone)
-        ),
+        "address": facts.phone_sealed,
         "no_secret": _sealed_empty(tuple(settings.FERNET_KEYS)),
         "user_language": user.language,
         "note_body": _sms_body(user, facts, application),

@@ -92,7 +92,8 @@ def _birth_act_fields(act: BirthActRecord) -> dict[str, object]:
 
 
 # The registry fields a child's eligibility facts read (§9 documents, §10 addresses, §25 co-twins
-# by parent and birth date; enrollment.facts).
+# by parent and birth date; enrollment.facts), and the applicant's phone, whose presence a
+# draft's stored facts keep for the registration's SMS.
 FACT_FIELDS = (
     "birth_date",
     "address_street_code",
@@ -101,6 +102,7 @@ FACT_FIELDS = (
     "father_pin",
     "birth_certificate_number",
     "passport_number",
+    "phone",
 )
 
 

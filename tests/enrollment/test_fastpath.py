@@ -175,8 +175,10 @@ def _not_participating(world: World, family: Family) -> dict[str, Any]:
 
 
 def _no_phone(world: World, family: Family) -> dict[str, Any]:
+    # The registry had no number when the draft was saved (encrypted "", as a refresh stores
+    # it); the draft's stored facts keep that there is none.
+    Person.objects.filter(pk=family.parent.person_id).update(phone="")
     draft(world, family)
-    Person.objects.filter(pk=family.parent.person_id).update(phone="")  # encrypted "", as stored
     return {}
 
 

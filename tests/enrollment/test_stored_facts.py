@@ -141,9 +141,47 @@ def test_draft_save_stores_the_static_facts_with_their_stamp(world: World) -> No
         "teacher": False,
         "microdistrict": True,
         "twins": [],
+        "phone": True,
     }
     draft = loaded(family.parent, child.pk)
     assert draft.stored and decide(draft.facts, Stage.STAGE1).route == "microdistrict"
+    assert draft.has_phone
+
+
+def test_whether_the_parent_has_a_phone_is_stored_and_a_refresh_that_drops_it_is_seen(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registration's SMS needs to know whether there is a number. A fresh draft says so
+    from its stored facts, without decrypting the phone (issue 15); a sign-in refresh that
+    finds the phone gone from the registry makes the stored facts stale, and the full read
+    then decrypts it and finds none."""
+    family = world.family()
+    assert prepared(world, family).allowed
+    decrypted: list[str] = []
+    real = fastpath._decrypted
+
+    def spy(model: type, field: str, value: Any) -> Any:
+        decrypted.append(field)
+        return real(model, field, value)
+
+    monkeypatch.setattr(fastpath, "_decrypted", spy)
+    fresh = loaded(family.parent, family.child.pk)
+    assert fresh.stored and fresh.has_phone
+    assert "phone" not in decrypted
+
+    mother = family.population[0]
+    world.registry.add_person({**mother, "contacts": {"phone": "", "email": ""}})
+    person_refresh(pin=mother["pin"], actor=SYSTEM, applicant=True)
+    after = loaded(family.parent, family.child.pk)
+    assert not after.stored  # the phone is one of the family's facts: the epoch moved
+    assert not after.has_phone
+    assert "phone" in decrypted
+    # A refresh that finds the same number changes nothing.
+    prepared(world, family)
+    world.registry.add_person({**mother, "contacts": {"phone": "", "email": ""}})
+    person_refresh(pin=mother["pin"], actor=SYSTEM, applicant=True)
+    again = loaded(family.parent, family.child.pk)
+    assert again.stored and not again.has_phone
 
 
 def test_registry_refresh_of_the_other_parent_drops_the_microdistrict(world: World) -> None:
