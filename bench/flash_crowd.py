@@ -1047,21 +1047,12 @@ class Bench:
         self.results["overload_direct"] = {**direct, "front": "granian"}
         if tools.get("nginx"):
             limit = workers * threads
-            shutil.rmtree(VAR / "front", ignore_errors=True)
-            with front.nginx_front(
-                VAR / "front",
-                upstream=f"127.0.0.1:{self.app.port}",
-                static_root=front.busy_static_root(VAR / "front"),
-                logs=VAR / "front" / "logs",
-                max_conns=limit,
-                workers=os.cpu_count() or 1,
-                connections=8192,
-            ) as nginx_front:
+            with bench_front("front", [self.app.port], max_conns=limit) as nginx_front:
                 over = overload("overload_1024", nginx_front.https, verify=False)
             self.results["overload"] = {
                 **over,
                 "front": f"nginx (deploy/nginx/kattoo.conf, TLS, max_conns {limit})",
-                "nginx": front_answers(VAR / "front" / "logs" / "kattoo.access.log"),
+                "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
             }
         else:
             self.results["overload"] = self.results["overload_direct"]
@@ -1127,21 +1118,11 @@ class Bench:
                     )
                     for i in range(n)
                 ]
-                work = VAR / f"front-scale-{n}"
-                shutil.rmtree(work, ignore_errors=True)
                 try:
                     for a in apps:
                         a.start()
-                    # The production site (deploy/nginx/kattoo.conf as render.sh fills it:
-                    # TLS, one upstream line per node, each with max_conns = what it admits).
-                    with front.nginx_front(
-                        work,
-                        upstream=",".join(f"127.0.0.1:{a.port}" for a in apps),
-                        static_root=front.busy_static_root(work),
-                        logs=work / "logs",
-                        max_conns=threads,
-                        workers=os.cpu_count() or 1,
-                        connections=8192,
+                    with bench_front(
+                        f"front-scale-{n}", [a.port for a in apps], max_conns=threads
                     ) as nginx_front:
                         self.extra_roots = [a.pid() for a in apps]
                         s = self.phase(
@@ -1158,7 +1139,7 @@ class Bench:
                             "processed_per_s": s["processed_per_s"],
                             "p99_ms": s["p99_ms"],
                             "cpu": s["cpu"],
-                            "nginx": front_answers(work / "logs" / "kattoo.access.log"),
+                            "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
                         }
                     )
                 finally:
@@ -1527,6 +1508,25 @@ def _upstream_attempts(tail: str) -> list[tuple[str, str]]:
         return []  # not this format
     half = len(words) // 2
     return list(zip(words[:half], words[half:], strict=True))
+
+
+def bench_front(
+    name: str, ports: list[int], *, max_conns: int
+) -> contextlib.AbstractContextManager[front.Front]:
+    """The production site (deploy/nginx/kattoo.conf as render.sh fills it: TLS, one upstream
+    line per app process, each with ``max_conns``) in a fresh ``var/bench/<name>``, with the
+    busy pages and connections for the bench's floods; its access log is ``.logs``."""
+    work = VAR / name
+    shutil.rmtree(work, ignore_errors=True)
+    return front.nginx_front(
+        work,
+        upstream=",".join(f"127.0.0.1:{port}" for port in ports),
+        static_root=front.busy_static_root(work),
+        logs=work / "logs",
+        max_conns=max_conns,
+        workers=os.cpu_count() or 1,
+        connections=8192,
+    )
 
 
 def front_answers(access_log: Path) -> dict[str, Any]:
