@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from psycopg.types.numeric import Int8
 
 _SPACE = re.compile(r"\s+")
 _AFTER = re.compile(r"([(,]) ")
@@ -30,3 +33,19 @@ def compact_sql(statement: str) -> str:
         text = _BEFORE.sub(")", text)
         parts[i] = _EQUALS.sub("=", text)
     return "'".join(parts).strip()
+
+
+def bigints(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every ``int`` sent as a ``bigint``.
+
+    Why: psycopg types an ``int`` by its value — ``smallint`` up to 32,767, ``integer`` up to
+    2³¹ − 1, ``bigint`` beyond — and keeps one prepared statement per query *and* combination
+    of parameter types (``psycopg/_preparing.py``: the key is both). A statement whose ids
+    straddle 32,767 is prepared, and planned, once per combination on each connection: the
+    opening minute's submit four times and its read twice over 1,500 registrations of the
+    national seed (issue 15). Each is one more plan to build, and the first plan of a hot
+    statement is the one built on the indexes (``fastpath._index_plan``); a later variant
+    would be planned on whatever the statistics say then. One type, one statement. An
+    ``int`` compared with or stored into an ``integer`` column as a ``bigint`` is the same
+    comparison (the B-tree's integer family) and an assignment cast. ``bool`` stays ``bool``."""
+    return {k: Int8(v) if type(v) is int else v for k, v in params.items()}

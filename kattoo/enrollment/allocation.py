@@ -26,6 +26,7 @@ from django.db.models import F
 from kattoo.audit.models import AuditEvent
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
+from kattoo.core.sql import bigints
 
 from .models import Application, ApplicationTransition, SeatPool, Status
 
@@ -201,7 +202,7 @@ def _take_postgresql(
         "data": json.dumps(_audit_data(request)),
     }
     with connection.cursor() as cursor:
-        cursor.execute(_PG_REGISTER, params)
+        cursor.execute(_PG_REGISTER, bigints(params))
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 

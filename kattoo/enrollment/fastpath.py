@@ -47,7 +47,7 @@ from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
 from kattoo.core.metrics import registration_counted
 from kattoo.core.shells import shell
-from kattoo.core.sql import compact_sql
+from kattoo.core.sql import bigints, compact_sql
 from kattoo.notifications.messages import render
 from kattoo.notifications.models import Notification
 from kattoo.people.models import Person, Relation
@@ -363,7 +363,9 @@ def draft_facts(*, user: User, child_id: int, key: str | None = None) -> DraftFa
     with connection.cursor() as cursor, _index_plan(cursor, "facts"):
         cursor.execute(
             _FACTS,
-            {"user_id": user.pk, "person_id": user.person_id, "child_id": child_id, "key": key},
+            bigints(
+                {"user_id": user.pk, "person_id": user.person_id, "child_id": child_id, "key": key}
+            ),
         )
         row = cursor.fetchone()
     return None if row is None else _draft_facts_of(row, child_id)
@@ -379,7 +381,7 @@ def token_draft_facts(
     with connection.cursor() as cursor, _index_plan(cursor, "token_facts"):
         cursor.execute(
             _TOKEN_FACTS,
-            {"digest": digest, "now": clock.now(), "child_id": child_id, "key": key},
+            bigints({"digest": digest, "now": clock.now(), "child_id": child_id, "key": key}),
         )
         row = cursor.fetchone()
     if row is None:
@@ -517,15 +519,17 @@ def _refusal_recorded(*, user: User, key: str | None, actor: Actor, request: Sea
     with connection.cursor() as cursor:
         cursor.execute(
             _REFUSED,
-            {
-                "now": clock.now(),
-                "user_id": user.pk,
-                "channel": actor.channel,
-                "child": str(request.child_id),
-                "data": json.dumps(data),
-                "request_id": actor.request_id,
-                "key": key,
-            },
+            bigints(
+                {
+                    "now": clock.now(),
+                    "user_id": user.pk,
+                    "channel": actor.channel,
+                    "child": str(request.child_id),
+                    "data": json.dumps(data),
+                    "request_id": actor.request_id,
+                    "key": key,
+                }
+            ),
         )
         return cursor.fetchone() is not None
 
@@ -623,10 +627,12 @@ def draft_submit_fast(
         # Whether there is a number to send to, not the number: the phone is encrypted at rest
         # (ADR 0022) and stays out of the statement's parameters (a slow-statement log would
         # print them).
-        "has_phone": facts.has_phone,
+        "has_phone": facts.has_phone and facts.phone_sealed is not None,
         # The outbox's address is encrypted at rest like the phone it copies (ADR 0022): the
-        # phone's own ciphertext, which decrypts to the same number with the same keys.
-        "address": facts.phone_sealed,
+        # phone's own ciphertext, which decrypts to the same number with the same keys. Never
+        # NULL: ``bytea`` and NULL are two parameter types, two prepared statements
+        # (``bigints``); without a phone no outbox row is written and the value is unused.
+        "address": facts.phone_sealed if facts.phone_sealed is not None else b"",
         "no_secret": _sealed_empty(tuple(settings.FERNET_KEYS)),
         "user_language": user.language,
         "note_body": _sms_body(user, facts, application),
@@ -638,7 +644,7 @@ def draft_submit_fast(
     }
     try:
         with connection.cursor() as cursor, _index_plan(cursor, "submit"):
-            cursor.execute(_SUBMIT, params)
+            cursor.execute(_SUBMIT, bigints(params))
             row = cursor.fetchone()
     except IntegrityError as exc:
         if not _no_seat(exc):

@@ -7,12 +7,20 @@ sequentially, and would keep doing so as they fill."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
+from kattoo.accounts.models import token_digest
+from kattoo.accounts.services import token_issue
 from kattoo.enrollment import fastpath
+from kattoo.notifications.models import Notification
+
+from ..conftest import SYSTEM
+from .test_fastpath import _no_phone, draft, submit
 
 pytestmark = [
     pytest.mark.postgres,
@@ -153,3 +161,70 @@ def test_the_submit_writes_history_and_deletes_the_draft_before_it_fetches_the_p
     assert seat.index(gate) < scan  # the gate sits above the scan that fetches the row
     app = "\n".join(_node(plan, "Insert on public.enrollment_application "))
     assert "CTE Scan on seat" in app and "CTE Scan on history" not in app
+
+
+def _prepared(statement: str) -> int:
+    """How many statements of this text this connection has prepared (one per combination of
+    parameter types psycopg sent)."""
+    text, _names = numbered(statement)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement = %s", [text])
+        return int(cursor.fetchone()[0])
+
+
+def _sequences_at(value: int | None, saved: list[tuple[str, int | None]] | None = None) -> Any:
+    """Every sequence to ``value`` (the next id it gives), or back to what ``saved`` says."""
+    with connection.cursor() as cursor:
+        if saved is None:
+            cursor.execute(
+                "SELECT format('%%I.%%I', schemaname, sequencename), last_value FROM pg_sequences"
+                " WHERE max_value >= %s",
+                [value],
+            )
+            rows = cursor.fetchall()
+            for name, _last in rows:
+                cursor.execute("SELECT setval(%s, %s, false)", [name, value])
+            return rows
+        for name, last in saved:
+            cursor.execute("SELECT setval(%s, %s, %s)", [name, last or 1, last is not None])
+    return None
+
+
+def test_a_hot_statement_is_prepared_once_whatever_the_size_of_its_ids(
+    client: Client, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psycopg types an int by its value (smallint, integer, bigint) and a missing phone as
+    NULL, and prepares one statement per combination of types: the ``_index_plan`` guard
+    builds only the first on the indexes, and each is one more plan. The hot statements send
+    their ints as bigints and the address as bytes (``core.sql.bigints``): families whose
+    ids are integers and bigints, one without a phone, and still one prepared statement each."""
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 0)  # prepared at once
+    fastpath._PLANNED.pop(connection.connection, None)
+    saved = _sequences_at(100_000)
+    try:
+        small = world.family()
+        draft(world, small)
+        _sequences_at(3_000_000_000)
+        large = world.family()
+        draft(world, large)
+        silent = world.family()
+        _no_phone(world, silent)
+        assert small.parent.pk < 2**31 <= large.parent.pk  # the trap is set
+        for family in (small, large, silent):
+            response = submit(client, family, key=str(uuid.uuid4()))
+            assert response.status_code == 201, response.content
+            token = token_issue(user=family.parent, actor=SYSTEM)
+            user, _facts = fastpath.token_draft_facts(
+                digest=token_digest(token), child_id=family.child.pk
+            )
+            assert user is not None and user.pk == family.parent.pk
+    finally:
+        _sequences_at(None, saved)
+    assert Notification.objects.filter(user=silent.parent).count() == 0
+    assert Notification.objects.filter(user=large.parent).count() == 1
+    counts = {
+        name: _prepared(getattr(fastpath, name)) for name in ("_FACTS", "_TOKEN_FACTS", "_SUBMIT")
+    }
+    assert counts == {"_FACTS": 1, "_TOKEN_FACTS": 1, "_SUBMIT": 1}
+    fastpath._PLANNED.pop(connection.connection, None)
