@@ -7,6 +7,16 @@ database is a copy of the benchmark's seed in its cluster (bench/pgcluster.py), 
 
     python -m bench.inproc                  # 1,500 registrations, thread CPU per registration
     python -m bench.inproc --profile 30     # … and cProfile.s 30 most expensive functions (thread CPU)
+    python -m bench.inproc --replan         # what a VACUUM or an ANALYZE costs the hot statements
+
+``--replan`` (issue 15, "no re-planning storms when autovacuum runs"): after the requests,
+for each table the opening minute touches, ``ANALYZE`` it — then ``VACUUM`` it — from another
+connection, send five more requests, and read from ``pg_stat_statements`` (plan tracking on
+for this database only) which statements were planned again and what the planning cost. An
+``ANALYZE`` or ``VACUUM`` rewrites the table's statistics in ``pg_class``, which invalidates
+every cached plan that reads the table, on every connection: autovacuum does this several times
+a minute as the tables fill. It also lists the statements this connection prepared, and how
+many times each text was prepared (psycopg keeps one per combination of parameter types).
 
 Prints one JSON line: ``thread_cpu_ms`` per request (accepted and refused apart), the
 statuses, and with ``--profile`` the functions by own time (tottime) and by cumulative time.
@@ -83,6 +93,9 @@ def _child(args: argparse.Namespace) -> None:
             answer.close()
         return int(seen[0].split()[0]), time.thread_time() - started
 
+    if args.replan:
+        print("JSON " + json.dumps(_replan(dsn, rows, call)))
+        return
     for token, child in rows[: args.warmup]:
         call(token, child)
     for spent in sections.values():
@@ -119,6 +132,76 @@ def _child(args: argparse.Namespace) -> None:
                 line.strip() for line in text.getvalue().splitlines() if line.strip()[:1].isdigit()
             ]
     print("JSON " + json.dumps(out))
+
+
+# The tables the opening minute's statements read or write (bench/sqlpath.py's, and the read's).
+REPLAN_TABLES = (
+    "enrollment_application",
+    "enrollment_seatpool",
+    "enrollment_draft",
+    "enrollment_idempotencyrecord",
+    "enrollment_applicationtransition",
+    "audit_auditevent",
+    "notifications_notification",
+    "accounts_apitoken",
+    "accounts_user",
+    "people_person",
+    "people_childlink",
+    "campaigns_campaign",
+    "catalog_school",
+)
+
+
+def _replan(dsn: str, rows: list[Any], call: Any) -> dict[str, Any]:
+    """In the child: the requests, then each table's ANALYZE and VACUUM and what they re-plan."""
+    import psycopg
+
+    side = psycopg.connect(dsn, autocommit=True)
+    requests = iter(rows)
+
+    def more(n: int) -> None:
+        for _ in range(n):
+            call(*next(requests))
+
+    def planned() -> dict[str, tuple[int, float]]:
+        found = side.execute(
+            "SELECT queryid::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 40),"
+            " plans, total_plan_time FROM pg_stat_statements WHERE dbid ="
+            " (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND query NOT LIKE '%pg_stat_statements%'"
+        ).fetchall()
+        return {f"{q}|{text}": (plans, time) for q, text, plans, time in found}
+
+    more(300)  # every statement prepared, the pools warm
+    out: dict[str, Any] = {"events": {}}
+    for op in ("ANALYZE", "VACUUM"):
+        for table in REPLAN_TABLES:
+            more(5)
+            before = planned()
+            side.execute(f"{op} {table}")
+            more(5)
+            after = planned()
+            replans: dict[str, list[float]] = {}
+            for key, (plans, spent) in after.items():
+                was = before.get(key, (0, 0.0))
+                if plans > was[0]:
+                    text = key.split("|", 1)[1]
+                    replans[text] = [plans - was[0], round(spent - was[1], 3)]
+            out["events"][f"{op} {table}"] = replans
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT left(regexp_replace(statement, '\\s+', ' ', 'g'), 40), count(*)"
+            " FROM pg_prepared_statements GROUP BY 1 ORDER BY 2 DESC"
+        )
+        out["prepared"] = dict(cursor.fetchall())
+    counted: list[list[float]] = [v for e in out["events"].values() for v in e.values()]
+    out["replans_per_event"] = round(sum(v[0] for v in counted) / len(out["events"]), 2)
+    out["plan_ms_per_replan"] = round(
+        sum(v[1] for v in counted) / max(1, sum(v[0] for v in counted)), 3
+    )
+    return out
 
 
 def _timed(names: list[str]) -> dict[str, list[float]]:
@@ -160,6 +243,9 @@ def main() -> None:
         help="module:function,… whose thread CPU to add up (nested ones"
         " count in their callers too)",
     )
+    parser.add_argument(
+        "--replan", action="store_true", help="what each VACUUM and ANALYZE re-plans"
+    )
     parser.add_argument("--scale", default="national")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -183,6 +269,13 @@ def main() -> None:
         command += ["--requests", str(args.requests), "--warmup", str(args.warmup)]
         command += ["--profile", str(args.profile), "--dump", args.dump]
         command += ["--sections", args.sections]
+        if args.replan:
+            command.append("--replan")
+            pg.psql(
+                "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
+                " ALTER DATABASE inproc SET pg_stat_statements.track_planning = on",
+                dbname="inproc",
+            )
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         lines = [x for x in done.stdout.splitlines() if x.startswith("JSON ")]
         if done.returncode or not lines:
