@@ -82,6 +82,16 @@ def snapshot(pg: Any, dbname: str) -> dict[str, Any]:
         "fk_checks": None,
         "dealloc": None,
     }
+    # Autovacuum's VACUUM and ANALYZE runs on the database's tables: each rewrites a table's
+    # statistics and re-plans, on every connection, the cached statements that read it
+    # (``python -m bench.inproc --replan`` measures the cost of one).
+    snap["autovacuum_runs"] = int(
+        pg.psql(
+            "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables",
+            dbname=dbname,
+        )
+        or 0
+    )
     if has_statements(pg):
         calls = pg.psql(
             f"SELECT coalesce(sum(calls) FILTER (WHERE NOT {FK_CHECK}), 0), "
@@ -175,6 +185,7 @@ class Window:
             "commits": after["commits"] - b["commits"],
             "rollbacks": after["rollbacks"] - b["rollbacks"],
             "write_xids": e["xid"] - b["xid"],
+            "autovacuum_runs": after["autovacuum_runs"] - b["autovacuum_runs"],
             "statements": calls,
             "fk_checks": fk_checks,
             # pg_stat_statements evicted entries during the run: its count is a lower bound.
@@ -249,6 +260,8 @@ def row(
         "round_trips": r(round_trips, 2),
         "fk_checks": r(per(window.get("fk_checks")), 2),
         "round_trips_source": source,
+        # In the whole run, not per registration.
+        "autovacuum_runs": window.get("autovacuum_runs"),
     }
 
 
