@@ -145,10 +145,11 @@ def schools_visible_to(user: User) -> QuerySet[School]:
     return schools.none()
 
 
-def localized_name(obj: object, field: str = "name") -> str:
-    """A catalog name (or a school's ``address``) in the active language (ky, ru, uz, en),
-    falling back to Kyrgyz, then Russian, where that language's is empty or missing."""
-    language = (get_language() or "ky")[:2]
+def localized_name(obj: object, field: str = "name", *, language: str | None = None) -> str:
+    """A catalog name (or a school's ``address``) in the active language (ky, ru, uz, en), or
+    in ``language`` when given, falling back to Kyrgyz, then Russian, where that language's
+    is empty or missing."""
+    language = (language or get_language() or "ky")[:2]
     value = getattr(obj, f"{field}_{language}", "") if language in ("ky", "ru", "uz", "en") else ""
     return str(value or getattr(obj, f"{field}_ky", "") or getattr(obj, f"{field}_ru", ""))
 

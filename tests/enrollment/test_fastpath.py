@@ -621,3 +621,34 @@ def test_the_token_and_facts_read_finds_only_a_valid_tokens_holder(world: World)
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=clock.now())
         assert user_for_token(raw) is None
         assert fastpath.token_draft_facts(digest=digest, child_id=family.child.pk) == (None, None)
+
+
+@pytest.mark.parametrize("language", ["ky", "ru", "uz", "en"])
+def test_the_fast_paths_sms_reads_as_the_ordinary_paths(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """The SMS text in the parent's language — the message, the school's name and the class
+    language's — is the ordinary path's (``services.notify_application``), word for word,
+    whatever the language the request was made in (``submit`` asks for English)."""
+    fast, ordinary = world.family(), world.family()
+    for family in (fast, ordinary):
+        type(family.parent).objects.filter(pk=family.parent.pk).update(language=language)
+        draft(world, family)
+    spy = Spy(monkeypatch, enabled=True)
+    assert submit(client, fast).status_code == 201
+    spy.enabled = False
+    assert submit(client, ordinary).status_code == 201
+    assert spy.decided == 1
+
+    def text(family: Family) -> str:
+        application = Application.objects.get(child=family.child)
+        sms = Notification.objects.get(user=family.parent, event="application_registered")
+        assert sms.language == language
+        name = f"{family.child.name} {family.child.surname}"
+        assert name in sms.body
+        body = sms.body.replace(name, "<child>")
+        position = rf"\b{application.position}\b"  # its last mention (a school has a number)
+        return re.sub(rf"{position}(?!.*{position})", "<position>", body, flags=re.DOTALL)
+
+    assert text(fast) == text(ordinary)
+    assert "<position>" in text(fast)
