@@ -21,7 +21,11 @@ class SeatPool(models.Model):
     code that forgets the rules.
     """
 
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: ``pool_unique`` (campaign, school, language) starts with it, and the
+    # seat's UPDATE locks every index of the table (issue 15, ADR 0037).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     school = models.ForeignKey("catalog.School", on_delete=models.PROTECT, related_name="pools")
     language = models.CharField(max_length=2, choices=Language.choices)
     quota_seats = models.PositiveIntegerField(default=0)
@@ -150,10 +154,12 @@ class Application(models.Model):
             ),
             models.UniqueConstraint(fields=["pool", "position"], name="position_unique_in_pool"),
         ]
+        # A child's applications are found by ``child`` (its foreign key's index; a child has
+        # a handful): no (campaign, child, status) index beside it, one entry fewer for every
+        # registration to write (issue 15, ADR 0037).
         indexes = [
             models.Index(fields=["school", "status"]),
             models.Index(fields=["user", "created_at"]),
-            models.Index(fields=["campaign", "child", "status"]),
         ]
 
     def __str__(self) -> str:
