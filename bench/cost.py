@@ -48,6 +48,7 @@ PATHS = {
     "app_sql": "the app's SQL (pgbench)",
     "minimal": "the minimal statement (pgbench)",
     "minimal_arrival": "the minimal statement in the app's arrival order (pgbench)",
+    "minimal_kept": "the minimal statement with the rows the app keeps (pgbench)",
 }
 
 

@@ -53,6 +53,16 @@ sequence's MAXVALUE is the last arrival: once the seed's children are all used, 
 finds no child — so pgbench's tps stays the rate while there were children, and the run says
 ``arrivals_exhausted``. Before each client count the sequence restarts at 1, the seats go
 back to 0 and a CHECKPOINT is taken.
+
+**With the rows the app keeps** (``kept=True``): issue 15 asks for a lean hot path "keeping
+every rule, the audit trail, idempotency, the SMS". So beside the bare statement the benchmark
+measures the least a registration that keeps them can cost: the same seat and application,
+and in the same statement the first history row, the audit event, the SMS outbox row and the
+Idempotency-Key's stored answer (``KEPT_STATEMENT``), each on a lean table with its key and
+nothing else (``KEPT_SCHEMA``: no index for any page or report to read them by), drawn
+uniformly like the bare statement. The app's statement writes the same rows plus the draft's
+deletion, with the indexes its pages and reports read; ``own_sql_to_minimal_kept`` is what
+those, and the read before the statement, cost beyond the work the issue keeps.
 """
 
 # ruff: noqa: S603 - pgbench, a fixed PostgreSQL binary
@@ -99,6 +109,37 @@ CREATE UNIQUE INDEX application_one_active ON application (child_id)
 CREATE UNIQUE INDEX application_position ON application (pool_id, position);
 """
 
+# The rows issue 15 keeps beside the seat and the application, each with its key alone.
+KEPT_SCHEMA = """
+CREATE TABLE history (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    application_id bigint NOT NULL,
+    to_status text NOT NULL,
+    at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE audit (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT now(),
+    action text NOT NULL,
+    object_id text NOT NULL,
+    data jsonb NOT NULL
+);
+CREATE TABLE outbox (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    application_id bigint NOT NULL,
+    body text NOT NULL,
+    status text NOT NULL DEFAULT 'queued',
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE idempotency (
+    user_id bigint NOT NULL,
+    key uuid NOT NULL,
+    response jsonb NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+"""
+KEPT_TABLES = ("history", "audit", "outbox", "idempotency")
+
 # psycopg's named parameters; pgbench gets :pool and :child (pgbench_script()).
 STATEMENT = (
     "WITH seat AS (UPDATE pool SET seats_taken = seats_taken + 1 "
@@ -108,11 +149,29 @@ STATEMENT = (
 )
 
 
-def pgbench_script(pools: int) -> str:
+# STATEMENT with the kept rows: one statement, one commit, nothing written without a seat.
+KEPT_STATEMENT = (
+    STATEMENT.replace(" INSERT INTO application", ", app AS (INSERT INTO application", 1)
+    + "), "
+    + "history AS (INSERT INTO history (application_id, to_status) "
+    "SELECT id, 'registered' FROM app), "
+    "audit AS (INSERT INTO audit (action, object_id, data) "
+    "SELECT 'application.register', id::text, "
+    "jsonb_build_object('child', %(child)s::bigint, 'position', position) FROM app), "
+    "outbox AS (INSERT INTO outbox (application_id, body) "
+    "SELECT id, 'Kattoo: registered, place ' || position FROM app), "
+    "kept AS (INSERT INTO idempotency (user_id, key, response) "
+    "SELECT %(child)s::bigint, gen_random_uuid(), "
+    "jsonb_build_object('id', id, 'position', position) FROM app) "
+    "SELECT id, position FROM app"
+)
+
+
+def pgbench_script(pools: int, statement: str = STATEMENT) -> str:
     return (
         "-- bench/minimal.py: the minimal durable registration, one statement\n"
         f"\\set pool random(1, {pools})\n"
-        f"\\set child random(1, {CHILD_IDS})\n" + re.sub(r"%\((\w+)\)s", r":\1", STATEMENT) + ";\n"
+        f"\\set child random(1, {CHILD_IDS})\n" + re.sub(r"%\((\w+)\)s", r":\1", statement) + ";\n"
     )
 
 
@@ -187,11 +246,14 @@ def load_arrivals(pg: PgCluster, rows: list[tuple[int, int, int]], dbname: str =
         conn.execute(f"CREATE SEQUENCE arrival_seq MAXVALUE {len(rows)}")
 
 
-def create(pg: PgCluster, pools: list[tuple[int, str, int]], dbname: str = DBNAME) -> str:
-    """The lean database with these pools (school, language, seats), ids 1..n."""
+def create(
+    pg: PgCluster, pools: list[tuple[int, str, int]], dbname: str = DBNAME, *, kept: bool = False
+) -> str:
+    """The lean database with these pools (school, language, seats), ids 1..n; ``kept``: with
+    the tables of the rows the app keeps."""
     pg.psql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     pg.psql(f'CREATE DATABASE "{dbname}"')
-    pg.psql(SCHEMA, dbname=dbname)
+    pg.psql(SCHEMA + (KEPT_SCHEMA if kept else ""), dbname=dbname)
     values = ",".join(
         f"({i}, {school}, '{language}', {seats})"
         for i, (school, language, seats) in enumerate(pools, start=1)
@@ -219,19 +281,22 @@ def seed_pools(pg: PgCluster, seed: str) -> list[tuple[int, str, int]]:
     return pools
 
 
-def reset_sql(*, full: bool, arrival: bool = False) -> str:
-    """No seat taken (or, for the refused run, all), no applications; for the arrival order
-    the first child next."""
+def reset_sql(*, full: bool, arrival: bool = False, kept: bool = False) -> str:
+    """No seat taken (or, for the refused run, all), no applications (nor kept rows); for the
+    arrival order the first child next."""
+    tables = ", ".join(("application", *(KEPT_TABLES if kept else ())))
     sql = (
-        "TRUNCATE application RESTART IDENTITY; "
+        f"TRUNCATE {tables} RESTART IDENTITY; "
         f"UPDATE pool SET seats_taken = {'seats_total' if full else '0'}"
     )
     return sql + ("; ALTER SEQUENCE arrival_seq RESTART" if arrival else "")
 
 
-def reset(pg: PgCluster, *, full: bool, arrival: bool = False, dbname: str = DBNAME) -> None:
+def reset(
+    pg: PgCluster, *, full: bool, arrival: bool = False, kept: bool = False, dbname: str = DBNAME
+) -> None:
     """reset_sql(), then statistics and a checkpoint, so every run starts the same way."""
-    pg.psql(reset_sql(full=full, arrival=arrival), dbname=dbname)
+    pg.psql(reset_sql(full=full, arrival=arrival, kept=kept), dbname=dbname)
     pg.psql("VACUUM ANALYZE", dbname=dbname)
     pg.psql("CHECKPOINT")
 
@@ -253,22 +318,33 @@ def run_minimal(
     *,
     full: bool = False,
     arrival: bool = False,
+    kept: bool = False,
     log: Any = print,
 ) -> dict[str, Any]:
     """pgbench of the minimal statement at each client count: like flash_crowd.run_pgbench's
     result (tps, transactions, accepted, refused, latency, failed, cpu) plus its cost row.
     ``full``: every pool without a free seat, so every transaction is a refusal.
     ``arrival``: the seed's children in the app's arrival order on the seed's capacities
-    (ARRIVAL_STATEMENT); its cost row is ``minimal_arrival``."""
+    (ARRIVAL_STATEMENT); its cost row is ``minimal_arrival``. ``kept``: the statement with
+    the rows the app keeps (KEPT_STATEMENT), drawn uniformly; its cost row is
+    ``minimal_kept``."""
     from bench.flash_crowd import CpuMeter  # flash_crowd imports this module
 
     if full and arrival:
         raise ValueError("the arrival order runs on the seed's capacities, not on full pools")
+    if kept and (full or arrival):
+        raise ValueError("the kept rows are measured on the uniform draw, accepted")
     pools = seed_pools(pg, seed)
-    create(pg, pools if full or arrival else [(s, lang, n + HEADROOM) for s, lang, n in pools])
+    create(
+        pg,
+        pools if full or arrival else [(s, lang, n + HEADROOM) for s, lang, n in pools],
+        kept=kept,
+    )
+    statement = ARRIVAL_STATEMENT if arrival else KEPT_STATEMENT if kept else STATEMENT
     out: dict[str, Any] = {
         "script": "bench/minimal.py",
-        "statement": ARRIVAL_STATEMENT if arrival else STATEMENT,
+        "statement": statement,
+        "kept_rows": list(KEPT_TABLES) if kept else [],
         "pools": len(pools),
         "seats": sum(p[2] for p in pools),
         "headroom_per_pool": 0 if full or arrival else HEADROOM,
@@ -283,6 +359,9 @@ def run_minimal(
             arrivals_without_pool=sum(1 for _n, _child, pool in rows if pool == 0),
         )
         script_text, name, label = arrival_script(), "minimal-arrival.sql", " (arrival order)"
+    elif kept:
+        script_text = pgbench_script(len(pools), KEPT_STATEMENT)
+        name, label = "minimal-kept.sql", " (with the kept rows)"
     else:
         script_text = pgbench_script(len(pools))
         name, label = ("minimal-full.sql", " (full pools)") if full else ("minimal.sql", "")
@@ -290,7 +369,7 @@ def run_minimal(
     script.parent.mkdir(parents=True, exist_ok=True)
     script.write_text(script_text)
     for c in clients:
-        reset(pg, full=full, arrival=arrival)
+        reset(pg, full=full, arrival=arrival, kept=kept)
         window = cost.Window(pg, DBNAME)
         with CpuMeter([], pg) as meter, cost.Activity(pg, DBNAME) as activity:
             proc = subprocess.run(
@@ -311,7 +390,7 @@ def run_minimal(
             activity=activity.result(),
         )
         result["cost"] = cost.row(
-            "minimal_arrival" if arrival else "minimal",
+            "minimal_arrival" if arrival else "minimal_kept" if kept else "minimal",
             clients=c,
             accepted=accepted,
             refused=result["refused"],

@@ -72,14 +72,20 @@ def test_quick_opening_keeps_every_invariant() -> None:
     # The same statement in the app's arrival order on the seed's capacities (it ran).
     assert result["pgbench_minimal_arrival_tps"] > 0
     assert result["own_sql_to_minimal_arrival"] is not None
+    # …and writing the rows the app keeps, on lean tables (it ran, every row a registration).
+    assert result["pgbench_minimal_kept_tps"] > 0
+    assert result["own_sql_to_minimal_kept"] is not None
     assert [r["path"] for r in result["cost_table"]] == [
         "app_http",
         "app_sql",
         "minimal",
         "minimal_arrival",
+        "minimal_kept",
     ]
     assert [r["path"] for r in result["cost_table_refused"]] == ["app_http", "app_sql", "minimal"]
-    http, _app_sql, least, in_order = result["cost_table"]
+    http, _app_sql, least, in_order, kept = result["cost_table"]
+    assert kept["round_trips"] == 1 and kept["refused"] == 0 and kept["accepted"] > 0
+    assert kept["wal_bytes"] > least["wal_bytes"]  # four rows more per registration
     columns = ["postgres_cpu_ms", "wal_bytes", "wal_fpi", "commits", "round_trips"]
     if http["round_trips_source"] == "pg_stat_statements":  # the cluster loads it
         columns.append("fk_checks")

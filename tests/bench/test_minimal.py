@@ -19,9 +19,10 @@ from bench import cost, minimal
 SEATS = 10
 
 
-@pytest.fixture
-def lean() -> Iterator[dict[str, Any]]:
-    """The lean schema in a schema of its own inside the test database, one pool of SEATS."""
+@pytest.fixture(params=[False], ids=["bare"])
+def lean(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The lean schema in a schema of its own inside the test database, one pool of SEATS;
+    with the kept rows' tables when the parameter says so (``kept``)."""
     s = connection.settings_dict
     params: dict[str, Any] = {
         "host": s["HOST"] or "127.0.0.1",
@@ -35,7 +36,7 @@ def lean() -> Iterator[dict[str, Any]]:
     with psycopg.connect(**params) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
         admin.execute(f"SET search_path TO {schema}")
-        admin.execute(minimal.SCHEMA)
+        admin.execute(minimal.SCHEMA + (minimal.KEPT_SCHEMA if request.param else ""))
         admin.execute(
             "INSERT INTO pool (id, school, language, seats_total) VALUES (1, 1000, 'ky', %s)",
             [SEATS],
@@ -48,16 +49,18 @@ def lean() -> Iterator[dict[str, Any]]:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def register(params: dict[str, Any], child: int) -> str:
+def register(params: dict[str, Any], child: int, statement: str = minimal.STATEMENT) -> str:
     with psycopg.connect(**params) as conn:
         try:
-            row = conn.execute(minimal.STATEMENT, {"pool": 1, "child": child}).fetchone()
+            row = conn.execute(statement, {"pool": 1, "child": child}).fetchone()
         except psycopg.errors.UniqueViolation:
             return "duplicate"
     return "accepted" if row is not None else "refused"
 
 
-def race(params: dict[str, Any], children: list[int]) -> Counter[str]:
+def race(
+    params: dict[str, Any], children: list[int], statement: str = minimal.STATEMENT
+) -> Counter[str]:
     barrier = threading.Barrier(len(children))
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
@@ -65,7 +68,7 @@ def race(params: dict[str, Any], children: list[int]) -> Counter[str]:
     def run(child: int) -> None:
         barrier.wait()
         try:
-            result = register(params, child)
+            result = register(params, child, statement)
         except Exception as exc:  # an unexpected error is a failure below
             result = f"error:{type(exc).__name__}:{exc}"
         with lock:
@@ -264,3 +267,59 @@ def test_running_out_of_arrivals_is_told_apart_from_an_error() -> None:
     )
     assert not minimal.exhausted(other)
     assert not minimal.exhausted("")
+
+
+kept = pytest.mark.parametrize("lean", [True], ids=["kept"], indirect=True)
+
+
+@kept
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="concurrency is proven on PostgreSQL"
+)
+def test_with_the_kept_rows_a_race_takes_exactly_the_seats_and_writes_each_row_once(
+    lean: dict[str, Any],
+) -> None:
+    """The floor the app is compared to is a correct registration too: exactly the seats,
+    positions 1..N, and for each registration one history row, one audit event, one outbox
+    row and one stored answer, each carrying its application (and the position)."""
+    children = list(range(1, 31)) + list(range(1, 9))
+    outcomes = race(lean, children, minimal.KEPT_STATEMENT)
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert outcomes["accepted"] == SEATS
+    with psycopg.connect(**lean) as conn:
+        apps = dict(conn.execute("SELECT id, position FROM application").fetchall())
+        assert sorted(apps.values()) == list(range(1, SEATS + 1))
+        history = conn.execute("SELECT application_id FROM history").fetchall()
+        audit = conn.execute("SELECT object_id, data->>'position' FROM audit").fetchall()
+        outbox = conn.execute("SELECT application_id, body FROM outbox").fetchall()
+        answers = conn.execute("SELECT response FROM idempotency").fetchall()
+    assert sorted(a for (a,) in history) == sorted(apps)
+    assert sorted((int(o), int(p)) for o, p in audit) == sorted(apps.items())
+    assert sorted(a for a, _body in outbox) == sorted(apps)
+    assert all(body.endswith(f" {apps[a]}") for a, body in outbox)
+    assert sorted((r["id"], r["position"]) for (r,) in answers) == sorted(apps.items())
+
+
+@kept
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the statement is PostgreSQL's")
+def test_with_the_kept_rows_a_full_pool_writes_nothing_anywhere(lean: dict[str, Any]) -> None:
+    with psycopg.connect(**lean) as conn:
+        conn.execute("UPDATE pool SET seats_taken = seats_total")
+    assert register(lean, 42, minimal.KEPT_STATEMENT) == "refused"
+    with psycopg.connect(**lean) as conn:
+        for table in ("application", *minimal.KEPT_TABLES):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+
+
+def test_the_kept_script_and_reset_name_the_kept_statement_and_tables() -> None:
+    script = minimal.pgbench_script(12, minimal.KEPT_STATEMENT)
+    assert script.count(";\n") == 1 and "INSERT INTO idempotency" in script
+    assert ":child::bigint" in script and "%(" not in script
+    assert minimal.reset_sql(full=False, kept=True).startswith(
+        "TRUNCATE application, history, audit, outbox, idempotency RESTART IDENTITY"
+    )
+    assert minimal.reset_sql(full=False).startswith("TRUNCATE application RESTART IDENTITY")

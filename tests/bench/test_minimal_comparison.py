@@ -80,3 +80,17 @@ def test_the_cost_table_names_the_arrival_row() -> None:
     assert (row["registrations"], row["accepted"], row["refused"]) == (100, 60, 40)
     text = cost_tables(minimal_comparison(results(), HTTP, 16))
     assert f"| {label} | 16 | 100 (60 / 40) |" in text
+
+
+def test_the_kept_rows_have_their_keys_and_their_row() -> None:
+    full = results()
+    full["minimal_kept"] = {"16": {"tps": 4_000.0, "cost": cost_row("minimal_kept", 100, 0)}}
+    compared = minimal_comparison(full, HTTP, 16)
+    assert compared["pgbench_minimal_kept_tps"] == 4_000.0
+    assert compared["ratio_to_minimal_kept"] == 0.025  # 100 / 4,000
+    assert compared["own_sql_to_minimal_kept"] == 0.1  # 400 / 4,000
+    assert [r["path"] for r in compared["cost_table"]][-1] == "minimal_kept"
+    assert compared["cost_table"][-1]["label"] == (
+        "the minimal statement with the rows the app keeps (pgbench)"
+    )
+    assert minimal_comparison(results(), HTTP, 16)["own_sql_to_minimal_kept"] is None
