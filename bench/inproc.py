@@ -156,21 +156,26 @@ def _replan(dsn: str, rows: list[Any], call: Any) -> dict[str, Any]:
     """In the child: the requests, then each table's ANALYZE and VACUUM and what they re-plan."""
     import psycopg
 
-    side = psycopg.connect(dsn, autocommit=True)
+    with psycopg.connect(dsn, autocommit=True) as side:
+        return _replan_on(side, rows, call)
+
+
+def _replan_on(side: Any, rows: list[Any], call: Any) -> dict[str, Any]:
+    """``_replan`` with its own connection for the ANALYZE, VACUUM and statistics."""
     requests = iter(rows)
 
     def more(n: int) -> None:
         for _ in range(n):
             call(*next(requests))
 
-    def planned() -> dict[str, tuple[int, float]]:
+    def planned() -> dict[tuple[str, str], tuple[int, float]]:
         found = side.execute(
             "SELECT queryid::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 40),"
             " plans, total_plan_time FROM pg_stat_statements WHERE dbid ="
             " (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND query NOT LIKE '%pg_stat_statements%'"
         ).fetchall()
-        return {f"{q}|{text}": (plans, time) for q, text, plans, time in found}
+        return {(q, text): (plans, time) for q, text, plans, time in found}
 
     more(300)  # every statement prepared, the pools warm
     out: dict[str, Any] = {"events": {}}
@@ -182,10 +187,9 @@ def _replan(dsn: str, rows: list[Any], call: Any) -> dict[str, Any]:
             more(5)
             after = planned()
             replans: dict[str, list[float]] = {}
-            for key, (plans, spent) in after.items():
-                was = before.get(key, (0, 0.0))
+            for (queryid, text), (plans, spent) in after.items():
+                was = before.get((queryid, text), (0, 0.0))
                 if plans > was[0]:
-                    text = key.split("|", 1)[1]
                     replans[text] = [plans - was[0], round(spent - was[1], 3)]
             out["events"][f"{op} {table}"] = replans
     from django.db import connection
