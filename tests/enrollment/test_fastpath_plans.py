@@ -172,22 +172,24 @@ def _prepared(statement: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _sequences_at(value: int | None, saved: list[tuple[str, int | None]] | None = None) -> Any:
-    """Every sequence to ``value`` (the next id it gives), or back to what ``saved`` says."""
+def _sequences_from(value: int) -> list[tuple[str, int | None]]:
+    """Every sequence gives ``value`` next; returns what they were, for ``_sequences_back``."""
     with connection.cursor() as cursor:
-        if saved is None:
-            cursor.execute(
-                "SELECT format('%%I.%%I', schemaname, sequencename), last_value FROM pg_sequences"
-                " WHERE max_value >= %s",
-                [value],
-            )
-            rows = cursor.fetchall()
-            for name, _last in rows:
-                cursor.execute("SELECT setval(%s, %s, false)", [name, value])
-            return rows
+        cursor.execute(
+            "SELECT format('%%I.%%I', schemaname, sequencename), last_value FROM pg_sequences"
+            " WHERE max_value >= %s",
+            [value],
+        )
+        saved = cursor.fetchall()
+        for name, _last in saved:
+            cursor.execute("SELECT setval(%s, %s, false)", [name, value])
+    return saved
+
+
+def _sequences_back(saved: list[tuple[str, int | None]]) -> None:
+    with connection.cursor() as cursor:
         for name, last in saved:
             cursor.execute("SELECT setval(%s, %s, %s)", [name, last or 1, last is not None])
-    return None
 
 
 def test_a_hot_statement_is_prepared_once_whatever_the_size_of_its_ids(
@@ -201,11 +203,11 @@ def test_a_hot_statement_is_prepared_once_whatever_the_size_of_its_ids(
     connection.ensure_connection()
     monkeypatch.setattr(connection.connection, "prepare_threshold", 0)  # prepared at once
     fastpath._PLANNED.pop(connection.connection, None)
-    saved = _sequences_at(100_000)
+    saved = _sequences_from(100_000)
     try:
         small = world.family()
         draft(world, small)
-        _sequences_at(3_000_000_000)
+        _sequences_from(3_000_000_000)
         large = world.family()
         draft(world, large)
         silent = world.family()
@@ -220,7 +222,7 @@ def test_a_hot_statement_is_prepared_once_whatever_the_size_of_its_ids(
             )
             assert user is not None and user.pk == family.parent.pk
     finally:
-        _sequences_at(None, saved)
+        _sequences_back(saved)
     assert Notification.objects.filter(user=silent.parent).count() == 0
     assert Notification.objects.filter(user=large.parent).count() == 1
     counts = {
