@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import minimal
-from bench.flash_crowd import CpuMeter, fresh_db, pgbench_script
+from bench.flash_crowd import CpuMeter, fresh_db, pgbench_script, prepare_args
 from bench.pgcluster import PgCluster
 from bench.seed import ensure_seed
 
@@ -214,6 +214,7 @@ def main() -> None:
         seed = ensure_seed(pg, args.scale, log=log)
         pools = minimal.seed_pools(pg, seed)
         url, _t0 = fresh_db(pg, seed, DBNAME, opens_in=-60)
+        prepare_args(pg, DBNAME)
         pg.psql(
             f"UPDATE enrollment_seatpool SET capacity = capacity + {HEADROOM}, "
             f"extra_seats = extra_seats + {HEADROOM}",

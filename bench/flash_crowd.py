@@ -484,12 +484,22 @@ def pgbench_script(db_url: str, *, refused: bool = False) -> tuple[str, str, str
     return proc.stdout, "bench/sqlpath.py", "prepared"
 
 
+def prepare_args(pg: PgCluster, dbname: str) -> None:
+    """The per-child values the app makes in Python, made before the run (bench/sqlpath.py's
+    ``bench_args``): the script's first query is then one primary-key read."""
+    from bench.sqlpath import args_table_sql
+
+    for statement in args_table_sql():
+        pg.psql(statement, dbname=dbname)
+
+
 def run_pgbench(
     pg: PgCluster, seed: str, clients: list[int], seconds: int, *, full: bool = False
 ) -> dict[str, Any]:
     """``full``: every pool without a free seat (the refused path): the script of a refusal,
     its audit row included."""
     url, _t0 = fresh_db(pg, seed, "pgb", opens_in=-60)
+    prepare_args(pg, "pgb")
     script_text, source, mode = pgbench_script(url, refused=full)
     if full:
         pg.psql(
