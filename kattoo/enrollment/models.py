@@ -180,6 +180,10 @@ class ApplicationTransition(models.Model):
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     at = models.DateTimeField()
+    # No index (issue 15): nothing reads the history by its actor (pages read it by application,
+    # with the actor joined), and every registration's first row would maintain one. PROTECT's
+    # lookup runs only when a user is deleted, which no path does: retention anonymises users
+    # (retention/services.py).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -187,6 +191,7 @@ class ApplicationTransition(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     reason = models.TextField(blank=True)
     # §22: the legal reason of a refusal as a code (RefusalReason), so it reads in every

@@ -37,7 +37,9 @@ class DeliveryReport(models.TextChoices):
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No database constraint (ADR 0026): the opening minute's statement writes the row;
-    # ``manage.py integrity_check`` finds orphans.
+    # ``manage.py integrity_check`` finds orphans. No index either (issue 15): the one reader
+    # by user is the retention purge, a single UPDATE per run that also scans by date; every
+    # registration's SMS row would maintain one.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -45,6 +47,7 @@ class Notification(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     # Encrypted at rest like ``Person.phone``; never looked up (dedupe is by ``dedupe_key``).
