@@ -1162,10 +1162,11 @@ class Bench:
             seed, workers=workers, threads=threads, conns=256, seconds=dur / 2, children=20000
         )
 
-        # The database's ceiling for the same SQL.
-        self.results["pgbench"] = run_pgbench(self.pg, seed, [64, 256], int(dur * 0.75))
+        # The database's ceiling for the same SQL; 16 clients last, so the 64 and 256 runs stay
+        # comparable with earlier runs (the same copy, the same children before them).
+        self.results["pgbench"] = run_pgbench(self.pg, seed, [64, 256, 16], int(dur * 0.75))
         # Issue 15: the minimal durable registration beside it, and both on full pools.
-        self.ceilings(seed, [64, 256], int(dur * 0.75), int(dur * 0.5))
+        self.ceilings(seed, [64, 256], int(dur * 0.75), int(dur * 0.5), also=[16])
         self.results["cohort_children"] = cohort
         final = invariants.check(self.db_url, self.all_acks)
         self.results["invariants"] = final
@@ -1272,12 +1273,24 @@ class Bench:
         )
         return summary
 
-    def ceilings(self, seed: str, clients: list[int], seconds: int, refused_s: int) -> None:
+    def ceilings(
+        self,
+        seed: str,
+        clients: list[int],
+        seconds: int,
+        refused_s: int,
+        *,
+        also: list[int] | None = None,
+    ) -> None:
         """pgbench of the minimal registration (bench/minimal.py), uniform and in the app's
         arrival order, and the refused path: the minimal statement and the app's SQL against
-        pools with no free seat."""
+        pools with no free seat. ``also``: client counts at which the uniform minimal and the
+        one with the kept rows run too (not the arrival order, not the refused path)."""
+        more = [c for c in also or [] if c not in clients]
         self.results["pgbench_full"] = run_pgbench(self.pg, seed, clients, refused_s, full=True)
-        self.results["minimal"] = minimal.run_minimal(self.pg, seed, clients, seconds, log=log)
+        self.results["minimal"] = minimal.run_minimal(
+            self.pg, seed, clients + more, seconds, log=log
+        )
         # The same statement on the seed's capacities in the app's arrival order: the part of
         # the gap that is the first-come-first-served workload, not the app.
         self.results["minimal_arrival"] = minimal.run_minimal(
@@ -1289,7 +1302,7 @@ class Bench:
         # The same statement writing the rows issue 15 keeps (history, audit, SMS outbox,
         # idempotency record) on lean tables: the floor of what the app's statement must do.
         self.results["minimal_kept"] = minimal.run_minimal(
-            self.pg, seed, clients, seconds, kept=True, log=log
+            self.pg, seed, clients + more, seconds, kept=True, log=log
         )
 
     def seed_name(self) -> str:
@@ -1399,24 +1412,12 @@ class Bench:
             "pgbench": pgb,
         }
         compared = minimal_comparison(self.results, c256, 256)
-        compared_64 = minimal_comparison(self.results, c64, 64)
         latest.update(compared)
-        latest.update(
-            {
-                f"{k}_64": compared_64[k]
-                for k in (
-                    "pgbench_minimal_tps",
-                    "ratio_to_minimal",
-                    "own_sql_to_minimal",
-                    "pgbench_minimal_arrival_tps",
-                    "ratio_to_minimal_arrival",
-                    "own_sql_to_minimal_arrival",
-                    "pgbench_minimal_kept_tps",
-                    "ratio_to_minimal_kept",
-                    "own_sql_to_minimal_kept",
-                )
-            }
-        )
+        latest.update(suffixed(minimal_comparison(self.results, c64, 64), 64))
+        # 16 clients: pgbench only (no HTTP run there) — the order of the app's own pool of
+        # connections, and the client count of issue 15's own comparison table.
+        latest.update(suffixed(minimal_comparison(self.results, {}, 16), 16, SQL_KEYS))
+        latest["pgbench_tps_16"] = dict(pgb.get("16", {})).get("tps")
         latest["minimal"] = self.results["minimal"]
         latest["minimal_arrival"] = self.results["minimal_arrival"]
         latest["minimal_kept"] = self.results["minimal_kept"]
@@ -1435,6 +1436,30 @@ class Bench:
             write_between(ROOT / "docs" / "deployment.md", "projection", projection_table(latest))
         print(table)
         log(f"results: {out.relative_to(ROOT)}, docs/performance.md")
+
+
+# The comparison keys kept at the other client counts, with the count as a suffix.
+SQL_KEYS = (
+    "pgbench_minimal_tps",
+    "own_sql_to_minimal",
+    "pgbench_minimal_kept_tps",
+    "own_sql_to_minimal_kept",
+)
+SUFFIXED_KEYS = (
+    *SQL_KEYS,
+    "ratio_to_minimal",
+    "pgbench_minimal_arrival_tps",
+    "ratio_to_minimal_arrival",
+    "own_sql_to_minimal_arrival",
+    "ratio_to_minimal_kept",
+)
+
+
+def suffixed(
+    compared: dict[str, Any], clients: int, keys: tuple[str, ...] = SUFFIXED_KEYS
+) -> dict[str, Any]:
+    """``minimal_comparison``'s keys at another client count, named ``<key>_<clients>``."""
+    return {f"{k}_{clients}": compared[k] for k in keys}
 
 
 def minimal_comparison(
@@ -1653,6 +1678,14 @@ def markdown_table(r: dict[str, Any]) -> str:
             "",
         ),
         ("Accepted/s ÷ minimal tps (256)", share(r["ratio_to_minimal"]), "≥ 0.30"),
+        (
+            "pgbench at 16 clients (the app's pool's order): app's SQL / minimal / with the"
+            " kept rows; app's SQL ÷ each",
+            f"{f(r.get('pgbench_tps_16'))} / {f(r.get('pgbench_minimal_tps_16'))} / "
+            f"{f(r.get('pgbench_minimal_kept_tps_16'))} tps; "
+            f"{share(r.get('own_sql_to_minimal_16'))}; {share(r.get('own_sql_to_minimal_kept_16'))}",
+            "",
+        ),
         (
             "App's SQL ÷ minimal (256; refused path)",
             f"{share(r['own_sql_to_minimal'])}; {share(r['own_sql_to_minimal_refused'])}",

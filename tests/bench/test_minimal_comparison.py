@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench import cost
-from bench.flash_crowd import cost_tables, minimal_comparison
+from bench.flash_crowd import SQL_KEYS, cost_tables, minimal_comparison, suffixed
 
 CPU = {"postgres_s": 1.0, "app_s": 2.0}
 WINDOW = {"wal_bytes": 4_000, "wal_fpi": 2, "commits": 100, "rollbacks": 0, "write_xids": 100}
@@ -94,3 +94,18 @@ def test_the_kept_rows_have_their_keys_and_their_row() -> None:
         "the minimal statement with the rows the app keeps (pgbench)"
     )
     assert minimal_comparison(results(), HTTP, 16)["own_sql_to_minimal_kept"] is None
+
+
+def test_a_pgbench_only_client_count_keeps_the_sql_keys_with_its_suffix() -> None:
+    """16 clients has no HTTP run: its keys are the SQL ones, each named with the count."""
+    full = results()
+    full["minimal_kept"] = {"16": {"tps": 4_000.0, "cost": cost_row("minimal_kept", 100, 0)}}
+    keys = suffixed(minimal_comparison(full, {}, 16), 16, SQL_KEYS)
+    assert keys == {
+        "pgbench_minimal_tps_16": 8_000.0,
+        "own_sql_to_minimal_16": 0.05,  # 400 / 8,000
+        "pgbench_minimal_kept_tps_16": 4_000.0,
+        "own_sql_to_minimal_kept_16": 0.1,  # 400 / 4,000
+    }
+    # With the HTTP run the accepted/s keys come too.
+    assert suffixed(minimal_comparison(full, HTTP, 16), 16)["ratio_to_minimal_16"] == 0.013
