@@ -1162,9 +1162,10 @@ class Bench:
             seed, workers=workers, threads=threads, conns=256, seconds=dur / 2, children=20000
         )
 
-        # The database's ceiling for the same SQL; 16 clients last, so the 64 and 256 runs stay
-        # comparable with earlier runs (the same copy, the same children before them).
-        self.results["pgbench"] = run_pgbench(self.pg, seed, [64, 256, 16], int(dur * 0.75))
+        # The database's ceiling for the same SQL. 16 clients on a copy of its own: after the
+        # 64 and 256 runs, autovacuum would be cleaning up their rows during it.
+        self.results["pgbench"] = run_pgbench(self.pg, seed, [64, 256], int(dur * 0.75))
+        self.results["pgbench"]["16"] = run_pgbench(self.pg, seed, [16], int(dur * 0.75))["16"]
         # Issue 15: the minimal durable registration beside it, and both on full pools.
         self.ceilings(seed, [64, 256], int(dur * 0.75), int(dur * 0.5), also=[16])
         self.results["cohort_children"] = cohort
@@ -1679,17 +1680,17 @@ def markdown_table(r: dict[str, Any]) -> str:
         ),
         ("Accepted/s ÷ minimal tps (256)", share(r["ratio_to_minimal"]), "≥ 0.30"),
         (
+            "App's SQL ÷ minimal (256; refused path)",
+            f"{share(r['own_sql_to_minimal'])}; {share(r['own_sql_to_minimal_refused'])}",
+            "≥ 0.5",
+        ),
+        (
             "pgbench at 16 clients (the app's pool's order): app's SQL / minimal / with the"
             " kept rows; app's SQL ÷ each",
             f"{f(r.get('pgbench_tps_16'))} / {f(r.get('pgbench_minimal_tps_16'))} / "
             f"{f(r.get('pgbench_minimal_kept_tps_16'))} tps; "
             f"{share(r.get('own_sql_to_minimal_16'))}; {share(r.get('own_sql_to_minimal_kept_16'))}",
             "",
-        ),
-        (
-            "App's SQL ÷ minimal (256; refused path)",
-            f"{share(r['own_sql_to_minimal'])}; {share(r['own_sql_to_minimal_refused'])}",
-            "≥ 0.5",
         ),
         (
             "pgbench, minimal in the app's arrival order (64 / 256 clients)",
