@@ -67,6 +67,9 @@ SELECT t.n,
   JOIN people_person ch ON ch.id = t.child_id
 """
 
+# Stands for the position in the SMS text (``note_body``) until the statement knows it.
+MARK = "#"
+
 # What the first query sets: the next child's arguments, and the constants.
 _PRELUDE = r"""
 SELECT a.*, 'api' AS channel, now() AS now, :no_secret_text AS no_secret, :mark_text AS mark,
@@ -76,12 +79,12 @@ SELECT a.*, 'api' AS channel, now() AS now, :no_secret_text AS no_secret, :mark_
 """
 
 
-def args_table_sql(mark: str = "#") -> list[str]:
+def args_table_sql() -> list[str]:
     """The statements that make ``bench_args``: one row of the first query's values per child
     of ``bench_target``, made before the run on the copy of the seed pgbench will use (its
     drafts are the ones the run deletes). Each is sent on its own (``VACUUM`` runs outside a
     transaction)."""
-    select = re.sub(r"--[^\n]*", "", _ARGS).replace(":mark_text", _literal(mark))
+    select = re.sub(r"--[^\n]*", "", _ARGS).replace(":mark_text", _literal(MARK))
     return [
         "DROP TABLE IF EXISTS bench_args",
         f"CREATE TABLE bench_args AS {select}",
@@ -139,14 +142,15 @@ def _no_secret() -> str:
     return "\\x" + bytes(getattr(value, "obj", value)).hex()  # psycopg's Binary wraps it
 
 
-def pgbench_script(mark: str = "#", *, refused: bool = False) -> str:
+def pgbench_script(*, refused: bool = False) -> str:
     """The script text; run with ``pgbench -n -M prepared -f FILE``. Needs Django set up on
-    the benchmark's database, ``bench_target_seq`` and ``bench_args`` (``args_table_sql``). ``refused``: the script of a refusal
-    on a full pool (the read shows no free seat, then the refusal's audit row)."""
+    the benchmark's database, ``bench_target_seq`` and ``bench_args`` (``args_table_sql``).
+    ``refused``: the script of a refusal on a full pool (the read shows no free seat, then the
+    refusal's audit row)."""
     from kattoo.enrollment.fastpath import _REFUSED, _SUBMIT, _TOKEN_FACTS
 
     prelude = (
-        _PRELUDE.replace(":mark_text", _literal(mark))
+        _PRELUDE.replace(":mark_text", _literal(MARK))
         .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
         .replace(":no_secret_text", _literal(_no_secret()))
     )
