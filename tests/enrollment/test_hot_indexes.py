@@ -34,7 +34,7 @@ READERS: dict[str, dict[tuple[str, ...], str]] = {
         ("object_type", "object_id"): "the viewer's object filter; an object's events",
         ("action", "id"): "the viewer's action filter",
         ("actor_id", "id"): "the viewer's actor filter",
-        ("at",): "the viewer's dates",
+        ("at",): "the viewer's dates (a BRIN: next to nothing to write per row, ADR 0039)",
         ("request_id",): "the viewer's request filter",
         ("expr",): "the viewer's school and district filters (data -> 'school')",
     },
@@ -65,3 +65,12 @@ def test_every_index_of_a_table_the_registration_writes_has_a_reader(table: str)
         if spec["index"] or spec["primary_key"] or spec["unique"]
     }
     assert found == set(READERS[table])
+
+
+def test_the_audit_time_index_is_a_brin() -> None:
+    """Events are appended in time order: per-range bounds find a period, and a registration
+    writes no B-tree entry for its time (ADR 0039)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "audit_auditevent")
+    kinds = {name: spec["type"] for name, spec in constraints.items() if spec["columns"] == ["at"]}
+    assert kinds == {"audit_at_brin": "brin"}
