@@ -1,5 +1,6 @@
-"""The tamper-evident audit trail (§7): every event, once sealed, carries a SHA-256 over its own
-content and the previous sealed event's hash.
+"""The tamper-evident audit trail (§7): every event, once sealed, has its link in the chain (an
+``AuditSeal`` row): a SHA-256 over its own content and the previous sealed event's hash. The
+event row itself is never changed after it is written (ADR 0039).
 
 Sealing runs apart from the writes (``manage.py audit_seal``, from a timer), so the
 registration statement never waits on a global chain lock. It seals, in id order, the events
@@ -19,7 +20,7 @@ from django.db import transaction
 
 from kattoo.core import clock
 
-from .models import AuditChainHead, AuditEvent
+from .models import AuditChainHead, AuditEvent, AuditSeal
 
 GRACE = dt.timedelta(seconds=30)
 
@@ -59,10 +60,20 @@ def audit_seal(*, batch: int = 5000) -> int:
             break
         events.append(event)
     previous = head.last_hash
+    seals = []
     for event in events:
         previous = event_digest(previous, event)
-        event.chain_hash = previous
-    AuditEvent.objects.bulk_update(events, ["chain_hash"], batch_size=1000)
+        seals.append(AuditSeal(event_id=event.pk, hash=previous))
+    # One narrow row per event; the event itself is never rewritten (ADR 0039). A link left
+    # above the head (a restore of an older head beside newer rows) is replaced, as the column
+    # it once was would have been.
+    AuditSeal.objects.bulk_create(
+        seals,
+        batch_size=1000,
+        update_conflicts=True,
+        update_fields=["hash"],
+        unique_fields=["event"],
+    )
     if events:
         head.last_event_id, head.last_hash, head.sealed_at = events[-1].pk, previous, clock.now()
         head.save()
@@ -85,8 +96,8 @@ def audit_verify() -> ChainReport:
     if head is None:
         return ChainReport(0, None, [])
     previous, checked, broken = "", 0, None
-    sealed = AuditEvent.objects.filter(pk__lte=head.last_event_id).exclude(chain_hash="")
-    for event in sealed.order_by("pk").iterator(chunk_size=2000):
+    sealed = AuditEvent.objects.filter(pk__lte=head.last_event_id, seal__isnull=False)
+    for event in sealed.select_related("seal").order_by("pk").iterator(chunk_size=2000):
         previous_expected = event_digest(previous, event)
         checked += 1
         if event.chain_hash != previous_expected:
@@ -96,9 +107,9 @@ def audit_verify() -> ChainReport:
     if broken is None and previous != head.last_hash:
         broken = head.last_event_id  # the last sealed events were deleted
     unsealed = list(
-        AuditEvent.objects.filter(pk__lte=head.last_event_id, chain_hash="").values_list(
-            "pk", flat=True
-        )[:100]
+        AuditEvent.objects.filter(pk__lte=head.last_event_id, seal__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:100]
     )
     return ChainReport(checked, broken, unsealed)
 
@@ -128,15 +139,14 @@ def event_seal(event: AuditEvent, *, limit: int = 20_000) -> EventSeal:
     if head is None or event.pk > head.last_event_id:
         return EventSeal(False, None, 0, False, None, head.sealed_at if head else None)
     before = (
-        AuditEvent.objects.filter(pk__lt=event.pk)
-        .exclude(chain_hash="")
+        AuditEvent.objects.filter(pk__lt=event.pk, seal__isnull=False)
         .order_by("-pk")
-        .values_list("chain_hash", flat=True)
+        .values_list("seal__hash", flat=True)
         .first()
     )
     previous, checked, broken = before or "", 0, None
     segment = AuditEvent.objects.filter(pk__gte=event.pk, pk__lte=head.last_event_id)
-    for row in segment.order_by("pk")[:limit].iterator(chunk_size=2000):
+    for row in segment.select_related("seal").order_by("pk")[:limit].iterator(chunk_size=2000):
         checked += 1
         if row.chain_hash != event_digest(previous, row):
             broken = row.pk

@@ -34,9 +34,6 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True, default="")
-    # Filled by the sealing job (audit/chain.py), never by the write itself: each sealed event's
-    # hash covers the previous one's, so editing or deleting any sealed row breaks the chain.
-    chain_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [
@@ -60,6 +57,38 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def chain_hash(self) -> str:
+        """The event's link in the chain (``AuditSeal``), or "" while it is not sealed."""
+        try:
+            return self.seal.hash
+        except AuditSeal.DoesNotExist:
+            return ""
+
+
+class AuditSeal(models.Model):
+    """A sealed event's link in the chain (ADR 0012, 0039): SHA-256 over the previous sealed
+    event's hash and this event's content, so editing or deleting any sealed event breaks the
+    chain from there on. Written by the sealing job (audit/chain.py), never by the event's write.
+
+    A row of its own and not a column of the event: sealing then inserts one narrow row per
+    event instead of rewriting the event (a new version of the whole row and an entry in each of
+    its indexes, as no page has room for the update) — an event is never changed after it is
+    written. No database constraint to the event: deleting a sealed event must leave its link
+    behind, which is how the verifier tells the deletion."""
+
+    event = models.OneToOneField(
+        AuditEvent,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="seal",
+    )
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit event {self.event_id} sealed {self.hash[:12]}"
 
 
 class AuditChainHead(models.Model):

@@ -55,7 +55,7 @@ def _school_events(school_ids: Sequence[int]) -> Q:
 
 
 def audit_events(f: AuditFilter) -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.select_related("actor")
+    events = AuditEvent.objects.select_related("actor", "seal")
     if f.since:
         events = events.filter(at__gte=_midnight(f.since))
     if f.until:

@@ -93,3 +93,33 @@ def test_an_event_in_its_grace_time_stops_the_seal_and_none_is_skipped(events) -
         assert audit_seal() == 2
     recent.refresh_from_db()
     assert recent.chain_hash and audit_verify().intact
+
+
+def test_a_sealed_event_is_never_rewritten_and_its_deletion_is_named_twice(events) -> None:
+    """ADR 0039: the link is a row of its own; the event row is as it was written. A deleted
+    sealed event leaves its link behind: the chain breaks and the integrity check names it."""
+    from kattoo.audit.models import AuditSeal
+    from kattoo.enrollment.integrity import integrity_orphans
+
+    before = list(AuditEvent.objects.order_by("pk").values())
+    with later():
+        assert audit_seal() == 5
+    assert list(AuditEvent.objects.order_by("pk").values()) == before
+    assert AuditSeal.objects.count() == 5
+    assert [e.chain_hash for e in AuditEvent.objects.select_related("seal").order_by("pk")] == list(
+        AuditSeal.objects.order_by("event_id").values_list("hash", flat=True)
+    )
+    AuditEvent.objects.filter(pk=events[1].pk).delete()
+    assert audit_verify().first_broken == events[2].pk
+    orphans = [o for o in integrity_orphans() if o.table == "audit_auditseal"]
+    assert orphans and orphans[0].count == 1
+
+
+def test_a_lost_link_below_the_head_is_named(events) -> None:
+    from kattoo.audit.models import AuditSeal
+
+    with later():
+        audit_seal()
+    AuditSeal.objects.filter(event_id=events[3].pk).delete()
+    report = audit_verify()
+    assert not report.intact and report.unsealed_below_head == [events[3].pk]

@@ -48,6 +48,10 @@ def test_quick_opening_keeps_every_invariant() -> None:
     # Something was registered, and every answer was a registration, a refusal or overload.
     assert inv["acks"] > 0
     assert set(result["statuses"]) <= {"201", "409", "422", "503"}, result["statuses"]
+    # The minute timer's seal over the run's events (ADR 0039), and the chain verified after it.
+    seal = result["audit_seal"]
+    assert seal["events"] >= inv["acks"] and seal["intact"], seal
+    assert seal["wal_bytes"] > 0
     # Issue 15: the minimal registration measured beside the app, and the cost tables.
     for key in (
         "pgbench_minimal_tps",

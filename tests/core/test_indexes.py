@@ -22,6 +22,6 @@ def test_the_brin_index_is_written_for_the_database_in_use() -> None:
 
 
 def test_it_travels_in_migrations_with_its_options() -> None:
-    path, args, kwargs = BrinIndex(fields=["at"], name="x", autosummarize=True).deconstruct()
+    path, _args, kwargs = BrinIndex(fields=["at"], name="x", autosummarize=True).deconstruct()
     assert path == "kattoo.core.indexes.BrinIndex"
     assert kwargs == {"fields": ["at"], "name": "x", "autosummarize": True}

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from kattoo.audit.models import AuditEvent
+from kattoo.audit.models import AuditEvent, AuditSeal
 from kattoo.core import clock
 from kattoo.enrollment.integrity import integrity_orphans, unconstrained_references
 from kattoo.enrollment.models import Application, ApplicationTransition, IdempotencyRecord
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_hot_rows_references_are_the_unconstrained_ones() -> None:
-    """Exactly the references the opening minute's statement writes (and nothing else)."""
+    """Exactly the references the opening minute's statement writes, and a seal's event (a
+    deleted sealed event must leave its link behind, ADR 0039: the check names it too)."""
     found = {(f.model, f.name) for f in unconstrained_references()}
     assert found == {
         (Application, "campaign"),
@@ -35,6 +36,7 @@ def test_the_hot_rows_references_are_the_unconstrained_ones() -> None:
         (AuditEvent, "actor"),
         (Notification, "user"),
         (IdempotencyRecord, "user"),
+        (AuditSeal, "event"),
     }
 
 

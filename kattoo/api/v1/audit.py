@@ -205,7 +205,7 @@ def event(request: HttpRequest, event_id: str) -> dict[str, Any]:
 def _event(event_id: str) -> AuditEvent:
     if not (event_id.isascii() and event_id.isdigit()) or len(event_id) > 18:
         raise Http404
-    found = AuditEvent.objects.select_related("actor").filter(pk=int(event_id)).first()
+    found = AuditEvent.objects.select_related("actor", "seal").filter(pk=int(event_id)).first()
     if found is None:
         raise Http404
     return found

@@ -153,7 +153,7 @@ def _event_page(
 
 
 def _event_or_404(event_id: int) -> AuditEvent:
-    event = AuditEvent.objects.select_related("actor").filter(pk=event_id).first()
+    event = AuditEvent.objects.select_related("actor", "seal").filter(pk=event_id).first()
     if event is None:
         raise Http404
     return event
