@@ -47,7 +47,7 @@ SELECT t.n,
        t.school_id AS school_id, t.language AS language, t.route AS route,
        t.route IN ('teacher', 'twin') AS above,
        CASE WHEN t.route IN ('teacher', 'twin') THEN 1 ELSE 0 END AS extra,
-       gen_random_uuid() AS id, gen_random_uuid() AS note_id, gen_random_uuid() AS key,
+       :uuid7 AS id, :uuid7 AS note_id, gen_random_uuid() AS key,
        md5(random()::text) AS request_id,
        json_build_object('child', t.child_id, 'school', t.school_id,
            'language', t.language, 'route', t.route,
@@ -67,6 +67,16 @@ SELECT t.n,
   JOIN people_person ch ON ch.id = t.child_id
 """
 
+# The application's and the SMS's keys as the app makes them (kattoo/core/ids.py, ADR 0040): a
+# UUIDv7, its first 48 bits the time in milliseconds — here the children's arrival order, one
+# millisecond apart — then the version, 74 random bits and the variant. The idempotency key
+# is the client's (random), the request id nginx's (random).
+_UUID7 = (
+    "(lpad(to_hex((extract(epoch FROM now()) * 1000)::bigint + t.n), 12, '0') || '7'"
+    " || substr(md5(random()::text), 1, 3) || substr('89ab', 1 + floor(random() * 4)::int, 1)"
+    " || substr(md5(random()::text), 1, 15))::uuid"
+)
+
 # Stands for the position in the SMS text (``note_body``) until the statement knows it.
 MARK = "#"
 
@@ -84,7 +94,11 @@ def args_table_sql() -> list[str]:
     of ``bench_target``, made before the run on the copy of the seed pgbench will use (its
     drafts are the ones the run deletes). Each is sent on its own (``VACUUM`` runs outside a
     transaction)."""
-    select = re.sub(r"--[^\n]*", "", _ARGS).replace(":mark_text", _literal(MARK))
+    select = (
+        re.sub(r"--[^\n]*", "", _ARGS)
+        .replace(":mark_text", _literal(MARK))
+        .replace(":uuid7", _UUID7)
+    )
     return [
         "DROP TABLE IF EXISTS bench_args",
         f"CREATE TABLE bench_args AS {select}",

@@ -26,6 +26,7 @@ from django.db.models import F
 from kattoo.audit.models import AuditEvent
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
+from kattoo.core.ids import time_ordered_uuid
 from kattoo.core.sql import bigints
 
 from .models import Application, ApplicationTransition, SeatPool, Status
@@ -154,7 +155,7 @@ def seat_take(request: SeatRequest, *, actor: Actor, now: dt.datetime) -> SeatGr
     # which is what must happen, and saves two round trips on the hot path.
     if not connection.in_atomic_block:
         raise transaction.TransactionManagementError("seat_take runs inside a transaction")
-    application_id = uuid.uuid4()
+    application_id = time_ordered_uuid()
     try:
         if connection.vendor == "postgresql":
             position = _take_postgresql(request, application_id, actor=actor, now=now)

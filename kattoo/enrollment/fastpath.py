@@ -25,7 +25,6 @@ import datetime as dt
 import enum
 import functools
 import json
-import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from kattoo.catalog.selectors import HOUSE_NUMBER_PATTERN, localized_name
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 from kattoo.core.errors import RuleViolation
+from kattoo.core.ids import time_ordered_uuid
 from kattoo.core.metrics import registration_counted
 from kattoo.core.shells import shell
 from kattoo.core.sql import bigints, compact_sql
@@ -606,7 +606,7 @@ def draft_submit_fast(
     # statement with the position set in it, and answered with the position written in.
     body["position"] = _POSITION_MARK
     stored = (encode or response_json)(body)
-    note_id = uuid.uuid4()
+    note_id = time_ordered_uuid()
     params: dict[str, Any] = {
         "id": application.pk,
         "campaign_id": request.campaign_id,
@@ -707,7 +707,7 @@ def _unsaved_application(facts: DraftFacts, request: SeatRequest, now: dt.dateti
     application = shell(
         Application,
         related={"campaign": facts.campaign, "child": facts.child, "school": facts.school},
-        id=uuid.uuid4(),
+        id=time_ordered_uuid(),
         language=request.language,
         pool_id=request.pool_id,
         applicant_id=request.applicant_id,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from kattoo.catalog.models import Language
+from kattoo.core.ids import time_ordered_uuid
 
 
 class SeatPool(models.Model):
@@ -89,7 +88,7 @@ class Application(models.Model):
     nothing else writes it.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=time_ordered_uuid, editable=False)
     # No foreign-key constraints in the database on the references the opening minute's
     # statement writes (ADR 0026): each would share-lock its row at commit (the one campaign
     # row by every registration). The statement's own joins supply the ids, the ORM applies

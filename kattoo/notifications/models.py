@@ -3,12 +3,12 @@ that causes it and delivered by a background task (never inside the request)."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedCharField, EncryptedTextField
+
+from kattoo.core.ids import time_ordered_uuid
 
 # What a secret message's ``body`` holds: its text is only in ``secret_body`` (encrypted) until
 # the gateway accepted it, then nowhere (ADR 0022).
@@ -35,7 +35,7 @@ class DeliveryReport(models.TextChoices):
 
 
 class Notification(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=time_ordered_uuid, editable=False)
     # No database constraint (ADR 0026): the opening minute's statement writes the row;
     # ``manage.py integrity_check`` finds orphans. No index either (issue 15): the one reader
     # by user is the retention purge, a single UPDATE per run that also scans by date; every

@@ -274,6 +274,8 @@ def test_fast_submit_writes_everything_in_one_go(client: Client, world: World) -
     again = submit(client, family, key=key)
     assert again.status_code == 201 and again.json()["id"] == body["id"]
     assert Application.objects.filter(child=family.child).count() == 1
+    # ADR 0040: the registration's and its SMS's keys are time-ordered (UUIDv7).
+    assert (application.pk.version, sms.pk.version) == (7, 7)
 
 
 def test_a_parent_with_no_phone_is_registered_without_an_sms(
