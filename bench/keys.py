@@ -65,15 +65,23 @@ SELECT now() - interval '300 days' + g * interval '5 ms', g % 300000, 'api',
   FROM generate_series(1, {events}) g;
 """
 
-# The keys as they were before ADR 0040: random.
+# The variants, each as a change to the keys the app makes today (bench/sqlpath.py): the
+# request id as nginx made it before ADR 0041 (random), and the application's and the SMS's keys
+# as they were before ADR 0040 (random) too.
+RANDOM_REQUEST_IDS = "UPDATE bench_args SET request_id = md5(random()::text)"
 RANDOM_KEYS = "UPDATE bench_args SET id = gen_random_uuid(), note_id = gen_random_uuid()"
+VARIANTS: dict[str, list[str]] = {
+    "time-ordered": [],
+    "random request ids": [RANDOM_REQUEST_IDS],
+    "random": [RANDOM_REQUEST_IDS, RANDOM_KEYS],
+}
 
 
-def measure(pg: PgCluster, clients: int, seconds: int, random_keys: bool) -> dict[str, Any]:
+def measure(pg: PgCluster, clients: int, seconds: int, variant: str) -> dict[str, Any]:
     url, _t0 = fresh_db(pg, TEMPLATE, "keys", opens_in=-60)
     prepare_args(pg, "keys")
-    if random_keys:
-        pg.psql(RANDOM_KEYS, dbname="keys")
+    for change in VARIANTS[variant]:
+        pg.psql(change, dbname="keys")
     pg.psql("VACUUM ANALYZE", dbname="keys")
     script = VAR / "keys.sql"
     script.write_text(pgbench_script(url)[0])
@@ -110,10 +118,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--applications", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=3_000_000)
-    args = parser.parse_args()
     VAR.mkdir(parents=True, exist_ok=True)
     pg = PgCluster().start()
-    found: dict[str, list[dict[str, Any]]] = {"time-ordered": [], "random": []}
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="of: " + ", ".join(VARIANTS))
+    args = parser.parse_args()
+    found: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants.split(",")}
     try:
         seed = ensure_seed(pg, "national", log=print)
         pg.psql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
@@ -122,7 +131,7 @@ def main() -> None:
         pg.psql("VACUUM ANALYZE", dbname=TEMPLATE)
         for _round in range(args.rounds):
             for name in found:
-                row = measure(pg, args.clients, args.seconds, random_keys=name == "random")
+                row = measure(pg, args.clients, args.seconds, name)
                 found[name].append(row)
                 print(name, row, flush=True)
     finally:

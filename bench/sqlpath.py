@@ -48,7 +48,7 @@ SELECT t.n,
        t.route IN ('teacher', 'twin') AS above,
        CASE WHEN t.route IN ('teacher', 'twin') THEN 1 ELSE 0 END AS extra,
        :uuid7 AS id, :uuid7 AS note_id, gen_random_uuid() AS key,
-       md5(random()::text) AS request_id,
+       :request_id AS request_id,
        json_build_object('child', t.child_id, 'school', t.school_id,
            'language', t.language, 'route', t.route,
            'above_quota', t.route IN ('teacher', 'twin'))::text AS data,
@@ -70,11 +70,18 @@ SELECT t.n,
 # The application's and the SMS's keys as the app makes them (kattoo/core/ids.py, ADR 0040): a
 # UUIDv7, its first 48 bits the time in milliseconds — here the children's arrival order, one
 # millisecond apart — then the version, 74 random bits and the variant. The idempotency key
-# is the client's (random), the request id nginx's (random).
+# is the client's (random).
 _UUID7 = (
     "(lpad(to_hex((extract(epoch FROM now()) * 1000)::bigint + t.n), 12, '0') || '7'"
     " || substr(md5(random()::text), 1, 3) || substr('89ab', 1 + floor(random() * 4)::int, 1)"
     " || substr(md5(random()::text), 1, 15))::uuid"
+)
+
+# The request id as nginx makes it (deploy/nginx/kattoo.conf, ADR 0041): its time in seconds to
+# the millisecond — the arrival order, one millisecond apart — then its random id.
+_REQUEST_ID = (
+    "(to_char(extract(epoch FROM now()) + t.n / 1000.0, 'FM9999999999.000')"
+    " || '-' || md5(random()::text))"
 )
 
 # Stands for the position in the SMS text (``note_body``) until the statement knows it.
@@ -98,6 +105,7 @@ def args_table_sql() -> list[str]:
         re.sub(r"--[^\n]*", "", _ARGS)
         .replace(":mark_text", _literal(MARK))
         .replace(":uuid7", _UUID7)
+        .replace(":request_id", _REQUEST_ID)
     )
     return [
         "DROP TABLE IF EXISTS bench_args",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-import uuid
+import re
+import time
 
 from django.test import Client
 
@@ -12,7 +13,7 @@ from .conftest import World
 
 def test_every_response_carries_a_request_id(client: Client, campaign) -> None:
     made_up = client.get("/api/v1/campaign")
-    assert uuid.UUID(made_up["X-Request-Id"])
+    assert re.fullmatch(r"[0-9]{10}\.[0-9]{3}-[0-9a-f]{32}", made_up["X-Request-Id"])
     kept = client.get("/api/v1/campaign", headers={"X-Request-Id": "lb-7f3a.1"})
     assert kept["X-Request-Id"] == "lb-7f3a.1"
     junk = client.get("/api/v1/campaign", headers={"X-Request-Id": "<script>" * 20})
@@ -32,3 +33,15 @@ def test_the_audit_row_names_the_request(client: Client, world: World, at_stage1
         {"child": str(family.child.pk), "school": str(world.school.pk), "language": "ky"},
     )
     assert AuditEvent.objects.get(action="application.register").request_id == "req-42"
+
+
+def test_made_up_ids_grow_with_time_as_nginx_makes_them() -> None:
+    """ADR 0041: the audit's request index is appended at its end, not written all over."""
+    from kattoo.core.request_id import request_id_new
+
+    first = request_id_new()
+    time.sleep(0.002)
+    ids = [request_id_new() for _ in range(50)]
+    assert all(first < later for later in ids)
+    assert len(set(ids)) == 50
+    assert abs(float(first.split("-")[0]) - time.time()) < 60

@@ -3,13 +3,14 @@ arrival order, ADR 0040), and bench/keys.py's history and random keys are well-f
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 from django.db import connection
 
 from bench import keys
-from bench.sqlpath import _UUID7, args_table_sql
+from bench.sqlpath import _REQUEST_ID, _UUID7, args_table_sql
 
 
 @pytest.mark.postgres
@@ -24,10 +25,32 @@ def test_the_benchs_keys_are_version_7_in_arrival_order() -> None:
     assert len({k for _n, k in made}) == len(made)
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the bench's SQL is PostgreSQL's")
+def test_the_benchs_request_ids_are_nginxs_in_arrival_order() -> None:
+    """ADR 0041: as deploy/nginx/kattoo.conf makes them (and kattoo/core/request_id.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_REQUEST_ID}, extract(epoch FROM now())::float8"
+            " FROM generate_series(1, 300) AS t(n) ORDER BY t.n"
+        )
+        rows = cursor.fetchall()
+    made = [rid for rid, _now in rows]
+    assert all(re.fullmatch(r"[0-9]{10}\.[0-9]{3}-[0-9a-f]{32}", rid) for rid in made)
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert abs(float(made[0].split("-")[0]) - rows[0][1]) < 1
+
+
 def test_bench_args_use_them_and_the_client_keys_stay_random() -> None:
     select = args_table_sql()[1]
     assert select.count(_UUID7) == 2 and "gen_random_uuid() AS key" in select
+    assert select.count(_REQUEST_ID) == 1
     assert "SET id = gen_random_uuid(), note_id = gen_random_uuid()" in keys.RANDOM_KEYS
+    # Each variant undoes one more step: the request ids (ADR 0041), then the keys (ADR 0040).
+    assert keys.VARIANTS["time-ordered"] == []
+    assert keys.VARIANTS["random request ids"] == [keys.RANDOM_REQUEST_IDS]
+    assert keys.VARIANTS["random"] == [keys.RANDOM_REQUEST_IDS, keys.RANDOM_KEYS]
 
 
 @pytest.mark.postgres

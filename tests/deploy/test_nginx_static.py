@@ -186,7 +186,10 @@ def test_proxy_headers_reach_the_application(layout: Layout) -> None:
         kept = client.get("/healthz", headers={"X-Request-ID": "lb-1234"})
         assert kept.headers["X-Request-Id"] == "lb-1234"
         made = client.get("/healthz")
-        assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-Id"])
+        # Time first, to the millisecond, then nginx's random id (ADR 0041).
+        made_id = made.headers["X-Request-Id"]
+        assert re.fullmatch(r"[0-9]{10}\.[0-9]{3}-[0-9a-f]{32}", made_id)
+        assert abs(float(made_id.split("-")[0]) - time.time()) < 60
         # Secure cookies over HTTPS: Django knows the request came over TLS.
         login = client.get("/staff/login/")
         assert "secure" in login.headers.get("Set-Cookie", "").lower()
