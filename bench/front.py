@@ -182,15 +182,19 @@ def nginx_front(
     ).stdout
     (work / "kattoo.conf").write_text(rendered)
     # What Debian's /etc/nginx/nginx.conf provides around a site, in the test's own directory
-    # (pid, temporary files, error log) so it runs without root or systemd.
-    (work / "nginx.conf").write_text(
+    # (pid, temporary files, error log) so it runs without root or systemd; then what
+    # docs/deployment.md has an operator run on that file (raise-limits.sh: the connections
+    # and the open files).
+    main = work / "nginx.conf"
+    main.write_text(
         ("user root;\n" if os.geteuid() == 0 else "")
         + f"""daemon off;
 worker_processes {workers};
-worker_rlimit_nofile {_nofile(4 * connections)};
 pid {work}/nginx.pid;
 error_log {logs}/nginx-error.log warn;
-events {{ worker_connections {connections}; }}
+events {{
+  worker_connections 768;
+}}
 http {{
   include /etc/nginx/mime.types;
   default_type application/octet-stream;
@@ -203,6 +207,17 @@ http {{
   include {work}/kattoo.conf;
 }}
 """
+    )
+    subprocess.run(
+        ["sh", str(ROOT / "deploy" / "nginx" / "raise-limits.sh"), str(main)],
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "NGINX_WORKER_CONNECTIONS": str(connections),
+            "NGINX_WORKER_RLIMIT_NOFILE": str(_nofile(4 * connections)),
+        },
+        check=True,
+        capture_output=True,
+        text=True,
     )
     stderr = logs / "nginx-stderr.log"
     process = subprocess.Popen(
