@@ -4,9 +4,13 @@ event row itself is never changed after it is written (ADR 0039).
 
 Sealing runs apart from the writes (``manage.py audit_seal``, from a timer), so the
 registration statement never waits on a global chain lock. It seals, in id order, the events
-older than a grace period (no transaction stays open that long), continuing from the chain's
-head. ``manage.py audit_verify`` recomputes the chain and names the first event that does not
-match — an edited or deleted row — and any event left unsealed below the head.
+older than a grace period, continuing from the chain's head — and, on PostgreSQL, only those
+written before every transaction still writing began (``_oldest_writer``): an event's id is
+taken when it is written, but it is seen only when its transaction commits, so a catalog
+import or a quota run open for minutes would otherwise see later events sealed past its own
+and the head leave them behind, unsealed for ever. ``manage.py audit_verify`` recomputes the
+chain and names the first event that does not match — an edited or deleted row — and any
+event left unsealed below the head.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from kattoo.core import clock
 
@@ -46,14 +50,41 @@ def event_digest(previous: str, event: AuditEvent) -> str:
     return hashlib.sha256(f"{previous}\n{content}".encode()).hexdigest()
 
 
+# Between an event's time (``clock.now()`` when it is recorded) and its id (taken by its
+# INSERT, at once): a transaction that began this long after an event's time cannot hold an
+# id below that event's.
+WRITE_MARGIN = dt.timedelta(seconds=5)
+
+
+def _oldest_writer() -> dt.datetime | None:
+    """When the oldest transaction still writing to this database began (one with a
+    transaction id; read-only ones, a backup's included, take no event id), other than this
+    one; ``None`` when there is none, or on SQLite, whose one writer at a time cannot leave an
+    id behind a later one."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_xid IS NOT NULL"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 @transaction.atomic
 def audit_seal(*, batch: int = 5000) -> int:
     """Seal the next events; returns how many. Safe to run from several nodes at once."""
     head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
     cutoff = clock.now() - GRACE
+    writing_since = _oldest_writer()
+    if writing_since is not None:
+        cutoff = min(cutoff, writing_since - WRITE_MARGIN)
     # A contiguous run of ids from the head, stopping at the first event still in its grace
-    # time: the head never passes an event left unsealed (one written with a clock behind
-    # another's, e.g. the demo's quotas computed "three days before the lock").
+    # time or written after a transaction still writing began: the head never passes an event
+    # left unsealed (one written with a clock behind another's, e.g. the demo's quotas
+    # computed "three days before the lock", or one its transaction has not committed yet).
     events: list[AuditEvent] = []
     for event in AuditEvent.objects.filter(pk__gt=head.last_event_id).order_by("pk")[:batch]:
         if event.at >= cutoff:

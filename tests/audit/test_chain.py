@@ -123,3 +123,39 @@ def test_a_lost_link_below_the_head_is_named(events) -> None:
     AuditSeal.objects.filter(event_id=events[3].pk).delete()
     report = audit_verify()
     assert not report.intact and report.unsealed_below_head == [events[3].pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_event_of_a_transaction_still_open_is_not_left_behind_by_the_head() -> None:
+    """An event's id is taken when it is written and seen when its transaction commits: a
+    long transaction (a catalog import, a quota run) must not see a later event sealed past
+    its own and its own left unsealed below the head for ever."""
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    s = connection.settings_dict
+    params = {
+        "host": s["HOST"] or "127.0.0.1",
+        "port": s["PORT"] or 5432,
+        "user": s["USER"],
+        "password": s["PASSWORD"],
+        "dbname": s["NAME"],
+    }
+    with psycopg.connect(**params) as long_one:  # a transaction, open until commit()
+        early = long_one.execute(
+            "INSERT INTO audit_auditevent (at, channel, action, object_type, object_id, data,"
+            " request_id) VALUES (now(), 'cli', 'catalog.import', 'catalog', '', '{}', '')"
+            " RETURNING id"
+        ).fetchone()[0]
+        late = audit_record(actor=SYSTEM, action="test.event", object_type="t", object_id="late")
+        assert late.pk > early
+        with clock.frozen(clock.now() + GRACE + dt.timedelta(minutes=5)):
+            assert audit_seal() == 0  # the later event waits for the open transaction
+        long_one.commit()
+    with clock.frozen(clock.now() + GRACE + dt.timedelta(minutes=5)):
+        assert audit_seal() == 2
+    report = audit_verify()
+    assert report.intact and report.checked == 2 and not report.unsealed_below_head
