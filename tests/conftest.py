@@ -139,6 +139,21 @@ class World:
         )
 
 
+def pg_params() -> dict[str, Any]:
+    """psycopg's connection arguments for the test database: a second connection of a test's
+    own, beside Django's (another transaction, another backend)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    return {
+        "host": s["HOST"] or "127.0.0.1",
+        "port": s["PORT"] or 5432,
+        "user": s["USER"],
+        "password": s["PASSWORD"],
+        "dbname": s["NAME"],
+    }
+
+
 def build_school(
     campaign: Campaign,
     *,

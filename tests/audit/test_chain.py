@@ -134,17 +134,11 @@ def test_an_event_of_a_transaction_still_open_is_not_left_behind_by_the_head() -
     import psycopg
     from django.db import connection
 
+    from ..conftest import pg_params
+
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time")
-    s = connection.settings_dict
-    params = {
-        "host": s["HOST"] or "127.0.0.1",
-        "port": s["PORT"] or 5432,
-        "user": s["USER"],
-        "password": s["PASSWORD"],
-        "dbname": s["NAME"],
-    }
-    with psycopg.connect(**params) as long_one:  # a transaction, open until commit()
+    with psycopg.connect(**pg_params()) as long_one:  # a transaction, open until commit()
         early = long_one.execute(
             "INSERT INTO audit_auditevent (at, channel, action, object_type, object_id, data,"
             " request_id) VALUES (now(), 'cli', 'catalog.import', 'catalog', '', '{}', '')"

@@ -13,6 +13,8 @@ from django.db import connection
 
 from bench import cost
 
+from ..conftest import pg_params
+
 pytestmark = pytest.mark.postgres
 
 
@@ -31,14 +33,7 @@ class _Cluster:
 def test_activity_counts_the_runs_backends_by_what_they_wait_on() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("pg_stat_activity is PostgreSQL's")
-    s = connection.settings_dict
-    params = {
-        "host": s["HOST"] or "127.0.0.1",
-        "port": s["PORT"] or 5432,
-        "user": s["USER"],
-        "password": s["PASSWORD"],
-        "dbname": s["NAME"],
-    }
+    params = pg_params()
     started = threading.Event()
 
     def sleeper() -> None:
@@ -47,7 +42,7 @@ def test_activity_counts_the_runs_backends_by_what_they_wait_on() -> None:
             conn.execute("SELECT pg_sleep(1.2)")
 
     worker = threading.Thread(target=sleeper)
-    with cost.Activity(_Cluster(params), s["NAME"], every=0.05) as activity:
+    with cost.Activity(_Cluster(params), params["dbname"], every=0.05) as activity:
         worker.start()
         started.wait(5)
         time.sleep(0.8)

@@ -12,9 +12,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection  # noqa: F401 - named by the skipif conditions
 
 from bench import cost, minimal
+
+from ..conftest import pg_params
 
 SEATS = 10
 
@@ -23,15 +25,7 @@ SEATS = 10
 def lean(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """The lean schema in a schema of its own inside the test database, one pool of SEATS;
     with the kept rows' tables when the parameter says so (``kept``)."""
-    s = connection.settings_dict
-    params: dict[str, Any] = {
-        "host": s["HOST"] or "127.0.0.1",
-        "port": s["PORT"] or 5432,
-        "user": s["USER"],
-        "password": s["PASSWORD"],
-        "dbname": s["NAME"],
-        "autocommit": True,
-    }
+    params: dict[str, Any] = {**pg_params(), "autocommit": True}
     schema = f"bench_minimal_{secrets.token_hex(4)}"
     with psycopg.connect(**params) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
