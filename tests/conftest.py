@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 from collections.abc import Iterator
@@ -137,6 +138,25 @@ class World:
         return Family(
             parent=parent, children=children, links=links, population=[mother, father, *kids]
         )
+
+
+@contextlib.contextmanager
+def audit_tampering() -> Iterator[None]:
+    """Edit or delete audit events as the table's owner could: with the trigger that refuses
+    it switched off (audit migration 0008) — for the tests that prove the chain names such a
+    change. Nothing to switch on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_events_written_once")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_events_written_once")
 
 
 def pg_params() -> dict[str, Any]:

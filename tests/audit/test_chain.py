@@ -14,6 +14,8 @@ from kattoo.audit.services import audit_record
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 
+from ..conftest import audit_tampering
+
 SYSTEM = Actor.system()
 
 
@@ -49,7 +51,8 @@ def test_seal_then_verify(events) -> None:
 def test_an_edited_event_is_named(events) -> None:
     with later():
         audit_seal()
-    AuditEvent.objects.filter(pk=events[2].pk).update(data={"n": 999})
+    with audit_tampering():
+        AuditEvent.objects.filter(pk=events[2].pk).update(data={"n": 999})
     assert audit_verify().first_broken == events[2].pk
     with pytest.raises(CommandError, match=str(events[2].pk)):
         call_command("audit_verify", stdout=io.StringIO())
@@ -58,14 +61,16 @@ def test_an_edited_event_is_named(events) -> None:
 def test_a_deleted_event_breaks_the_chain(events) -> None:
     with later():
         audit_seal()
-    AuditEvent.objects.filter(pk=events[1].pk).delete()
+    with audit_tampering():
+        AuditEvent.objects.filter(pk=events[1].pk).delete()
     assert audit_verify().first_broken == events[2].pk
 
 
 def test_deleting_the_newest_sealed_events_is_seen(events) -> None:
     with later():
         audit_seal()
-    AuditEvent.objects.filter(pk=events[4].pk).delete()
+    with audit_tampering():
+        AuditEvent.objects.filter(pk=events[4].pk).delete()
     assert not audit_verify().intact
 
 
@@ -109,7 +114,8 @@ def test_a_sealed_event_is_never_rewritten_and_its_deletion_is_named_twice(event
     assert [e.chain_hash for e in AuditEvent.objects.select_related("seal").order_by("pk")] == list(
         AuditSeal.objects.order_by("event_id").values_list("hash", flat=True)
     )
-    AuditEvent.objects.filter(pk=events[1].pk).delete()
+    with audit_tampering():
+        AuditEvent.objects.filter(pk=events[1].pk).delete()
     assert audit_verify().first_broken == events[2].pk
     orphans = [o for o in integrity_orphans() if o.table == "audit_auditseal"]
     assert orphans and orphans[0].count == 1

@@ -19,6 +19,7 @@ from kattoo.audit_viewer.selectors import AuditFilter, audit_events
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 
+from ..conftest import audit_tampering
 from ..factories import SchoolFactory, UserFactory
 
 AT = clock.bishkek(2026, 4, 1, 10, 0)
@@ -102,7 +103,8 @@ def test_the_chain_seals_and_verifies_with_reads_included(mixed) -> None:
     call_command("audit_verify", stdout=out)
     assert "intact: 4 events" in out.getvalue()
     # A read row edited afterwards (its count lowered to hide a bulk export) is named.
-    AuditEvent.objects.filter(pk=mixed[1].pk).update(data={**mixed[1].data, "count": 1})
+    with audit_tampering():
+        AuditEvent.objects.filter(pk=mixed[1].pk).update(data={**mixed[1].data, "count": 1})
     assert audit_verify().first_broken == mixed[1].pk
     with pytest.raises(CommandError, match=f"first bad event {mixed[1].pk}"):
         call_command("audit_verify")
@@ -111,7 +113,8 @@ def test_the_chain_seals_and_verifies_with_reads_included(mixed) -> None:
 def test_a_deleted_refusal_breaks_the_chain(mixed) -> None:
     with clock.frozen(AT + GRACE + dt.timedelta(seconds=1)):
         audit_seal()
-    AuditEvent.objects.filter(pk=mixed[3].pk).delete()
+    with audit_tampering():
+        AuditEvent.objects.filter(pk=mixed[3].pk).delete()
     assert not audit_verify().intact
 
 

@@ -17,6 +17,7 @@ from kattoo.audit_viewer.selectors import AuditFilter, audit_events, audit_page
 from kattoo.core import clock
 from kattoo.core.actors import Actor
 
+from ..conftest import audit_tampering
 from ..factories import SchoolFactory, UserFactory
 from ..web.staff.conftest import verified
 
@@ -86,7 +87,8 @@ def test_an_events_seal_verifies_until_the_row_is_edited(trail) -> None:
         audit_seal()
     seal = event_seal(event)
     assert seal.sealed and seal.own_link_ok and seal.intact_to_head and seal.checked == 9
-    AuditEvent.objects.filter(pk=trail["events"][6].pk).update(data={"forged": True})
+    with audit_tampering():
+        AuditEvent.objects.filter(pk=trail["events"][6].pk).update(data={"forged": True})
     seal = event_seal(AuditEvent.objects.get(pk=event.pk))
     assert seal.own_link_ok and seal.first_broken == trail["events"][6].pk
     assert not event_seal(AuditEvent.objects.get(pk=trail["events"][6].pk)).own_link_ok

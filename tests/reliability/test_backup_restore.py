@@ -43,9 +43,13 @@ def test_backup_restores_into_a_new_database_with_every_row(
     # past it instead of waiting, so the backup holds a sealed chain for restore.sh to verify.
     # Only those not sealed yet: the demo replays its timeline in the past, so most of its
     # events were old enough for the fixture's seal already, and a sealed event never changes.
+    # Events are written once (audit migration 0008): the test, as the table's owner, lifts
+    # the trigger for its own statement.
     demo.cluster.psql(
-        "UPDATE audit_auditevent SET at = at - interval '1 minute'"
-        " WHERE id > COALESCE((SELECT max(last_event_id) FROM audit_auditchainhead), 0)",
+        "BEGIN; ALTER TABLE audit_auditevent DISABLE TRIGGER audit_events_written_once;"
+        " UPDATE audit_auditevent SET at = at - interval '1 minute'"
+        " WHERE id > COALESCE((SELECT max(last_event_id) FROM audit_auditchainhead), 0);"
+        " ALTER TABLE audit_auditevent ENABLE TRIGGER audit_events_written_once; COMMIT;",
         "kattoo",
     )
     sealed = demo.manage("audit_seal")
@@ -81,10 +85,19 @@ def test_backup_restores_into_a_new_database_with_every_row(
     checked = int(restored.stdout.split("audit chain intact: ")[1].split()[0])
     assert checked > 0
 
-    # The verification means something: an edited event in the restored copy is named.
+    # The restored copy refuses an edit as the source does (the trigger came back with it)…
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        demo.cluster.psql(
+            "UPDATE audit_auditevent SET action = 'edited'"
+            " WHERE id = (SELECT min(id) FROM audit_auditevent)",
+            "kattoo_restored",
+        )
+    assert "audit events are written once" in refused.value.stderr
+    # … and the verification means something: an edit made with the trigger off is named.
     demo.cluster.psql(
-        "UPDATE audit_auditevent SET action = 'edited'"
-        " WHERE id = (SELECT min(id) FROM audit_auditevent)",
+        "BEGIN; ALTER TABLE audit_auditevent DISABLE TRIGGER audit_events_written_once;"
+        " UPDATE audit_auditevent SET action = 'edited'"
+        " WHERE id = (SELECT min(id) FROM audit_auditevent); COMMIT;",
         "kattoo_restored",
     )
     env = {**demo.env, "DATABASE_URL": demo.cluster.url("kattoo_restored")}
