@@ -118,11 +118,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--applications", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=3_000_000)
-    VAR.mkdir(parents=True, exist_ok=True)
-    pg = PgCluster().start()
     parser.add_argument("--variants", default=",".join(VARIANTS), help="of: " + ", ".join(VARIANTS))
     args = parser.parse_args()
     found: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants.split(",")}
+    unknown = [v for v in found if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(unknown)}")
+    VAR.mkdir(parents=True, exist_ok=True)
+    pg = PgCluster().start()
     try:
         seed = ensure_seed(pg, "national", log=print)
         pg.psql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
