@@ -78,10 +78,9 @@ PERIODS = [
 def test_a_period_reads_the_same_events_page_after_page(season, since, until) -> None:
     f = AuditFilter(since=since, until=until)
     assert _all_pages(f) == _expected(season, since, until)
+    quota = {e.pk for e in season if e.action == "quota.compute"}
     assert _all_pages(AuditFilter(since=since, until=until, action="quota.compute")) == [
-        pk
-        for pk in _expected(season, since, until)
-        if AuditEvent.objects.get(pk=pk).action == "quota.compute"
+        pk for pk in _expected(season, since, until) if pk in quota
     ]
 
 
