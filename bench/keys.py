@@ -77,6 +77,15 @@ VARIANTS: dict[str, list[str]] = {
 }
 
 
+def history_template(pg: PgCluster, applications: int, events: int) -> None:
+    """``TEMPLATE``: a copy of the national seed with ``HISTORY`` in it, vacuumed and analyzed."""
+    seed = ensure_seed(pg, "national", log=print)
+    pg.psql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+    pg.psql(f'CREATE DATABASE "{TEMPLATE}" TEMPLATE "{seed}" STRATEGY FILE_COPY')
+    pg.psql(HISTORY.format(applications=applications, events=events), dbname=TEMPLATE)
+    pg.psql("VACUUM ANALYZE", dbname=TEMPLATE)
+
+
 def measure(pg: PgCluster, clients: int, seconds: int, variant: str) -> dict[str, Any]:
     url, _t0 = fresh_db(pg, TEMPLATE, "keys", opens_in=-60)
     prepare_args(pg, "keys")
@@ -100,7 +109,7 @@ def measure(pg: PgCluster, clients: int, seconds: int, variant: str) -> dict[str
     ).split("|")
     tps = re.search(r"tps = ([\d.]+) \(without", proc.stdout)
     done = re.search(r"actually processed: (\d+)", proc.stdout)
-    if tps is None or done is None:
+    if tps is None or done is None or "aborted" in proc.stderr:
         raise RuntimeError(proc.stderr[-1500:])
     tx = max(int(done.group(1)), 1)
     return {
@@ -127,11 +136,7 @@ def main() -> None:
     VAR.mkdir(parents=True, exist_ok=True)
     pg = PgCluster().start()
     try:
-        seed = ensure_seed(pg, "national", log=print)
-        pg.psql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
-        pg.psql(f'CREATE DATABASE "{TEMPLATE}" TEMPLATE "{seed}" STRATEGY FILE_COPY')
-        pg.psql(HISTORY.format(applications=args.applications, events=args.events), dbname=TEMPLATE)
-        pg.psql("VACUUM ANALYZE", dbname=TEMPLATE)
+        history_template(pg, args.applications, args.events)
         for _round in range(args.rounds):
             for name in found:
                 row = measure(pg, args.clients, args.seconds, name)

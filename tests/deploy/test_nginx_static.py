@@ -72,12 +72,26 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             "KATTOO_SSL_REDIRECT": "1",
         }
         manage = [sys.executable, "manage.py"]
-        # The operator's two install steps (docs/deployment.md), side by side to save time.
+        # The operator's install steps (docs/deployment.md), side by side to save time.
+        checked = subprocess.Popen(
+            [*manage, "check", "--deploy", "--database", "default"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         steps = [
             subprocess.Popen([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env),
             subprocess.Popen([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env),
         ]
+        said, _ = checked.communicate(timeout=300)
         assert [step.wait(300) for step in steps] == [0, 0]
+        # The test's small cluster (tests/reliability/pgcluster.py) is durable, so the check
+        # passes, and names its small WAL and memory as deploy/postgres/kattoo.conf would not.
+        assert checked.returncode == 0, said
+        assert "kattoo.W105" in said and "kattoo.W107" in said, said
+        assert "kattoo.E10" not in said, said
 
         app_port = free_port()
         app_log = logs / "granian.log"

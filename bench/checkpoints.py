@@ -1,0 +1,196 @@
+"""What a checkpoint inside the opening costs: the app's SQL on a database with a season of rows,
+under the deployment's WAL settings and under PostgreSQL's stock ones (ADR 0042).
+
+After a checkpoint the first change of each page writes the whole page into the WAL (a
+full-page image). With earlier campaigns' rows and a season of audit events in the tables,
+a registration's index entries land on pages nothing has touched since, so its WAL is mostly
+such images until the pages it needs have each been written once; then it falls. PostgreSQL's
+stock settings (``max_wal_size = 1GB``, ``checkpoint_timeout = 5min``) force a checkpoint about
+every half gigabyte of WAL, and each starts that over. ``deploy/postgres/kattoo.conf`` sets
+8GB and 15 minutes.
+
+This runs the app's statements through pgbench (bench/sqlpath.py) on a copy of the national
+seed with bench/keys.py's history, once per variant and round, interleaved, each on a fresh
+copy after a ``CHECKPOINT``: the same registrations in each (the seed's children in arrival
+order, every pool with room beyond its capacity so that each is a registration), enough
+for the stock settings to checkpoint within them:
+
+    python -m bench.checkpoints                  # 16 clients, 240,000 registrations, 2 rounds
+    python -m bench.checkpoints --registrations 280000 --rounds 3
+
+Prints and writes ``bench/results/checkpoints.json``: per variant and round the tps, WAL bytes,
+full-page images and PostgreSQL CPU per registration, the checkpoints the run took, and every
+10 s window's registrations and full-page images per registration.
+"""
+
+# ruff: noqa: S603 - the bench runs its own fixed commands (this module)
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.cost import snapshot
+from bench.flash_crowd import VAR, CpuMeter, fresh_db, pgbench_script, prepare_args
+from bench.keys import TEMPLATE, history_template
+from bench.pgcluster import PgCluster, deployed_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = "checkpoints"
+WINDOW_S = 10
+
+# The settings each variant runs under; only these differ between them.
+CHANGED = ("max_wal_size", "checkpoint_timeout")
+VARIANTS: dict[str, dict[str, str]] = {
+    "deployed": {name: deployed_settings()[name] for name in CHANGED},
+    "stock": {"max_wal_size": "1GB", "checkpoint_timeout": "5min"},
+}
+
+
+def _apply(pg: PgCluster, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        pg.psql(f"ALTER SYSTEM SET {name} = '{value}'")
+    pg.psql("SELECT pg_reload_conf()")
+    time.sleep(0.5)  # the checkpointer reads its settings at its next wake-up
+    for name, value in values.items():
+        shown = pg.psql(f"SHOW {name}")
+        if shown != value:
+            raise RuntimeError(f"{name} is {shown}, not {value}")
+
+
+def _checkpoints(pg: PgCluster) -> tuple[int, int]:
+    timed, requested = pg.psql(
+        "SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter"
+    ).split("|")
+    return int(timed), int(requested)
+
+
+class Windows(threading.Thread):
+    """Every ``WINDOW_S`` seconds: registrations committed and full-page images written."""
+
+    def __init__(self, pg: PgCluster) -> None:
+        super().__init__(daemon=True)
+        self.pg, self.stop, self.samples = pg, threading.Event(), []  # type: ignore[var-annotated]
+
+    def sample(self) -> None:
+        snap = snapshot(self.pg, DB)
+        self.samples.append((snap["commits"], snap["fpi"], snap["lsn"], _checkpoints(self.pg)))
+
+    def run(self) -> None:
+        self.sample()
+        while not self.stop.wait(WINDOW_S):
+            self.sample()
+
+    def series(self, statements_per_registration: float) -> list[dict[str, Any]]:
+        out = []
+        for (c0, f0, l0, k0), (c1, f1, l1, k1) in zip(self.samples, self.samples[1:], strict=False):
+            regs = max((c1 - c0) / statements_per_registration, 1)
+            out.append(
+                {
+                    "registrations": round(regs),
+                    "wal_fpi": round((f1 - f0) / regs, 3),
+                    "wal_bytes": round((l1 - l0) / regs),
+                    "checkpoints": sum(k1) - sum(k0),
+                }
+            )
+        return out
+
+
+# Room in every pool beyond its capacity: the accepted path's statement meets no full pool (a
+# registration that finds none is the ordinary path's in the app, and aborts pgbench's client).
+HEADROOM = (
+    "UPDATE enrollment_seatpool SET extra_seats = extra_seats + 100000,"
+    " capacity = capacity + 100000"
+)
+
+
+def measure(pg: PgCluster, clients: int, registrations: int, variant: str) -> dict[str, Any]:
+    url, _t0 = fresh_db(pg, TEMPLATE, DB, opens_in=-60)
+    pg.psql(HEADROOM, dbname=DB)
+    prepare_args(pg, DB)
+    pg.psql("VACUUM ANALYZE", dbname=DB)
+    script = VAR / "checkpoints.sql"
+    script.write_text(pgbench_script(url)[0])
+    _apply(pg, VARIANTS[variant])
+    try:
+        pg.psql("CHECKPOINT")
+        before, checkpoints = snapshot(pg, DB), _checkpoints(pg)
+        cmd = pg.pgbench_command(script, clients=clients, seconds=0, dbname=DB, mode="prepared")
+        at = cmd.index("-T")
+        cmd[at : at + 2] = ["-t", str(registrations // clients)]
+        windows = Windows(pg)
+        windows.start()
+        with CpuMeter([], pg) as meter:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        windows.stop.set()
+        windows.join()
+        after, checkpoints_after = snapshot(pg, DB), _checkpoints(pg)
+    finally:
+        _apply(pg, VARIANTS["deployed"])
+    tps = re.search(r"tps = ([\d.]+) \(without", proc.stdout)
+    done = re.search(r"actually processed: (\d+)", proc.stdout)
+    if tps is None or done is None or "aborted" in proc.stderr:
+        raise RuntimeError(proc.stderr[-1500:])
+    tx = max(int(done.group(1)), 1)
+    # pgbench's transactions each commit its statements one by one (autocommit): the windows
+    # count commits, so they divide by the commits of one transaction over the whole run.
+    per_tx = max((after["commits"] - before["commits"]) / tx, 1.0)
+    timed = checkpoints_after[0] - checkpoints[0]
+    requested = checkpoints_after[1] - checkpoints[1]
+    return {
+        "tps": round(float(tps.group(1))),
+        "registrations": tx,
+        "wal_bytes": round((after["lsn"] - before["lsn"]) / tx),
+        "wal_fpi": round((after["fpi"] - before["fpi"]) / tx, 3),
+        "postgres_cpu_ms": round(1000 * meter.result["postgres_s"] / tx, 3),
+        "checkpoints": {"timed": timed, "requested": requested},
+        "windows": windows.series(per_tx),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--registrations", type=int, default=240_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--applications", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=3_000_000)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="of: " + ", ".join(VARIANTS))
+    args = parser.parse_args()
+    found: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants.split(",")}
+    unknown = [v for v in found if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(unknown)}")
+    VAR.mkdir(parents=True, exist_ok=True)
+    pg = PgCluster().start()
+    try:
+        history_template(pg, args.applications, args.events)
+        for _round in range(args.rounds):
+            for name in found:
+                row = measure(pg, args.clients, args.registrations, name)
+                found[name].append(row)
+                print(name, json.dumps(row), flush=True)
+    finally:
+        for db in (DB, TEMPLATE):
+            pg.psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        pg.stop()
+    out = {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "clients": args.clients,
+        "registrations": args.registrations,
+        "window_s": WINDOW_S,
+        "history": {"applications": args.applications, "events": args.events},
+        "settings": VARIANTS,
+        **found,
+    }
+    (ROOT / "bench" / "results" / "checkpoints.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
