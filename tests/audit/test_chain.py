@@ -159,3 +159,29 @@ def test_an_event_of_a_transaction_still_open_is_not_left_behind_by_the_head() -
         assert audit_seal() == 2
     report = audit_verify()
     assert report.intact and report.checked == 2 and not report.unsealed_below_head
+
+
+def test_the_verifier_reads_each_event_as_the_seal_wrote_it() -> None:
+    """The seal hashes model instances and the verifier rows of values (ADR 0012, "Later"): the
+    same link for text in Kyrgyz, nested data, no actor, a time with and without microseconds."""
+    from kattoo.audit.chain import FIELDS, event_digest, row_digest
+
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 0)):
+        audit_record(actor=SYSTEM, action="test.event", object_type="t", object_id="ө")
+    with clock.frozen(clock.bishkek(2026, 4, 1, 10, 0) + dt.timedelta(microseconds=120)):
+        audit_record(
+            actor=SYSTEM,
+            action="test.event",
+            object_type="t",
+            object_id="ң",
+            data={"name": "Үмөт", "list": [1, {"b": None, "a": 2.5}], "ok": True},
+        )
+    with later():
+        assert audit_seal() == 2
+    rows = list(AuditEvent.objects.order_by("pk").values_list(*FIELDS))
+    events = list(AuditEvent.objects.order_by("pk"))
+    previous = ""
+    for row, event in zip(rows, events, strict=True):
+        assert row_digest(previous, row) == event_digest(previous, event) == event.chain_hash
+        previous = event.chain_hash
+    assert audit_verify().intact and audit_verify().checked == 2
