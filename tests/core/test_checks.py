@@ -8,6 +8,7 @@ from io import StringIO
 import psycopg
 import pytest
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.db import connection
 
 from bench.pgcluster import available, deployed_settings
@@ -101,9 +102,19 @@ def test_check_deploy_database_runs_it() -> None:
     """``manage.py check --deploy --database default`` (the deployment guide's step) reaches
     the check, and says of the embedded SQLite that it is no deployment's database."""
     out, err = StringIO(), StringIO()
-    call_command(
-        "check", "--deploy", "--database", "default", "--tag", "database", stdout=out, stderr=err
-    )
+    try:
+        call_command(
+            "check",
+            "--deploy",
+            "--database",
+            "default",
+            "--tag",
+            "database",
+            stdout=out,
+            stderr=err,
+        )
+    except SystemCheckError as refused:  # a test server run with fsync off, say
+        err.write(str(refused))
     said = out.getvalue() + err.getvalue()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
