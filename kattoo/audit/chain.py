@@ -188,13 +188,18 @@ def event_seal(event: AuditEvent, *, limit: int = 20_000) -> EventSeal:
         .first()
     )
     previous, checked, broken = before or "", 0, None
-    segment = AuditEvent.objects.filter(pk__gte=event.pk, pk__lte=head.last_event_id)
-    for row in segment.select_related("seal").order_by("pk")[:limit].iterator(chunk_size=2000):
+    segment = (
+        AuditEvent.objects.filter(pk__gte=event.pk, pk__lte=head.last_event_id)
+        .order_by("pk")
+        .values_list(*FIELDS, "seal__hash")[:limit]
+    )
+    for row in segment.iterator(chunk_size=2000):
         checked += 1
-        if row.chain_hash != event_digest(previous, row):
-            broken = row.pk
+        link = row[9] or ""  # an unsealed event below the head: its link is missing
+        if link != row_digest(previous, row):
+            broken = row[0]
             break
-        previous = row.chain_hash
+        previous = link
     reached = broken is not None or checked < limit or previous == head.last_hash
     if broken is None and reached and previous != head.last_hash:
         broken = head.last_event_id  # the last sealed events were deleted
