@@ -200,13 +200,21 @@ class Window:
 
 def script_statements(script: str) -> int:
     """SQL commands in a pgbench script: lines ending with ``;`` outside comments, and
-    commands ended by ``\\gset``/``\\aset`` instead."""
-    n = 0
+    commands ended by ``\\gset``/``\\aset`` instead. Of an ``\\if``, the first branch only
+    (the one a registration takes; the app's script refuses in the ``\\else``, when its pool
+    filled during the run, with as many statements)."""
+    n, skipping = 0, False
     for line in script.splitlines():
         text = re.sub(r"--.*$", "", line).strip()
         if not text:
             continue
-        if text.startswith(("\\gset", "\\aset")) or (
+        if text.startswith(("\\else", "\\elif")):
+            skipping = True
+        elif text.startswith("\\endif"):
+            skipping = False
+        elif skipping:
+            continue
+        elif text.startswith(("\\gset", "\\aset")) or (
             not text.startswith("\\") and text.endswith(";")
         ):
             n += 1

@@ -11,7 +11,8 @@ next child of ``bench_target`` and runs exactly the statements the API sends for
    (``refused=True``: every pool full), the refusal's audit row with its key check
    (``enrollment.fastpath._REFUSED``) in its place: the app sends no submit statement when
    the facts show the pool full (it sends the refusal's row after the submit statement only
-   when the pool filled between the read and the statement),
+   when the pool filled between the read and the statement). The accepted path's script
+   branches the same way (``\if :free > 0``) for the pools that fill during its run,
 and nothing else: the SMS leaves through the outbox drain (``notifications_drain``), which
 claims the outbox rows in batches — no task row per registration (issue 15).
 
@@ -87,11 +88,13 @@ _REQUEST_ID = (
 # Stands for the position in the SMS text (``note_body``) until the statement knows it.
 MARK = "#"
 
-# What the first query sets: the next child's arguments, and the constants.
+# What the first query sets: the next child's arguments, the constants, and whether its pool
+# has a free seat (``free``): the app reads that in its facts and sends no submit statement
+# for a full pool (the refusal's row instead); pgbench branches on it (``\if``).
 _PRELUDE = r"""
 SELECT a.*, 'api' AS channel, now() AS now, :no_secret_text AS no_secret, :mark_text AS mark,
-       :response_text AS response
-  FROM bench_args a
+       :response_text AS response, p.capacity - p.taken - p.held AS free
+  FROM bench_args a JOIN enrollment_seatpool p ON p.id = a.pool_id
  WHERE a.n = (SELECT nextval('bench_target_seq'))
 """
 
@@ -182,14 +185,25 @@ def pgbench_script(*, refused: bool = False) -> str:
         "-- 1. the token's holder and the facts",
         _to_pgbench(_TOKEN_FACTS).rstrip(),
     ]
+    refusal = _to_pgbench(_REFUSED.replace("%(child)s", "%(child_id)s::text")).rstrip()
     if refused:
         # The facts show the pool full: the app sends no submit statement.
-        parts += [
-            "-- 2. the refusal's audit row, unless the key was used",
-            _to_pgbench(_REFUSED.replace("%(child)s", "%(child_id)s::text")).rstrip(),
-        ]
+        parts += ["-- 2. the refusal's audit row, unless the key was used", refusal]
     else:
-        parts += ["-- 2. submit", _to_pgbench(_SUBMIT).rstrip()]
+        # A pool that filled during the run: the app refuses as above. (Without the branch the
+        # submit statement finds no seat, fails on the position's NOT NULL as the app's does —
+        # the app then refuses — and pgbench ends that client: session 15 found runs that went
+        # on with fewer clients.) A pool that fills between this read and the statement still
+        # ends a client; ``run_pgbench`` counts them (``aborted_clients``).
+        parts += [
+            "\\if :free > 0",
+            "-- 2. submit",
+            _to_pgbench(_SUBMIT).rstrip(),
+            "\\else",
+            "-- 2. the pool is full: the refusal's audit row, unless the key was used",
+            refusal,
+            "\\endif",
+        ]
     return "\n".join(parts) + "\n"
 
 

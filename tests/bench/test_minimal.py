@@ -140,6 +140,14 @@ def test_script_statements_counts_gset_and_semicolons() -> None:
     assert cost.script_statements(script) == 3
 
 
+def test_script_statements_counts_the_first_branch_of_an_if() -> None:
+    script = (
+        "SELECT 1 AS free\n\\gset\nSELECT 2;\n"
+        "\\if :free > 0\nSELECT 3;\n\\else\nSELECT 4;\n\\endif\n"
+    )
+    assert cost.script_statements(script) == 3
+
+
 # -- in the app's arrival order ------------------------------------------------------------
 
 
