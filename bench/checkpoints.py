@@ -38,7 +38,7 @@ from typing import Any
 
 from bench.cost import snapshot
 from bench.flash_crowd import VAR, CpuMeter, fresh_db, pgbench_script, prepare_args
-from bench.keys import TEMPLATE, history_template
+from bench.keys import TEMPLATE, interleaved
 from bench.pgcluster import PgCluster, deployed_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,30 +156,10 @@ def measure(pg: PgCluster, clients: int, registrations: int, variant: str) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--registrations", type=int, default=240_000)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--applications", type=int, default=1_000_000)
-    parser.add_argument("--events", type=int, default=3_000_000)
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="of: " + ", ".join(VARIANTS))
-    args = parser.parse_args()
-    found: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants.split(",")}
-    unknown = [v for v in found if v not in VARIANTS]
-    if unknown:
-        parser.error(f"unknown variant(s): {', '.join(unknown)}")
-    VAR.mkdir(parents=True, exist_ok=True)
-    pg = PgCluster().start()
-    try:
-        history_template(pg, args.applications, args.events)
-        for _round in range(args.rounds):
-            for name in found:
-                row = measure(pg, args.clients, args.registrations, name)
-                found[name].append(row)
-                print(name, json.dumps(row), flush=True)
-    finally:
-        for db in (DB, TEMPLATE):
-            pg.psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        pg.stop()
+    args, found = interleaved(
+        parser, VARIANTS, DB, lambda pg, a, name: measure(pg, a.clients, a.registrations, name)
+    )
     out = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "clients": args.clients,

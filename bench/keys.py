@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,17 +121,23 @@ def measure(pg: PgCluster, clients: int, seconds: int, variant: str) -> dict[str
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def interleaved(
+    parser: argparse.ArgumentParser,
+    variants: dict[str, Any],
+    dbname: str,
+    measure: Callable[[PgCluster, argparse.Namespace, str], dict[str, Any]],
+) -> tuple[argparse.Namespace, dict[str, list[dict[str, Any]]]]:
+    """Parse the options common to the history benchmarks (this one and bench/checkpoints.py)
+    with ``parser``'s own, build ``TEMPLATE``, then run ``measure`` once per variant and round,
+    interleaved; drop the databases and stop the cluster whatever happens."""
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--applications", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=3_000_000)
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="of: " + ", ".join(VARIANTS))
+    parser.add_argument("--variants", default=",".join(variants), help="of: " + ", ".join(variants))
     args = parser.parse_args()
     found: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants.split(",")}
-    unknown = [v for v in found if v not in VARIANTS]
+    unknown = [v for v in found if v not in variants]
     if unknown:
         parser.error(f"unknown variant(s): {', '.join(unknown)}")
     VAR.mkdir(parents=True, exist_ok=True)
@@ -139,13 +146,22 @@ def main() -> None:
         history_template(pg, args.applications, args.events)
         for _round in range(args.rounds):
             for name in found:
-                row = measure(pg, args.clients, args.seconds, name)
+                row = measure(pg, args, name)
                 found[name].append(row)
-                print(name, row, flush=True)
+                print(name, json.dumps(row), flush=True)
     finally:
-        for db in ("keys", TEMPLATE):
+        for db in (dbname, TEMPLATE):
             pg.psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         pg.stop()
+    return args, found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    args, found = interleaved(
+        parser, VARIANTS, "keys", lambda pg, a, name: measure(pg, a.clients, a.seconds, name)
+    )
     out = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "clients": args.clients,
