@@ -8,6 +8,7 @@ database is a copy of the benchmark's seed in its cluster (bench/pgcluster.py), 
     python -m bench.inproc                  # 1,500 registrations, thread CPU per registration
     python -m bench.inproc --profile 30     # … and cProfile.s 30 most expensive functions (thread CPU)
     python -m bench.inproc --replan         # what a VACUUM or an ANALYZE costs the hot statements
+    python -m bench.inproc --full           # every pool full: the refusals' Python
 
 ``--replan`` (issue 15, "no re-planning storms when autovacuum runs"): after the requests,
 for each table the opening minute touches, ``ANALYZE`` it — then ``VACUUM`` it — from another
@@ -251,6 +252,9 @@ def main() -> None:
         "--replan", action="store_true", help="what each VACUUM and ANALYZE re-plans"
     )
     parser.add_argument("--scale", default="national")
+    parser.add_argument(
+        "--full", action="store_true", help="every pool full first: the refusals' Python"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -267,6 +271,12 @@ def main() -> None:
     try:
         seed = ensure_seed(pg, args.scale, log=lambda msg: print(msg, file=sys.stderr))
         db_url, _t0 = fresh_db(pg, seed, "inproc", opens_in=0)
+        if args.full:  # as bench/flash_crowd.py's refused run makes them
+            pg.psql(
+                "UPDATE enrollment_seatpool SET taken = capacity - held"
+                " WHERE taken + held < capacity",
+                dbname="inproc",
+            )
         flush_redis()
         env = app_env(db_url, threads=1)
         command = [sys.executable, "-m", "bench.inproc", "--child"]

@@ -264,7 +264,7 @@ class SlimSubmit:
                 document = problem_document(refused.code, detail=refused.detail)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
-                    status=refused.status,
+                    status=refused.status, audited=True,
                 )  # fmt: skip
             except DATABASE_DOWN as exc:
                 logger.warning(
@@ -313,9 +313,11 @@ class SlimSubmit:
         *,
         status: int = 201,
         headers: list[tuple[str, str]] | None = None,
+        audited: bool = False,
     ) -> _Answer:
         """The response as Django would send it: Ninja's JSON or the problem document, and
-        the headers the view and the middleware add."""
+        the headers the view and the middleware add. ``audited``: a refusal the audit trail
+        records, which Django's handler does not log either (``api.problems.quiet``)."""
         language, _path, secure = answer
         problem = status != 201
         encoded = getattr(body, "encoded", None)  # a registration's, built once
@@ -331,7 +333,7 @@ class SlimSubmit:
             ("X-Request-Id", request_id),
         ]
         phrase = http.HTTPStatus(status).phrase
-        if status >= 400:  # Django's log line for every 4xx/5xx answer (django.request)
+        if status >= 400 and not audited:  # Django's log line (django.request)
             log = request_logger.error if status >= 500 else request_logger.warning
             log("%s: %s", phrase, environ.get("PATH_INFO", ""), extra={"status_code": status})
         start_response(f"{status} {phrase}", response_headers)

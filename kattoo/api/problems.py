@@ -159,12 +159,13 @@ def registration_attempt(request: HttpRequest, attempt: Attempt, **ids: Any) -> 
     setattr(request, _ATTEMPT, (attempt, ids))
 
 
-def _refusal_audit(request: HttpRequest, exc: RuleViolation) -> None:
+def _refusal_audit(request: HttpRequest, exc: RuleViolation) -> bool:
     """The handler runs after the view's transaction was rolled back: the row is one INSERT of
-    its own, and the accepted path (which never raises) writes nothing more."""
+    its own, and the accepted path (which never raises) writes nothing more. Whether a row
+    was written (a registration attempt the regulation refused)."""
     marked = getattr(request, _ATTEMPT, None)
     if marked is None or not is_refusal(exc):
-        return
+        return False
     attempt, ids = marked
     actor = Actor(
         user=getattr(request, "auth", None),
@@ -173,17 +174,29 @@ def _refusal_audit(request: HttpRequest, exc: RuleViolation) -> None:
     )
     variant = exc.params.get("variant")
     audit_refusal(actor=actor, code=exc.code, variant=variant, attempt=attempt, **ids)
+    return True
+
+
+def quiet(response: HttpResponse) -> HttpResponse:
+    """No ``django.request`` warning for this answer: a registration the regulation refused is
+    an audit event of its own (§7) and a count in the metrics; Django's "Conflict: /path" line
+    would repeat it for every refused parent — a hundred thousand in the opening's minutes, a
+    log collector's rate limit (journald's default: 10,000 lines in 30 s a service) reached
+    and the errors after them dropped."""
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own mark
+    return response
 
 
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(RuleViolation)
     def rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
-        _refusal_audit(request, exc)
+        audited = _refusal_audit(request, exc)
         headers = {"Retry-After": "5"} if exc.status == 503 else None
         if exc.params.get("retry_after"):  # a lockout tells how long to wait
             headers = {"Retry-After": str(int(exc.params["retry_after"]))}
         errors = exc.as_dicts() if isinstance(exc, InvalidFields) else None
-        return problem(request, exc.code, detail=exc.detail, headers=headers, errors=errors)
+        response = problem(request, exc.code, detail=exc.detail, headers=headers, errors=errors)
+        return quiet(response) if audited else response
 
     @api.exception_handler(FieldError)
     def field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -398,7 +399,7 @@ def test_headers_and_body_bytes_equal_django(world: World, fast_path_off: None) 
 @pytest.mark.django_db(transaction=True)
 @postgres_only
 def test_a_full_pool_is_refused_here_as_django_refuses_it(
-    world: World, fast_path_off: None
+    world: World, fast_path_off: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     answers, audits = [], []
     for app in (hot.SlimSubmit(Counting()), WSGIHandler()):
@@ -408,7 +409,12 @@ def test_a_full_pool_is_refused_here_as_django_refuses_it(
         SeatPool.objects.filter(pk=pool.pk).update(taken=pool.capacity)
         token = token_issue(user=family.parent, actor=SYSTEM)
         key = str(uuid.uuid4())
-        answer = call(app, environ_for(family.child.pk, token=token, key=key, language="ky"))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="django.request"):
+            answer = call(app, environ_for(family.child.pk, token=token, key=key, language="ky"))
+        # The refusal is its audit row (§7), not a "Conflict" log line on either path
+        # (api.problems.quiet).
+        assert not [r for r in caplog.records if r.name == "django.request"], caplog.text
         answers.append(normalized(answer))
         refusal = AuditEvent.objects.get(action=REFUSED, object_id=str(family.child.pk))
         audits.append((refusal.data["code"], refusal.data["attempt"], refusal.request_id))
