@@ -132,5 +132,6 @@ def notification_report_record(
             obj=notification,
             data={"report": notification.report, "event": notification.event},
         )
-    logger.info("%s %s: %s", notification.channel, notification.pk, notification.report)
+    # DEBUG: one a message; the report is on the row and in the audit trail (ADR 0043).
+    logger.debug("%s %s: %s", notification.channel, notification.pk, notification.report)
     return notification

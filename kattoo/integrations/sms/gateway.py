@@ -62,7 +62,8 @@ class HttpSmsGateway:
             provider_id: str = self._retrying(self._post, key, address, body)
         except _Transient as exc:
             raise DeliveryError(str(exc)) from None
-        logger.info("sms %s accepted by the gateway for %s", key, mask_address(address))
+        # DEBUG: one a message (ADR 0043); a refusal or an outage is a warning of its own.
+        logger.debug("sms %s accepted by the gateway for %s", key, mask_address(address))
         return provider_id
 
     def _post(self, key: str, address: str, text: str) -> str:
