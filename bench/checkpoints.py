@@ -7,7 +7,8 @@ a registration's index entries land on pages nothing has touched since, so its W
 such images until the pages it needs have each been written once; then it falls. PostgreSQL's
 stock settings (``max_wal_size = 1GB``, ``checkpoint_timeout = 5min``) force a checkpoint about
 every half gigabyte of WAL, and each starts that over. ``deploy/postgres/kattoo.conf`` sets
-8GB and 15 minutes.
+8GB and 15 minutes. A third variant has autovacuum look every minute (PostgreSQL's default)
+instead of the benchmark cluster's 10 s: every registration rewrites its seat pool's row.
 
 This runs the app's statements through pgbench (bench/sqlpath.py) on a copy of the national
 seed with bench/keys.py's history, once per variant and round, interleaved, each on a fresh
@@ -19,8 +20,9 @@ for the stock settings to checkpoint within them:
     python -m bench.checkpoints --registrations 280000 --rounds 3
 
 Prints and writes ``bench/results/checkpoints.json``: per variant and round the tps, WAL bytes,
-full-page images and PostgreSQL CPU per registration, the checkpoints the run took, and every
-10 s window's registrations and full-page images per registration.
+full-page images and PostgreSQL CPU per registration, the checkpoints and autovacuum runs the
+run took, the seat pools' size after it, and every 10 s window's registrations and full-page
+images per registration.
 """
 
 # ruff: noqa: S603 - the bench runs its own fixed commands (this module)
@@ -39,21 +41,26 @@ from typing import Any
 from bench.cost import snapshot
 from bench.flash_crowd import VAR, CpuMeter, fresh_db, pgbench_script, prepare_args
 from bench.keys import TEMPLATE, interleaved
-from bench.pgcluster import PgCluster, deployed_settings
+from bench.pgcluster import SETTINGS, PgCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = "checkpoints"
 WINDOW_S = 10
 
-# The settings each variant runs under; only these differ between them.
-CHANGED = ("max_wal_size", "checkpoint_timeout")
+# What each variant changes from the cluster's own settings (the deployed file's, and the
+# benchmark's own few: bench/pgcluster.py), set for its run and set back after it.
 VARIANTS: dict[str, dict[str, str]] = {
-    "deployed": {name: deployed_settings()[name] for name in CHANGED},
+    "deployed": {},
     "stock": {"max_wal_size": "1GB", "checkpoint_timeout": "5min"},
+    # The benchmark's cluster has autovacuum look every 10 s; PostgreSQL's default is a minute.
+    # The seat pools' rows are rewritten at every registration.
+    "autovacuum every minute": {"autovacuum_naptime": "1min"},
 }
 
 
 def _apply(pg: PgCluster, values: dict[str, str]) -> None:
+    if not values:
+        return
     for name, value in values.items():
         pg.psql(f"ALTER SYSTEM SET {name} = '{value}'")
     pg.psql("SELECT pg_reload_conf()")
@@ -117,7 +124,8 @@ def measure(pg: PgCluster, clients: int, registrations: int, variant: str) -> di
     pg.psql("VACUUM ANALYZE", dbname=DB)
     script = VAR / "checkpoints.sql"
     script.write_text(pgbench_script(url)[0])
-    _apply(pg, VARIANTS[variant])
+    changed = VARIANTS[variant]
+    _apply(pg, changed)
     try:
         pg.psql("CHECKPOINT")
         before, checkpoints = snapshot(pg, DB), _checkpoints(pg)
@@ -132,7 +140,7 @@ def measure(pg: PgCluster, clients: int, registrations: int, variant: str) -> di
         windows.join()
         after, checkpoints_after = snapshot(pg, DB), _checkpoints(pg)
     finally:
-        _apply(pg, VARIANTS["deployed"])
+        _apply(pg, {name: SETTINGS[name] for name in changed})
     tps = re.search(r"tps = ([\d.]+) \(without", proc.stdout)
     done = re.search(r"actually processed: (\d+)", proc.stdout)
     if tps is None or done is None or "aborted" in proc.stderr:
@@ -150,6 +158,10 @@ def measure(pg: PgCluster, clients: int, registrations: int, variant: str) -> di
         "wal_fpi": round((after["fpi"] - before["fpi"]) / tx, 3),
         "postgres_cpu_ms": round(1000 * meter.result["postgres_s"] / tx, 3),
         "checkpoints": {"timed": timed, "requested": requested},
+        "autovacuum_runs": after["autovacuum_runs"] - before["autovacuum_runs"],
+        "seat_pools_kb": int(
+            pg.psql("SELECT pg_total_relation_size('enrollment_seatpool') / 1024", dbname=DB)
+        ),
         "windows": windows.series(per_tx),
     }
 
