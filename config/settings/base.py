@@ -276,6 +276,10 @@ KATTOO_NOTIFICATIONS = {
     ),
     "FILE": os.environ.get("KATTOO_NOTIFICATIONS_FILE", str(VAR_DIR / "outbox.jsonl")),
 }
+# Messages the outbox drain hands to the gateway side by side (manage.py notifications_drain):
+# each send waits for the gateway's answer, so one at a time is ~1 / its latency a second.
+# Within the provider's own limit on parallel requests.
+KATTOO_NOTIFICATIONS_CONCURRENCY = int(os.environ.get("KATTOO_NOTIFICATIONS_CONCURRENCY", "16"))
 
 # The SMS gateway over HTTP (kattoo.integrations.sms, ADR 0022): set
 # KATTOO_NOTIFICATIONS_BACKEND=kattoo.integrations.sms.gateway.HttpSmsGateway. Token or

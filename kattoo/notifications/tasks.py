@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from concurrent.futures import Executor
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -12,7 +13,13 @@ from django_tasks import task
 
 from kattoo.core import clock
 
-from .backends import DeliveryError, PermanentDeliveryError, backend, mask_address
+from .backends import (
+    DeliveryError,
+    NotificationBackend,
+    PermanentDeliveryError,
+    backend,
+    mask_address,
+)
 from .models import DeliveryStatus, Notification
 
 logger = logging.getLogger("kattoo.notifications")
@@ -45,17 +52,11 @@ def notification_deliver(notification_id: str) -> str:
     return _send_claimed(notification, claim, retry_by_task=True)
 
 
-def _send_claimed(notification: Notification, claim: uuid.UUID, *, retry_by_task: bool) -> str:
-    """Send a notification this attempt has claimed (``sending`` under ``claim``) and record
-    the outcome under that claim. A failure that may be retried goes back to ``queued``: a
-    task is deferred for it (``retry_by_task``) or the outbox drain takes it again after its
-    back-off (``retry_backoff``)."""
-    notification_id = str(notification.pk)
-    # Only the attempt whose claim still stands records its outcome: a worker that overran
-    # its lease must not overwrite what the attempt that took over has recorded.
-    mine = Notification.objects.filter(pk=notification.pk, claim_id=claim)
+def _attempt(notification: Notification, sender: NotificationBackend) -> str | DeliveryError:
+    """Hand the message to the gateway: its message id, or the failure. No database work, so
+    the outbox drain runs several side by side (``notifications_drain``'s ``pool``)."""
     try:
-        provider_id = backend().send(
+        return sender.send(
             key=str(notification.pk),
             channel=notification.channel,
             address=notification.address,
@@ -63,6 +64,28 @@ def _send_claimed(notification: Notification, claim: uuid.UUID, *, retry_by_task
             body=notification.text,
         )
     except DeliveryError as exc:
+        return exc
+
+
+def _send_claimed(
+    notification: Notification,
+    claim: uuid.UUID,
+    *,
+    retry_by_task: bool,
+    outcome: str | DeliveryError | None = None,
+) -> str:
+    """Send a notification this attempt has claimed (``sending`` under ``claim``) and record
+    the outcome under that claim. A failure that may be retried goes back to ``queued``: a
+    task is deferred for it (``retry_by_task``) or the outbox drain takes it again after its
+    back-off (``retry_backoff``). ``outcome``: the send already made (``_attempt``)."""
+    notification_id = str(notification.pk)
+    # Only the attempt whose claim still stands records its outcome: a worker that overran
+    # its lease must not overwrite what the attempt that took over has recorded.
+    mine = Notification.objects.filter(pk=notification.pk, claim_id=claim)
+    if outcome is None:
+        outcome = _attempt(notification, backend())
+    if isinstance(outcome, DeliveryError):
+        exc = outcome
         final = isinstance(exc, PermanentDeliveryError) or notification.attempts >= MAX_ATTEMPTS
         if not mine.update(
             status=DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED,
@@ -84,7 +107,7 @@ def _send_claimed(notification: Notification, claim: uuid.UUID, *, retry_by_task
     if not mine.update(
         status=DeliveryStatus.SENT,
         sent_at=clock.now(),
-        provider_id=provider_id[:100],
+        provider_id=outcome[:100],
         claim_id=None,
         secret_body="",  # the gateway has it now: a secret text is kept no longer (ADR 0022)
     ):
@@ -109,7 +132,9 @@ def retry_backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=2**attempts)
 
 
-def notifications_drain(*, batch: int = 50) -> int:
+def notifications_drain(
+    *, batch: int = 50, pool: Executor | None = None, sender: NotificationBackend | None = None
+) -> int:
     """Claim up to ``batch`` queued notifications in one short transaction (``SELECT … FOR
     UPDATE SKIP LOCKED``: drains running side by side, and delivery tasks, never claim the same
     row), then send each under that claim. Returns how many were claimed.
@@ -120,7 +145,12 @@ def notifications_drain(*, batch: int = 50) -> int:
     taken again after its back-off; a drain killed after its claim leaves the rows
     ``sending`` for ``notifications_requeue_stale`` to take back once the lease expired, and
     the resend carries the same idempotency key (the notification id), so the phone gets the
-    message once (ADR 0006)."""
+    message once (ADR 0006).
+
+    ``pool``: threads that hand the claimed messages to the gateway side by side (each send
+    waits for the gateway's answer, one at a time ~1 / its latency a second); the outcomes are
+    recorded here afterwards, in the claim's order. ``sender``: one backend for every batch (an
+    HTTP gateway keeps its connections open) — a new one per call without it."""
     now = clock.now()
     # New, taken back by the sweeper (its claim cleared), or failed and past its back-off.
     due = Q(attempts=0) | Q(claimed_at__isnull=True)
@@ -142,8 +172,12 @@ def notifications_drain(*, batch: int = 50) -> int:
             claim_id=claim,
             claimed_at=now,
         )
-    for notification in Notification.objects.filter(pk__in=ids, claim_id=claim).order_by(
-        "created_at"
-    ):
-        _send_claimed(notification, claim, retry_by_task=False)
+    claimed = list(Notification.objects.filter(pk__in=ids, claim_id=claim).order_by("created_at"))
+    sender = sender or backend()
+    if pool is None or len(claimed) < 2:
+        outcomes = [_attempt(n, sender) for n in claimed]
+    else:
+        outcomes = list(pool.map(lambda n: _attempt(n, sender), claimed))
+    for notification, outcome in zip(claimed, outcomes, strict=True):
+        _send_claimed(notification, claim, retry_by_task=False, outcome=outcome)
     return len(ids)

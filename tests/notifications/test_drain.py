@@ -4,14 +4,16 @@ ones retried after their back-off, a killed drain's claims taken back by the swe
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
 from kattoo.core import clock
-from kattoo.notifications.backends import MemoryBackend
+from kattoo.notifications.backends import DeliveryError, MemoryBackend
 from kattoo.notifications.models import DeliveryStatus, Notification
 from kattoo.notifications.services import notification_queue, notifications_requeue_stale
 from kattoo.notifications.tasks import notification_deliver, notifications_drain, retry_backoff
@@ -83,7 +85,7 @@ def test_a_drain_that_died_after_its_claim_is_recovered_by_the_sweeper(
     def die(*args: object, **kwargs: object) -> str:
         raise Killed  # the process is gone between the claim and the send
 
-    monkeypatch.setattr("kattoo.notifications.tasks._send_claimed", die)
+    monkeypatch.setattr("kattoo.notifications.tasks._attempt", die)  # where the send is made
     with pytest.raises(Killed):
         notifications_drain(batch=10)
     monkeypatch.undo()
@@ -111,3 +113,51 @@ def test_a_message_the_sweeper_took_back_is_drained_at_once(world: World, outbox
     )
     assert notifications_drain() == 1  # due now, not after a back-off
     assert [m["id"] for m in outbox] == [str(note.pk)]
+
+
+class Gate:
+    """A gateway that answers no send until ``width`` sends are waiting at once: a drain that
+    sends one at a time never gets past it (its barrier breaks after the timeout)."""
+
+    def __init__(self, width: int, refuse: set[str] | None = None) -> None:
+        self.barrier = threading.Barrier(width, timeout=20)
+        self.refuse = refuse or set()
+        self.sent: list[str] = []
+        self.threads: set[str] = set()
+
+    def send(self, *, key: str, channel: str, address: str, subject: str, body: str) -> str:
+        self.barrier.wait()
+        self.threads.add(threading.current_thread().name)
+        if key in self.refuse:
+            raise DeliveryError("the gateway is busy")
+        self.sent.append(key)
+        return f"gw-{key}"
+
+
+def test_the_drain_hands_a_batch_to_the_gateway_side_by_side(world: World) -> None:
+    """Sends overlap (every one of the batch waits at the gate together); the outcomes are
+    recorded as one at a time would: sent with the gateway's id, a failure queued again."""
+    notes = queue(world, 4)
+    refused = str(notes[2].pk)
+    gate = Gate(4, refuse={refused})
+    with ThreadPoolExecutor(4) as pool:
+        assert notifications_drain(batch=4, pool=pool, sender=gate) == 4
+    assert len(gate.threads) == 4
+    assert sorted(gate.sent) == sorted(str(n.pk) for n in notes if str(n.pk) != refused)
+    rows = {str(n.pk): n for n in Notification.objects.all()}
+    for key, row in rows.items():
+        if key == refused:
+            assert (row.status, row.attempts, row.claim_id) == (DeliveryStatus.QUEUED, 1, None)
+            assert row.last_error == "the gateway is busy"
+        else:
+            assert (row.status, row.provider_id) == (DeliveryStatus.SENT, f"gw-{key}")
+            assert row.secret_body == ""  # a sign-in code is kept no longer once sent
+
+
+def test_the_command_sends_side_by_side(world: World, outbox) -> None:
+    queue(world, 5)
+    out = StringIO()
+    call_command("notifications_drain", "--once", "--concurrency", "3", stdout=out)
+    assert "drained 5" in out.getvalue()
+    assert len(outbox) == 5
+    assert Notification.objects.filter(status=DeliveryStatus.SENT).count() == 5

@@ -3,19 +3,24 @@
 The opening minute's registration statement writes its SMS row and no task row; this loop
 claims queued rows in batches (``FOR UPDATE SKIP LOCKED``, so several drains and the task
 worker can run side by side) and sends them. ``--once`` drains until the outbox is empty and
-exits (tests, one-off catch-up)."""
+exits (tests, one-off catch-up). ``--concurrency`` messages are handed to the gateway at
+once (``KATTOO_NOTIFICATIONS_CONCURRENCY``): a send waits for the gateway's answer."""
 
 from __future__ import annotations
 
 import logging
 import signal
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, connection
 
+from kattoo.notifications.backends import NotificationBackend, backend
 from kattoo.notifications.tasks import notifications_drain
 
 logger = logging.getLogger("kattoo.notifications")
@@ -30,6 +35,12 @@ class Command(BaseCommand):
             "--interval", type=float, default=0.5, help="seconds to wait when the outbox is empty"
         )
         parser.add_argument("--once", action="store_true", help="drain until empty, then exit")
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=settings.KATTOO_NOTIFICATIONS_CONCURRENCY,
+            help="messages handed to the gateway at once (KATTOO_NOTIFICATIONS_CONCURRENCY)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch, interval, once = options["batch"], options["interval"], options["once"]
@@ -42,10 +53,31 @@ class Command(BaseCommand):
         if not once:
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
+        # One gateway client for the whole loop (its connections kept open), and the threads
+        # that wait for its answers side by side; the database work stays on this thread.
+        sender = backend()
+        concurrency = max(1, options["concurrency"])
+        pool = ThreadPoolExecutor(concurrency, "drain-send") if concurrency > 1 else None
+        try:
+            sent = self._loop(batch, interval, once, pool, sender, lambda: stopping)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        self.stdout.write(f"drained {sent}")
+
+    def _loop(
+        self,
+        batch: int,
+        interval: float,
+        once: bool,
+        pool: ThreadPoolExecutor | None,
+        sender: NotificationBackend,
+        stopping: Callable[[], bool],
+    ) -> int:
         sent = 0
-        while not stopping:
+        while not stopping():
             try:
-                claimed = notifications_drain(batch=batch)
+                claimed = notifications_drain(batch=batch, pool=pool, sender=sender)
             except DatabaseError:
                 # The database restarted or went away: drop the connection, try again later.
                 logger.warning("outbox drain: database unavailable", exc_info=True)
@@ -59,4 +91,4 @@ class Command(BaseCommand):
             if once:
                 break
             time.sleep(interval)
-        self.stdout.write(f"drained {sent}")
+        return sent
