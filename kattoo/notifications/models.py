@@ -10,6 +10,8 @@ from fernet_fields import EncryptedCharField, EncryptedTextField
 
 from kattoo.core.ids import time_ordered_uuid
 
+from .messages import SECRET_EVENTS
+
 # What a secret message's ``body`` holds: its text is only in ``secret_body`` (encrypted) until
 # the gateway accepted it, then nowhere (ADR 0022).
 REDACTED = "[redacted]"
@@ -79,7 +81,17 @@ class Notification(models.Model):
     reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The drain claims queued sign-in codes before everything else (ADR 0044): behind
+            # the opening's backlog of registration SMS a code would wait past its minutes.
+            # Partial: a registration's outbox row adds no entry to it.
+            models.Index(
+                fields=["created_at"],
+                name="notification_queued_secret",
+                condition=models.Q(status="queued", event__in=sorted(SECRET_EVENTS)),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["dedupe_key"], name="notification_dedupe_key_unique")
         ]

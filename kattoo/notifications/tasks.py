@@ -20,6 +20,7 @@ from .backends import (
     backend,
     mask_address,
 )
+from .messages import SECRET_EVENTS
 from .models import DeliveryStatus, Notification
 
 logger = logging.getLogger("kattoo.notifications")
@@ -158,12 +159,16 @@ def notifications_drain(
         due |= Q(attempts=attempts, claimed_at__lt=now - retry_backoff(attempts))
     claim = uuid.uuid4()
     with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(due, status=DeliveryStatus.QUEUED)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[:batch]
+        claimable = Notification.objects.select_for_update(skip_locked=True).filter(
+            due, status=DeliveryStatus.QUEUED
         )
+        # Sign-in codes first (their own partial index): a parent waits for one now, and
+        # behind the opening's registration SMS it would come after its minutes are over.
+        codes = claimable.filter(event__in=SECRET_EVENTS).order_by("created_at")
+        ids = list(codes.values_list("pk", flat=True)[:batch])
+        if len(ids) < batch:
+            rest = claimable.exclude(event__in=SECRET_EVENTS).order_by("created_at")
+            ids += list(rest.values_list("pk", flat=True)[: batch - len(ids)])
         if not ids:
             return 0
         Notification.objects.filter(pk__in=ids).update(
@@ -172,7 +177,10 @@ def notifications_drain(
             claim_id=claim,
             claimed_at=now,
         )
-    claimed = list(Notification.objects.filter(pk__in=ids, claim_id=claim).order_by("created_at"))
+    order = {pk: i for i, pk in enumerate(ids)}  # the codes first, then by age
+    claimed = sorted(
+        Notification.objects.filter(pk__in=ids, claim_id=claim), key=lambda n: order[n.pk]
+    )
     sender = sender or backend()
     if pool is None or len(claimed) < 2:
         outcomes = [_attempt(n, sender) for n in claimed]

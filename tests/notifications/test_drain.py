@@ -161,3 +161,24 @@ def test_the_command_sends_side_by_side(world: World, outbox) -> None:
     assert "drained 5" in out.getvalue()
     assert len(outbox) == 5
     assert Notification.objects.filter(status=DeliveryStatus.SENT).count() == 5
+
+
+def test_sign_in_codes_leave_before_the_backlog(world: World, outbox) -> None:
+    """Behind the opening's registration SMS a code would wait past its minutes: the drain
+    claims queued codes first, then the rest by age."""
+    family = world.family()
+    backlog = [
+        notification_queue(
+            user=family.parent,
+            event="application_registered",
+            context={"child": "Айгерим", "school": "№ 1", "language": "ky", "position": n},
+            dedupe_key=f"backlog:{n}",
+        )
+        for n in range(4)
+    ]
+    with clock.frozen(clock.now() + dt.timedelta(seconds=30)):
+        [code] = queue(world, 1)
+    assert notifications_drain(batch=2) == 2
+    assert [m["id"] for m in outbox] == [str(code.pk), str(backlog[0].pk)]
+    assert notifications_drain(batch=10) == 3
+    assert [m["id"] for m in outbox][2:] == [str(n.pk) for n in backlog[1:]]
