@@ -42,6 +42,8 @@ READERS: dict[str, dict[tuple[str, ...], str]] = {
         ("id",): "the primary key",
         ("dedupe_key",): "one message per event and object (unique)",
         ("status", "created_at"): "the outbox drain and the sweeper, oldest queued first",
+        # Partial (queued sign-in codes only): a registration's outbox row adds no entry.
+        ("created_at",): "the outbox drain's sign-in codes before the backlog (ADR 0044)",
     },
     "enrollment_idempotencyrecord": {
         ("id",): "the primary key",
