@@ -97,12 +97,16 @@ def test_a_drain_that_died_after_its_claim_is_recovered_by_the_sweeper(
     assert sorted(m["id"] for m in outbox) == sorted(str(n.pk) for n in notes)
 
 
-def test_the_command_drains_once_and_reports(world: World, outbox) -> None:
-    queue(world, 3)
+@pytest.mark.parametrize(
+    "options", [["--batch", "2"], ["--concurrency", "3"]], ids=["batches", "side by side"]
+)
+def test_the_command_drains_once_and_reports(world: World, outbox, options: list[str]) -> None:
+    queue(world, 5)
     out = StringIO()
-    call_command("notifications_drain", "--once", "--batch", "2", stdout=out)
-    assert "drained 3" in out.getvalue()
-    assert len(outbox) == 3
+    call_command("notifications_drain", "--once", *options, stdout=out)
+    assert "drained 5" in out.getvalue()
+    assert len(outbox) == 5
+    assert Notification.objects.filter(status=DeliveryStatus.SENT).count() == 5
 
 
 def test_a_message_the_sweeper_took_back_is_drained_at_once(world: World, outbox) -> None:
@@ -152,15 +156,6 @@ def test_the_drain_hands_a_batch_to_the_gateway_side_by_side(world: World) -> No
         else:
             assert (row.status, row.provider_id) == (DeliveryStatus.SENT, f"gw-{key}")
             assert row.secret_body == ""  # a sign-in code is kept no longer once sent
-
-
-def test_the_command_sends_side_by_side(world: World, outbox) -> None:
-    queue(world, 5)
-    out = StringIO()
-    call_command("notifications_drain", "--once", "--concurrency", "3", stdout=out)
-    assert "drained 5" in out.getvalue()
-    assert len(outbox) == 5
-    assert Notification.objects.filter(status=DeliveryStatus.SENT).count() == 5
 
 
 def test_sign_in_codes_leave_before_the_backlog(world: World, outbox) -> None:
