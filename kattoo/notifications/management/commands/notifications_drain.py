@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from types import FrameType
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, connection
 
-from kattoo.notifications.backends import NotificationBackend, backend
+from kattoo.notifications.backends import backend
 from kattoo.notifications.tasks import notifications_drain
 
 logger = logging.getLogger("kattoo.notifications")
@@ -57,38 +57,24 @@ class Command(BaseCommand):
         # that wait for its answers side by side; the database work stays on this thread.
         sender = backend()
         concurrency = max(1, options["concurrency"])
-        pool = ThreadPoolExecutor(concurrency, "drain-send") if concurrency > 1 else None
-        try:
-            sent = self._loop(batch, interval, once, pool, sender, lambda: stopping)
-        finally:
-            if pool is not None:
-                pool.shutdown()
-        self.stdout.write(f"drained {sent}")
-
-    def _loop(
-        self,
-        batch: int,
-        interval: float,
-        once: bool,
-        pool: ThreadPoolExecutor | None,
-        sender: NotificationBackend,
-        stopping: Callable[[], bool],
-    ) -> int:
         sent = 0
-        while not stopping():
-            try:
-                claimed = notifications_drain(batch=batch, pool=pool, sender=sender)
-            except DatabaseError:
-                # The database restarted or went away: drop the connection, try again later.
-                logger.warning("outbox drain: database unavailable", exc_info=True)
-                connection.close()
-                claimed = 0
+        with (
+            ThreadPoolExecutor(concurrency, "drain-send") if concurrency > 1 else nullcontext()
+        ) as pool:
+            while not stopping:
+                try:
+                    claimed = notifications_drain(batch=batch, pool=pool, sender=sender)
+                except DatabaseError:
+                    # The database restarted or went away: drop the connection, try again.
+                    logger.warning("outbox drain: database unavailable", exc_info=True)
+                    connection.close()
+                    claimed = 0
+                    if once:
+                        raise
+                sent += claimed
+                if claimed:
+                    continue
                 if once:
-                    raise
-            sent += claimed
-            if claimed:
-                continue
-            if once:
-                break
-            time.sleep(interval)
-        return sent
+                    break
+                time.sleep(interval)
+        self.stdout.write(f"drained {sent}")
