@@ -3,8 +3,13 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from kattoo.core.migration_ops import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    # Built concurrently on PostgreSQL: the upgrade runs with the web up, and the outbox is
+    # written by every registration (kattoo.core.migration_ops).
+    atomic = False
 
     dependencies = [
         ('notifications', '0007_time_ordered_ids'),
@@ -12,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='notification',
             index=models.Index(condition=models.Q(('event__in', ['login_code']), ('status', 'queued')), fields=['created_at'], name='notification_queued_secret'),
         ),
