@@ -226,6 +226,10 @@ _TOKEN_FACTS = compact_sql(
 # SMS, the stored response) follows the seat. With no seat the application's position is NULL:
 # its NOT NULL constraint fails the statement, and with it the history row and the deletion
 # (``_no_seat``); one statement, one commit, all or nothing, as before.
+# The outbox row's dedupe key names the application this statement creates (a new id), so no
+# earlier row can hold it: a plain INSERT, not ON CONFLICT DO NOTHING, whose speculative
+# insertion (a pre-check of the unique index, a token, a confirmation record in the WAL) cost
+# 9 % of the app's SQL's throughput (docs/performance.md, session 16).
 _FIRST = ("history", "draft")
 _SUBMIT = (
     "\nWITH "
@@ -248,7 +252,6 @@ _SUBMIT = (
            %(no_secret)s::bytea, 'application_registered:' || app.id::text, 'queued', 0, '', '', '',
            %(now)s
       FROM app WHERE %(has_phone)s::boolean
-    ON CONFLICT (dedupe_key) DO NOTHING
 ), idempotency AS (
     INSERT INTO enrollment_idempotencyrecord
         (user_id, key, request_hash, status_code, response, created_at)
