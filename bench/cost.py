@@ -6,7 +6,14 @@ bench/minimal.py, drawn uniformly and in the app's arrival order) is bracketed b
 
 - **WAL bytes**: ``pg_current_wal_lsn()`` before and after (exact, immediate; cluster-wide, so
   autovacuum and checkpoints during the run are included — the cluster runs nothing else);
-- **full-page images**: ``pg_stat_wal.wal_fpi`` (cluster-wide);
+- **full-page images**: counted in the WAL itself between the same two positions
+  (``pg_walinspect``: the ``(FPW)`` block references of every record), so they are the run's
+  and nothing later's — ``pg_stat_wal.wal_fpi`` reaches shared memory only when the backends
+  report, after the run, and by then autovacuum's own images of the tables the run filled
+  were counted with them (session 16: 2.06 images a refusal where the refusals' whole WAL could
+  not have held one). Where the WAL is no longer there (recycled by a checkpoint: the
+  benchmark's cluster keeps 2 GB, ``wal_keep_size``) or the extension is missing, the
+  ``pg_stat_wal`` difference instead, and ``fpi_source`` says which;
 - **commits**: ``pg_stat_database.xact_commit`` of the run's database — every committed
   transaction, read-only ones included (an autocommit SELECT is one);
 - **write transactions**: transaction ids handed out (``pg_current_snapshot()``'s xmax),
@@ -32,6 +39,7 @@ or, for a backend that stays connected (the app's pool), at most ``PGSTAT_IDLE_I
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -55,6 +63,24 @@ PATHS = {
 def _lsn(text: str) -> int:
     hi, lo = text.split("/")
     return (int(hi, 16) << 32) + int(lo, 16)
+
+
+def wal_fpis(pg: Any, start: int, end: int) -> int | None:
+    """Full-page images written between two WAL positions, read from the WAL itself; ``None``
+    where it cannot be read (``pg_walinspect`` missing, a segment already recycled)."""
+    if end <= start:
+        return 0
+    try:
+        pg.psql("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+        out = pg.psql(
+            "SELECT coalesce(sum(regexp_count(block_ref, '\\(FPW\\)')), 0) FROM "
+            f"pg_get_wal_records_info('0/0'::pg_lsn + {start}, "
+            # The end as far as it is flushed (a later WAL position is refused).
+            f"least('0/0'::pg_lsn + {end}, pg_current_wal_flush_lsn()))"
+        )
+    except subprocess.CalledProcessError:  # the caller falls back to pg_stat_wal
+        return None
+    return int(out) if out.strip().isdigit() else None
 
 
 def has_statements(pg: Any) -> bool:
@@ -180,9 +206,11 @@ class Window:
         if b["calls"] is not None and e["calls"] is not None:
             calls = e["calls"] - b["calls"]
             fk_checks = e["fk_checks"] - b["fk_checks"]
+        fpis = wal_fpis(self.pg, b["lsn"], e["lsn"])
         return {
             "wal_bytes": e["lsn"] - b["lsn"],
-            "wal_fpi": after["fpi"] - b["fpi"],
+            "wal_fpi": fpis if fpis is not None else after["fpi"] - b["fpi"],
+            "fpi_source": "wal" if fpis is not None else "pg_stat_wal",
             "commits": after["commits"] - b["commits"],
             "rollbacks": after["rollbacks"] - b["rollbacks"],
             "write_xids": e["xid"] - b["xid"],
@@ -264,6 +292,7 @@ def row(
         "python_cpu_ms": r(per(cpu["app_s"] * 1000), 3) if python else None,
         "wal_bytes": r(per(window["wal_bytes"]), 0),
         "wal_fpi": r(per(window["wal_fpi"]), 3),
+        "fpi_source": window.get("fpi_source"),
         "commits": r(per(window["commits"]), 2),
         "write_xids": r(per(window["write_xids"]), 2),
         "round_trips": r(round_trips, 2),

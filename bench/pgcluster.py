@@ -43,7 +43,9 @@ def deployed_settings(path: Path = DEPLOYED) -> dict[str, str]:
 # load generator and the app — no parallel query workers and no JIT (the hot statements
 # never reach JIT's cost threshold). Autovacuum looks every 10 s, so a run's tables are
 # analyzed within the run as a long opening's would be (ADR 0037); against the default
-# minute a deployment keeps, bench.checkpoints measured no difference (ADR 0042).
+# minute a deployment keeps, bench.checkpoints measured no difference (ADR 0042). It keeps
+# 2 GB of WAL past each checkpoint, so that the cost table counts a run's full-page images in
+# the WAL itself (bench/cost.py's ``wal_fpis``).
 SETTINGS = deployed_settings() | {
     "listen_addresses": "'127.0.0.1'",
     "max_connections": "600",
@@ -55,6 +57,7 @@ SETTINGS = deployed_settings() | {
     "log_min_messages": "warning",
     "log_checkpoints": "off",
     "autovacuum_naptime": "10s",
+    "wal_keep_size": "2GB",
 }
 # The file loads pg_stat_statements: the statements per registration of the cost table
 # (bench/cost.py, issue 15), its bookkeeping the same for every path measured. Where the

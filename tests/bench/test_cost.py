@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from typing import Any
@@ -69,3 +70,50 @@ def test_activity_outlives_a_cluster_it_cannot_reach() -> None:
         "active_backends_by_wait": {},
         "autovacuum_workers": {},
     }
+
+
+class _Psql:
+    """``PgCluster.psql`` over the test database: a failed statement raises as psql's exit
+    status does there."""
+
+    def psql(self, sql: str, dbname: str = "postgres") -> str:
+        try:
+            with psycopg.connect(**pg_params(), autocommit=True) as conn:
+                cursor = conn.execute(sql)
+                row = cursor.fetchone() if cursor.description else None
+        except psycopg.Error as exc:
+            raise subprocess.CalledProcessError(3, "psql", stderr=str(exc)) from exc
+        return "" if row is None else "|".join(str(v) for v in row)
+
+
+def _lsn_now(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+    assert row is not None
+    return cost._lsn(row[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_full_page_images_are_counted_in_the_runs_own_wal() -> None:
+    """The cost table's full-page images come from the WAL between the run's two positions
+    (``pg_walinspect``), not from ``pg_stat_wal``, which backends report late."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the WAL is PostgreSQL's")
+    pg = _Psql()
+    with psycopg.connect(**pg_params(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_cost_touched (id int PRIMARY KEY, n int)")
+        try:
+            conn.execute(
+                "INSERT INTO bench_cost_touched SELECT g, 0 FROM generate_series(1, 2000) g"
+            )
+            conn.execute("CHECKPOINT")
+            start = _lsn_now(conn)
+            # The first change of each page after the checkpoint writes the page whole.
+            conn.execute("UPDATE bench_cost_touched SET n = 1 WHERE id IN (1, 1000, 2000)")
+            end = _lsn_now(conn)
+        finally:
+            conn.execute("DROP TABLE bench_cost_touched")
+    images = cost.wal_fpis(pg, start, end)
+    assert images is not None and images >= 3  # three heap pages (more: other tests' writes)
+    assert cost.wal_fpis(pg, end, end) == 0
+    # WAL recycled long ago: no answer, and the window falls back to pg_stat_wal.
+    assert cost.wal_fpis(pg, 1, 2) is None
