@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import threading
 import time
@@ -93,27 +94,45 @@ def _lsn_now(conn: psycopg.Connection[Any]) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_full_page_images_are_counted_in_the_runs_own_wal() -> None:
-    """The cost table's full-page images come from the WAL between the run's two positions
-    (``pg_walinspect``), not from ``pg_stat_wal``, which backends report late."""
+def test_the_runs_wal_is_read_from_the_wal_of_its_own_database() -> None:
+    """The cost table's WAL bytes and full-page images come from the WAL between the run's two
+    positions (``pg_walinspect``), the records of the run's database only: another database's
+    writes in the same window (autovacuum after an earlier run) are not the run's."""
     if connection.vendor != "postgresql":
         pytest.skip("the WAL is PostgreSQL's")
-    pg = _Psql()
-    with psycopg.connect(**pg_params(), autocommit=True) as conn:
-        conn.execute("CREATE TABLE bench_cost_touched (id int PRIMARY KEY, n int)")
-        try:
-            conn.execute(
-                "INSERT INTO bench_cost_touched SELECT g, 0 FROM generate_series(1, 2000) g"
-            )
-            conn.execute("CHECKPOINT")
-            start = _lsn_now(conn)
-            # The first change of each page after the checkpoint writes the page whole.
-            conn.execute("UPDATE bench_cost_touched SET n = 1 WHERE id IN (1, 1000, 2000)")
-            end = _lsn_now(conn)
-        finally:
-            conn.execute("DROP TABLE bench_cost_touched")
-    images = cost.wal_fpis(pg, start, end)
-    assert images is not None and images >= 3  # three heap pages (more: other tests' writes)
-    assert cost.wal_fpis(pg, end, end) == 0
-    # WAL recycled long ago: no answer, and the window falls back to pg_stat_wal.
-    assert cost.wal_fpis(pg, 1, 2) is None
+    pg, params = _Psql(), pg_params()
+    other = f"bench_cost_other_{secrets.token_hex(3)}"
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {other}")
+    try:
+        with (
+            psycopg.connect(**params, autocommit=True) as conn,
+            psycopg.connect(**{**params, "dbname": other}, autocommit=True) as elsewhere,
+        ):
+            for c in (conn, elsewhere):
+                c.execute("CREATE TABLE bench_cost_touched (id int PRIMARY KEY, n int)")
+                c.execute(
+                    "INSERT INTO bench_cost_touched SELECT g, 0 FROM generate_series(1, 2000) g"
+                )
+            try:
+                conn.execute("CHECKPOINT")
+                start = _lsn_now(conn)
+                # The first change of each page after the checkpoint writes the page whole: three
+                # pages here, and a whole table's in the other database.
+                conn.execute("UPDATE bench_cost_touched SET n = 1 WHERE id IN (1, 1000, 2000)")
+                elsewhere.execute("UPDATE bench_cost_touched SET n = 1")
+                end = _lsn_now(conn)
+            finally:
+                conn.execute("DROP TABLE bench_cost_touched")
+        own = cost.wal_of(pg, params["dbname"], start, end)
+        theirs = cost.wal_of(pg, other, start, end)
+    finally:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {other} WITH (FORCE)")
+    assert own is not None and theirs is not None
+    # Three heap pages and their index's (other tests may add their own to this database).
+    assert 3 <= own[1] < theirs[1]
+    assert own[0] < theirs[0] < end - start
+    assert cost.wal_of(pg, params["dbname"], end, end) == (0, 0)
+    # WAL recycled long ago: no answer, and the window falls back to the cluster's counts.
+    assert cost.wal_of(pg, params["dbname"], 1, 2) is None
