@@ -87,3 +87,10 @@ def test_the_probes_processes_time_a_busy_servers_503s(busy_server: str) -> None
     if s["answer_503_p99_ms_less_probe_wait"] is not None:
         assert s["answer_503_p99_ms_less_probe_wait"] <= s["answer_503_p99_ms"]
     assert all(not p.is_alive() for p in probe.procs)
+    # Each client says what priority it got ahead of the server (the real-time class here, as
+    # root; a nice value or nothing where the kernel refuses).
+    assert s["probe_priority"] and set(s["probe_priority"]) <= {
+        "SCHED_FIFO 1",
+        "nice -20",
+        "normal",
+    }
