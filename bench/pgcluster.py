@@ -44,8 +44,8 @@ def deployed_settings(path: Path = DEPLOYED) -> dict[str, str]:
 # never reach JIT's cost threshold). Autovacuum looks every 10 s, so a run's tables are
 # analyzed within the run as a long opening's would be (ADR 0037); against the default
 # minute a deployment keeps, bench.checkpoints measured no difference (ADR 0042). It keeps
-# 2 GB of WAL past each checkpoint, so that the cost table counts a run's full-page images in
-# the WAL itself (bench/cost.py's ``wal_fpis``).
+# 2 GB of WAL past each checkpoint, so that the cost table reads a run's WAL bytes and full-page
+# images from the WAL itself (bench/cost.py's ``wal_of``).
 SETTINGS = deployed_settings() | {
     "listen_addresses": "'127.0.0.1'",
     "max_connections": "600",
