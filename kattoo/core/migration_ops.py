@@ -46,14 +46,19 @@ class AddIndexOnline(AddIndexConcurrently):
         return f"Create index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
 
 
-def _drop_if_invalid(schema_editor: Any, name: str) -> None:
-    with schema_editor.connection.cursor() as cursor:
+def index_valid(connection: Any, name: str) -> bool | None:
+    """Whether the index of this name in the current schema is valid (a concurrent build that
+    failed leaves it invalid); ``None`` when there is none. PostgreSQL only."""
+    with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace "
-            "AND NOT i.indisvalid",
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
             [name],
         )
-        invalid = cursor.fetchone() is not None
-    if invalid:
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
+
+
+def _drop_if_invalid(schema_editor: Any, name: str) -> None:
+    if index_valid(schema_editor.connection, name) is False:
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}")

@@ -14,10 +14,10 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import IntegrityError, connection, connections
 from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.operations import AddIndex
+from django.db.migrations.operations import AddIndex, CreateModel
 from django.db.migrations.state import ProjectState
 
-from kattoo.core.migration_ops import AddIndexOnline
+from kattoo.core.migration_ops import AddIndexOnline, index_valid
 
 from ..conftest import pg_params
 
@@ -35,9 +35,7 @@ def test_every_index_added_to_an_existing_table_is_built_online() -> None:
     for (app_label, name), migration in sorted(loader.disk_migrations.items()):
         if not apps.get_app_config(app_label).name.startswith("kattoo."):
             continue
-        created = {
-            op.name.lower() for op in migration.operations if op.__class__.__name__ == "CreateModel"
-        }
+        created = {op.name.lower() for op in migration.operations if isinstance(op, CreateModel)}
         for op in migration.operations:
             if (
                 isinstance(op, AddIndex)
@@ -84,15 +82,7 @@ def _states() -> tuple[ProjectState, ProjectState, AddIndexOnline]:
 
 
 def _index_state() -> bool | None:
-    """Whether the index exists and is valid; ``None`` when it does not exist."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %s",
-            [INDEX],
-        )
-        row = cursor.fetchone()
-    return None if row is None else bool(row[0])
+    return index_valid(connection, INDEX)
 
 
 @pytest.fixture
