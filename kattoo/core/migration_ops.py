@@ -5,7 +5,8 @@ INDEX`` holds a SHARE lock on its table for the whole build: on the outbox or th
 after a campaign (millions of rows) every registration, sign-in code and audited action
 waits behind it, and behind the lock request every later writer queues too. ``CREATE INDEX
 CONCURRENTLY`` takes a lock that writers do not conflict with; it waits only for the
-transactions already open on the table to end.
+transactions already open on the table to end. A unique constraint is the same: its index
+is built concurrently and the constraint attached to it (``AddUniqueOnline``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently
-from django.db.migrations.operations import AddIndex
+from django.db.backends.ddl_references import Statement
+from django.db.migrations.operations import AddConstraint, AddIndex
+from django.db.models import UniqueConstraint
 
 
 class AddIndexOnline(AddIndexConcurrently):
@@ -44,6 +47,74 @@ class AddIndexOnline(AddIndexConcurrently):
 
     def describe(self) -> str:
         return f"Create index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
+
+
+class AddUniqueOnline(AddConstraint):
+    """``AddConstraint`` of a ``UniqueConstraint`` whose index is built with ``CREATE UNIQUE
+    INDEX CONCURRENTLY`` on PostgreSQL; a plain constraint on SQLite.
+
+    A constraint on columns alone (no condition, expression or included column: Django makes
+    it ``ALTER TABLE … ADD CONSTRAINT … UNIQUE``, which builds its index under the table's
+    lock) becomes the index built online, then ``ADD CONSTRAINT … UNIQUE USING INDEX``: the
+    same constraint, attached to the finished index in a moment (a brief ACCESS EXCLUSIVE
+    lock, no scan). Any other unique constraint is an index in PostgreSQL already, and is
+    built online. As with ``AddIndexOnline``, the migration sets ``atomic = False``; an
+    invalid index left by a failed build is dropped and built again, and a valid one left by a
+    run that stopped before the constraint was attached is kept and attached."""
+
+    model_name: str
+    constraint: UniqueConstraint
+
+    def __init__(self, model_name: str, constraint: UniqueConstraint) -> None:
+        if not isinstance(constraint, UniqueConstraint):
+            raise TypeError("AddUniqueOnline takes a UniqueConstraint")
+        super().__init__(model_name, constraint)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if schema_editor.connection.vendor != "postgresql" or not self.allow_migrate_model(
+            schema_editor.connection.alias, model
+        ):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        if schema_editor.connection.in_atomic_block:
+            raise RuntimeError("AddUniqueOnline needs a migration with atomic = False")
+        name = self.constraint.name
+        # Django returns the ddl_references.Statement (its stubs say str)
+        statement: Any = self.constraint.create_sql(model, schema_editor)
+        as_constraint = statement.template == schema_editor.sql_create_unique
+        index: Any
+        if as_constraint:
+            index = Statement(
+                schema_editor.sql_create_unique_index,
+                **{**statement.parts, "include": "", "condition": ""},
+            )
+        else:
+            index = statement
+        index.template = index.template.replace(
+            "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1
+        )
+        _drop_if_invalid(schema_editor, name)
+        if index_valid(schema_editor.connection, name) is None:
+            schema_editor.execute(index)
+        if as_constraint:
+            schema_editor.execute(
+                Statement(
+                    "ALTER TABLE %(table)s ADD CONSTRAINT %(name)s UNIQUE USING INDEX %(name)s"
+                    "%(deferrable)s",
+                    table=statement.parts["table"],
+                    name=statement.parts["name"],
+                    deferrable=statement.parts["deferrable"],
+                )
+            )
+
+    def describe(self) -> str:
+        return (
+            f"Create unique constraint {self.constraint.name} on {self.model_name} "
+            "(its index built concurrently on PostgreSQL)"
+        )
 
 
 def index_valid(connection: Any, name: str) -> bool | None:

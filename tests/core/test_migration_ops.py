@@ -3,6 +3,7 @@ a registration that arrives while ``migrate`` builds an index on its table goes 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,11 +14,13 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import IntegrityError, connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.operations import AddIndex, CreateModel
+from django.db.migrations.operations import AddConstraint, AddIndex, CreateModel
 from django.db.migrations.state import ProjectState
+from django.db.models import Q, UniqueConstraint
 
-from kattoo.core.migration_ops import AddIndexOnline, index_valid
+from kattoo.core.migration_ops import AddIndexOnline, AddUniqueOnline, index_valid
 
 from ..conftest import pg_params
 
@@ -44,9 +47,62 @@ def test_every_index_added_to_an_existing_table_is_built_online() -> None:
                 and (app_label, name) not in RELEASED_PLAIN
             ):
                 offenders.append(f"{app_label}.{name}: {op.index.name}")
-            if isinstance(op, AddIndexOnline):
+            if isinstance(op, AddIndexOnline | AddUniqueOnline):
                 assert not migration.atomic, f"{app_label}.{name} must set atomic = False"
     assert offenders == [], "use kattoo.core.migration_ops.AddIndexOnline"
+
+
+# Migrations released before the guard below that build an index on an existing table under
+# its lock (a unique constraint, a column with db_index or unique, an index): applied
+# migrations are not rewritten.
+RELEASED_OFFLINE = RELEASED_PLAIN | {
+    ("accounts", "0006_login_challenge_handle_and_pin"),
+    ("appeals", "0002_appeal_decision"),
+    ("notifications", "0005_dedupe_key_one_index"),
+}
+_BUILDS_AN_INDEX = (
+    # CREATE [UNIQUE] INDEX without CONCURRENTLY
+    re.compile(r'CREATE (?:UNIQUE )?INDEX (?!CONCURRENTLY)"?\w+"? ON "(?P<table>\w+)"'),
+    # a unique or primary key constraint (or exclusion) built with its index
+    re.compile(
+        r'ALTER TABLE "(?P<table>\w+)" ADD CONSTRAINT "\w+" (?:UNIQUE|PRIMARY KEY|EXCLUDE)'
+        r"(?!.* USING INDEX )"
+    ),
+    # a column added with an index of its own
+    re.compile(r'ALTER TABLE "(?P<table>\w+)" ADD COLUMN .* (?:UNIQUE|PRIMARY KEY)'),
+)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # a concurrent build is never inside a transaction
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the SQL PostgreSQL gets")
+def test_no_migration_builds_an_index_under_the_tables_lock() -> None:
+    """What every migration sends to PostgreSQL (as ``sqlmigrate`` shows it), read in the
+    order ``migrate`` applies them: an index built on a table an earlier migration created —
+    whatever operation asked for it (``AddIndex``, ``AddConstraint`` of a unique constraint,
+    ``AddField``/``AlterField`` with ``db_index``, ``unique`` or a foreign key) — must be
+    built ``CONCURRENTLY`` (ADR 0045)."""
+    executor = MigrationExecutor(connection)
+    loader = executor.loader
+    plan = executor.migration_plan(loader.graph.leaf_nodes(), clean_start=True)
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    offenders = []
+    for migration, _ in plan:
+        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            state = migration.apply(state, editor, collect_sql=True)
+        key = (migration.app_label, migration.name)
+        if not apps.get_app_config(key[0]).name.startswith("kattoo.") or key in RELEASED_OFFLINE:
+            continue
+        created = set(re.findall(r'CREATE TABLE "(\w+)"', "\n".join(editor.collected_sql)))
+        for statement in editor.collected_sql:
+            for pattern in _BUILDS_AN_INDEX:
+                found = pattern.match(statement)
+                if found and found["table"] not in created:
+                    offenders.append(f"{key[0]}.{key[1]}: {statement[:120]}")
+    assert offenders == [], (
+        "build it online: kattoo.core.migration_ops.AddIndexOnline for an index, AddUniqueOnline "
+        "for a unique constraint; a new column gets no db_index/unique of its own"
+    )
 
 
 @pytest.mark.django_db(transaction=True)  # a concurrent build is never inside a transaction
@@ -125,7 +181,8 @@ def _build_while_a_writer_is_open(build: Callable[[], None]) -> str:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             waiting = watch.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%%' "
+                "SELECT count(*) FROM pg_stat_activity WHERE (query LIKE 'CREATE %%INDEX%%' "
+                "OR query LIKE 'ALTER TABLE%%') "
                 "AND wait_event_type = 'Lock' AND datname = current_database()"
             ).fetchone()
             if waiting and waiting[0]:
@@ -194,3 +251,102 @@ def test_a_build_that_failed_halfway_is_redone(
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [INDEX])
         assert "(created_at) WHERE" in cursor.fetchone()[0]
+
+
+# -- unique constraints --------------------------------------------------------------------------
+
+UNIQUE = "test_unique_online"
+_UNIQUES = {
+    # Django makes this one ALTER TABLE … ADD CONSTRAINT … UNIQUE (the index built under the lock)
+    "columns": UniqueConstraint(fields=["dedupe_key", "channel"], name=UNIQUE),
+    # … and this one a CREATE UNIQUE INDEX
+    "conditional": UniqueConstraint(
+        fields=["dedupe_key"], condition=Q(status="queued"), name=UNIQUE
+    ),
+}
+
+
+def _constraint_kind() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.contype FROM pg_constraint c WHERE c.conname = %s "
+            "AND c.conrelid = %s::regclass",
+            [UNIQUE, TABLE],
+        )
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
+@pytest.fixture
+def unique_states(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[ProjectState, ProjectState, AddUniqueOnline]]:
+    before = MigrationLoader(connection).project_state()
+    op = AddUniqueOnline(model_name="notification", constraint=request.param)
+    after = before.clone()
+    op.state_forwards("notifications", after)
+    try:
+        yield before, after, op
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS "{UNIQUE}"')
+            cursor.execute(f'DROP INDEX IF EXISTS "{UNIQUE}"')
+
+
+@pytest.mark.parametrize(
+    "unique_states", list(_UNIQUES.values()), ids=list(_UNIQUES), indirect=True
+)
+@pytest.mark.parametrize("online", [True, False], ids=["online", "plain"])
+@pg
+def test_a_writer_arriving_while_a_unique_constraint_is_added_goes_through(
+    unique_states: tuple[ProjectState, ProjectState, AddUniqueOnline], online: bool
+) -> None:
+    before, after, op = unique_states
+    plain = AddConstraint(model_name=op.model_name, constraint=op.constraint)
+
+    def build() -> None:
+        with connection.schema_editor(atomic=not online) as editor:
+            (op if online else plain).database_forwards("notifications", editor, before, after)
+
+    outcome = _build_while_a_writer_is_open(build)
+    assert outcome == ("went through" if online else "waited behind the build")
+    # The same end state either way: a unique constraint (columns) or a unique index.
+    assert index_valid(connection, UNIQUE) is True
+    assert _constraint_kind() == ("u" if op.constraint.condition is None else None)
+    with connection.schema_editor(atomic=False) as editor:
+        op.database_backwards("notifications", editor, after, before)
+    assert index_valid(connection, UNIQUE) is None
+
+
+@pytest.mark.parametrize("unique_states", [_UNIQUES["columns"]], ids=["columns"], indirect=True)
+@pytest.mark.parametrize("left", ["invalid index", "index without its constraint"])
+@pg
+def test_a_unique_constraint_stopped_halfway_is_finished(
+    unique_states: tuple[ProjectState, ProjectState, AddUniqueOnline], left: str
+) -> None:
+    before, after, op = unique_states
+    with connection.cursor() as cursor:
+        if left == "invalid index":
+            cursor.execute(
+                "UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass",
+                [_create_unique_index(cursor)],
+            )
+            assert index_valid(connection, UNIQUE) is False
+        else:
+            _create_unique_index(cursor)
+    with connection.schema_editor(atomic=False) as editor:
+        op.database_forwards("notifications", editor, before, after)
+    assert index_valid(connection, UNIQUE) is True
+    assert _constraint_kind() == "u"
+
+
+def _create_unique_index(cursor: object) -> str:
+    cursor.execute(f'CREATE UNIQUE INDEX "{UNIQUE}" ON {TABLE} (dedupe_key, channel)')  # type: ignore[attr-defined]
+    return UNIQUE
+
+
+def test_add_unique_online_takes_only_unique_constraints() -> None:
+    from django.db.models import CheckConstraint
+
+    with pytest.raises(TypeError):
+        AddUniqueOnline("notification", CheckConstraint(condition=Q(attempts__gte=0), name="x"))
