@@ -26,6 +26,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOYED = ROOT / "deploy" / "postgres" / "kattoo.conf"
 
 
+# The app's database sessions, for pgbench's too: one generic plan per prepared statement and
+# connection (config/settings/production.py's ``plan_cache_mode``), built on the indexes (the
+# app plans its hot statements with sequential scans off while it prepares them,
+# kattoo/enrollment/fastpath.py ``_index_plan``; here for the whole session, and every
+# statement a benchmark sends is a lookup by key). Under the default ``auto`` every pgbench
+# connection planned each statement afresh for its first five executions, the read's plan
+# taking a lock on each of the 42 indexes of its tables: at 256 clients, 1,280 plannings of a
+# 1.3 ms statement in a 15 s run, work the app's long-lived pool never does (session 17:
+# +10 % for the app's SQL at 256 clients, four rounds alternating).
+APP_SESSION = "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off"
+
+
 def deployed_settings(path: Path = DEPLOYED) -> dict[str, str]:
     """The settings a deployment installs (``deploy/postgres/kattoo.conf``, ADR 0042), as
     ``name: value`` in the file's order: the benchmark measures what is deployed."""
@@ -277,10 +289,11 @@ class PgCluster:
         self, script: Path, *, clients: int, seconds: int, dbname: str, mode: str = "prepared"
     ) -> list[str]:
         """pgbench running ``script`` against this cluster: ``clients`` connections on two
-        threads for ``seconds``, no vacuum (the benchmarks' one way to call it)."""
+        threads for ``seconds``, no vacuum, its sessions set as the app's are
+        (``APP_SESSION``) — the benchmarks' one way to call it."""
         binary = str(PG_BIN / "pgbench") if (PG_BIN / "pgbench").exists() else "pgbench"
         return [
-            binary, "-n", "-M", mode, "-c", str(clients), "-j", "2", "-T", str(seconds),
+            "env", f"PGOPTIONS={APP_SESSION}", binary, "-n", "-M", mode, "-c", str(clients), "-j", "2", "-T", str(seconds),
             "-f", str(script), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, dbname,
         ]  # fmt: skip
 
