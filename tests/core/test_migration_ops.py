@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from io import StringIO
+from typing import Any
 
 import psycopg
 import pytest
@@ -208,6 +209,18 @@ def _build_while_a_writer_is_open(build: Callable[[], None]) -> str:
     return outcome
 
 
+def _second_writer_while(op: Any, before: ProjectState, after: ProjectState) -> str:
+    """What happens to a writer arriving while ``op`` runs forwards on the outbox (outside a
+    transaction when the operation builds online, inside one as ``migrate`` runs the rest)."""
+    online = isinstance(op, AddIndexOnline | AddUniqueOnline)
+
+    def build() -> None:
+        with connection.schema_editor(atomic=not online) as editor:
+            op.database_forwards("notifications", editor, before, after)
+
+    return _build_while_a_writer_is_open(build)
+
+
 @pytest.mark.parametrize("online", [True, False], ids=["online", "plain"])
 @pg
 def test_a_writer_arriving_during_the_build_goes_through(
@@ -215,12 +228,7 @@ def test_a_writer_arriving_during_the_build_goes_through(
 ) -> None:
     before, after, op = without_index
     plain = AddIndex(model_name=op.model_name, index=op.index)
-
-    def build() -> None:
-        with connection.schema_editor(atomic=not online) as editor:
-            (op if online else plain).database_forwards("notifications", editor, before, after)
-
-    outcome = _build_while_a_writer_is_open(build)
+    outcome = _second_writer_while(op if online else plain, before, after)
     # The plain build is the control: the same scene, and the second writer queues behind it.
     assert outcome == ("went through" if online else "waited behind the build")
     assert _index_state() is True
@@ -303,12 +311,7 @@ def test_a_writer_arriving_while_a_unique_constraint_is_added_goes_through(
 ) -> None:
     before, after, op = unique_states
     plain = AddConstraint(model_name=op.model_name, constraint=op.constraint)
-
-    def build() -> None:
-        with connection.schema_editor(atomic=not online) as editor:
-            (op if online else plain).database_forwards("notifications", editor, before, after)
-
-    outcome = _build_while_a_writer_is_open(build)
+    outcome = _second_writer_while(op if online else plain, before, after)
     assert outcome == ("went through" if online else "waited behind the build")
     # The same end state either way: a unique constraint (columns) or a unique index.
     assert index_valid(connection, UNIQUE) is True
