@@ -97,7 +97,8 @@ class AddUniqueOnline(AddConstraint):
             "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1
         )
         _drop_if_invalid(schema_editor, name)
-        if index_valid(schema_editor.connection, name) is None:
+        # ``sqlmigrate`` (collecting, not running) shows the whole of it
+        if schema_editor.collect_sql or index_valid(schema_editor.connection, name) is None:
             schema_editor.execute(index)
         if as_constraint:
             schema_editor.execute(

@@ -353,3 +353,18 @@ def test_add_unique_online_takes_only_unique_constraints() -> None:
 
     with pytest.raises(TypeError):
         AddUniqueOnline("notification", CheckConstraint(condition=Q(attempts__gte=0), name="x"))
+
+
+@pytest.mark.parametrize("unique_states", [_UNIQUES["columns"]], ids=["columns"], indirect=True)
+@pg
+def test_sqlmigrate_shows_the_unique_constraint_built_online(
+    unique_states: tuple[ProjectState, ProjectState, AddUniqueOnline],
+) -> None:
+    before, after, op = unique_states
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        op.database_forwards("notifications", editor, before, after)
+    assert editor.collected_sql == [
+        f'CREATE UNIQUE INDEX CONCURRENTLY "{UNIQUE}" ON "{TABLE}" ("dedupe_key", "channel");',
+        f'ALTER TABLE "{TABLE}" ADD CONSTRAINT "{UNIQUE}" UNIQUE USING INDEX "{UNIQUE}";',
+    ]
+    assert index_valid(connection, UNIQUE) is None  # collected, not run
