@@ -21,6 +21,7 @@ from django.db.migrations.operations import AddConstraint, AddIndex, CreateModel
 from django.db.migrations.state import ProjectState
 from django.db.models import Q, UniqueConstraint
 
+from kattoo.core import clock
 from kattoo.core.migration_ops import AddIndexOnline, AddUniqueOnline, index_valid
 
 from ..conftest import pg_params
@@ -368,3 +369,41 @@ def test_sqlmigrate_shows_the_unique_constraint_built_online(
         f'ALTER TABLE "{TABLE}" ADD CONSTRAINT "{UNIQUE}" UNIQUE USING INDEX "{UNIQUE}";',
     ]
     assert index_valid(connection, UNIQUE) is None  # collected, not run
+
+
+@pytest.mark.django_db(transaction=True)  # a concurrent build is never inside a transaction
+def test_the_unique_constraint_holds_on_either_database() -> None:
+    """The end state on SQLite (a plain constraint) and on PostgreSQL (built online): a second
+    row with the same values is refused; backwards, it is allowed again."""
+    from kattoo.notifications.models import Notification
+
+    before = MigrationLoader(connection).project_state()
+    op = AddUniqueOnline(
+        model_name="notification",
+        constraint=UniqueConstraint(fields=["provider_id", "event"], name=UNIQUE),
+    )
+    after = before.clone()
+    op.state_forwards("notifications", after)
+
+    def row(key: str) -> None:
+        Notification.objects.create(
+            channel="sms",
+            address="",
+            event="x",
+            language="ky",
+            dedupe_key=key,
+            provider_id="p",
+            created_at=clock.now(),
+        )
+
+    with connection.schema_editor(atomic=False) as editor:
+        op.database_forwards("notifications", editor, before, after)
+    try:
+        row("a")
+        with pytest.raises(IntegrityError):
+            row("b")
+    finally:
+        with connection.schema_editor(atomic=False) as editor:
+            op.database_backwards("notifications", editor, after, before)
+    row("c")
+    assert Notification.objects.filter(provider_id="p").count() == 2
