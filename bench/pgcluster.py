@@ -31,8 +31,8 @@ DEPLOYED = ROOT / "deploy" / "postgres" / "kattoo.conf"
 # app plans its hot statements with sequential scans off while it prepares them,
 # kattoo/enrollment/fastpath.py ``_index_plan``; here for the whole session, and every
 # statement a benchmark sends is a lookup by key). Under the default ``auto`` every pgbench
-# connection planned each statement afresh for its first five executions, the read's plan
-# taking a lock on each of the 42 indexes of its tables: at 256 clients, 1,280 plannings of a
+# connection planned each statement afresh for its first five executions, a planning of the
+# read locking every index of its tables (57 relation locks): at 256 clients, 1,280 plannings of a
 # 1.3 ms statement in a 15 s run, work the app's long-lived pool never does (session 17:
 # +10 % for the app's SQL at 256 clients, four rounds alternating).
 APP_SESSION = "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off"
