@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.postgres.operations import AddIndexConcurrently
+from django.contrib.postgres.operations import AddIndexConcurrently, NotInTransactionMixin
 from django.db.backends.ddl_references import Statement
 from django.db.migrations.operations import AddConstraint, AddIndex
 from django.db.models import UniqueConstraint
@@ -49,7 +49,7 @@ class AddIndexOnline(AddIndexConcurrently):
         return f"Create index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
 
 
-class AddUniqueOnline(AddConstraint):
+class AddUniqueOnline(NotInTransactionMixin, AddConstraint):
     """``AddConstraint`` of a ``UniqueConstraint`` whose index is built with ``CREATE UNIQUE
     INDEX CONCURRENTLY`` on PostgreSQL; a plain constraint on SQLite.
 
@@ -79,8 +79,7 @@ class AddUniqueOnline(AddConstraint):
         ):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
             return
-        if schema_editor.connection.in_atomic_block:
-            raise RuntimeError("AddUniqueOnline needs a migration with atomic = False")
+        self._ensure_not_in_transaction(schema_editor)
         name = self.constraint.name
         # Django returns the ddl_references.Statement (its stubs say str)
         statement: Any = self.constraint.create_sql(model, schema_editor)
