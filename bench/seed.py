@@ -197,13 +197,23 @@ def _check_stored_facts(drafts: list[dict[str, Any]]) -> None:
     """The seed's stored facts of a sample of drafts read as the full facts query reads them
     (the hypothesis property of tests/enrollment/test_facts_loaders.py covers the loaders; this
     covers the seed's own decision of them)."""
-    from kattoo.accounts.models import User
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kattoo.accounts.models import User, token_digest
     from kattoo.enrollment import fastpath
     from kattoo.enrollment.models import Draft
 
     for row in drafts:
-        user = User.objects.get(pk=row["user_id"])
+        user = User.objects.select_related("person").get(pk=row["user_id"])
         stored = fastpath.draft_facts(user=user, child_id=row["child_id"])
+        # The slim handler's short read (ADR 0046): one statement, the same facts.
+        assert user.person is not None
+        digest = token_digest(raw_token(user.person.pin))
+        with CaptureQueriesContext(connection) as queries:
+            _holder, short = fastpath.token_draft_facts(digest=digest, child_id=row["child_id"])
+        reads = [q for q in queries if q["sql"].lstrip().upper().startswith(("WITH", "SELECT"))]
+        assert short == stored and len(reads) == 1, (row, short, stored)
         Draft.objects.filter(pk=row["id"]).update(facts=None)
         full = fastpath.draft_facts(user=user, child_id=row["child_id"])
         Draft.objects.filter(pk=row["id"]).update(facts=json.loads(row["facts"]))
@@ -418,6 +428,7 @@ def build(country: Path) -> None:
 
     def stored(child: dict[str, Any], applicant: str, school_id: int) -> dict[str, Any]:
         row = people_rows[child["pin"]]
+        relation = Relation.MOTHER if applicant == row.get("mother_pin") else Relation.FATHER
         mother, father = row.get("mother_pin", ""), row.get("father_pin", "")
         parent = "mother_pin" if mother else "father_pin" if father else ""
         twins = born_to[(parent, mother or father, row["birth_date"])] if parent else []
@@ -430,6 +441,14 @@ def build(country: Path) -> None:
             "microdistrict": True,
             "twins": sorted(t for t in twins if t != ids[child["pin"]]),
             "phone": bool(people_rows[applicant].get("phone")),
+            # ADR 0046: what the short read takes from the draft (``facts._vouched``); the
+            # draft's ``phone`` is the applicant's, encrypted by ``_copy`` like the person's.
+            "vouched": {
+                "relation": relation.value,
+                "surname": row["surname"],
+                "name": row["name"],
+                "birth_date": row["birth_date"].isoformat(),
+            },
         }
 
     # Popularity: a heavy-tailed weight per school, so a few are wanted by far more parents.
@@ -465,6 +484,7 @@ def build(country: Path) -> None:
                 "route": Route.MICRODISTRICT.value,
                 "checked_at": now,
                 "facts": json.dumps(stored(child, applicant, school_id)),
+                "phone": people_rows[applicant].get("phone") or "",
             }
         )
         draft_id += 1

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from kattoo.campaigns.models import Campaign
@@ -204,9 +205,26 @@ def facts_stamp(*, school_id: int, child_id: int, applicant_id: int) -> FactsSta
     """Read BEFORE the facts the stamp vouches for: a write that changes them bumps an epoch
     in its own transaction (``people.services.family_facts_touch``,
     ``catalog.services.school_facts_touch``), so a write committed after this read makes the
-    stamp stale and one committed before it is seen by the facts read after it."""
+    stamp stale and one committed before it is seen by the facts read after it.
+
+    ADR 0046: on PostgreSQL the child's and the applicant's rows and the link between them are
+    locked (``FOR NO KEY UPDATE``, in the order of their ids, as ``family_facts_touch`` locks a
+    family) until the draft's save commits. A write of their facts, names, phone or link waits
+    for that commit, and the database's triggers then mark the saved draft no longer vouched
+    for (``enrollment`` migration 0014); a write that came first is seen by the reads after
+    these locks. Call it inside the saving transaction."""
     school_epoch = School.objects.values_list("facts_epoch", flat=True).get(pk=school_id)
-    people = Person.objects.in_bulk([child_id, applicant_id])
+    people = {
+        person.pk: person
+        for person in Person.objects.select_for_update(no_key=True)
+        .filter(pk__in=[child_id, applicant_id])
+        .order_by("pk")
+    }
+    list(
+        ChildLink.objects.select_for_update(no_key=True)
+        .filter(applicant_id=applicant_id, child_id=child_id)
+        .values_list("pk", flat=True)
+    )
     child, applicant = people[child_id], people[applicant_id]
     return FactsStamp(
         values=[school_id, school_epoch, child.facts_epoch, applicant_id, applicant.facts_epoch],
@@ -235,4 +253,33 @@ def stored_facts(facts: Facts, *, stamp: FactsStamp) -> dict[str, Any]:
         # needs no decryption of the phone (issue 15); a refresh that changes the phone bumps
         # the family's epochs like any fact (``people.services.FACT_FIELDS``).
         "phone": bool(stamp.applicant.phone),
+        **({"vouched": _vouched(facts, stamp=stamp)} if writers_vouch() else {}),
     }
+
+
+def writers_vouch() -> bool:
+    """ADR 0046: drafts are vouched for by their writers where the database's triggers are
+    (PostgreSQL, ``enrollment`` migration 0014); so is the short read that relies on them."""
+    return connection.vendor == "postgresql"
+
+
+def _vouched(facts: Facts, *, stamp: FactsStamp) -> dict[str, Any]:
+    """What the opening minute's short read takes from the draft instead of the child's link
+    and the two person rows: the relation, the child's names and birth date (the applicant's
+    phone is the draft's own column, ``stored_phone``). The triggers remove it from every
+    draft whose person rows or link a later write changes, so while it is there it holds."""
+    child = stamp.child
+    return {
+        "relation": facts.relation,
+        "surname": child.surname,
+        "name": child.name,
+        "birth_date": child.birth_date.isoformat(),
+    }
+
+
+def stored_phone(stamp: FactsStamp) -> str | None:
+    """``Draft.phone``: the applicant's phone, the registration SMS's address, kept with the
+    vouched facts (ADR 0046; encrypted at rest and re-encrypted by a key rotation like the
+    person's, ADR 0022). A real change of the number is a change of a fact (it bumps the
+    family's epochs, ``people.services.FACT_FIELDS``), and the triggers then clear it."""
+    return stamp.applicant.phone if writers_vouch() else None

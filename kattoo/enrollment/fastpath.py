@@ -27,7 +27,7 @@ import functools
 import json
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.conf import settings
@@ -58,7 +58,6 @@ from .eligibility import Facts, decide, waitlist_needed
 from .idempotency import request_fingerprint, response_json
 from .models import Application, ApplicationTransition, Status
 
-
 # One row of facts, or none when the child is not linked to this applicant: the SQL loader of
 # ``eligibility.Facts`` (the ORM one is ``facts.eligibility_facts``; the two are proven equal by
 # ``tests/enrollment/test_facts_loaders.py``). Each rule's fact is written the ORM loader's way:
@@ -73,25 +72,15 @@ from .models import Application, ApplicationTransition, Status
 # ids; the full subqueries (a CASE runs only the branch it takes) are the fallback for a draft
 # prepared before a write that touched its facts. Everything else is read live: the campaign,
 # participation, the pool, registrations, cancellations, a representative's act and wards.
-def _facts_query(*, lean: bool) -> str:
-    """The facts row's SQL; ``lean``: only what a draft whose stored facts hold needs (the
-    slim handler's read, ``token_draft_facts``): none of the stale-draft fallbacks, no
-    representative's act or wards — such a draft is read again in full."""
-    return compact_sql(
-        """
+_FACTS = compact_sql(
+    """
     SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
            c.registration_ends_at, c.cancel_limit, c.guardian_child_limit,
            l.relation,
            ch.surname, ch.name, ch.birth_date,
-           """
-        + (
-            "NULL, NULL,"
-            if lean
-            else """
            CASE WHEN k.fresh THEN NULL ELSE ch.birth_certificate_number END,
-           CASE WHEN k.fresh THEN NULL ELSE ap.passport_number END,"""
-        )
-        + """ ap.phone,
+           CASE WHEN k.fresh THEN NULL ELSE ap.passport_number END,
+           ap.phone,
            d.id, d.school_id, d.language,
            s.name_ky, s.name_ru, s.name_uz, s.name_en,
            (s.ownership IN ('state', 'municipal') OR s.opted_in),
@@ -99,11 +88,6 @@ def _facts_query(*, lean: bool) -> str:
            EXISTS (SELECT 1 FROM enrollment_application a
                     WHERE a.campaign_id = c.id AND a.child_id = ch.id
                       AND a.status IN ('registered', 'admitted')),
-    """
-        + (
-            "false, false, 0,"  # a representative's read is the full one (token_draft_facts)
-            if lean
-            else """
            CASE WHEN l.relation = 'representative' THEN EXISTS (
                SELECT 1 FROM people_guardianact g
                 WHERE g.link_id = l.id AND g.status IN ('pending', 'accepted')) ELSE false END,
@@ -117,31 +101,19 @@ def _facts_query(*, lean: bool) -> str:
                       AND w.relation = 'representative'
                 WHERE a.campaign_id = c.id AND a.applicant_id = ap.id AND a.child_id <> ch.id
                   AND a.route <> 'commission')
-                ELSE 0 END,"""
-        )
-        + """
-           k.fresh, CASE WHEN k.fresh THEN d.facts ELSE NULL END,"""
-        + (
-            " NULL,"
-            if lean
-            else """
+                ELSE 0 END,
+           k.fresh, CASE WHEN k.fresh THEN d.facts ELSE NULL END,
            CASE WHEN k.fresh THEN NULL ELSE
            d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM catalog_teacher t
                     WHERE t.school_id = d.school_id
                       AND t.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, ''),
-                                    NULLIF(ap.pin, ''))) END,"""
-        )
-        + """
+                                    NULLIF(ap.pin, ''))) END,
            CASE WHEN k.fresh THEN EXISTS (
                SELECT 1 FROM jsonb_array_elements_text(d.facts -> 'twins') tw(id)
                 WHERE (SELECT a.school_id = d.school_id AND NOT a.above_quota
                          FROM enrollment_application a
                         WHERE a.campaign_id = c.id AND a.child_id = tw.id::bigint
-                          AND a.status IN ('registered', 'admitted')))"""
-        + (
-            " END, NULL,"
-            if lean
-            else """
+                          AND a.status IN ('registered', 'admitted')))
            ELSE
            d.school_id IS NOT NULL AND EXISTS (SELECT 1 FROM people_person tw
                      JOIN enrollment_application a ON a.child_id = tw.id
@@ -158,8 +130,8 @@ def _facts_query(*, lean: bool) -> str:
                        ON m.street_id = st.id AND m.school_id = d.school_id
                      CROSS JOIN LATERAL (
                          SELECT substring(f.address_house FROM '"""
-            + HOUSE_NUMBER_PATTERN
-            + """')::bigint AS v
+    + HOUSE_NUMBER_PATTERN
+    + """')::bigint AS v
                      ) h
                     WHERE (f.id = ch.id OR f.id = ap.id
                            OR f.pin IN (NULLIF(ch.mother_pin, ''), NULLIF(ch.father_pin, '')))
@@ -167,9 +139,7 @@ def _facts_query(*, lean: bool) -> str:
                       AND (m.house_from IS NULL
                            OR (h.v IS NOT NULL AND m.house_from <= h.v AND m.house_to >= h.v
                                AND m.parity IN ('all', CASE WHEN h.v %% 2 = 0 THEN 'even'
-                                                            ELSE 'odd' END)))) END,"""
-        )
-        + """
+                                                            ELSE 'odd' END)))) END,
            (SELECT count(*) FROM enrollment_application a
              WHERE a.campaign_id = c.id AND a.child_id = ch.id AND a.status = 'cancelled'),
            EXISTS (SELECT 1 FROM enrollment_idempotencyrecord r
@@ -190,30 +160,78 @@ def _facts_query(*, lean: bool) -> str:
      ) k
      WHERE l.applicant_id = %(person_id)s AND l.child_id = %(child_id)s
     """
-    )
-
-
-_FACTS = _facts_query(lean=False)
+)
 assert "'" not in HOUSE_NUMBER_PATTERN and "%" not in HOUSE_NUMBER_PATTERN
 
 # The slim submit handler's one read (kattoo/api/hot.py, issue 15): the bearer token's holder
-# (``accounts.services``' rules of a valid token) and, for that holder, the facts row above —
-# one round trip where there were two. No token row: no row; a holder without this child's
-# link (or without a person): the holder, and the facts' columns NULL.
+# (``accounts.services``' rules of a valid token) and, for that holder, the SHORT facts row —
+# the facts row above in its columns' order, read from the draft alone. No token row: no row;
+# no draft of this child in the active campaign: the holder, and the facts' columns NULL.
 #
-# It is the LEAN facts row: the opening minute's drafts were prepared with their facts stored
-# (ADR 0029) and nothing touched them since, so the stale-draft fallbacks (the teacher roster,
-# the twins by PIN, the family's addresses against the microdistrict) and a representative's
-# act and wards (§21) are not read: four tables and their indexes fewer, fewer relation locks
-# than the full read (ten of whose index locks did not fit a backend's 16 fast-path slots and
-# queued on the lock manager's partition locks, issue 15's ADR 0033). A draft whose facts do
-# not hold, and a representative's, are read again in full (``token_draft_facts``).
+# ADR 0046: a draft saved on PostgreSQL keeps, beside its stored facts (ADR 0029), what this
+# read takes from it instead of the child's link and the two person rows — the relation, the
+# child's names and birth date, the applicant's phone as stored (``facts["vouched"]``) — and
+# the database's triggers take that away from every draft whose person rows or link a later
+# write changes (enrollment migration 0014). So while it is there, the child's and the
+# applicant's side of the stamp hold without being read: the school's epoch (its row is read
+# for participation anyway) and the applicant (the token's holder's person) are compared here.
+# The campaign, participation, the pool and the child's applications in this campaign (one
+# lookup for the active registration and the cancellations) are read live, the stored co-twins
+# as in the full read. The key is not looked up: the statement's unique index refuses a key
+# used before, and the ordinary path replays it. Three lookups fewer than the full read's
+# lean form (the link, the child, the applicant: +18 % for the app's SQL at 16 clients,
+# docs/performance.md, session 17) and 15 relation locks, within a backend's 16 fast-path
+# slots (the lock manager's partition locks queued the read, issue 15's ADR 0033). A draft not
+# vouched for (saved before, touched since, on the ordinary path's SQLite), and a
+# representative's (§21: the act and the wards), are read again in full (``token_draft_facts``).
 _TOKEN_FACTS = compact_sql(
-    "WITH u AS (" + TOKEN_HOLDER_NAMED + ")\n"
-    "SELECT u.id, u.role, u.person_id, u.language, f.*\n"
-    "  FROM u LEFT JOIN LATERAL ("
-    + _facts_query(lean=True).replace("%(user_id)s", "u.id").replace("%(person_id)s", "u.person_id")
-    + ") f ON true"
+    "WITH u AS ("
+    + TOKEN_HOLDER_NAMED
+    + ")\n"
+    + """
+SELECT u.id, u.role, u.person_id, u.language, f.*
+  FROM u LEFT JOIN LATERAL (
+    SELECT c.id, c.birth_from, c.birth_to, c.stage1_starts_at, c.stage2_starts_at,
+           c.registration_ends_at, c.cancel_limit, c.guardian_child_limit,
+           v.facts ->> 'relation',
+           v.facts ->> 'surname', v.facts ->> 'name', (v.facts ->> 'birth_date')::date,
+           NULL, NULL, d.phone,
+           d.id, d.school_id, d.language,
+           s.name_ky, s.name_ru, s.name_uz, s.name_en,
+           (s.ownership IN ('state', 'municipal') OR s.opted_in),
+           p.id, p.quota_seats, p.capacity - p.taken - p.held,
+           a.registered, false, false, 0,
+           k.fresh, CASE WHEN k.fresh THEN d.facts ELSE NULL END, NULL,
+           CASE WHEN k.fresh THEN EXISTS (
+               SELECT 1 FROM jsonb_array_elements_text(d.facts -> 'twins') tw(id)
+                WHERE (SELECT t.school_id = d.school_id AND NOT t.above_quota
+                         FROM enrollment_application t
+                        WHERE t.campaign_id = c.id AND t.child_id = tw.id::bigint
+                          AND t.status IN ('registered', 'admitted'))) END,
+           NULL, a.cancelled, false
+      FROM campaigns_campaign c
+      JOIN enrollment_draft d
+        ON d.user_id = u.id AND d.campaign_id = c.id AND d.child_id = %(child_id)s
+      JOIN catalog_school s ON s.id = d.school_id
+      LEFT JOIN enrollment_seatpool p
+        ON p.campaign_id = c.id AND p.school_id = d.school_id AND p.language = d.language
+     CROSS JOIN LATERAL (SELECT d.facts -> 'vouched' AS facts) v
+     CROSS JOIN LATERAL (
+         SELECT COALESCE(bool_or(a.status IN ('registered', 'admitted')), false) AS registered,
+                count(*) FILTER (WHERE a.status = 'cancelled') AS cancelled
+           FROM enrollment_application a
+          WHERE a.campaign_id = c.id AND a.child_id = d.child_id
+     ) a
+     CROSS JOIN LATERAL (
+         SELECT COALESCE(v.facts IS NOT NULL AND d.phone IS NOT NULL
+                         AND d.facts -> 'stamp' -> 0 = to_jsonb(d.school_id)
+                         AND d.facts -> 'stamp' -> 1 = to_jsonb(s.facts_epoch)
+                         AND d.facts -> 'stamp' -> 3 = to_jsonb(u.person_id),
+                         false) AS fresh
+     ) k
+     WHERE c.is_active
+  ) f ON true
+"""
 )
 
 # The allocation statement's parts (seat, application, history, audit: one source of truth in
@@ -298,9 +316,11 @@ class DraftFacts:
     pool_id: int | None
     key_used: bool
     stored: bool = False  # the draft's stored facts held (ADR 0029): no full re-check ran
-    # The applicant's phone as stored (its ciphertext): the outbox's address is encrypted with
-    # the same keys (ADR 0022), so the statement copies it instead of encrypting it again.
-    phone_sealed: bytes | None = None
+    # The applicant's phone as stored (its ciphertext; the person's, or the vouched draft's
+    # copy, ADR 0046): the outbox's address is encrypted with the same keys (ADR 0022), so the
+    # statement copies it instead of encrypting it again. Two ciphertexts of one number differ
+    # (each has its own IV): not compared.
+    phone_sealed: bytes | None = field(default=None, compare=False)
 
 
 def _decrypted(model: type, field: str, value: Any) -> Any:
@@ -379,22 +399,24 @@ def token_draft_facts(
 ) -> tuple[User | None, DraftFacts | None]:
     """The holder of a valid token (an unsaved shell of id, role, person id and language —
     what the submit reads; never to be saved) and ``draft_facts`` for them: in one read when
-    the draft's stored facts hold and the applicant is a parent (the lean row), else in two.
-    ``(None, None)`` when no valid token has this digest."""
+    the draft is vouched for by its writers and the applicant is a parent (the short row, ADR
+    0046), else in two. ``(None, None)`` when no valid token has this digest; ``(holder,
+    None)`` for a holder without a person."""
     with connection.cursor() as cursor, _index_plan(cursor, "token_facts"):
         cursor.execute(
             _TOKEN_FACTS,
-            bigints({"digest": digest, "now": clock.now(), "child_id": child_id, "key": key}),
+            bigints({"digest": digest, "now": clock.now(), "child_id": child_id}),
         )
         row = cursor.fetchone()
     if row is None:
         return None, None
     user = shell(User, id=row[0], role=row[1], person_id=row[2], language=row[3], is_active=True)
-    if row[4] is None:  # the campaign's id: no facts row
+    if user.person_id is None:
         return user, None
     facts = row[4:]
     if not facts[_FRESH] or facts[_RELATION] == Relation.REPRESENTATIVE:
-        # The lean row holds only for a fresh draft of a parent: read the rest.
+        # The short row holds only for a vouched-for draft of a parent (ADR 0046): no draft,
+        # or any other, is read in full.
         return user, draft_facts(user=user, child_id=child_id, key=key)
     return user, _draft_facts_of(facts, child_id)
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from fernet_fields import EncryptedCharField
 
 from kattoo.catalog.models import Language
 from kattoo.core.ids import time_ordered_uuid
@@ -244,7 +245,13 @@ class Draft(models.Model):
     # (ADR 0029): {"stamp": [school id, school epoch, child epoch, applicant id, applicant
     # epoch], "certificate", "passport", "teacher", "microdistrict": bool, "twins": [ids]}.
     # The stamp is compared at submit; a missing or stale one means the full facts are read.
+    # ADR 0046 (PostgreSQL): the facts also hold {"vouched": {"relation", "surname", "name",
+    # "birth_date"}} — what the opening minute's short read takes from the draft instead of the
+    # link and the person rows — and ``phone`` the applicant's phone (the registration SMS's
+    # address), both kept true by the database's triggers (migration 0014), which clear them
+    # when a write changes what they copy.
     facts = models.JSONField(null=True, blank=True, default=None)
+    phone = EncryptedCharField(max_length=16, null=True, blank=True, default=None, editable=False)
 
     class Meta:
         constraints = [

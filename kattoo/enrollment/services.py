@@ -35,7 +35,7 @@ from . import states
 from .abilities import abilities_of, application_abilities
 from .allocation import SeatRequest, seat_release, seat_take
 from .eligibility import Facts, Refusal, decide
-from .facts import eligibility_facts, facts_stamp, stored_facts
+from .facts import eligibility_facts, facts_stamp, stored_facts, stored_phone, writers_vouch
 from .models import Application, Draft, RefusalReason, Route, SeatPool, Status
 from .pools import seat_freed_announce
 
@@ -377,6 +377,7 @@ def draft_save(
             "route": plan.decision.route,
             "checked_at": clock.now(),
             "facts": stored_facts(plan.facts, stamp=stamp) if stamp is not None else None,
+            "phone": stored_phone(stamp) if stamp is not None else None,
         },
     )
     audit_record(
@@ -390,8 +391,9 @@ def draft_save(
 
 def drafts_facts_store(*, campaign: Campaign, actor: Actor, chunk: int = 500) -> int:
     """ADR 0029: decide again the stored facts of the campaign's drafts whose stamp no longer
-    holds — after a catalog import or registry changes, before the opening — so that their
-    submit reads no full facts. The facts only: ``decide`` runs at submit as always. Each
+    holds, or (ADR 0046, PostgreSQL) that their writers no longer vouch for — after a catalog
+    import, registry changes or a key rotation, before the opening — so that their submit
+    reads no full facts. The facts only: ``decide`` runs at submit as always. Each
     draft's stamp is read before its facts; a draft its parent changed meanwhile is left as
     saved. One transaction and one audit record per chunk of drafts (a parent saving a draft
     waits for one chunk at most). Returns how many were stored."""
@@ -420,7 +422,12 @@ def _drafts_facts_store(campaign: Campaign, ids: list[int]) -> list[int]:
         stamp = facts_stamp(
             school_id=draft.school_id, child_id=draft.child_id, applicant_id=draft.user.person_id
         )
-        if draft.facts is not None and draft.facts.get("stamp") == stamp.values:
+        if (
+            draft.facts is not None
+            and draft.facts.get("stamp") == stamp.values
+            # ADR 0046: where writers vouch, a draft they no longer vouch for is stored again
+            and ("vouched" in draft.facts or not writers_vouch())
+        ):
             continue
         facts = eligibility_facts(
             campaign=campaign,
@@ -433,7 +440,7 @@ def _drafts_facts_store(campaign: Campaign, ids: list[int]) -> list[int]:
         )
         if Draft.objects.filter(
             pk=draft.pk, school_id=draft.school_id, language=draft.language
-        ).update(facts=stored_facts(facts, stamp=stamp)):
+        ).update(facts=stored_facts(facts, stamp=stamp), phone=stored_phone(stamp)):
             stored.append(draft.pk)
     return stored
 

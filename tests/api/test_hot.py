@@ -51,6 +51,7 @@ from kattoo.web.admission import AdmissionControl
 
 from ..conftest import STAGE1, STAGE2, SYSTEM, Family, World
 from ..enrollment.test_facts_loaders import SCENES, Builder, Scene, _house_example, build
+from ..enrollment.test_stored_facts import store
 from ..factories import PersonFactory, UserFactory
 
 IN_STAGE1 = STAGE1 + dt.timedelta(seconds=3)
@@ -148,15 +149,9 @@ def fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def draft(world: World, family: Family, school: Any = None, language: str = "ky") -> None:
-    Draft.objects.create(
-        user=family.parent,
-        campaign=world.campaign,
-        child=family.child,
-        school=school or world.school,
-        language=language,
-        route="microdistrict",
-        checked_at=clock.now(),
-    )
+    """The draft as ``draft_save`` keeps it: its facts stored, vouched for on PostgreSQL (the
+    slim handler reads it in one statement, ADR 0046)."""
+    store(world.campaign, family.parent, family.child, school or world.school, language)
 
 
 # -- what one submit changed, ids aside ----------------------------------------------------
@@ -232,6 +227,7 @@ class Submission:
     body: bytes
     content_type: str
     full: bool = False  # the chosen pool has no free seat
+    stored: bool = True  # the draft's facts stored (and vouched for, ADR 0046) when saved
 
 
 SUBMISSIONS = st.builds(
@@ -246,6 +242,7 @@ SUBMISSIONS = st.builds(
          "text/plain"]
     ),
     full=st.sampled_from([False, False, True]),
+    stored=st.sampled_from([True, True, False]),
 )  # fmt: skip
 
 
@@ -287,6 +284,8 @@ def _submit_scene(
         route="microdistrict",
         checked_at=clock.now(),
     )
+    if submission.stored:  # as draft_save keeps it; else as a draft saved before ADR 0029
+        store(campaign, user, child, school, language)
     if submission.full:
         SeatPool.objects.filter(campaign=campaign, school=school, language=language).update(
             taken=F("capacity"), accepted_count=F("capacity")

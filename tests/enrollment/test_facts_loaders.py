@@ -25,7 +25,13 @@ from kattoo.catalog.models import MicrodistrictAddress, Ownership, Parity, Schoo
 from kattoo.core import clock
 from kattoo.enrollment import fastpath
 from kattoo.enrollment.eligibility import Facts
-from kattoo.enrollment.facts import co_twin_filter, eligibility_facts, facts_stamp, stored_facts
+from kattoo.enrollment.facts import (
+    co_twin_filter,
+    eligibility_facts,
+    facts_stamp,
+    stored_facts,
+    stored_phone,
+)
 from kattoo.enrollment.models import Application, Draft, SeatPool, Status
 from kattoo.enrollment.selectors import schools_open_to_child
 from kattoo.people.models import ActKind, ChildLink, GuardianAct, Person, Relation
@@ -384,7 +390,9 @@ def test_both_loaders_return_equal_facts(
         assert orm() == sql.facts
         # What draft_save stores, then the submit's read of it.
         stamp = facts_stamp(school_id=school.pk, child_id=child.pk, applicant_id=user.person.pk)
-        Draft.objects.filter(pk=draft.pk).update(facts=stored_facts(sql.facts, stamp=stamp))
+        Draft.objects.filter(pk=draft.pk).update(
+            facts=stored_facts(sql.facts, stamp=stamp), phone=stored_phone(stamp)
+        )
         stored = by_token()
         assert stored is not None and stored.stored
         assert orm() == stored.facts
