@@ -54,7 +54,8 @@ SELECT t.n,
            'language', t.language, 'route', t.route,
            'above_quota', t.route IN ('teacher', 'twin'))::text AS data,
        ap.phone IS NOT NULL AS has_phone, u.language AS user_language,
-       -- the outbox's address: the phone's own ciphertext (the same keys, ADR 0022)
+       -- the outbox's address: a ciphertext of the phone (the same keys, ADR 0022; the app
+       -- takes the draft's copy, d.phone, from its read: ADR 0046)
        ap.phone AS address,
        'Kattoo: ' || ch.name || ' ' || ch.surname || ' катталды, орду — ' || :mark_text || '.'
            AS note_body,

@@ -392,8 +392,8 @@ def draft_save(
 def drafts_facts_store(*, campaign: Campaign, actor: Actor, chunk: int = 500) -> int:
     """ADR 0029: decide again the stored facts of the campaign's drafts whose stamp no longer
     holds, or (ADR 0046, PostgreSQL) that their writers no longer vouch for — after a catalog
-    import, registry changes or a key rotation, before the opening — so that their submit
-    reads no full facts. The facts only: ``decide`` runs at submit as always. Each
+    import or registry changes, before the opening — so that their submit reads no full
+    facts. The facts only: ``decide`` runs at submit as always. Each
     draft's stamp is read before its facts; a draft its parent changed meanwhile is left as
     saved. One transaction and one audit record per chunk of drafts (a parent saving a draft
     waits for one chunk at most). Returns how many were stored."""
@@ -416,7 +416,17 @@ def drafts_facts_store(*, campaign: Campaign, actor: Actor, chunk: int = 500) ->
 
 def _drafts_facts_store(campaign: Campaign, ids: list[int]) -> list[int]:
     stored = []
-    for draft in Draft.objects.filter(pk__in=ids).select_related("user", "school"):
+    drafts = list(Draft.objects.filter(pk__in=ids).select_related("user", "school"))
+    # The chunk's people locked at once, in the order of their ids (``facts_stamp`` then finds
+    # them locked): the order a family's refresh locks them in, so the two never deadlock.
+    people = ({d.child_id for d in drafts} | {d.user.person_id for d in drafts}) - {None}
+    list(
+        Person.objects.select_for_update(no_key=True)
+        .filter(pk__in=people)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for draft in drafts:
         if draft.user.person_id is None:
             continue
         stamp = facts_stamp(
