@@ -10,6 +10,8 @@ and the short read are PostgreSQL's.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +40,10 @@ from ..factories import PersonFactory
 from ..people.test_encryption import _forget_keys
 
 pytestmark = pytest.mark.postgres
+
+unvouch = importlib.import_module(
+    "kattoo.enrollment.migrations.0014_drafts_vouched_for_by_their_writers"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -371,3 +377,21 @@ def test_a_save_during_a_write_waits_for_it_and_keeps_what_it_wrote(world: World
     assert stored is not None and stored["surname"] == "Жаңыбаев"
     facts, reads = read(family)
     assert reads == 1 and facts.child.surname == "Жаңыбаев"
+
+
+def test_the_triggers_statements_find_the_drafts_by_index() -> None:
+    """A registry write of one family must not read every draft of the country: each
+    statement of the clearing function has a plan on an index (with sequential scans
+    priced out, a statement that has none still scans; an OR between the child's and the
+    user's condition was such a statement)."""
+    body = re.search(r"AS \$\$(.*?)\$\$", unvouch.CREATE[0], re.S)
+    assert body is not None
+    statements = [s for s in re.sub(r"--[^\n]*", "", body.group(1)).split(";") if s.strip()]
+    assert len(statements) == 2
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for statement in statements:
+            cursor.execute("EXPLAIN " + statement.replace("people)", "'{1,2}'::bigint[])"))
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan on enrollment_draft" not in plan, plan
+            assert "Index" in plan, plan

@@ -30,13 +30,16 @@ from django.db import migrations
 # One statement each: a server-side-bound connection (production settings) takes one at a time.
 CREATE = [
     """
-CREATE FUNCTION enrollment_drafts_unvouch(children bigint[], applicants bigint[])
+CREATE FUNCTION enrollment_drafts_unvouch(people bigint[])
 RETURNS void LANGUAGE sql AS $$
+    -- Two statements, each on its index (the child's, the user's): one with an OR between
+    -- them would read every draft of the country.
+    UPDATE enrollment_draft d SET facts = d.facts - 'vouched', phone = NULL
+     WHERE d.facts ? 'vouched' AND d.child_id = ANY (people);
     UPDATE enrollment_draft d SET facts = d.facts - 'vouched', phone = NULL
      WHERE d.facts ? 'vouched'
-       AND (d.child_id = ANY (children)
-            OR d.user_id IN (SELECT u.id FROM accounts_user u
-                              WHERE u.person_id = ANY (applicants)))
+       AND d.user_id = ANY (ARRAY(SELECT u.id FROM accounts_user u
+                                   WHERE u.person_id = ANY (people)));
 $$""",
     """
 CREATE FUNCTION enrollment_drafts_unvouch_people() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -48,7 +51,7 @@ BEGIN
      WHERE (n.facts_epoch, n.surname, n.name, n.birth_date)
            IS DISTINCT FROM (o.facts_epoch, o.surname, o.name, o.birth_date);
     IF changed IS NOT NULL THEN
-        PERFORM enrollment_drafts_unvouch(changed, changed);
+        PERFORM enrollment_drafts_unvouch(changed);
     END IF;
     RETURN NULL;
 END
@@ -87,7 +90,7 @@ DROP = [
     "DROP FUNCTION IF EXISTS enrollment_drafts_unvouch_link()",
     "DROP TRIGGER IF EXISTS enrollment_drafts_unvouch_people ON people_person",
     "DROP FUNCTION IF EXISTS enrollment_drafts_unvouch_people()",
-    "DROP FUNCTION IF EXISTS enrollment_drafts_unvouch(bigint[], bigint[])",
+    "DROP FUNCTION IF EXISTS enrollment_drafts_unvouch(bigint[])",
     # Backwards, nothing keeps the vouched facts true any more: none may be left.
     "UPDATE enrollment_draft SET facts = facts - 'vouched' WHERE facts ? 'vouched'",
 ]
