@@ -7,6 +7,9 @@ waits behind it, and behind the lock request every later writer queues too. ``CR
 CONCURRENTLY`` takes a lock that writers do not conflict with; it waits only for the
 transactions already open on the table to end. A unique constraint is the same: its index
 is built concurrently and the constraint attached to it (``AddUniqueOnline``).
+
+``RunSQLOnPostgreSQL`` is PostgreSQL's own SQL (a trigger, its function) that SQLite, the
+embedded default, does without.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently, NotInTransactionMixin
 from django.db.backends.ddl_references import Statement
-from django.db.migrations.operations import AddConstraint, AddIndex
+from django.db.migrations.operations import AddConstraint, AddIndex, RunSQL
 from django.db.models import UniqueConstraint
 
 
@@ -115,6 +118,24 @@ class AddUniqueOnline(NotInTransactionMixin, AddConstraint):
             f"Create unique constraint {self.constraint.name} on {self.model_name} "
             "(its index built concurrently on PostgreSQL)"
         )
+
+
+class RunSQLOnPostgreSQL(RunSQL):
+    """``RunSQL`` on PostgreSQL only, each statement of the lists executed on its own (a
+    server-side-bound connection, the production settings', takes one at a time; ``%`` is
+    not a placeholder). Nothing on SQLite. ``sqlmigrate`` shows it on PostgreSQL."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 def index_valid(connection: Any, name: str) -> bool | None:

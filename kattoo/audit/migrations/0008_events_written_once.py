@@ -10,7 +10,9 @@ its test flush deletes rows."""
 
 from django.db import migrations
 
-# One statement each: a server-side-bound connection (production settings) takes one at a time.
+from kattoo.core.migration_ops import RunSQLOnPostgreSQL
+
+# One statement each (``RunSQLOnPostgreSQL`` runs them one at a time).
 CREATE = [
     """
 CREATE FUNCTION audit_events_written_once() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -32,19 +34,7 @@ DROP = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0007_seal_rows_of_their_own")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [RunSQLOnPostgreSQL(CREATE, DROP)]

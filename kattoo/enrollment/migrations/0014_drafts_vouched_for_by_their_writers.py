@@ -27,7 +27,9 @@ drafts store no ``vouched`` facts and it has no short read."""
 import fernet_fields.fields
 from django.db import migrations
 
-# One statement each: a server-side-bound connection (production settings) takes one at a time.
+from kattoo.core.migration_ops import RunSQLOnPostgreSQL
+
+# One statement each (``RunSQLOnPostgreSQL`` runs them one at a time).
 CREATE = [
     """
 CREATE FUNCTION enrollment_drafts_unvouch(people bigint[])
@@ -96,18 +98,6 @@ DROP = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("enrollment", "0013_time_ordered_ids"),
@@ -123,5 +113,5 @@ class Migration(migrations.Migration):
                 blank=True, default=None, editable=False, max_length=16, null=True
             ),
         ),
-        migrations.RunPython(forward, backward),
+        RunSQLOnPostgreSQL(CREATE, DROP),
     ]
