@@ -170,20 +170,20 @@ assert "'" not in HOUSE_NUMBER_PATTERN and "%" not in HOUSE_NUMBER_PATTERN
 #
 # ADR 0046: a draft saved on PostgreSQL keeps, beside its stored facts (ADR 0029), what this
 # read takes from it instead of the child's link and the two person rows — the relation, the
-# child's names and birth date, the applicant's phone as stored (``facts["vouched"]``) — and
-# the database's triggers take that away from every draft whose person rows or link a later
-# write changes (enrollment migration 0014). So while it is there, the child's and the
-# applicant's side of the stamp hold without being read: the school's epoch (its row is read
-# for participation anyway) and the applicant (the token's holder's person) are compared here.
-# The campaign, participation, the pool and the child's applications in this campaign (one
-# lookup for the active registration and the cancellations) are read live, the stored co-twins
-# as in the full read. The key is not looked up: the statement's unique index refuses a key
-# used before, and the ordinary path replays it. Three lookups fewer than the full read's
-# lean form (the link, the child, the applicant: +18 % for the app's SQL at 16 clients,
-# docs/performance.md, session 17) and 15 relation locks, within a backend's 16 fast-path
-# slots (the lock manager's partition locks queued the read, issue 15's ADR 0033). A draft not
-# vouched for (saved before, touched since, on the ordinary path's SQLite), and a
-# representative's (§21: the act and the wards), are read again in full (``token_draft_facts``).
+# child's names and birth date (``facts["vouched"]``), the applicant's phone (``d.phone``,
+# encrypted) — and the database's triggers clear them from every draft whose person rows or
+# link a later write changes (enrollment migration 0014). So while they are there, the
+# child's and the applicant's side of the stamp hold without being read: the school's epoch
+# (its row is read for participation anyway) and the applicant (the token's holder's person)
+# are compared here. The campaign, participation, the pool and the child's applications in
+# this campaign (one lookup for the active registration and the cancellations) are read live,
+# the stored co-twins as in the full read. The key is not looked up: the statement's unique
+# index refuses a key used before, and the ordinary path replays it. Three lookups fewer than
+# the read before it (the link, the child, the applicant; docs/performance.md, sessions 17
+# and 18) and 15 relation locks, within a backend's 16 fast-path slots (the lock manager's
+# partition locks queued the read, issue 15's ADR 0033). A draft not vouched for (saved
+# before, cleared since), and a representative's (§21: the act and the wards), are read again
+# in full (``token_draft_facts``).
 _TOKEN_FACTS = compact_sql(
     "WITH u AS ("
     + TOKEN_HOLDER_NAMED

@@ -478,6 +478,31 @@ def test_a_repeated_key_is_replayed_by_django(world: World) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @postgres_only
+def test_a_key_reused_for_another_child_is_djangos_refusal(world: World) -> None:
+    """The short read does not look the key up (ADR 0046): the statement's unique index
+    refuses it, nothing of that statement stays, and Django answers the reuse."""
+    family = world.family(births=[dt.date(2019, 9, 1), dt.date(2019, 2, 1)])
+    first_child, second_child = family.children
+    draft(world, family)
+    store(world.campaign, family.parent, second_child, world.school, "ky")
+    token = token_issue(user=family.parent, actor=SYSTEM)
+    key = str(uuid.uuid4())
+    behind = Counting()
+    slim = hot.SlimSubmit(behind)
+    assert call(slim, environ_for(first_child.pk, token=token, key=key)).status == 201
+    pool = SeatPool.objects.get(campaign=world.campaign, school=world.school, language="ky")
+    reused = call(slim, environ_for(second_child.pk, token=token, key=key))
+    assert behind.calls == 1
+    assert reused.status == 422 and reused.json()["code"] == "idempotency_key_reused"
+    assert not Application.objects.filter(child=second_child).exists()
+    assert Draft.objects.filter(child=second_child).exists()
+    after = SeatPool.objects.get(pk=pool.pk)
+    assert (after.taken, after.accepted_count) == (pool.taken, pool.accepted_count)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
 def test_what_the_fast_path_hands_over_skips_it_in_django(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
