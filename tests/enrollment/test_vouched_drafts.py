@@ -395,3 +395,24 @@ def test_the_triggers_statements_find_the_drafts_by_index() -> None:
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan on enrollment_draft" not in plan, plan
             assert "Index" in plan, plan
+
+
+def test_anonymisation_clears_the_drafts_copy_of_the_phone(
+    world: World, settings: Any, at_stage1: dt.datetime
+) -> None:
+    """A draft of a campaign past its retention keeps no copy of the parent's phone once the
+    parent is anonymised: the anonymisation bumps the epoch, and the trigger clears it."""
+    from kattoo.campaigns.models import Campaign
+    from kattoo.retention.services import campaign_ended_at, personal_data_purge
+
+    settings.KATTOO_RETENTION = {"DAYS_AFTER_CAMPAIGN": 365}
+    family = world.family()
+    save(world, family)
+    assert Draft.objects.get(child=family.child).phone
+    Campaign.objects.filter(pk=world.campaign.pk).update(is_active=False)
+    with clock.frozen(campaign_ended_at(world.campaign) + dt.timedelta(days=366)):
+        personal_data_purge(actor=SYSTEM)
+    applicant = Person.objects.get(pk=family.parent.person_id)
+    assert applicant.anonymised_at is not None and applicant.phone == ""
+    draft = Draft.objects.get(child=family.child)
+    assert draft.phone is None and draft.facts is not None and "vouched" not in draft.facts
