@@ -266,7 +266,7 @@ def writers_vouch() -> bool:
 def _vouched(facts: Facts, *, stamp: FactsStamp) -> dict[str, Any]:
     """What the opening minute's short read takes from the draft instead of the child's link
     and the two person rows: the relation, the child's names and birth date (the applicant's
-    phone is the draft's own column, ``stored_phone``). The triggers remove it from every
+    phone is the draft's own column, ``stored_columns``). The triggers remove it from every
     draft whose person rows or link a later write changes, so while it is there it holds."""
     child = stamp.child
     return {
@@ -277,9 +277,13 @@ def _vouched(facts: Facts, *, stamp: FactsStamp) -> dict[str, Any]:
     }
 
 
-def stored_phone(stamp: FactsStamp) -> str | None:
-    """``Draft.phone``: the applicant's phone, the registration SMS's address, kept with the
-    vouched facts (ADR 0046; encrypted at rest and re-encrypted by a key rotation like the
-    person's, ADR 0022). A real change of the number is a change of a fact (it bumps the
-    family's epochs, ``people.services.FACT_FIELDS``), and the triggers then clear it."""
-    return stamp.applicant.phone if writers_vouch() else None
+def stored_columns(facts: Facts, *, stamp: FactsStamp) -> dict[str, Any]:
+    """A draft's columns of what it keeps, written together: ``facts`` (``stored_facts``) and
+    ``phone``, the applicant's phone, the registration SMS's address, kept with the vouched
+    facts (ADR 0046; encrypted at rest and re-encrypted by a key rotation like the person's,
+    ADR 0022). A real change of the number is a change of a fact (it bumps the family's
+    epochs, ``people.services.FACT_FIELDS``), and the triggers then clear it."""
+    return {
+        "facts": stored_facts(facts, stamp=stamp),
+        "phone": stamp.applicant.phone if writers_vouch() else None,
+    }

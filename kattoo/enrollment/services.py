@@ -35,7 +35,7 @@ from . import states
 from .abilities import abilities_of, application_abilities
 from .allocation import SeatRequest, seat_release, seat_take
 from .eligibility import Facts, Refusal, decide
-from .facts import eligibility_facts, facts_stamp, stored_facts, stored_phone, writers_vouch
+from .facts import eligibility_facts, facts_stamp, stored_columns, writers_vouch
 from .models import Application, Draft, RefusalReason, Route, SeatPool, Status
 from .pools import seat_freed_announce
 
@@ -376,8 +376,11 @@ def draft_save(
             "language": language,
             "route": plan.decision.route,
             "checked_at": clock.now(),
-            "facts": stored_facts(plan.facts, stamp=stamp) if stamp is not None else None,
-            "phone": stored_phone(stamp) if stamp is not None else None,
+            **(
+                stored_columns(plan.facts, stamp=stamp)
+                if stamp is not None
+                else {"facts": None, "phone": None}
+            ),
         },
     )
     audit_record(
@@ -450,7 +453,7 @@ def _drafts_facts_store(campaign: Campaign, ids: list[int]) -> list[int]:
         )
         if Draft.objects.filter(
             pk=draft.pk, school_id=draft.school_id, language=draft.language
-        ).update(facts=stored_facts(facts, stamp=stamp), phone=stored_phone(stamp)):
+        ).update(**stored_columns(facts, stamp=stamp)):
             stored.append(draft.pk)
     return stored
 

@@ -29,8 +29,7 @@ from kattoo.enrollment.facts import (
     co_twin_filter,
     eligibility_facts,
     facts_stamp,
-    stored_facts,
-    stored_phone,
+    stored_columns,
 )
 from kattoo.enrollment.models import Application, Draft, SeatPool, Status
 from kattoo.enrollment.selectors import schools_open_to_child
@@ -390,9 +389,7 @@ def test_both_loaders_return_equal_facts(
         assert orm() == sql.facts
         # What draft_save stores, then the submit's read of it.
         stamp = facts_stamp(school_id=school.pk, child_id=child.pk, applicant_id=user.person.pk)
-        Draft.objects.filter(pk=draft.pk).update(
-            facts=stored_facts(sql.facts, stamp=stamp), phone=stored_phone(stamp)
-        )
+        Draft.objects.filter(pk=draft.pk).update(**stored_columns(sql.facts, stamp=stamp))
         stored = by_token()
         assert stored is not None and stored.stored
         assert orm() == stored.facts

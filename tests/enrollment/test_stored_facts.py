@@ -35,7 +35,7 @@ from kattoo.core import clock
 from kattoo.enrollment import fastpath
 from kattoo.enrollment import services as enrollment_services
 from kattoo.enrollment.eligibility import Decision, Facts, decide
-from kattoo.enrollment.facts import eligibility_facts, facts_stamp, stored_facts, stored_phone
+from kattoo.enrollment.facts import eligibility_facts, facts_stamp, stored_columns
 from kattoo.enrollment.models import Application, Draft, SeatPool
 from kattoo.enrollment.services import draft_save, drafts_facts_store
 from kattoo.people.models import ChildLink, Person, Relation
@@ -76,8 +76,7 @@ def store(campaign: Campaign, user: User, child: Person, school: School, languag
                 "language": language,
                 "route": "microdistrict",
                 "checked_at": clock.now(),
-                "facts": stored_facts(facts, stamp=stamp),
-                "phone": stored_phone(stamp),
+                **stored_columns(facts, stamp=stamp),
             },
         )
 
@@ -419,7 +418,7 @@ def test_a_roster_change_committed_while_the_draft_is_saved(
     family = world.family()
     mother = family.population[0]
     Teacher.objects.create(school=world.other_school, pin=mother["pin"], added_at=clock.now())
-    original = enrollment_services.stored_facts
+    original = enrollment_services.stored_columns
 
     def removal_commits_meanwhile(facts: Facts, **kwargs: Any) -> dict[str, Any]:
         def remove() -> None:
@@ -434,7 +433,7 @@ def test_a_roster_change_committed_while_the_draft_is_saved(
         thread.join()
         return original(facts, **kwargs)
 
-    monkeypatch.setattr(enrollment_services, "stored_facts", removal_commits_meanwhile)
+    monkeypatch.setattr(enrollment_services, "stored_columns", removal_commits_meanwhile)
     with clock.frozen(BEFORE):
         draft_save(
             campaign=world.campaign,

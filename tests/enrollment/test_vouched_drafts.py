@@ -326,14 +326,14 @@ def test_a_write_during_a_save_waits_for_it_then_takes_the_vouch_away(
     waits for the save's commit, and its trigger, run after it, sees the saved draft."""
     family = world.family()
     decided, release = threading.Event(), threading.Event()
-    original = enrollment_services.stored_facts
+    original = enrollment_services.stored_columns
 
     def held(facts: Facts, **kwargs: Any) -> dict[str, Any]:
         decided.set()
         assert release.wait(30)
         return original(facts, **kwargs)
 
-    monkeypatch.setattr(enrollment_services, "stored_facts", held)
+    monkeypatch.setattr(enrollment_services, "stored_columns", held)
     saver = _Side(lambda: save(world, family))
     saver.start()
     assert decided.wait(30)
