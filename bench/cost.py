@@ -57,6 +57,7 @@ PATHS = {
     "minimal": "the minimal statement (pgbench)",
     "minimal_arrival": "the minimal statement in the app's arrival order (pgbench)",
     "minimal_kept": "the minimal statement with the rows the app keeps (pgbench)",
+    "lean_http": "the minimal statement behind a lean WSGI handler over HTTP (bench/lean.py)",
 }
 
 

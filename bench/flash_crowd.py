@@ -51,7 +51,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench import cost, front, invariants, minimal
+from bench import cost, front, invariants, lean, minimal
 from bench.pgcluster import PgCluster, free_port
 from bench.seed import FIELD_KEY, ensure_seed
 
@@ -1464,6 +1464,11 @@ class Bench:
         self.results["minimal_kept"] = minimal.run_minimal(
             self.pg, seed, clients + more, seconds, kept=True, log=log
         )
+        # The bare statement behind a lean WSGI handler, over HTTP with the app's load
+        # (bench/lean.py): what any Python app reaches here doing nothing but the statement.
+        self.results["lean"] = lean.run_lean(
+            self.pg, minimal.seed_pools(self.pg, seed), clients, seconds, log=log
+        )
 
     def seed_name(self) -> str:
         """The seed this run copies (the one ensure_seed found or built: the hash of the
@@ -1585,6 +1590,7 @@ class Bench:
         latest["minimal"] = self.results["minimal"]
         latest["minimal_arrival"] = self.results["minimal_arrival"]
         latest["minimal_kept"] = self.results["minimal_kept"]
+        latest["lean"] = self.results["lean"]
         latest["minimal_full"] = self.results["minimal_full"]
         latest["pgbench_full"] = self.results["pgbench_full"]
         latest["refused_http"] = self.results["refused_http"]
@@ -1616,6 +1622,9 @@ SUFFIXED_KEYS = (
     "ratio_to_minimal_arrival",
     "own_sql_to_minimal_arrival",
     "ratio_to_minimal_kept",
+    "lean_accepted_per_s",
+    "lean_to_minimal",
+    "ratio_to_lean",
 )
 
 
@@ -1642,8 +1651,9 @@ def minimal_comparison(
     pgb, pgb_full = run("pgbench"), run("pgbench_full")
     mini, mini_full = run("minimal"), run("minimal_full")
     arrival, kept = run("minimal_arrival"), run("minimal_kept")
+    lean_http = run("lean")
     http_full = dict(results.get("refused_http", {}))
-    rows = [r["cost"] for r in (http, pgb, mini, arrival, kept) if "cost" in r]
+    rows = [r["cost"] for r in (http, lean_http, pgb, mini, arrival, kept) if "cost" in r]
     rows_refused = [r["cost"] for r in (http_full, pgb_full, mini_full) if "cost" in r]
     return {
         "minimal_clients": clients,
@@ -1660,6 +1670,11 @@ def minimal_comparison(
         "pgbench_minimal_kept_tps": kept.get("tps"),
         "ratio_to_minimal_kept": ratio(http.get("accepted_per_s"), kept.get("tps")),
         "own_sql_to_minimal_kept": ratio(pgb.get("tps"), kept.get("tps")),
+        # The bare statement behind a lean WSGI handler over HTTP (bench/lean.py): the ceiling
+        # of ``ratio_to_minimal`` for a Python app on this machine, and the app beside it.
+        "lean_accepted_per_s": lean_http.get("accepted_per_s"),
+        "lean_to_minimal": ratio(lean_http.get("accepted_per_s"), mini.get("tps")),
+        "ratio_to_lean": ratio(http.get("accepted_per_s"), lean_http.get("accepted_per_s")),
         "pgbench_minimal_refused_tps": mini_full.get("tps"),
         "pgbench_refused_tps": pgb_full.get("tps"),
         "own_sql_to_minimal_refused": ratio(pgb_full.get("tps"), mini_full.get("tps")),
@@ -1883,6 +1898,14 @@ def markdown_table(r: dict[str, Any]) -> str:
         (
             "Accepted/s; app's SQL ÷ minimal with the kept rows (256)",
             f"{share(r.get('ratio_to_minimal_kept'))}; {share(r.get('own_sql_to_minimal_kept'))}",
+            "",
+        ),
+        (
+            # bench/lean.py: what any Python app reaches here doing only the bare statement.
+            "The minimal statement behind a lean WSGI handler over HTTP (64 / 256 conns):"
+            " accepted/s; ÷ minimal (256); the app's accepted/s ÷ it (256)",
+            f"{f(r.get('lean_accepted_per_s_64'))} / {f(r.get('lean_accepted_per_s'))}; "
+            f"{share(r.get('lean_to_minimal'))}; {share(r.get('ratio_to_lean'))}",
             "",
         ),
         (

@@ -79,15 +79,20 @@ def test_quick_opening_keeps_every_invariant() -> None:
     # …and writing the rows the app keeps, on lean tables (it ran, every row a registration).
     assert result["pgbench_minimal_kept_tps"] > 0
     assert result["own_sql_to_minimal_kept"] is not None
+    # …and behind a lean WSGI handler over HTTP (bench/lean.py), beside the app's HTTP row.
+    assert result["lean_accepted_per_s"] > 0
+    assert result["lean_to_minimal"] is not None and result["ratio_to_lean"] is not None
     assert [r["path"] for r in result["cost_table"]] == [
         "app_http",
+        "lean_http",
         "app_sql",
         "minimal",
         "minimal_arrival",
         "minimal_kept",
     ]
     assert [r["path"] for r in result["cost_table_refused"]] == ["app_http", "app_sql", "minimal"]
-    http, _app_sql, least, in_order, kept = result["cost_table"]
+    http, lean_http, _app_sql, least, in_order, kept = result["cost_table"]
+    assert lean_http["python_cpu_ms"] is not None and lean_http["round_trips"] is not None
     assert kept["round_trips"] == 1 and kept["refused"] == 0 and kept["accepted"] > 0
     assert kept["wal_bytes"] > least["wal_bytes"]  # four rows more per registration
     columns = ["postgres_cpu_ms", "wal_bytes", "wal_fpi", "commits", "round_trips"]

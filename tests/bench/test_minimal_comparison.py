@@ -109,3 +109,23 @@ def test_a_pgbench_only_client_count_keeps_the_sql_keys_with_its_suffix() -> Non
     }
     # With the HTTP run the accepted/s keys come too.
     assert suffixed(minimal_comparison(full, HTTP, 16), 16)["ratio_to_minimal_16"] == 0.013
+
+
+def test_the_lean_handler_has_its_keys_and_its_row_beside_the_app_over_http() -> None:
+    """bench/lean.py: the bare statement behind a lean WSGI handler — the ceiling of the
+    accepted/s ratio for a Python app on the machine, and the app beside it."""
+    full = results()
+    lean_row = cost.row(
+        "lean_http", clients=16, accepted=100, refused=0, cpu=CPU, window=WINDOW, python=True
+    )
+    full["lean"] = {"16": {"accepted_per_s": 2_400.0, "cost": lean_row}}
+    compared = minimal_comparison(full, HTTP, 16)
+    assert compared["lean_accepted_per_s"] == 2_400.0
+    assert compared["lean_to_minimal"] == 0.3  # 2,400 / 8,000
+    assert compared["ratio_to_lean"] == 0.042  # 100 / 2,400
+    # Right after the app over HTTP: the two HTTP rows side by side.
+    assert [r["path"] for r in compared["cost_table"]][:2] == ["app_http", "lean_http"]
+    assert compared["cost_table"][1]["python_cpu_ms"] == 20.0  # 2 s of CPU / 100
+    without = minimal_comparison(results(), HTTP, 16)
+    assert (without["lean_to_minimal"], without["ratio_to_lean"]) == (None, None)
+    assert suffixed(compared, 16)["ratio_to_lean_16"] == 0.042
