@@ -3,7 +3,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +158,36 @@ def audit_tampering() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_events_written_once")
+
+
+def waits_for_a_lock(
+    fetch: Callable[[str, list[Any]], Sequence[Any] | None],
+    *,
+    pid: int | None = None,
+    queries: Sequence[str] = (),
+    seconds: float = 30,
+) -> bool:
+    """Whether a backend waits for a lock (``pg_stat_activity.wait_event_type = 'Lock'``)
+    within ``seconds``: the backend ``pid``, or any backend of this database whose query is
+    LIKE one of ``queries``. ``fetch(sql, params)`` runs a statement on a connection of the
+    caller's and returns its first row. The race tests prove their order of events this way:
+    the second side is known to wait on the first before the first goes on."""
+    if (pid is None) == (not queries):
+        raise ValueError("a pid or query patterns, one of the two")
+    if pid is not None:
+        where, params = "pid = %s", [pid]
+    else:
+        where = "(" + " OR ".join("query LIKE %s" for _ in queries) + ")"
+        where += " AND datname = current_database()"
+        params = list(queries)
+    sql = f"SELECT count(*) FROM pg_stat_activity WHERE {where} AND wait_event_type = 'Lock'"
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        row = fetch(sql, params)
+        if row is not None and row[0]:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def pg_params() -> dict[str, Any]:

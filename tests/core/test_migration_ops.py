@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from io import StringIO
 from typing import Any
@@ -24,7 +23,7 @@ from django.db.models import Q, UniqueConstraint
 from kattoo.core import clock
 from kattoo.core.migration_ops import AddIndexOnline, AddUniqueOnline, index_valid
 
-from ..conftest import pg_params
+from ..conftest import pg_params, waits_for_a_lock
 
 TABLE = "notifications_notification"
 INDEX = "notification_queued_secret"
@@ -180,17 +179,10 @@ def _build_while_a_writer_is_open(build: Callable[[], None]) -> str:
         first.execute(f"LOCK TABLE {TABLE} IN ROW EXCLUSIVE MODE")
         builder = threading.Thread(target=run)
         builder.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            waiting = watch.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE (query LIKE 'CREATE %%INDEX%%' "
-                "OR query LIKE 'ALTER TABLE%%') "
-                "AND wait_event_type = 'Lock' AND datname = current_database()"
-            ).fetchone()
-            if waiting and waiting[0]:
-                break
-            time.sleep(0.05)
-        else:
+        if not waits_for_a_lock(
+            lambda sql, params: watch.execute(sql, params).fetchone(),
+            queries=("CREATE %INDEX%", "ALTER TABLE%"),
+        ):
             first.rollback()
             builder.join()
             pytest.fail(f"the build never waited for the open writer: {errors}")

@@ -13,7 +13,6 @@ import datetime as dt
 import importlib
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,7 +34,7 @@ from kattoo.people.encryption import personal_data_reencrypt
 from kattoo.people.models import ChildLink, Person, Relation
 from kattoo.people.services import person_refresh
 
-from ..conftest import BEFORE, STAGE1, SYSTEM, Family, World
+from ..conftest import BEFORE, STAGE1, SYSTEM, Family, World, waits_for_a_lock
 from ..factories import PersonFactory
 from ..people.test_encryption import _forget_keys
 
@@ -287,15 +286,13 @@ def _backend_pid() -> int:
 
 def _waits_on_a_lock(pid: int) -> bool:
     """Whether the backend ``pid`` is waiting for a lock, within 30 s."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def fetch(sql: str, params: list[Any]) -> Any:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-            row = cursor.fetchone()
-        if row is not None and row[0] == "Lock":
-            return True
-        time.sleep(0.05)
-    return False
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+
+    return waits_for_a_lock(fetch, pid=pid)
 
 
 class _Side(threading.Thread):
