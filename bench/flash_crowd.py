@@ -195,11 +195,23 @@ def app_env(db_url: str, threads: int) -> dict[str, str]:
 
 
 class App:
-    """One granian process (with its workers) serving the app in production settings."""
+    """One granian process (with its workers) serving the app in production settings — or,
+    given ``target`` and ``env``, another WSGI callable with its own environment
+    (bench/lean.py's handler)."""
 
-    def __init__(self, db_url: str, *, port: int, workers: int, threads: int, name: str) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        port: int,
+        workers: int,
+        threads: int,
+        name: str,
+        target: str = "config.wsgi:application",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.db_url, self.port, self.workers, self.threads = db_url, port, workers, threads
-        self.name = name
+        self.name, self.target, self.env = name, target, env
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = VAR / f"{name}.log"
 
@@ -232,12 +244,12 @@ class App:
             "--no-access-log",
             "--log-level",
             "warning",
-            "config.wsgi:application",
+            self.target,
         ]
         self.proc = subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env=app_env(self.db_url, self.threads),
+            env=self.env if self.env is not None else app_env(self.db_url, self.threads),
             stdout=open(self.log_path, "ab"),  # noqa: SIM115 - owned by the child
             stderr=subprocess.STDOUT,
             start_new_session=True,

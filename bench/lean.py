@@ -31,25 +31,18 @@ open), and ``app_to_lean`` says how far the app is from that ceiling.
     python -m bench.lean [--seconds 15] [--conns 64,256] [--app]
 """
 
-# ruff: noqa: S603 - granian, wrk and pgbench: fixed binaries
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import random
 import re
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
@@ -110,66 +103,22 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class Lean:
-    """granian serving ``application`` on the lean database."""
+def _server(dsn: str, pools: int) -> Any:
+    """granian serving ``application`` on the lean database, as the benchmark serves the app
+    (bench/flash_crowd.py's ``App``: the same flags, workers and blocking threads)."""
+    from bench.flash_crowd import App
 
-    def __init__(self, dsn: str, pools: int) -> None:
-        self.dsn, self.pools = dsn, pools
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Lean:
-        from bench.flash_crowd import GRANIAN, free_port
-
-        self.port = free_port(PORT)
-        env = {
-            **os.environ,
-            "KATTOO_LEAN_DSN": self.dsn,
-            "KATTOO_LEAN_POOLS": str(self.pools),
-            "KATTOO_LEAN_POOL": str(POOL),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        cmd = [
-            str(GRANIAN), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", str(WORKERS), "--blocking-threads", str(max(32, 4 * POOL)),
-            "--backlog", "4096", "--no-access-log", "--log-level", "warning",
-            "bench.lean:application",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=env,
-            stdout=open(VAR / "lean.log", "ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"granian exited; see {VAR / 'lean.log'}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            time.sleep(0.2)
-        raise RuntimeError("the lean handler did not start")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+    env = {
+        **os.environ,
+        "KATTOO_LEAN_DSN": dsn,
+        "KATTOO_LEAN_POOLS": str(pools),
+        "KATTOO_LEAN_POOL": str(POOL),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return App(
+        dsn, port=PORT, workers=WORKERS, threads=POOL, name="lean",
+        target="bench.lean:application", env=env,
+    )  # fmt: skip
 
 
 def _children(n: int) -> list[tuple[str, str, int, str]]:
@@ -230,7 +179,9 @@ def run_lean(
     out: dict[str, Any] = {"layout": f"{WORKERS} x {POOL}", "pools": len(pools)}
     for c in conns:
         minimal.create(pg, [(s, lang, n + minimal.HEADROOM) for s, lang, n in pools])
-        with Lean(pg.url(minimal.DBNAME), len(pools)) as lean:
+        lean = _server(pg.url(minimal.DBNAME), len(pools))
+        lean.start()
+        try:
             # Every worker's connections opened and its statement prepared, then the seats
             # back to none and a checkpoint, as before each pgbench run of the statement.
             _measured(lean.url, [lean.pid()], pg, conns=c, seconds=2, rows=_children(2_000))
@@ -239,6 +190,8 @@ def run_lean(
                 lean.url, [lean.pid()], pg, conns=c, seconds=seconds,
                 rows=_children(5_000 * seconds), dbname=minimal.DBNAME,
             )  # fmt: skip
+        finally:
+            lean.stop()
         out[str(c)] = run
         log(
             f"lean handler -c {c}: {run['accepted_per_s']:.0f} accepted/s, Python "
