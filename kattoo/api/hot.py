@@ -32,6 +32,7 @@ metrics under the operation's view name and Django's warning log line for a refu
 
 from __future__ import annotations
 
+import contextlib
 import http
 import io
 import json
@@ -41,6 +42,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import WSGIRequest
@@ -60,7 +62,7 @@ from kattoo.core.metrics import request_observed
 from kattoo.core.proxy import client_address, networks
 from kattoo.core.request_id import request_id_bound, request_id_from
 from kattoo.core.unavailable import DATABASE_DOWN, RETRY_AFTER_SECONDS
-from kattoo.enrollment.fastpath import SeatRefused, draft_submit_fast, token_draft_facts
+from kattoo.enrollment.fastpath import SeatRefused, draft_submit_fast, pooled, token_draft_facts
 from kattoo.enrollment.idempotency import idempotency_key_parse
 
 from .problems import problem_document
@@ -89,14 +91,15 @@ class _Answer:
     """The response body, and Django's end of a request when the server closes it (the
     database connection goes back to the pool then, as after a Django response)."""
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    def __init__(self, body: bytes, *, finished: bool = True) -> None:
+        self.body, self.finished = body, finished
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.body
 
     def close(self) -> None:
-        signals.request_finished.send(sender=SlimSubmit)
+        if self.finished:  # not when the statements ran on the pool's own connection
+            signals.request_finished.send(sender=SlimSubmit)
 
 
 class SlimSubmit:
@@ -127,6 +130,12 @@ class SlimSubmit:
             and not any(p.search(_SAMPLE_PATH.lstrip("/")) for p in self._redirect_exempt())
         )
         self.headers = {secure: self._security_headers(secure) for secure in (False, True)}
+        # Django's own pool (production settings): the plain submit takes its connection from
+        # it directly, outside Django's connection wrapper (ADR 0047). None without a pool:
+        # then Django's connection, with its request signals.
+        self.pool: Any = database_pool() if self.enabled else None
+        if self.pool is not None:
+            self.pool.open()  # as Django opens it at its first checkout
         self._ready = True
 
     @staticmethod
@@ -229,8 +238,42 @@ class SlimSubmit:
             return self.app(environ, start_response)
         raw_token, key, secure = plain
         started = time.perf_counter()
-        signals.request_started.send(sender=SlimSubmit, environ=environ)
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
+        pool = self.pool
+        held = None
+        if pool is not None:
+            try:
+                held = pool.getconn()
+            except psycopg.OperationalError:  # the pool's timeout, or no server
+                return self.app(environ, start_response)  # Django says it (503), as ever
+        else:
+            signals.request_started.send(sender=SlimSubmit, environ=environ)
+        try:
+            with pooled(held) if held is not None else contextlib.nullcontext():
+                answer = self._fast(
+                    environ, start_response, child, raw_token, key, secure, request_id, started,
+                    signals=held is None,
+                )  # fmt: skip
+        finally:
+            if held is not None:
+                self.pool.putconn(held)  # before Django takes its own connection, or the answer
+        return answer if answer is not None else self.app(environ, start_response)
+
+    def _fast(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        child: str,
+        raw_token: str,
+        key: str | None,
+        secure: bool,
+        request_id: str,
+        started: float,
+        *,
+        signals: bool,
+    ) -> _Answer | None:
+        """The slim answer, or ``None``: Django's to give (the caller hands the request over
+        once the pool's connection is back)."""
         try:
             user, draft = token_draft_facts(
                 digest=token_digest(raw_token), child_id=int(child), key=key
@@ -238,7 +281,7 @@ class SlimSubmit:
         except DATABASE_DOWN:
             user = draft = None  # Django says it (503) with its own log line
         if user is None or user.role != Role.APPLICANT or user.person_id is None:
-            return self.app(environ, start_response)  # 401 / 403 / 503: Django's words
+            return None  # 401 / 403 / 503: Django's words
         language = self._language(environ)
         actor = Actor(user=user, channel="api", request_id=request_id)
         with (
@@ -264,7 +307,7 @@ class SlimSubmit:
                 document = problem_document(refused.code, detail=refused.detail)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
-                    status=refused.status, audited=True,
+                    status=refused.status, audited=True, signals=signals,
                 )  # fmt: skip
             except DATABASE_DOWN as exc:
                 logger.warning(
@@ -278,7 +321,7 @@ class SlimSubmit:
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=document["status"],
-                    headers=[("Retry-After", str(RETRY_AFTER_SECONDS))],
+                    headers=[("Retry-After", str(RETRY_AFTER_SECONDS))], signals=signals,
                 )  # fmt: skip
             except Exception:
                 logger.exception(
@@ -289,12 +332,14 @@ class SlimSubmit:
                 document = problem_document("server_error")
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
-                    status=document["status"],
+                    status=document["status"], signals=signals,
                 )  # fmt: skip
         if body is None:
             environ[FAST_PATH_TRIED] = True
-            return self.app(environ, start_response)
-        return self._answer(start_response, environ, body, answer, request_id, started)
+            return None
+        return self._answer(
+            start_response, environ, body, answer, request_id, started, signals=signals
+        )
 
     def _client(self, environ: dict[str, Any]) -> str:
         """The client's address as kattoo/core/proxy.py tells it (for the log line)."""
@@ -314,6 +359,7 @@ class SlimSubmit:
         status: int = 201,
         headers: list[tuple[str, str]] | None = None,
         audited: bool = False,
+        signals: bool = True,
     ) -> _Answer:
         """The response as Django would send it: Ninja's JSON or the problem document, and
         the headers the view and the middleware add. ``audited``: a refusal the audit trail
@@ -338,7 +384,12 @@ class SlimSubmit:
             log("%s: %s", phrase, environ.get("PATH_INFO", ""), extra={"status_code": status})
         start_response(f"{status} {phrase}", response_headers)
         request_observed(self.view, "POST", status, time.perf_counter() - started)
-        return _Answer(data)
+        return _Answer(data, finished=signals)
+
+
+def database_pool() -> Any:
+    """Django's pool of the default database (``OPTIONS["pool"]``), or None without one."""
+    return getattr(connection, "pool", None)
 
 
 def _ninja_json(body: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -117,7 +117,12 @@ def registration_counted(register: Callable[P, R]) -> Callable[P, R]:
             (_FULL if exc.code == "no_free_seats" else _REFUSED).inc()
             raise
         if result is not None:
-            transaction.on_commit(_ACCEPTED.inc)
+            if connection.in_atomic_block:
+                transaction.on_commit(_ACCEPTED.inc)
+            else:  # committed already: the fast path's one statement, in autocommit; and
+                # without a checkout of Django's connection that the slim handler's
+                # statements, on the pool's own (ADR 0047), never made
+                _ACCEPTED.inc()
         return result
 
     return counted

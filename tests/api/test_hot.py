@@ -22,11 +22,13 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from psycopg_pool import ConnectionPool
 
 from kattoo.accounts.models import Role, User
 from kattoo.accounts.services import token_issue
@@ -138,6 +140,31 @@ def environ_for(
         headers=headers,
     )
     return dict(request.environ)
+
+
+@pytest.fixture(autouse=True, params=["django's connection", "the pool's own"])
+def slim_connection(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every test twice: the slim handler on Django's connection (no pool: the test settings'),
+    and on connections of a pool as production's (ADR 0047) — made as Django makes its pool,
+    with its connection parameters and its ``configure``."""
+    if request.param == "django's connection":
+        yield None
+        return
+    if connection.vendor != "postgresql":
+        pytest.skip("a pool of PostgreSQL's connections")
+    params = {**connection.get_connection_params(), "autocommit": True}
+    pool = ConnectionPool(
+        kwargs=params,
+        min_size=1,
+        max_size=2,
+        open=True,
+        configure=connection._configure_connection,  # type: ignore[attr-defined]
+    )
+    monkeypatch.setattr(hot, "database_pool", lambda: pool)
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 @pytest.fixture
@@ -347,14 +374,31 @@ postgres_only = pytest.mark.skipif(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @postgres_only
-def test_the_plain_submit_never_reaches_django(world: World) -> None:
+def test_the_plain_submit_never_reaches_django(
+    world: World, slim_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     family = world.family()
     draft(world, family)
     token = token_issue(user=family.parent, actor=SYSTEM)
     behind = Counting()
-    answer = call(hot.SlimSubmit(behind), environ_for(family.child.pk, token=token))
+    checkouts: list[str] = []
+    with CaptureQueriesContext(connection) as through_django, monkeypatch.context() as m:
+        if slim_connection is not None:  # Django's connection not even checked out
+            m.setattr(
+                connections["default"], "ensure_connection", lambda: checkouts.append("django")
+            )
+        answer = call(hot.SlimSubmit(behind), environ_for(family.child.pk, token=token))
     assert answer.status == 201, answer.body
     assert behind.calls == 0
+    if slim_connection is not None:
+        # With a pool (production's settings), its statements ran on a connection of the
+        # pool, none through Django's connection, and the connection went back to the pool.
+        assert through_django.captured_queries == []
+        assert checkouts == []
+        stats = slim_connection.get_stats()
+        assert stats["requests_num"] >= 1 and stats["pool_available"] == stats["pool_size"]
+    else:
+        assert len(through_django.captured_queries) >= 2  # the read and the statement
     body = answer.json()
     assert (body["route"], body["position"], body["status"]) == ("microdistrict", 1, "registered")
     assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -370,6 +414,31 @@ def test_the_plain_submit_never_reaches_django(world: World) -> None:
         "api",
         family.parent.pk,
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_an_exhausted_pool_hands_the_submit_to_django(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No connection free within the pool's timeout: Django answers, as it answers a request
+    whose own checkout times out (in production from the same pool: 503 with Retry-After)."""
+    params = {**connection.get_connection_params(), "autocommit": True}
+    configure = connection._configure_connection  # type: ignore[attr-defined]
+    with ConnectionPool(
+        kwargs=params, min_size=1, max_size=1, timeout=0.2, open=True, configure=configure
+    ) as pool:
+        monkeypatch.setattr(hot, "database_pool", lambda: pool)
+        family = world.family()
+        draft(world, family)
+        token = token_issue(user=family.parent, actor=SYSTEM)
+        behind = Counting()
+        with pool.connection():  # the pool's every connection taken
+            answer = call(hot.SlimSubmit(behind), environ_for(family.child.pk, token=token))
+        assert behind.calls == 1
+        assert answer.status == 201  # Django's own connection is not pooled in the tests
+        assert pool.get_stats()["pool_available"] == 1
 
 
 @pytest.mark.postgres
