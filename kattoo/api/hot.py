@@ -91,14 +91,15 @@ class _Answer:
     """The response body, and Django's end of a request when the server closes it (the
     database connection goes back to the pool then, as after a Django response)."""
 
-    def __init__(self, body: bytes, *, finished: bool = True) -> None:
-        self.body, self.finished = body, finished
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.finished = True  # False when the statements ran on the pool's own connection
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.body
 
     def close(self) -> None:
-        if self.finished:  # not when the statements ran on the pool's own connection
+        if self.finished:
             signals.request_finished.send(sender=SlimSubmit)
 
 
@@ -251,13 +252,15 @@ class SlimSubmit:
         try:
             with pooled(held) if held is not None else contextlib.nullcontext():
                 answer = self._fast(
-                    environ, start_response, child, raw_token, key, secure, request_id, started,
-                    signals=held is None,
-                )  # fmt: skip
+                    environ, start_response, child, raw_token, key, secure, request_id, started
+                )
         finally:
             if held is not None:
-                self.pool.putconn(held)  # before Django takes its own connection, or the answer
-        return answer if answer is not None else self.app(environ, start_response)
+                pool.putconn(held)  # before Django takes its own connection, or the answer
+        if answer is None:
+            return self.app(environ, start_response)
+        answer.finished = held is None  # Django's request_finished only after its start
+        return answer
 
     def _fast(
         self,
@@ -269,8 +272,6 @@ class SlimSubmit:
         secure: bool,
         request_id: str,
         started: float,
-        *,
-        signals: bool,
     ) -> _Answer | None:
         """The slim answer, or ``None``: Django's to give (the caller hands the request over
         once the pool's connection is back)."""
@@ -307,7 +308,7 @@ class SlimSubmit:
                 document = problem_document(refused.code, detail=refused.detail)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
-                    status=refused.status, audited=True, signals=signals,
+                    status=refused.status, audited=True,
                 )  # fmt: skip
             except DATABASE_DOWN as exc:
                 logger.warning(
@@ -321,7 +322,7 @@ class SlimSubmit:
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=document["status"],
-                    headers=[("Retry-After", str(RETRY_AFTER_SECONDS))], signals=signals,
+                    headers=[("Retry-After", str(RETRY_AFTER_SECONDS))],
                 )  # fmt: skip
             except Exception:
                 logger.exception(
@@ -332,14 +333,12 @@ class SlimSubmit:
                 document = problem_document("server_error")
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
-                    status=document["status"], signals=signals,
+                    status=document["status"],
                 )  # fmt: skip
         if body is None:
             environ[FAST_PATH_TRIED] = True
             return None
-        return self._answer(
-            start_response, environ, body, answer, request_id, started, signals=signals
-        )
+        return self._answer(start_response, environ, body, answer, request_id, started)
 
     def _client(self, environ: dict[str, Any]) -> str:
         """The client's address as kattoo/core/proxy.py tells it (for the log line)."""
@@ -359,7 +358,6 @@ class SlimSubmit:
         status: int = 201,
         headers: list[tuple[str, str]] | None = None,
         audited: bool = False,
-        signals: bool = True,
     ) -> _Answer:
         """The response as Django would send it: Ninja's JSON or the problem document, and
         the headers the view and the middleware add. ``audited``: a refusal the audit trail
@@ -384,7 +382,7 @@ class SlimSubmit:
             log("%s: %s", phrase, environ.get("PATH_INFO", ""), extra={"status_code": status})
         start_response(f"{status} {phrase}", response_headers)
         request_observed(self.view, "POST", status, time.perf_counter() - started)
-        return _Answer(data, finished=signals)
+        return _Answer(data)
 
 
 def database_pool() -> Any:

@@ -379,14 +379,15 @@ class _PooledCursor:
 
 class _Pooled:
     """What the statements below use of ``django.db.connection``, for a connection of its pool
-    held by the slim handler: autocommit, never in an atomic block, PostgreSQL's."""
+    held by the slim handler: autocommit, never in an atomic block, PostgreSQL's. One per
+    thread, made at its first plain submit; ``connection`` is the one held for this request."""
 
     vendor = "postgresql"
     in_atomic_block = False
     errors_occurred = False  # set by DatabaseErrorWrapper; nothing reads it here
 
-    def __init__(self, raw: Any) -> None:
-        self.connection = raw
+    def __init__(self) -> None:
+        self.connection: Any = None
         self.settings_dict = connection.settings_dict
         self.Database = connection.Database  # type: ignore[attr-defined]
         self.errors = DatabaseErrorWrapper(self)
@@ -404,11 +405,15 @@ def _db() -> Any:
 def pooled(raw: Any) -> Iterator[None]:
     """Run this thread's hot statements on ``raw``, a connection of Django's pool, inside the
     block (the slim handler's; it takes and returns the connection)."""
-    _held.db = _Pooled(raw)
+    db = getattr(_held, "pooled", None)
+    if db is None:
+        db = _held.pooled = _Pooled()
+    db.connection = raw
+    _held.db = db
     try:
         yield
     finally:
-        _held.db = None
+        _held.db = db.connection = None
 
 
 # Stable plans at the opening (issue 15, ADR 0015 §0). Production prepares each statement on
