@@ -312,6 +312,23 @@ def row(
     }
 
 
+def http_row(
+    path: str, summary: dict[str, Any], cpu: dict[str, Any], window: Window
+) -> dict[str, Any]:
+    """The cost-table line of a run over HTTP (wrk's ``summary``): its processes' Python CPU
+    beside PostgreSQL's, the statements counted by pg_stat_statements (the window closed with
+    the pool's connections let go)."""
+    return row(
+        path,
+        clients=summary["conns"],
+        accepted=summary["accepted"],
+        refused=summary["refused"],
+        cpu=cpu,
+        window=window.close(pooled=True),
+        python=True,
+    )
+
+
 def table_text(rows: list[dict[str, Any]], title: str) -> str:
     def f(v: Any, fmt: str) -> str:
         return "—" if v is None else format(v, fmt)

@@ -156,15 +156,7 @@ def _measured(
     out["python_cpu_ms"] = round(meter.result["app_s"] * 1000 / done, 3)
     out["postgres_cpu_ms"] = round(meter.result["postgres_s"] * 1000 / done, 3)
     if window is not None:
-        out["cost"] = cost.row(
-            "lean_http",
-            clients=conns,
-            accepted=out["accepted"],
-            refused=out["refused"],
-            cpu=meter.result,
-            window=window.close(pooled=True),
-            python=True,
-        )
+        out["cost"] = cost.http_row("lean_http", out, meter.result, window)
     return out
 
 
