@@ -406,6 +406,37 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+_COMBINED = re.compile(r'kattoo_combined_(statements|requests)_total\{statement="(\w+)"\} (\S+)')
+
+
+def combined_counts(url: str | None) -> dict[str, list[float]]:
+    """The app's combined statements and the requests they served, per statement (ADR 0048),
+    from its ``/metrics`` (one worker's: the bench sets no multiprocess directory)."""
+    counts: dict[str, list[float]] = {}
+    if url is None:
+        return counts
+    try:
+        text = httpx.get(url + "/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return counts
+    for kind, statement, value in _COMBINED.findall(text):
+        counts.setdefault(statement, [0.0, 0.0])[kind == "requests"] += float(value)
+    return counts
+
+
+def mean_batches(
+    before: dict[str, list[float]], after: dict[str, list[float]]
+) -> dict[str, float | None]:
+    """Requests ÷ statements between two ``combined_counts``, per statement."""
+    out: dict[str, float | None] = {}
+    for statement in ("read", "submit"):
+        b = before.get(statement, [0.0, 0.0])
+        a = after.get(statement, [0.0, 0.0])
+        statements, requests = a[0] - b[0], a[1] - b[1]
+        out[statement] = round(requests / statements, 2) if statements else None
+    return out
+
+
 def summarize(wrk: dict[str, Any], seconds: float) -> dict[str, Any]:
     statuses = {k: int(v) for k, v in wrk["statuses"].items() if k != "200"}
     accepted = statuses.get("201", 0)
@@ -1009,6 +1040,8 @@ class Bench:
         roots += self.extra_roots
         dbname = self.db_url.rsplit("/", 1)[1]
         window = cost.Window(self.pg, dbname, breakdown=True) if measure_cost else None
+        app_url = self.app.url if self.app and self.app.proc else None
+        batches_before = combined_counts(app_url)
         with CpuMeter(roots, self.pg) as meter, cost.Activity(self.pg, dbname) as activity:
             if during is None:
                 wrk = run_wrk(
@@ -1039,16 +1072,9 @@ class Bench:
         summary["acks_in_run"] = len(wrk["acks"])
         summary["cpu"] = meter.result
         summary["activity"] = activity.result()
+        summary["mean_batch"] = mean_batches(batches_before, combined_counts(app_url))
         if window is not None:
-            summary["cost"] = cost.row(
-                "app_http",
-                clients=conns,
-                accepted=summary["accepted"],
-                refused=summary["refused"],
-                cpu=meter.result,
-                window=window.close(pooled=True),
-                python=True,
-            )
+            summary["cost"] = cost.http_row("app_http", summary, meter.result, window)
             summary["statements_top"] = window.top(summary["accepted"] + summary["refused"])
         check = invariants.check(self.db_url, self.all_acks)
         summary["invariants"] = check
@@ -1425,15 +1451,7 @@ class Bench:
             summary = summarize(wrk, seconds)
             summary["conns"] = conns
             summary["cpu"] = meter.result
-            summary["cost"] = cost.row(
-                "app_http",
-                clients=conns,
-                accepted=summary["accepted"],
-                refused=summary["refused"],
-                cpu=meter.result,
-                window=window.close(pooled=True),
-                python=True,
-            )
+            summary["cost"] = cost.http_row("app_http", summary, meter.result, window)
             summary["statements_top"] = window.top(summary["accepted"] + summary["refused"])
         finally:
             app.stop()
@@ -1555,6 +1573,9 @@ class Bench:
             "p50_ms_256": c256["p50_ms"],
             "p95_ms_256": c256["p95_ms"],
             "p99_ms_256": c256["p99_ms"],
+            # Requests a combined statement served, at 256 connections (ADR 0048).
+            "mean_batch_read": c256.get("mean_batch", {}).get("read"),
+            "mean_batch_submit": c256.get("mean_batch", {}).get("submit"),
             "overload_answer_ms": over["answer_503_p99_ms"],
             # The same without the probe's own wait for a core (OverloadProbe): what a client
             # with a processor of its own would have waited.

@@ -203,6 +203,9 @@ KATTOO_ADMISSION_RETRY_AFTER = 2
 # The opening minute's plain draft submit answered in front of Django (kattoo/api/hot.py,
 # ADR 0027); 0 sends every request through Django (the same answers, more CPU).
 KATTOO_SLIM_SUBMIT = os.environ.get("KATTOO_SLIM_SUBMIT", "1") == "1"
+# Its concurrent requests read and written together, one statement for those that arrived
+# while the last one ran (kattoo/enrollment/fastpath.py, ADR 0048); 0 = one statement each.
+KATTOO_COMBINE = os.environ.get("KATTOO_COMBINE", "1") == "1"
 # How old a public free-seat count may be (kattoo/api/cache.py); 0 = always fresh.
 KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "0"))
 

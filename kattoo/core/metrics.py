@@ -59,6 +59,18 @@ ADMISSION_REFUSED = Counter(
     "kattoo_admission_refused_total",
     "Requests answered 503 service_busy by admission control.",
 )
+# Statements that served several concurrent requests at once (core/combining.py, ADR 0048):
+# requests ÷ statements is the mean batch.
+COMBINED_STATEMENTS = Counter(
+    "kattoo_combined_statements",
+    "Statements sent for requests combined into batches, by statement (read, submit).",
+    ["statement"],
+)
+COMBINED_REQUESTS = Counter(
+    "kattoo_combined_requests",
+    "Requests served by combined statements, by statement (read, submit).",
+    ["statement"],
+)
 _ACCEPTED = REGISTRATIONS.labels(outcome="accepted")
 _FULL = REGISTRATIONS.labels(outcome="full")
 _REFUSED = REGISTRATIONS.labels(outcome="refused")
@@ -102,6 +114,20 @@ def request_observed(view: str, method: str, status: int, elapsed: float) -> Non
         )
     children[0].inc()
     children[1].observe(elapsed)
+
+
+def batch_observer(statement: str) -> Callable[[int], None]:
+    """What a ``Combiner`` calls after each batch of ``statement``: one statement, its requests."""
+    statements, requests = (
+        COMBINED_STATEMENTS.labels(statement=statement),
+        COMBINED_REQUESTS.labels(statement=statement),
+    )
+
+    def observed(size: int) -> None:
+        statements.inc()
+        requests.inc(size)
+
+    return observed
 
 
 def registration_counted(register: Callable[P, R]) -> Callable[P, R]:

@@ -1,0 +1,128 @@
+"""Requests that arrive while a batch runs go together as the next one (core/combining.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from kattoo.core.combining import Combiner
+
+
+def _until(condition: object, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_a_caller_alone_runs_its_item_alone() -> None:
+    seen: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        seen.append(list(items))
+        return [i * 10 for i in items]
+
+    combiner = Combiner(run, limit=8)
+    assert [combiner(1), combiner(2)] == [10, 20]
+    assert seen == [[1], [2]]
+    assert (combiner.batches, combiner.items) == (2, 2)
+
+
+def test_callers_that_arrive_while_a_batch_runs_go_together_each_with_its_own_result() -> None:
+    """The first caller's batch is held until four more callers wait: they run as the next
+    batch, in the order they arrived, and each thread gets its own item's result."""
+    release = threading.Event()
+    seen: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        if not seen:
+            release.wait(10)
+        seen.append(list(items))
+        return [i * 10 for i in items]
+
+    combiner = Combiner(run, limit=8)
+    results: dict[int, int] = {}
+
+    def caller(i: int) -> None:
+        results[i] = combiner(i)
+
+    first = threading.Thread(target=caller, args=(0,))
+    first.start()
+    _until(lambda: combiner._running)
+    others = []
+    for i in range(1, 5):
+        thread = threading.Thread(target=caller, args=(i,))
+        thread.start()
+        others.append(thread)
+        _until(lambda i=i: len(combiner._queue) == i)  # arrival order is queue order
+    release.set()
+    for thread in (first, *others):
+        thread.join(10)
+    assert seen == [[0], [1, 2, 3, 4]]
+    assert results == {i: i * 10 for i in range(5)}
+    assert not combiner._running and not combiner._queue
+
+
+def test_a_batch_holds_at_most_limit_items_and_the_rest_follow() -> None:
+    release = threading.Event()
+    seen: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        if not seen:
+            release.wait(10)
+        seen.append(list(items))
+        return list(items)
+
+    combiner = Combiner(run, limit=2)
+    threads = [threading.Thread(target=combiner, args=(0,))]
+    threads[0].start()
+    _until(lambda: combiner._running)
+    for i in range(1, 6):
+        threads.append(threading.Thread(target=combiner, args=(i,)))
+        threads[-1].start()
+        _until(lambda i=i: len(combiner._queue) == i)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert seen == [[0], [1, 2], [3, 4], [5]]
+
+
+def test_a_batch_that_fails_raises_in_every_callers_thread() -> None:
+    release = threading.Event()
+    calls: list[int] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        calls.append(len(items))
+        if len(calls) == 1:
+            release.wait(10)
+            return [0]
+        raise RuntimeError("the database went away")
+
+    combiner = Combiner(run, limit=8)
+    errors: list[str] = []
+
+    def caller(i: int) -> None:
+        try:
+            combiner(i)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=caller, args=(0,))]
+    threads[0].start()
+    _until(lambda: combiner._running)
+    for i in (1, 2, 3):
+        threads.append(threading.Thread(target=caller, args=(i,)))
+        threads[-1].start()
+    _until(lambda: len(combiner._queue) == 3)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert calls == [1, 3]
+    assert errors == ["the database went away"] * 3
+    # And the next caller runs as ever.
+    with pytest.raises(RuntimeError):
+        combiner(9)
+    assert not combiner._running

@@ -1,0 +1,255 @@
+"""Concurrent submits read and written together (ADR 0048): a batch writes, for each request,
+exactly what the submit statement writes for it alone, and a batch's read returns each
+request's own row.
+
+PostgreSQL only (the fast path's statements). The statements run on a connection of their own
+in autocommit, as the slim handler's pool gives them (``fastpath.pooled``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connection
+from django.db.models import F
+from psycopg_pool import ConnectionPool
+
+from kattoo.accounts.models import token_digest
+from kattoo.accounts.services import token_issue
+from kattoo.api import hot
+from kattoo.api.v1.serializers import application_out
+from kattoo.catalog.models import Teacher
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.enrollment import fastpath
+from kattoo.enrollment.models import Application, SeatPool
+
+from ..api.test_hot import Counting, call, environ_for
+from ..conftest import STAGE2, SYSTEM, Family, World
+from .test_stored_facts import store
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        "connection.vendor != 'postgresql'", reason="the fast path is PostgreSQL's statement"
+    ),
+]
+
+IN_STAGE2 = STAGE2 + dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def raw() -> Iterator[psycopg.Connection[Any]]:
+    """A connection as the slim handler's pool gives one: autocommit, Django's parameters."""
+    params = {**connection.get_connection_params(), "autocommit": True}
+    conn = psycopg.Connection.connect(**params)
+    connection._configure_connection(conn)  # type: ignore[attr-defined]
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+class _Captured(Exception):
+    pass
+
+
+def prepared(
+    monkeypatch: pytest.MonkeyPatch, raw: Any, families: Sequence[Family]
+) -> list[dict[str, Any]]:
+    """The submit statement's parameters of each family's draft, as the fast path makes them
+    (decided, the SMS and the answer built), the statement itself not sent."""
+    items: list[dict[str, Any]] = []
+
+    def capture(params: dict[str, Any]) -> Any:
+        items.append(params)
+        raise _Captured
+
+    with monkeypatch.context() as patch:
+        patch.setattr(fastpath, "_submitted", capture)
+        for n, family in enumerate(families):
+            actor = Actor(user=family.parent, channel="api", request_id=f"req-{n}")
+            with clock.frozen(IN_STAGE2), fastpath.pooled(raw), pytest.raises(_Captured):
+                fastpath.draft_submit_fast(
+                    user=family.parent,
+                    child_id=family.child.pk,
+                    key=str(uuid.uuid4()),
+                    fingerprint_payload={"draft": str(family.child.pk)},
+                    actor=actor,
+                    respond=application_out,
+                    encode=hot._ninja_json,
+                )
+    return items
+
+
+# Every row a submit writes or changes, with its values (sequence-made ids aside).
+_WRITTEN = {
+    "applications": "SELECT id, campaign_id, child_id, applicant_id, user_id, school_id,"
+    " language, pool_id, status, route, above_quota, position, channel, created_at,"
+    " status_changed_at FROM enrollment_application ORDER BY id",
+    "history": "SELECT application_id, from_status, to_status, at, actor_id, reason, reason_code"
+    " FROM enrollment_applicationtransition ORDER BY application_id",
+    "audit": "SELECT at, actor_id, channel, action, object_type, object_id, data, request_id"
+    " FROM audit_auditevent WHERE action = 'application.register' ORDER BY object_id",
+    "outbox": "SELECT id, user_id, channel, address, event, language, subject, body,"
+    " secret_body, dedupe_key, status, attempts, created_at FROM notifications_notification"
+    " ORDER BY id",
+    "idempotency": "SELECT user_id, key, request_hash, status_code, response, created_at"
+    " FROM enrollment_idempotencyrecord ORDER BY user_id, key",
+    "pools": "SELECT id, taken, held, capacity, extra_seats, accepted_count"
+    " FROM enrollment_seatpool ORDER BY id",
+    "drafts": "SELECT id FROM enrollment_draft ORDER BY id",
+}
+
+
+def written(raw: Any) -> dict[str, list[Any]]:
+    return {name: raw.execute(sql).fetchall() for name, sql in _WRITTEN.items()}
+
+
+def scene(world: World) -> list[Family]:
+    """Stage 2; the school's Kyrgyz pool with two free seats wanted by three families of its
+    microdistrict and a teacher's family (§24: above the quota), and a family for the other
+    school (§27: any school in stage 2) — in an order that mixes them."""
+    families = [world.family() for _ in range(5)]
+    a, teacher, b, other, c = families
+    Teacher.objects.create(
+        school=world.school, pin=teacher.population[0]["pin"], added_at=clock.now()
+    )
+    for family in (a, teacher, b, c):
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    store(world.campaign, other.parent, other.child, world.other_school, "ky")
+    SeatPool.objects.filter(school=world.school, language="ky").update(taken=F("capacity") - 2)
+    return families
+
+
+def test_a_batch_writes_what_each_submit_alone_writes(
+    world: World, raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    families = scene(world)
+    items = prepared(monkeypatch, raw, families)
+    start = written(raw)
+    with raw.transaction(force_rollback=True), fastpath.pooled(raw):
+        together = fastpath._submit_rows(items)
+        batch = written(raw)
+    assert written(raw) == start
+    alone: list[Any] = []
+    with raw.transaction(force_rollback=True), fastpath.pooled(raw):
+        for params in items:
+            try:
+                with raw.transaction():  # a savepoint: a refused submit fails its statement
+                    alone.append(fastpath._submitted(params))
+            except IntegrityError as exc:
+                assert fastpath._no_seat(exc)
+                alone.append(None)
+        one_by_one = written(raw)
+    assert together == alone
+    assert batch == one_by_one
+    # The pool's two free seats to the first two of its microdistrict's families, the
+    # teacher's child above the quota between them, the third family refused; the other
+    # school's family registered.
+    taken = [None if row is None else row[0] for row in together]
+    assert taken[2] == taken[0] + 2 and taken[1] == taken[0] + 1
+    assert taken[4] is None and taken[3] == 1
+    registered = {row[2]: row for row in batch["applications"]}
+    assert registered[families[1].child.pk][10] is True  # above the quota
+    assert families[4].child.pk not in registered
+    assert len(batch["history"]) == len(batch["audit"]) == len(batch["idempotency"]) == 4
+    assert len(batch["drafts"]) == len(start["drafts"]) - 4
+
+
+def test_a_constraint_that_fails_sends_each_submit_alone_and_writes_nothing(
+    world: World, raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same child twice in one batch (its two parents at once): the one-active-application
+    index fails the batch as a whole; each request then learns its own answer alone."""
+    family = world.family()
+    store(world.campaign, family.parent, family.child, world.school, "ky")
+    items = prepared(monkeypatch, raw, [family, family])
+    start = written(raw)
+    with fastpath.pooled(raw):
+        assert fastpath._submit_rows(items) == [fastpath._ALONE, fastpath._ALONE]
+    assert written(raw) == start
+
+
+def test_a_batch_of_reads_returns_each_requests_own_row(world: World, raw: Any) -> None:
+    a, b = world.family(), world.family()
+    for family in (a, b):
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    items = [
+        (token_digest(token_issue(user=a.parent, actor=SYSTEM)), a.child.pk),
+        (token_digest("not a token"), a.child.pk),
+        (token_digest(token_issue(user=b.parent, actor=SYSTEM)), b.child.pk),
+        (token_digest(token_issue(user=b.parent, actor=SYSTEM)), a.child.pk),  # not b's child
+    ]
+    with clock.frozen(IN_STAGE2), fastpath.pooled(raw):
+        together = fastpath._token_rows(items)
+        alone = [fastpath._token_rows([item])[0] for item in items]
+    assert together == alone
+    assert together[1] is None
+    assert together[0] is not None and together[2] is not None
+    assert together[3] is not None and together[3][4] is None  # the holder, no draft
+
+
+def test_concurrent_submits_through_the_slim_handler_go_in_one_batch(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six parents at once on a pool of six connections: the first submit statement is held
+    until the other five wait behind it, and they go as one batch — each answered 201 with
+    its own registration and position, every row written once."""
+    n = 6
+    families = [world.family() for _ in range(n)]
+    for family in families:
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    tokens = [token_issue(user=f.parent, actor=SYSTEM) for f in families]
+    params = {**connection.get_connection_params(), "autocommit": True}
+    pool = ConnectionPool(
+        kwargs=params,
+        min_size=n,
+        max_size=n,
+        open=True,
+        configure=connection._configure_connection,  # type: ignore[attr-defined]
+    )
+    monkeypatch.setattr(hot, "database_pool", lambda: pool)
+    batches: list[int] = []
+    original = fastpath._SUBMITS.run
+
+    def first_held(items: Sequence[dict[str, Any]]) -> Any:
+        if not batches:
+            deadline = time.monotonic() + 20
+            while len(fastpath._SUBMITS._queue) < n - 1 and time.monotonic() < deadline:
+                time.sleep(0.005)
+        batches.append(len(items))
+        return original(items)
+
+    monkeypatch.setattr(fastpath._SUBMITS, "run", first_held)
+    slim = hot.SlimSubmit(Counting())
+    answers: dict[int, Any] = {}
+
+    def parent(i: int) -> None:
+        environ = environ_for(families[i].child.pk, token=tokens[i], request_id=f"req-{i}")
+        answers[i] = call(slim, environ, at=IN_STAGE2)
+
+    try:
+        threads = [threading.Thread(target=parent, args=(i,)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        pool.close()
+    assert sorted(batches) == [1, n - 1]
+    assert [answers[i].status for i in range(n)] == [201] * n
+    bodies = [answers[i].json() for i in range(n)]
+    assert sorted(b["position"] for b in bodies) == list(range(1, n + 1))
+    for family, body in zip(families, bodies, strict=True):
+        application = Application.objects.get(child=family.child)
+        assert (str(application.pk), application.position) == (body["id"], body["position"])
+    pool_row = SeatPool.objects.get(school=world.school, language="ky")
+    assert (pool_row.taken, pool_row.accepted_count) == (n, n)
