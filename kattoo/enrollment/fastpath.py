@@ -310,10 +310,13 @@ assert "%(digest)s" not in _TOKEN_FACTS_BATCH and "%(child_id)s" not in _TOKEN_F
 
 # The submit of a batch: for each request, exactly the rows ``_SUBMIT`` writes for it alone,
 # in the requests' order (``tests/enrollment/test_batched_submit.py`` proves the two equal).
-# The batch's pools are locked in the order of their ids (``FOR UPDATE``), so two batches
-# cannot deadlock; then, per pool, the requests that take a seat — those above the quota
-# (§24, §25: always, and the capacity grows with them), the others while a seat is free, in
-# their order — and their positions, one after the pool's last. A request without a seat
+# The batch's drafts, then its pools, are locked in the order of their ids (``FOR UPDATE``):
+# drafts before pools as ``_SUBMIT`` and the ordinary path lock them, so neither two batches
+# nor a batch and a lone submit of the same draft (a double click) can wait for each other
+# (the pools' locks are taken only once every draft's is: an InitPlan). Then, per pool, the
+# requests that take a seat — those above the quota (§24, §25: always, and the capacity
+# grows with them), the others while a seat is free, in their order — and their positions,
+# one after the pool's last. A request without a seat
 # writes nothing (its thread records the refusal, as after ``_SUBMIT``). Any constraint that
 # fails (a child registered meanwhile, a key used twice) fails the whole batch: then each
 # request sends ``_SUBMIT`` alone and learns its own answer. The requests' parameters come as
@@ -338,10 +341,16 @@ WITH b AS (
     )
     + """, e.ord
       FROM jsonb_array_elements(%(batch)s::jsonb) WITH ORDINALITY AS e(v, ord)
+), drafts AS (
+    SELECT d.id FROM enrollment_draft d
+     WHERE d.id = ANY (ARRAY(SELECT draft_id FROM b))
+     ORDER BY d.id
+       FOR UPDATE
 ), pools AS (
     SELECT p.id, p.capacity - p.taken - p.held AS free, p.accepted_count
       FROM enrollment_seatpool p
      WHERE p.id = ANY (ARRAY(SELECT DISTINCT pool_id FROM b))
+       AND (SELECT count(*) FROM drafts) >= 0
      ORDER BY p.id
        FOR UPDATE
 ), granted AS (

@@ -31,7 +31,7 @@ from kattoo.enrollment import fastpath
 from kattoo.enrollment.models import Application, SeatPool
 
 from ..api.test_hot import Counting, call, environ_for
-from ..conftest import STAGE2, SYSTEM, Family, World
+from ..conftest import STAGE2, SYSTEM, Family, World, waits_for_a_lock
 from .test_stored_facts import store
 
 pytestmark = [
@@ -176,6 +176,50 @@ def test_a_constraint_that_fails_sends_each_submit_alone_and_writes_nothing(
     with fastpath.pooled(raw):
         assert fastpath._submit_rows(items) == [fastpath._ALONE, fastpath._ALONE]
     assert written(raw) == start
+
+
+def test_a_batch_locks_its_drafts_before_its_pools(
+    world: World, raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the order ``_SUBMIT`` and the ordinary path lock them (the draft, then the pool), so
+    that a batch and a lone submit of the same draft (a double click, another worker) cannot
+    wait for each other: while another transaction holds one of the batch's drafts, the batch
+    waits for it holding no pool's row."""
+    a, b = world.family(), world.family()
+    for family in (a, b):
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    items = prepared(monkeypatch, raw, [a, b])
+    params = {**connection.get_connection_params(), "autocommit": True}
+    with psycopg.Connection.connect(**params) as holder, psycopg.Connection.connect(
+        **params
+    ) as probe:
+        holder.execute("BEGIN")
+        holder.execute(
+            "SELECT id FROM enrollment_draft WHERE id = %s FOR UPDATE", [items[1]["draft_id"]]
+        )
+        done: dict[str, Any] = {}
+
+        def batch() -> None:
+            with fastpath.pooled(raw):
+                done["rows"] = fastpath._submit_rows(items)
+
+        thread = threading.Thread(target=batch)
+        thread.start()
+        try:
+            assert waits_for_a_lock(
+                lambda sql, p: probe.execute(sql, p).fetchone(), pid=raw.info.backend_pid
+            )
+            probe.execute("BEGIN")
+            locked = probe.execute(
+                "SELECT id FROM enrollment_seatpool WHERE id = %s FOR UPDATE NOWAIT",
+                [items[0]["pool_id"]],
+            ).fetchall()  # NOWAIT: fails at once if the waiting batch held it
+            probe.execute("ROLLBACK")
+        finally:
+            holder.execute("ROLLBACK")
+            thread.join(30)
+    assert locked == [(items[0]["pool_id"],)]
+    assert done["rows"] == [(1,), (2,)]
 
 
 def test_a_batch_of_reads_returns_each_requests_own_row(world: World, raw: Any) -> None:

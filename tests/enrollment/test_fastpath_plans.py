@@ -61,6 +61,10 @@ def generic_plans(cursor: Any) -> str:
         ("hot_facts", fastpath._FACTS),
         ("hot_token_facts", fastpath._TOKEN_FACTS),
         ("hot_submit", fastpath._SUBMIT),
+        # The batches' (ADR 0048): the token-and-facts read for each request of a batch, and
+        # the submit that writes their rows.
+        ("hot_token_facts_batch", fastpath._TOKEN_FACTS_BATCH),
+        ("hot_submit_batch", fastpath._SUBMIT_BATCH),
     ):
         text, names = numbered(sql)
         cursor.execute(f"PREPARE {name} AS {text}")
