@@ -190,9 +190,10 @@ def test_a_batch_locks_its_drafts_before_its_pools(
         store(world.campaign, family.parent, family.child, world.school, "ky")
     items = prepared(monkeypatch, raw, [a, b])
     params = {**connection.get_connection_params(), "autocommit": True}
-    with psycopg.Connection.connect(**params) as holder, psycopg.Connection.connect(
-        **params
-    ) as probe:
+    with (
+        psycopg.Connection.connect(**params) as holder,
+        psycopg.Connection.connect(**params) as probe,
+    ):
         holder.execute("BEGIN")
         holder.execute(
             "SELECT id FROM enrollment_draft WHERE id = %s FOR UPDATE", [items[1]["draft_id"]]
