@@ -16,12 +16,15 @@ there.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+logger = logging.getLogger(__name__)
 
 
 class _Waiting(Generic[T, R]):
@@ -49,12 +52,10 @@ class Combiner(Generic[T, R]):
     ) -> None:
         self.run = run
         self.limit = limit
-        self.observe = observe  # told each batch's size once it ran
+        self.observe = observe  # told each batch's size once its callers are woken
         self._lock = threading.Lock()
         self._queue: list[_Waiting[T, R]] = []
         self._running = False
-        self.batches = 0  # batches run and items in them, for the tests and the benchmark
-        self.items = 0
 
     def __call__(self, item: T) -> R:
         me: _Waiting[T, R] = _Waiting(item)
@@ -86,17 +87,20 @@ class Combiner(Generic[T, R]):
                 w.result = result
         finally:
             with self._lock:
-                self.batches += 1
-                self.items += len(batch)
                 following = self._queue[0] if self._queue else None
                 self._running = following is not None
-            if self.observe is not None:
-                self.observe(len(batch))
             for w in batch:
                 w.ready.set()
             if following is not None:
                 following.lead = True
                 following.ready.set()
+        # After every caller is woken, and never failing one: the batch's work is done (a
+        # registration committed) whatever a metric does.
+        if self.observe is not None:
+            try:
+                self.observe(len(batch))
+            except Exception:
+                logger.exception("a batch's observer failed")
 
     @staticmethod
     def _outcome(me: _Waiting[T, R]) -> R:

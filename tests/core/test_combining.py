@@ -25,10 +25,11 @@ def test_a_caller_alone_runs_its_item_alone() -> None:
         seen.append(list(items))
         return [i * 10 for i in items]
 
-    combiner = Combiner(run, limit=8)
+    sizes: list[int] = []
+    combiner = Combiner(run, limit=8, observe=sizes.append)
     assert [combiner(1), combiner(2)] == [10, 20]
     assert seen == [[1], [2]]
-    assert (combiner.batches, combiner.items) == (2, 2)
+    assert sizes == [1, 1]  # what the metrics are told
 
 
 def test_callers_that_arrive_while_a_batch_runs_go_together_each_with_its_own_result() -> None:
@@ -126,3 +127,38 @@ def test_a_batch_that_fails_raises_in_every_callers_thread() -> None:
     with pytest.raises(RuntimeError):
         combiner(9)
     assert not combiner._running
+
+
+def test_an_observer_that_fails_fails_no_caller(caplog: pytest.LogCaptureFixture) -> None:
+    """The metric is told after every caller of the batch is woken, and its failure is logged,
+    not raised: the batch's work is done (a registration committed) whatever a metric does."""
+    release = threading.Event()
+
+    def run(items: Sequence[int]) -> list[int]:
+        if 0 in items:
+            release.wait(10)
+        return list(items)
+
+    def observe(size: int) -> None:
+        if size > 1:
+            raise RuntimeError("the metrics' file is gone")
+
+    combiner = Combiner(run, limit=8, observe=observe)
+    results: dict[int, int] = {}
+
+    def caller(i: int) -> None:
+        results[i] = combiner(i)
+
+    threads = [threading.Thread(target=caller, args=(0,))]
+    threads[0].start()
+    _until(lambda: combiner._running)
+    for i in (1, 2):
+        threads.append(threading.Thread(target=caller, args=(i,)))
+        threads[-1].start()
+    _until(lambda: len(combiner._queue) == 2)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert results == {0: 0, 1: 1, 2: 2}
+    assert "a batch's observer failed" in caplog.text
