@@ -202,6 +202,21 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def seed_copy_with_room(pg: PgCluster, seed: str, dbname: str) -> str:
+    """A copy of the seed (``dbname``; its URL returned) for pgbench of the app's SQL: stage 1
+    open, the app's per-child values made before the run (``bench_args``), and every pool with
+    ``HEADROOM`` seats beyond its capacity, so that none fills during a run (taking a seat
+    costs the same however many are left)."""
+    url, _t0 = fresh_db(pg, seed, dbname, opens_in=-60)
+    prepare_args(pg, dbname)
+    pg.psql(
+        f"UPDATE enrollment_seatpool SET capacity = capacity + {HEADROOM}, "
+        f"extra_seats = extra_seats + {HEADROOM}",
+        dbname=dbname,
+    )
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=40)
@@ -213,13 +228,7 @@ def main() -> None:
     try:
         seed = ensure_seed(pg, args.scale, log=log)
         pools = minimal.seed_pools(pg, seed)
-        url, _t0 = fresh_db(pg, seed, DBNAME, opens_in=-60)
-        prepare_args(pg, DBNAME)
-        pg.psql(
-            f"UPDATE enrollment_seatpool SET capacity = capacity + {HEADROOM}, "
-            f"extra_seats = extra_seats + {HEADROOM}",
-            dbname=DBNAME,
-        )
+        url = seed_copy_with_room(pg, seed, DBNAME)
         pg.psql(minimal.SCHEMA, dbname=DBNAME)
         values = ",".join(
             f"({i}, {school}, '{language}', {seats + HEADROOM})"

@@ -37,19 +37,18 @@ import argparse
 import datetime as dt
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from bench import cost, minimal
-from bench.flash_crowd import CpuMeter, fresh_db, pgbench_script, prepare_args
+from bench.ablation import log, seed_copy_with_room
+from bench.flash_crowd import CpuMeter, pgbench_script
 from bench.pgcluster import PgCluster
 from bench.seed import ensure_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 DBNAME = "batched"
-HEADROOM = 100_000_000
 
 # The batch's children: N consecutive rows of bench_args from the next free one.
 _BATCH = (
@@ -250,10 +249,6 @@ def table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", default="1,4,8,16")
@@ -272,13 +267,8 @@ def main() -> None:
     try:
         seed = ensure_seed(pg, args.scale, log=log)
         for c in (int(c) for c in args.clients.split(",")):
-            url, _t0 = fresh_db(pg, seed, DBNAME, opens_in=-60)
-            prepare_args(pg, DBNAME)
-            pg.psql(
-                f"UPDATE enrollment_seatpool SET capacity = capacity + {HEADROOM}, "
-                f"extra_seats = extra_seats + {HEADROOM}; CREATE TABLE bench_used (n integer)",
-                dbname=DBNAME,
-            )
+            url = seed_copy_with_room(pg, seed, DBNAME)
+            pg.psql("CREATE TABLE bench_used (n integer)", dbname=DBNAME)
             pg.psql("VACUUM ANALYZE", dbname=DBNAME)
             app_text, _source, _mode = pgbench_script(url)
             scripts = {(0, True): VAR / "batched-app.sql"}
