@@ -289,8 +289,9 @@ SELECT position FROM app
 # Concurrent requests of one process, read and submitted together (ADR 0048). When requests
 # arrive while the process's previous read (or submit) statement runs, the next one serves
 # them all (``core.combining``): one round trip, one executor start, one set of relation locks
-# and one commit for the batch instead of one each — half the database's CPU a registration
-# and more at a batch of four to eight (bench/batched.py). A batch of one sends the
+# and one commit for the batch instead of one each — a quarter to a half of the database's CPU
+# a registration less at a batch of four, half or more at eight (bench/batched.py); over HTTP,
+# at batches of two to three, a third less. A batch of one sends the
 # statements above, as before.
 #
 # The read of a batch: ``_TOKEN_FACTS`` itself, its text unchanged, once per request of the
