@@ -25,11 +25,15 @@ from kattoo.accounts.models import token_digest
 from kattoo.accounts.services import token_issue
 from kattoo.api import hot
 from kattoo.api.v1.serializers import application_out
+from kattoo.audit.models import AuditEvent
+from kattoo.audit.refusals import REFUSED
 from kattoo.catalog.models import Teacher
 from kattoo.core import clock
 from kattoo.core.actors import Actor
+from kattoo.core.combining import Combiner
 from kattoo.enrollment import fastpath
-from kattoo.enrollment.models import Application, SeatPool
+from kattoo.enrollment.allocation import SeatRequest
+from kattoo.enrollment.models import Application, IdempotencyRecord, SeatPool
 
 from ..api.test_hot import Counting, call, environ_for
 from ..conftest import STAGE2, SYSTEM, Family, World, waits_for_a_lock
@@ -242,16 +246,13 @@ def test_a_batch_of_reads_returns_each_requests_own_row(world: World, raw: Any) 
     assert together[3] is not None and together[3][4] is None  # the holder, no draft
 
 
-def test_concurrent_submits_through_the_slim_handler_go_in_one_batch(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Six parents at once on a pool of six connections: the first submit statement is held
-    until the other five wait behind it, and they go as one batch — each answered 201 with
-    its own registration and position, every row written once."""
-    n = 6
-    families = [world.family() for _ in range(n)]
-    for family in families:
-        store(world.campaign, family.parent, family.child, world.school, "ky")
+def through_the_slim_handler_at_once(
+    monkeypatch: pytest.MonkeyPatch, families: Sequence[Family], combiner: Any
+) -> tuple[list[int], list[Any]]:
+    """Each family's parent submits at once through the slim handler, on a pool of as many
+    connections, the first of ``combiner``'s batches held until every other request waits
+    behind it: the sizes of its batches, and each parent's answer."""
+    n = len(families)
     tokens = [token_issue(user=f.parent, actor=SYSTEM) for f in families]
     params = {**connection.get_connection_params(), "autocommit": True}
     pool = ConnectionPool(
@@ -263,17 +264,17 @@ def test_concurrent_submits_through_the_slim_handler_go_in_one_batch(
     )
     monkeypatch.setattr(hot, "database_pool", lambda: pool)
     batches: list[int] = []
-    original = fastpath._SUBMITS.run
+    original = combiner.run
 
-    def first_held(items: Sequence[dict[str, Any]]) -> Any:
+    def first_held(items: Sequence[Any]) -> Any:
         if not batches:
             deadline = time.monotonic() + 20
-            while len(fastpath._SUBMITS._queue) < n - 1 and time.monotonic() < deadline:
+            while len(combiner._queue) < n - 1 and time.monotonic() < deadline:
                 time.sleep(0.005)
         batches.append(len(items))
         return original(items)
 
-    monkeypatch.setattr(fastpath._SUBMITS, "run", first_held)
+    monkeypatch.setattr(combiner, "run", first_held)
     slim = hot.SlimSubmit(Counting())
     answers: dict[int, Any] = {}
 
@@ -289,12 +290,100 @@ def test_concurrent_submits_through_the_slim_handler_go_in_one_batch(
             thread.join(30)
     finally:
         pool.close()
+    return batches, [answers[i] for i in range(n)]
+
+
+def test_concurrent_submits_through_the_slim_handler_go_in_one_batch(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six parents at once on a pool of six connections: the first submit statement is held
+    until the other five wait behind it, and they go as one batch — each answered 201 with
+    its own registration and position, every row written once."""
+    n = 6
+    families = [world.family() for _ in range(n)]
+    for family in families:
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    batches, answers = through_the_slim_handler_at_once(monkeypatch, families, fastpath._SUBMITS)
     assert sorted(batches) == [1, n - 1]
-    assert [answers[i].status for i in range(n)] == [201] * n
-    bodies = [answers[i].json() for i in range(n)]
+    assert [answer.status for answer in answers] == [201] * n
+    bodies = [answer.json() for answer in answers]
     assert sorted(b["position"] for b in bodies) == list(range(1, n + 1))
     for family, body in zip(families, bodies, strict=True):
         application = Application.objects.get(child=family.child)
         assert (str(application.pk), application.position) == (body["id"], body["position"])
     pool_row = SeatPool.objects.get(school=world.school, language="ky")
     assert (pool_row.taken, pool_row.accepted_count) == (n, n)
+
+
+def refusals(world: World, families: Sequence[Family]) -> list[dict[str, Any]]:
+    """The refusal's parameters of each family's draft to the school's Kyrgyz pool, as
+    ``_refusal_recorded`` makes them, the statement itself not sent; the first two with a key
+    (the second's record stored: a racer with that key registered the very request)."""
+    items: list[dict[str, Any]] = []
+    captured = Combiner(lambda batch: [items.extend(batch) or True for _ in batch], limit=1)
+    pool = SeatPool.objects.get(school=world.school, language="ky")
+    for n, family in enumerate(families):
+        key = str(uuid.uuid4()) if n < 2 else None
+        if n == 1:
+            IdempotencyRecord.objects.create(
+                user=family.parent, key=key, request_hash="h", status_code=201, response={},
+                created_at=clock.now(),
+            )  # fmt: skip
+        request = SeatRequest(
+            campaign_id=world.campaign.pk, pool_id=pool.pk, school_id=world.school.pk,
+            language="ky", child_id=family.child.pk, applicant_id=family.parent.person_id,
+            user_id=family.parent.pk, route="microdistrict", above_quota=False,
+        )  # fmt: skip
+        actor = Actor(user=family.parent, channel="api", request_id=f"req-{n}")
+        with (
+            pytest.MonkeyPatch.context() as patch,
+            clock.frozen(IN_STAGE2 + dt.timedelta(microseconds=n)),
+        ):
+            patch.setattr(fastpath, "_combining", lambda: True)
+            patch.setattr(fastpath, "_REFUSALS", captured)
+            fastpath._refusal_recorded(user=family.parent, key=key, actor=actor, request=request)
+    return items
+
+
+_REFUSALS_WRITTEN = (
+    "SELECT to_jsonb(t) - 'id' FROM audit_auditevent t WHERE action = %s ORDER BY id",
+    [REFUSED],
+)
+
+
+def test_a_batch_of_refusals_writes_what_each_alone_writes(world: World, raw: Any) -> None:
+    families = [world.family() for _ in range(4)]
+    items = refusals(world, families)
+    with raw.transaction(force_rollback=True), fastpath.pooled(raw):
+        together = fastpath._refused_rows(items)
+        batch = raw.execute(*_REFUSALS_WRITTEN).fetchall()
+    alone: list[Any] = []
+    with raw.transaction(force_rollback=True), fastpath.pooled(raw):
+        for params in items:
+            alone.extend(fastpath._refused_rows([params]))
+        one_by_one = raw.execute(*_REFUSALS_WRITTEN).fetchall()
+    assert together == alone == [True, False, True, True]
+    assert batch == one_by_one
+    rows = [json.loads(text) for (text,) in batch]
+    assert [row["request_id"] for row in rows] == ["req-0", "req-2", "req-3"]
+    assert [row["object_id"] for row in rows] == [str(families[n].child.pk) for n in (0, 2, 3)]
+    assert {row["data"]["code"] for row in rows} == {"no_free_seats"}
+    assert raw.execute(*_REFUSALS_WRITTEN).fetchall() == []
+
+
+def test_concurrent_refusals_through_the_slim_handler_go_in_one_batch(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five parents at once for a full pool: each is told ``no_free_seats``, and the refusals'
+    audit rows go as one batch behind the first — one row for each, with its request."""
+    n = 5
+    families = [world.family() for _ in range(n)]
+    for family in families:
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    SeatPool.objects.filter(school=world.school, language="ky").update(taken=F("capacity"))
+    batches, answers = through_the_slim_handler_at_once(monkeypatch, families, fastpath._REFUSALS)
+    assert sorted(batches) == [1, n - 1]
+    assert [(a.status, a.json()["code"]) for a in answers] == [(409, "no_free_seats")] * n
+    recorded = AuditEvent.objects.filter(action=REFUSED).values_list("request_id", "object_id")
+    assert sorted(recorded) == sorted((f"req-{i}", str(f.child.pk)) for i, f in enumerate(families))
+    assert not Application.objects.exists()

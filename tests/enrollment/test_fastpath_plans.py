@@ -65,6 +65,9 @@ def generic_plans(cursor: Any) -> str:
         # the submit that writes their rows.
         ("hot_token_facts_batch", fastpath._TOKEN_FACTS_BATCH),
         ("hot_submit_batch", fastpath._SUBMIT_BATCH),
+        # A full pool's refusal, alone and in a batch: the key's record looked up.
+        ("hot_refused", fastpath._REFUSED),
+        ("hot_refused_batch", fastpath._REFUSED_BATCH),
     ):
         text, names = numbered(sql)
         cursor.execute(f"PREPARE {name} AS {text}")
