@@ -54,6 +54,7 @@ FK_CHECK = "query LIKE 'SELECT % FROM ONLY % FOR KEY SHARE OF x'"
 PATHS = {
     "app_http": "the app over HTTP",
     "app_sql": "the app's SQL (pgbench)",
+    "app_sql_batched": "the app's SQL as concurrent requests send it together (pgbench, ADR 0048)",
     "minimal": "the minimal statement (pgbench)",
     "minimal_arrival": "the minimal statement in the app's arrival order (pgbench)",
     "minimal_kept": "the minimal statement with the rows the app keeps (pgbench)",

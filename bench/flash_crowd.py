@@ -429,7 +429,7 @@ def mean_batches(
 ) -> dict[str, float | None]:
     """Requests ÷ statements between two ``combined_counts``, per statement."""
     out: dict[str, float | None] = {}
-    for statement in ("read", "submit"):
+    for statement in ("read", "submit", "refusal"):
         b = before.get(statement, [0.0, 0.0])
         a = after.get(statement, [0.0, 0.0])
         statements, requests = a[0] - b[0], a[1] - b[1]
@@ -505,17 +505,21 @@ _SQLPATH_RUNNER = """
 import django
 django.setup()
 from bench import sqlpath
-print(sqlpath.pgbench_script(refused={refused}))
+if {batch} > 1:
+    print(sqlpath.batched_pgbench_script({batch}, refused={refused}))
+else:
+    print(sqlpath.pgbench_script(refused={refused}))
 """
 
 
-def pgbench_script(db_url: str, *, refused: bool = False) -> tuple[str, str, str]:
+def pgbench_script(db_url: str, *, refused: bool = False, batch: int = 1) -> tuple[str, str, str]:
     """(script, where it came from, pgbench query mode): exactly the app's statements
-    (bench/sqlpath.py; ``refused``: those of a refusal on a full pool), built by Django on the
+    (bench/sqlpath.py; ``refused``: those of a refusal on a full pool; ``batch``: those of
+    that many concurrent requests sent together, ADR 0048), built by Django on the
     benchmark's database with the production settings. A failure stops the run: a ceiling of
     other SQL would not be comparable."""
     proc = subprocess.run(
-        [sys.executable, "-c", _SQLPATH_RUNNER.format(refused=refused)],
+        [sys.executable, "-c", _SQLPATH_RUNNER.format(refused=refused, batch=batch)],
         cwd=ROOT,
         env=app_env(db_url, 2),
         capture_output=True,
@@ -537,24 +541,40 @@ def prepare_args(pg: PgCluster, dbname: str) -> None:
 
 
 def run_pgbench(
-    pg: PgCluster, seed: str, clients: list[int], seconds: int, *, full: bool = False
+    pg: PgCluster,
+    seed: str,
+    clients: list[int],
+    seconds: int,
+    *,
+    full: bool = False,
+    batch: int = 1,
 ) -> dict[str, Any]:
     """``full``: every pool without a free seat (the refused path): the script of a refusal,
-    its audit row included."""
+    its audit row included. ``batch``: each transaction that many requests as the app sends
+    concurrent ones together (ADR 0048: one read, one submit, one statement of refusals);
+    ``registrations_per_s`` counts them."""
     url, _t0 = fresh_db(pg, seed, "pgb", opens_in=-60)
     prepare_args(pg, "pgb")
-    script_text, source, mode = pgbench_script(url, refused=full)
+    script_text, source, mode = pgbench_script(url, refused=full, batch=batch)
+    if batch > 1:
+        pg.psql(f"ALTER SEQUENCE bench_target_seq INCREMENT BY {batch}", dbname="pgb")
     if full:
         pg.psql(
             "UPDATE enrollment_seatpool SET taken = capacity - held WHERE taken + held < capacity",
             dbname="pgb",
         )
         pg.psql("VACUUM ANALYZE enrollment_seatpool", dbname="pgb")
-    script = VAR / ("pgbench-full.sql" if full else "pgbench.sql")
+    script = VAR / f"pgbench{'-full' if full else ''}{f'-batch{batch}' if batch > 1 else ''}.sql"
     script.write_text(script_text)
-    # The first query picks the next child: not a statement the app sends.
-    round_trips = float(cost.script_statements(script_text) - 1)
-    out: dict[str, Any] = {"script": source, "full": full, "round_trips": round_trips}
+    # The first query picks the next child: not a statement the app sends. A batch's
+    # transaction sends its read and one write (the submit, or the refusals) for ``batch``.
+    round_trips = float(cost.script_statements(script_text) - 1) if batch == 1 else 2.0 / batch
+    out: dict[str, Any] = {
+        "script": source,
+        "full": full,
+        "batch": batch,
+        "round_trips": round_trips,
+    }
     for c in clients:
         before = int(pg.psql("SELECT count(*) FROM enrollment_application", dbname="pgb"))
         pg.psql("CHECKPOINT")  # every pgbench run starts the same way (bench/minimal.py too)
@@ -576,9 +596,10 @@ def run_pgbench(
         tx = int(tx_m.group(1)) if tx_m else 0
         out[str(c)] = {
             "tps": round(tps, 1),
+            "registrations_per_s": round(tps * batch, 1),
             "transactions": tx,
             "accepted": after - before,
-            "refused": max(tx - (after - before), 0),
+            "refused": max(tx * batch - (after - before), 0),
             "latency_avg_ms": float(lat_m.group(1)) if lat_m else None,
             "failed": int(fail_m.group(1)) if fail_m else None,
             "aborted_clients": aborted,
@@ -586,7 +607,7 @@ def run_pgbench(
             "activity": activity.result(),
         }
         out[str(c)]["cost"] = cost.row(
-            "app_sql",
+            "app_sql" if batch == 1 else "app_sql_batched",
             clients=c,
             accepted=after - before,
             refused=out[str(c)]["refused"],
@@ -597,8 +618,9 @@ def run_pgbench(
         if (proc.returncode != 0 and not aborted) or not tps_m:
             out[str(c)]["error"] = (proc.stderr or proc.stdout)[-800:]
         log(
-            f"pgbench{' (full pools)' if full else ''} -c {c}: {tps:.0f} tps "
-            f"({after - before} accepted of {tx}; {aborted} of {c} clients ended by a pool"
+            f"pgbench{' (full pools)' if full else ''}"
+            f"{f' (batches of {batch})' if batch > 1 else ''} -c {c}: {tps:.0f} tps "
+            f"({after - before} accepted of {tx * batch}; {aborted} of {c} clients ended by a pool"
             " that filled after their read)"
         )
     pg.psql('DROP DATABASE IF EXISTS "pgb" WITH (FORCE)')
@@ -1452,6 +1474,7 @@ class Bench:
         )
         app.start()
         try:
+            batches_before = combined_counts(app.url)
             window = cost.Window(self.pg, "full", breakdown=True)
             with CpuMeter([app.pid()], self.pg) as meter:
                 wrk = run_wrk(
@@ -1467,6 +1490,7 @@ class Bench:
             summary["cpu"] = meter.result
             summary["cost"] = cost.http_row("app_http", summary, meter.result, window)
             summary["statements_top"] = window.top(summary["accepted"] + summary["refused"])
+            summary["mean_batch"] = mean_batches(batches_before, combined_counts(app.url))
         finally:
             app.stop()
         self.pg.psql('DROP DATABASE IF EXISTS "full" WITH (FORCE)')
@@ -1492,6 +1516,19 @@ class Bench:
         one with the kept rows run too (not the arrival order, not the refused path)."""
         more = [c for c in also or [] if c not in clients]
         self.results["pgbench_full"] = run_pgbench(self.pg, seed, clients, refused_s, full=True)
+        # The app's SQL as it sends it under this load (ADR 0048): its concurrent requests'
+        # statements together, at the mean batch the HTTP runs measured (the submits' at 256
+        # connections; the refusals' on full pools).
+        submit = self.results["phases"].get("c256", {}).get("mean_batch", {}).get("submit")
+        refusal = self.results.get("refused_http", {}).get("mean_batch", {}).get("refusal")
+        if submit and round(submit) > 1:
+            self.results["pgbench_batched"] = run_pgbench(
+                self.pg, seed, clients, seconds, batch=round(submit)
+            )
+        if refusal and round(refusal) > 1:
+            self.results["pgbench_batched_full"] = run_pgbench(
+                self.pg, seed, clients, refused_s, full=True, batch=round(refusal)
+            )
         self.results["minimal"] = minimal.run_minimal(
             self.pg, seed, clients + more, seconds, log=log
         )
@@ -1590,6 +1627,9 @@ class Bench:
             # Requests a combined statement served, at 256 connections (ADR 0048).
             "mean_batch_read": c256.get("mean_batch", {}).get("read"),
             "mean_batch_submit": c256.get("mean_batch", {}).get("submit"),
+            "mean_batch_refusal": self.results.get("refused_http", {})
+            .get("mean_batch", {})
+            .get("refusal"),
             "overload_answer_ms": over["answer_503_p99_ms"],
             # The same without the probe's own wait for a core (OverloadProbe): what a client
             # with a processor of its own would have waited.
@@ -1659,6 +1699,8 @@ class Bench:
 SQL_KEYS = (
     "pgbench_minimal_tps",
     "own_sql_to_minimal",
+    "pgbench_batched_per_s",
+    "own_sql_batched_to_minimal",
     "pgbench_minimal_kept_tps",
     "own_sql_to_minimal_kept",
 )
@@ -1696,17 +1738,23 @@ def minimal_comparison(
         return round(a / b, 3) if a is not None and b else None
 
     pgb, pgb_full = run("pgbench"), run("pgbench_full")
+    pgbb, pgbb_full = run("pgbench_batched"), run("pgbench_batched_full")
     mini, mini_full = run("minimal"), run("minimal_full")
     arrival, kept = run("minimal_arrival"), run("minimal_kept")
     lean_http = run("lean")
     http_full = dict(results.get("refused_http", {}))
-    rows = [r["cost"] for r in (http, lean_http, pgb, mini, arrival, kept) if "cost" in r]
-    rows_refused = [r["cost"] for r in (http_full, pgb_full, mini_full) if "cost" in r]
+    rows = [r["cost"] for r in (http, lean_http, pgb, pgbb, mini, arrival, kept) if "cost" in r]
+    rows_refused = [r["cost"] for r in (http_full, pgb_full, pgbb_full, mini_full) if "cost" in r]
     return {
         "minimal_clients": clients,
         "pgbench_minimal_tps": mini.get("tps"),
         "ratio_to_minimal": ratio(http.get("accepted_per_s"), mini.get("tps")),
         "own_sql_to_minimal": ratio(pgb.get("tps"), mini.get("tps")),
+        # The app's SQL as concurrent requests send it together (ADR 0048), at the batch the
+        # HTTP runs measured: registrations/s (a transaction is a batch).
+        "pgbench_batch": results.get("pgbench_batched", {}).get("batch"),
+        "pgbench_batched_per_s": pgbb.get("registrations_per_s"),
+        "own_sql_batched_to_minimal": ratio(pgbb.get("registrations_per_s"), mini.get("tps")),
         # The same statement in the app's arrival order on the seed's capacities: hot pools
         # serialize, full pools refuse (bench/minimal.py).
         "pgbench_minimal_arrival_tps": arrival.get("tps"),
@@ -1725,6 +1773,10 @@ def minimal_comparison(
         "pgbench_minimal_refused_tps": mini_full.get("tps"),
         "pgbench_refused_tps": pgb_full.get("tps"),
         "own_sql_to_minimal_refused": ratio(pgb_full.get("tps"), mini_full.get("tps")),
+        "pgbench_batch_refused": results.get("pgbench_batched_full", {}).get("batch"),
+        "own_sql_batched_to_minimal_refused": ratio(
+            pgbb_full.get("registrations_per_s"), mini_full.get("tps")
+        ),
         # The app's refusals/s over HTTP, every pool full (its own client count: 256 in the
         # full run), ÷ the minimal statement's refusals.
         "refused_per_s_full_pools": http_full.get("refused_per_s"),
@@ -1916,6 +1968,16 @@ def markdown_table(r: dict[str, Any]) -> str:
         (
             "App's SQL ÷ minimal (256; refused path)",
             f"{share(r['own_sql_to_minimal'])}; {share(r['own_sql_to_minimal_refused'])}",
+            "≥ 0.5",
+        ),
+        (
+            # ADR 0048: at the batch the HTTP runs measured, a transaction a batch.
+            "App's SQL as concurrent requests send it together, ÷ minimal (64 / 256; refused,"
+            " 256): registrations/s ÷ tps at batches of (submits; refusals)",
+            f"{share(r.get('own_sql_batched_to_minimal_64'))} / "
+            f"{share(r.get('own_sql_batched_to_minimal'))}; "
+            f"{share(r.get('own_sql_batched_to_minimal_refused'))} "
+            f"({r.get('pgbench_batch') or '—'}; {r.get('pgbench_batch_refused') or '—'})",
             "≥ 0.5",
         ),
         (

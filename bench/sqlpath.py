@@ -208,6 +208,85 @@ def pgbench_script(*, refused: bool = False) -> str:
     return "\n".join(parts) + "\n"
 
 
+# The batches' first query (ADR 0048): the next ``n`` children (``bench_target_seq`` counts in
+# steps of ``n``: ``first``), their values as the app's batch statements read them — one JSON
+# array per request, in the statements' own column order — split as the app splits them: the
+# children whose pool shows a free seat to the submit statement, the others to the refusals.
+_BATCH_PRELUDE = r"""
+SELECT json_agg(json_build_array(a.digest, a.child_id) ORDER BY a.n)::text AS reads,
+       coalesce(json_agg(json_build_array({submits}) ORDER BY a.n)
+                FILTER (WHERE p.capacity - p.taken - p.held > 0), '[]')::text AS submits,
+       count(*) FILTER (WHERE p.capacity - p.taken - p.held > 0) AS seats,
+       coalesce(json_agg(json_build_array({refusals}) ORDER BY a.n)
+                FILTER (WHERE p.capacity - p.taken - p.held <= 0), '[]')::text AS refusals,
+       count(*) FILTER (WHERE p.capacity - p.taken - p.held <= 0) AS full_pools,
+       now() AS now, :no_secret_text AS no_secret, :mark_text AS mark
+  FROM (SELECT nextval('bench_target_seq') AS first) f
+  JOIN bench_args a ON a.n >= f.first AND a.n < f.first + {n}
+  JOIN enrollment_seatpool p ON p.id = a.pool_id
+"""
+
+# A batch statement's column, from ``bench_args`` (``a``) or a constant, as the app's JSON has
+# it (``fastpath._json_value``: bytes as hex).
+_BATCH_VALUES = {
+    "channel": "'api'",
+    "now": "now()",
+    "address": "encode(a.address, 'hex')",
+    "response": ":response_text",
+    "child": "a.child_id::text",
+    "data": "a.data::json",
+}
+
+
+def _batch_prelude(n: int) -> str:
+    from kattoo.enrollment.fastpath import _REFUSED_BATCH_COLUMNS, _SUBMIT_BATCH_COLUMNS
+
+    def values(columns: tuple[tuple[str, str], ...]) -> str:
+        return ", ".join(_BATCH_VALUES.get(name, f"a.{name}") for name, _kind in columns)
+
+    return _BATCH_PRELUDE.format(
+        n=n, submits=values(_SUBMIT_BATCH_COLUMNS), refusals=values(_REFUSED_BATCH_COLUMNS)
+    )
+
+
+def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
+    """The script of ``n`` concurrent requests as the app sends them together (ADR 0048): one
+    read of the ``n`` tokens' holders and facts (``_TOKEN_FACTS_BATCH``), then one submit
+    statement for the children whose pool has a seat (``_SUBMIT_BATCH``) and one statement of
+    the others' refusals (``_REFUSED_BATCH``) — each only when it has a request. ``refused``:
+    every pool full (the read, then the refusals). Run with ``bench_target_seq`` counting in
+    steps of ``n``. A transaction is ``n`` registrations."""
+    from kattoo.enrollment.fastpath import _REFUSED_BATCH, _SUBMIT_BATCH, _TOKEN_FACTS_BATCH
+
+    prelude = (
+        _batch_prelude(n)
+        .replace(":mark_text", _literal(MARK))
+        .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
+        .replace(":no_secret_text", _literal(_no_secret()))
+    )
+    parts = [
+        f"-- the next {n} children (the app reads each from its request)",
+        " ".join(prelude.split()) + "\n\\gset",
+        "-- 1. the tokens' holders and the facts, in one statement",
+        _to_pgbench(_TOKEN_FACTS_BATCH.replace("%(batch)s", "%(reads)s")).rstrip(),
+    ]
+    refusals = _to_pgbench(_REFUSED_BATCH.replace("%(batch)s", "%(refusals)s")).rstrip()
+    if not refused:
+        parts += [
+            "\\if :seats > 0",
+            "-- 2. the submit of those with a seat, in one statement",
+            _to_pgbench(_SUBMIT_BATCH.replace("%(batch)s", "%(submits)s")).rstrip(),
+            "\\endif",
+        ]
+    parts += [
+        "\\if :full_pools > 0",
+        "-- 3. the refusals of those whose pool is full, in one statement",
+        refusals,
+        "\\endif",
+    ]
+    return "\n".join(parts) + "\n"
+
+
 def ensure_sequence(cursor: Any) -> None:
     """``bench_target_seq`` hands pgbench's clients distinct children, from the first one no
     load generator has used (call before each pgbench run with the next free n)."""

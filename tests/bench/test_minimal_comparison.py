@@ -104,6 +104,8 @@ def test_a_pgbench_only_client_count_keeps_the_sql_keys_with_its_suffix() -> Non
     assert keys == {
         "pgbench_minimal_tps_16": 8_000.0,
         "own_sql_to_minimal_16": 0.05,  # 400 / 8,000
+        "pgbench_batched_per_s_16": None,  # no batched run at 16 clients
+        "own_sql_batched_to_minimal_16": None,
         "pgbench_minimal_kept_tps_16": 4_000.0,
         "own_sql_to_minimal_kept_16": 0.1,  # 400 / 4,000
     }
@@ -129,3 +131,37 @@ def test_the_lean_handler_has_its_keys_and_its_row_beside_the_app_over_http() ->
     without = minimal_comparison(results(), HTTP, 16)
     assert (without["lean_to_minimal"], without["ratio_to_lean"]) == (None, None)
     assert suffixed(compared, 16)["ratio_to_lean_16"] == 0.042
+
+
+def test_the_batched_sql_counts_registrations_not_transactions() -> None:
+    """ADR 0048: a transaction of the batched script is a batch; its ratio divides the
+    registrations/s, and its rows join both cost tables."""
+    found = results()
+    found["pgbench_batched"] = {
+        "batch": 3,
+        "16": {
+            "tps": 333.3,
+            "registrations_per_s": 1_000.0,
+            "cost": cost_row("app_sql_batched", 90, 0),
+        },
+    }
+    found["pgbench_batched_full"] = {
+        "batch": 4,
+        "16": {
+            "tps": 500.0,
+            "registrations_per_s": 2_000.0,
+            "cost": cost_row("app_sql_batched", 0, 100),
+        },
+    }
+    compared = minimal_comparison(found, HTTP, 16)
+    assert (compared["pgbench_batch"], compared["pgbench_batch_refused"]) == (3, 4)
+    assert compared["pgbench_batched_per_s"] == 1_000.0
+    assert compared["own_sql_batched_to_minimal"] == 0.125  # 1,000 / 8,000
+    assert compared["own_sql_batched_to_minimal_refused"] == 0.1  # 2,000 / 20,000
+    assert compared["own_sql_to_minimal"] == 0.05  # the one-at-a-time script's, unchanged
+    assert "app_sql_batched" in [r["path"] for r in compared["cost_table"]]
+    assert "app_sql_batched" in [r["path"] for r in compared["cost_table_refused"]]
+    assert suffixed(compared, 16, SQL_KEYS)["own_sql_batched_to_minimal_16"] == 0.125
+    # Without a batched run (a batch of one measured): no key, no row.
+    plain = minimal_comparison(results(), HTTP, 16)
+    assert plain["own_sql_batched_to_minimal"] is None and plain["pgbench_batch"] is None

@@ -1,0 +1,101 @@
+"""bench/sqlpath.py's script of the app's batches (ADR 0048): the app's own batch statements,
+their text unchanged, each sent only when its batch has a request — valid SQL on the app's
+schema, its first query giving them their values in their own column order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from bench.sqlpath import batched_pgbench_script
+from kattoo.enrollment import fastpath
+from kattoo.enrollment.models import SeatPool
+
+from ..conftest import World
+from .test_ablation import _numbered
+from .test_batched import _ARGS
+
+pytestmark = pytest.mark.django_db
+
+
+def _statements(script: str) -> list[str]:
+    return [line for line in script.splitlines() if line and not line.startswith(("--", "\\"))]
+
+
+def _app(sql: str, variable: str) -> str:
+    """The app's statement as the script sends it: its batch parameter named ``variable``."""
+    from bench.sqlpath import _to_pgbench
+
+    return _to_pgbench(sql.replace("%(batch)s", f"%({variable})s")).rstrip()
+
+
+def test_a_batch_reads_once_then_submits_and_refuses_each_once_when_it_has_one() -> None:
+    lines = batched_pgbench_script(3).splitlines()
+    assert lines[1].startswith("SELECT json_agg(") and "a.n < f.first + 3" in lines[1]
+    assert lines[2] == "\\gset"
+    assert lines[4] == _app(fastpath._TOKEN_FACTS_BATCH, "reads")
+    assert lines[5:9] == [
+        "\\if :seats > 0",
+        lines[6],
+        _app(fastpath._SUBMIT_BATCH, "submits"),
+        "\\endif",
+    ]
+    assert lines[9:] == [
+        "\\if :full_pools > 0",
+        lines[10],
+        _app(fastpath._REFUSED_BATCH, "refusals"),
+        "\\endif",
+    ]
+    refused = batched_pgbench_script(3, refused=True)
+    assert _statements(refused)[1:] == [
+        _app(fastpath._TOKEN_FACTS_BATCH, "reads"),
+        _app(fastpath._REFUSED_BATCH, "refusals"),
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the statements are PostgreSQL's")
+def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns(
+    world: World,
+) -> None:
+    """Every statement prepares on the app's schema; the first query takes the next batch's
+    children and gives each statement one array of its own columns per child, split by
+    whether the child's pool has a free seat."""
+    script = batched_pgbench_script(2)
+    pools = list(SeatPool.objects.filter(school=world.school).order_by("id")[:2])
+    SeatPool.objects.filter(pk=pools[1].pk).update(taken=F("capacity"))
+    with connection.cursor() as cursor:
+        cursor.execute(_ARGS)
+        cursor.execute("CREATE TEMPORARY SEQUENCE bench_target_seq INCREMENT BY 2")
+        for line in _statements(script):
+            cursor.execute(f"PREPARE batch_statement AS {_numbered(line.rstrip(';'))}")
+            cursor.execute("DEALLOCATE batch_statement")
+        cursor.execute(
+            "INSERT INTO bench_args (n, digest, pool_id, child_id, user_id, data, address, key)"
+            " SELECT n, 'd' || n, CASE WHEN n %% 2 = 1 THEN %s ELSE %s END, 100 + n, 7, '{}',"
+            " '\\x01', gen_random_uuid() FROM generate_series(1, 4) n",
+            [pools[0].pk, pools[1].pk],
+        )
+        first = _statements(script)[0].rstrip(";")
+        cursor.execute(first)
+        batches = [cursor.fetchone()]
+        cursor.execute(first)
+        batches.append(cursor.fetchone())
+        names = [c.name for c in cursor.description]
+    one, two = (dict(zip(names, row, strict=True)) for row in batches)
+    assert json.loads(one["reads"]) == [["d1", 101], ["d2", 102]]
+    assert json.loads(two["reads"]) == [["d3", 103], ["d4", 104]]
+    submits, refusals = json.loads(one["submits"]), json.loads(one["refusals"])
+    assert (one["seats"], one["full_pools"], len(submits), len(refusals)) == (1, 1, 1, 1)
+    columns = [name for name, _kind in fastpath._SUBMIT_BATCH_COLUMNS]
+    assert len(submits[0]) == len(columns)
+    assert (submits[0][columns.index("child_id")], submits[0][columns.index("address")]) == (
+        101,
+        "01",
+    )
+    refused = [name for name, _kind in fastpath._REFUSED_BATCH_COLUMNS]
+    assert len(refusals[0]) == len(refused)
+    assert (refusals[0][refused.index("child")], refusals[0][refused.index("data")]) == ("102", {})
