@@ -32,7 +32,7 @@ DATABASES["default"]["OPTIONS"] = {
     # A bounded pool: under overload requests wait briefly, then fail fast instead of piling up.
     "pool": {
         "min_size": int(os.environ.get("KATTOO_DB_POOL_MIN", "2")),
-        "max_size": int(os.environ.get("KATTOO_DB_POOL_MAX", "8")),
+        "max_size": int(os.environ.get("KATTOO_DB_POOL_MAX", "16")),
         "timeout": float(os.environ.get("KATTOO_DB_POOL_TIMEOUT", "2")),
     },
 }
