@@ -1524,9 +1524,13 @@ class Bench:
         # connections; the refusals' on full pools).
         submit = self.results["phases"].get("c256", {}).get("mean_batch", {}).get("submit")
         refusal = self.results.get("refused_http", {}).get("mean_batch", {}).get("refusal")
+        # Also at 16 clients: the app sends at most one statement of each kind a process at a
+        # time, so 256 clients each with a batch (256 batch statements at once, on the same
+        # hot pools) is far more contention than it ever makes (session 21: 1.25 ms of
+        # PostgreSQL CPU a registration there, 0.41 for the app over HTTP).
         if submit and round(submit) > 1:
             self.results["pgbench_batched"] = run_pgbench(
-                self.pg, seed, clients, seconds, batch=round(submit)
+                self.pg, seed, [*clients, *more], seconds, batch=round(submit)
             )
         if refusal and round(refusal) > 1:
             self.results["pgbench_batched_full"] = run_pgbench(
@@ -1975,8 +1979,9 @@ def markdown_table(r: dict[str, Any]) -> str:
         ),
         (
             # ADR 0048: at the batch the HTTP runs measured, a transaction a batch.
-            "App's SQL as concurrent requests send it together, ÷ minimal (64 / 256; refused,"
-            " 256): registrations/s ÷ tps at batches of (submits; refusals)",
+            "App's SQL as concurrent requests send it together, ÷ minimal (16 / 64 / 256;"
+            " refused, 256): registrations/s ÷ tps at batches of (submits; refusals)",
+            f"{share(r.get('own_sql_batched_to_minimal_16'))} / "
             f"{share(r.get('own_sql_batched_to_minimal_64'))} / "
             f"{share(r.get('own_sql_batched_to_minimal'))}; "
             f"{share(r.get('own_sql_batched_to_minimal_refused'))} "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -16,6 +16,29 @@ def _until(condition: object, seconds: float = 10) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.001)
+
+
+def behind_a_held_first(
+    combiner: Combiner[int, int],
+    call: Callable[[int], object],
+    release: threading.Event,
+    others: Sequence[int],
+) -> list[threading.Thread]:
+    """``call(0)`` in a thread, its batch held (``run`` waits for ``release``); then
+    ``call(i)`` for each of ``others`` in a thread of its own, each queued before the next
+    starts (arrival order is queue order); then the first batch released and every thread
+    joined."""
+    threads = [threading.Thread(target=call, args=(0,))]
+    threads[0].start()
+    _until(lambda: combiner._running)
+    for n, i in enumerate(others, 1):
+        threads.append(threading.Thread(target=call, args=(i,)))
+        threads[-1].start()
+        _until(lambda n=n: len(combiner._queue) == n)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    return threads
 
 
 def test_a_caller_alone_runs_its_item_alone() -> None:
@@ -50,18 +73,7 @@ def test_callers_that_arrive_while_a_batch_runs_go_together_each_with_its_own_re
     def caller(i: int) -> None:
         results[i] = combiner(i)
 
-    first = threading.Thread(target=caller, args=(0,))
-    first.start()
-    _until(lambda: combiner._running)
-    others = []
-    for i in range(1, 5):
-        thread = threading.Thread(target=caller, args=(i,))
-        thread.start()
-        others.append(thread)
-        _until(lambda i=i: len(combiner._queue) == i)  # arrival order is queue order
-    release.set()
-    for thread in (first, *others):
-        thread.join(10)
+    behind_a_held_first(combiner, caller, release, range(1, 5))
     assert seen == [[0], [1, 2, 3, 4]]
     assert results == {i: i * 10 for i in range(5)}
     assert not combiner._running and not combiner._queue
@@ -78,16 +90,7 @@ def test_a_batch_holds_at_most_limit_items_and_the_rest_follow() -> None:
         return list(items)
 
     combiner = Combiner(run, limit=2)
-    threads = [threading.Thread(target=combiner, args=(0,))]
-    threads[0].start()
-    _until(lambda: combiner._running)
-    for i in range(1, 6):
-        threads.append(threading.Thread(target=combiner, args=(i,)))
-        threads[-1].start()
-        _until(lambda i=i: len(combiner._queue) == i)
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    behind_a_held_first(combiner, combiner, release, range(1, 6))
     assert seen == [[0], [1, 2], [3, 4], [5]]
 
 
@@ -111,16 +114,7 @@ def test_a_batch_that_fails_raises_in_every_callers_thread() -> None:
         except RuntimeError as exc:
             errors.append(str(exc))
 
-    threads = [threading.Thread(target=caller, args=(0,))]
-    threads[0].start()
-    _until(lambda: combiner._running)
-    for i in (1, 2, 3):
-        threads.append(threading.Thread(target=caller, args=(i,)))
-        threads[-1].start()
-    _until(lambda: len(combiner._queue) == 3)
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    behind_a_held_first(combiner, caller, release, (1, 2, 3))
     assert calls == [1, 3]
     assert errors == ["the database went away"] * 3
     # And the next caller runs as ever.
@@ -149,16 +143,7 @@ def test_an_observer_that_fails_fails_no_caller(caplog: pytest.LogCaptureFixture
     def caller(i: int) -> None:
         results[i] = combiner(i)
 
-    threads = [threading.Thread(target=caller, args=(0,))]
-    threads[0].start()
-    _until(lambda: combiner._running)
-    for i in (1, 2):
-        threads.append(threading.Thread(target=caller, args=(i,)))
-        threads[-1].start()
-    _until(lambda: len(combiner._queue) == 2)
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    threads = behind_a_held_first(combiner, caller, release, (1, 2))
     assert not any(thread.is_alive() for thread in threads)
     assert results == {0: 0, 1: 1, 2: 2}
     assert "a batch's observer failed" in caplog.text
