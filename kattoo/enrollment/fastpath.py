@@ -294,20 +294,52 @@ SELECT position FROM app
 # at batches of two to three, a third less. A batch of one sends the
 # statements above, as before.
 #
+# A batch's requests travel as one JSON array, one array of values per request, in a
+# statement's own column order, and are read back as rows (``_batch_rows``).
+def _batch_rows(columns: tuple[tuple[str, str], ...]) -> str:
+    """The SELECT of a batch's requests as rows: ``%(batch)s``, a JSON array with one array of
+    ``columns``' values per request (``_batch_json``), each value read as its type, and the
+    request's place in the batch (``ord``, from 1)."""
+
+    def value(n: int, kind: str) -> str:
+        if kind == "bytea":
+            return f"decode(e.v ->> {n}, 'hex')"  # bytes travel as hex
+        if kind == "jsonb":
+            return f"e.v -> {n}"
+        return f"(e.v ->> {n})::{kind}"
+
+    return (
+        "\n    SELECT "
+        + ", ".join(f"{value(n, kind)} AS {name}" for n, (name, kind) in enumerate(columns))
+        + """, e.ord
+      FROM jsonb_array_elements(%(batch)s::jsonb) WITH ORDINALITY AS e(v, ord)
+"""
+    )
+
+
+def _batch_json(items: Sequence[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> str:
+    """The requests' parameters as ``_batch_rows`` reads them: one JSON array of arrays.
+    psycopg dumps a list element by element in Python (~150 µs for the 24 lists of one
+    submit), the JSON encoder in C (~20 µs)."""
+    return json.dumps([[_json_value(item[name]) for name, _kind in columns] for item in items])
+
+
 # The read of a batch: ``_TOKEN_FACTS`` itself, its text unchanged, once per request of the
 # batch (a LATERAL subquery over the requests' tokens and children, sent as one JSON array:
 # psycopg dumps a list element by element in Python): the same row for each.
 _TOKEN_FACTS_BATCH = compact_sql(
     """
     SELECT b.ord, r.*
-      FROM (SELECT e.v ->> 0 AS digest, (e.v ->> 1)::bigint AS child_id, e.ord
-              FROM jsonb_array_elements(%(batch)s::jsonb) WITH ORDINALITY AS e(v, ord)) b
+      FROM ("""
+    + _batch_rows((("digest", "text"), ("child_id", "bigint")))
+    + """) b
      CROSS JOIN LATERAL ("""
     + _TOKEN_FACTS.replace("%(digest)s", "b.digest").replace("%(child_id)s", "b.child_id")
     + """) r
     """
 )
 assert "%(digest)s" not in _TOKEN_FACTS_BATCH and "%(child_id)s" not in _TOKEN_FACTS_BATCH
+
 
 # The submit of a batch: for each request, exactly the rows ``_SUBMIT`` writes for it alone,
 # in the requests' order (``tests/enrollment/test_batched_submit.py`` proves the two equal).
@@ -321,7 +353,7 @@ assert "%(digest)s" not in _TOKEN_FACTS_BATCH and "%(child_id)s" not in _TOKEN_F
 # writes nothing (its thread records the refusal, as after ``_SUBMIT``). Any constraint that
 # fails (a child registered meanwhile, a key used twice) fails the whole batch: then each
 # request sends ``_SUBMIT`` alone and learns its own answer. The requests' parameters come as
-# one JSON array, one array of ``_SUBMIT_BATCH_COLUMNS`` per request (``_json_value``).
+# one JSON array, one array of ``_SUBMIT_BATCH_COLUMNS`` per request (``_batch_json``).
 _SUBMIT_BATCH_COLUMNS = (
     ("id", "uuid"), ("campaign_id", "bigint"), ("pool_id", "bigint"), ("school_id", "bigint"),
     ("language", "text"), ("child_id", "bigint"), ("applicant_id", "bigint"),
@@ -333,16 +365,9 @@ _SUBMIT_BATCH_COLUMNS = (
 )  # fmt: skip
 _SUBMIT_BATCH = compact_sql(
     """
-WITH b AS (
-    SELECT """
-    + ", ".join(
-        (f"decode(e.v ->> {n}, 'hex')" if kind == "bytea" else f"(e.v ->> {n})::{kind}")
-        + f" AS {name}"
-        for n, (name, kind) in enumerate(_SUBMIT_BATCH_COLUMNS)
-    )
-    + """, e.ord
-      FROM jsonb_array_elements(%(batch)s::jsonb) WITH ORDINALITY AS e(v, ord)
-), drafts AS (
+WITH b AS ("""
+    + _batch_rows(_SUBMIT_BATCH_COLUMNS)
+    + """), drafts AS (
     SELECT d.id FROM enrollment_draft d
      WHERE d.id = ANY (ARRAY(SELECT draft_id FROM b))
      ORDER BY d.id
@@ -651,12 +676,8 @@ def _submit_rows(items: Sequence[dict[str, Any]]) -> list[Any]:
     (its ``IntegrityError`` raised in its own thread)."""
     if len(items) == 1:
         return [_submit_alone(items[0])]
-    # The requests' values as one JSON array of arrays: psycopg dumps a list element by element
-    # in Python (~150 µs for the 24 lists of one request), the JSON encoder in C (~20 µs).
     params = {
-        "batch": json.dumps(
-            [[_json_value(item[name]) for name, _kind in _SUBMIT_BATCH_COLUMNS] for item in items]
-        ),
+        "batch": _batch_json(items, _SUBMIT_BATCH_COLUMNS),
         "mark": items[0]["mark"],
         "no_secret": items[0]["no_secret"],
     }
@@ -832,15 +853,9 @@ _REFUSED_BATCH_COLUMNS = (
 )  # fmt: skip
 _REFUSED_BATCH = compact_sql(
     """
-WITH b AS (
-    SELECT """
-    + ", ".join(
-        (f"e.v -> {n}" if kind == "jsonb" else f"(e.v ->> {n})::{kind}") + f" AS {name}"
-        for n, (name, kind) in enumerate(_REFUSED_BATCH_COLUMNS)
-    )
-    + f""", e.ord
-      FROM jsonb_array_elements(%(batch)s::jsonb) WITH ORDINALITY AS e(v, ord)
-), kept AS (
+WITH b AS ("""
+    + _batch_rows(_REFUSED_BATCH_COLUMNS)
+    + f"""), kept AS (
     SELECT b.* FROM b
      WHERE b.key IS NULL OR NOT EXISTS (
            SELECT 1 FROM enrollment_idempotencyrecord r
@@ -887,17 +902,7 @@ def _refused_rows(items: Sequence[dict[str, Any]]) -> list[bool]:
                 )
                 return [cursor.fetchone() is not None]
         with _index_plan(cursor, "refused_batch"):
-            cursor.execute(
-                _REFUSED_BATCH,
-                {
-                    "batch": json.dumps(
-                        [
-                            [_json_value(item[name]) for name, _kind in _REFUSED_BATCH_COLUMNS]
-                            for item in items
-                        ]
-                    )
-                },
-            )
+            cursor.execute(_REFUSED_BATCH, {"batch": _batch_json(items, _REFUSED_BATCH_COLUMNS)})
             kept = {ord_ for (ord_,) in cursor.fetchall()}
     return [n in kept for n in range(1, len(items) + 1)]
 
