@@ -30,8 +30,6 @@ and the table printed.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import re
 import subprocess
 import sys
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import minimal
+from bench.common import write_results
 from bench.flash_crowd import CpuMeter, fresh_db, pgbench_script, prepare_args
 from bench.pgcluster import PgCluster
 from bench.seed import ensure_seed
@@ -250,15 +249,16 @@ def main() -> None:
         pg.psql(f'DROP DATABASE IF EXISTS "{DBNAME}" WITH (FORCE)')
     finally:
         pg.stop()
-    out = {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "scale": args.scale,
-        "clients": args.clients,
-        "seconds": args.seconds,
-        "settings": {k: pg.settings[k] for k in ("wal_compression",) if k in pg.settings},
-        **result,
-    }
-    (ROOT / "bench" / "results" / "ablation.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_results(
+        "ablation",
+        {
+            "scale": args.scale,
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "settings": {k: pg.settings[k] for k in ("wal_compression",) if k in pg.settings},
+            **result,
+        },
+    )
     print(table(result["statements"]))
 
 

@@ -34,14 +34,13 @@ registration. Results: ``bench/results/batched.json``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from bench import cost, minimal
 from bench.ablation import log, seed_copy_with_room
+from bench.common import write_results
 from bench.flash_crowd import CpuMeter, pgbench_script
 from bench.pgcluster import PgCluster
 from bench.seed import ensure_seed
@@ -291,13 +290,14 @@ def main() -> None:
             pg.psql(f'DROP DATABASE IF EXISTS "{DBNAME}" WITH (FORCE)')
     finally:
         pg.stop()
-    out = {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "scale": args.scale,
-        "seconds": args.seconds,
-        "runs": runs,
-    }
-    (ROOT / "bench" / "results" / "batched.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_results(
+        "batched",
+        {
+            "scale": args.scale,
+            "seconds": args.seconds,
+            "runs": runs,
+        },
+    )
     print(table(runs))
 
 

@@ -29,21 +29,18 @@ images per registration.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import re
 import subprocess
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
+from bench.common import write_results
 from bench.cost import snapshot
 from bench.flash_crowd import VAR, CpuMeter, fresh_db, pgbench_script, prepare_args
 from bench.keys import TEMPLATE, interleaved
 from bench.pgcluster import SETTINGS, PgCluster
 
-ROOT = Path(__file__).resolve().parent.parent
 DB = "checkpoints"
 WINDOW_S = 10
 
@@ -172,16 +169,17 @@ def main() -> None:
     args, found = interleaved(
         parser, VARIANTS, DB, lambda pg, a, name: measure(pg, a.clients, a.registrations, name)
     )
-    out = {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "clients": args.clients,
-        "registrations": args.registrations,
-        "window_s": WINDOW_S,
-        "history": {"applications": args.applications, "events": args.events},
-        "settings": VARIANTS,
-        **found,
-    }
-    (ROOT / "bench" / "results" / "checkpoints.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_results(
+        "checkpoints",
+        {
+            "clients": args.clients,
+            "registrations": args.registrations,
+            "window_s": WINDOW_S,
+            "history": {"applications": args.applications, "events": args.events},
+            "settings": VARIANTS,
+            **found,
+        },
+    )
 
 
 if __name__ == "__main__":

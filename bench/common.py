@@ -3,7 +3,21 @@ it and migrated. Benchmarks never touch the development or the test database."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_results(name: str, found: dict[str, Any]) -> Path:
+    """``bench/results/<name>.json``: when it was made, then ``found``, in that order."""
+    path = RESULTS / f"{name}.json"
+    out = {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **found}
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    return path
 
 
 def fresh_database(suffix: str) -> str:

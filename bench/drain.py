@@ -20,7 +20,6 @@ saw at once, and the drain's own CPU per message; writes ``bench/results/drain.j
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import sys
@@ -141,6 +140,7 @@ def main() -> None:
 
     import subprocess
 
+    from bench.common import write_results
     from bench.flash_crowd import VAR, fresh_db
     from bench.pgcluster import PgCluster
     from bench.seed import ensure_seed
@@ -163,8 +163,7 @@ def main() -> None:
         pg.stop()
     for row in rows:
         print(json.dumps(row))
-    out = {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "runs": rows}
-    (ROOT / "bench" / "results" / "drain.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_results("drain", {"runs": rows})
 
 
 if __name__ == "__main__":

@@ -21,19 +21,17 @@ CPU per registration, per variant and round.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import re
 import subprocess
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from bench.common import write_results
 from bench.flash_crowd import VAR, CpuMeter, fresh_db, pgbench_script, prepare_args
 from bench.pgcluster import PgCluster
 from bench.seed import ensure_seed
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = "keys_history"
 
 # Earlier campaigns' rows (campaign -1, pools of their own: no constraint of this season is
@@ -162,14 +160,15 @@ def main() -> None:
     args, found = interleaved(
         parser, VARIANTS, "keys", lambda pg, a, name: measure(pg, a.clients, a.seconds, name)
     )
-    out = {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "clients": args.clients,
-        "seconds": args.seconds,
-        "history": {"applications": args.applications, "events": args.events},
-        **found,
-    }
-    (ROOT / "bench" / "results" / "keys.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_results(
+        "keys",
+        {
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "history": {"applications": args.applications, "events": args.events},
+            **found,
+        },
+    )
 
 
 if __name__ == "__main__":
