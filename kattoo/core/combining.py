@@ -30,9 +30,8 @@ logger = logging.getLogger(__name__)
 class _Waiting(Generic[T, R]):
     """One caller's item and, once woken, its result. The wake-up is a bare lock, taken at
     birth and released once, by whoever wakes the caller: ``threading.Event`` is a Condition
-    written in Python (its set and wait were ~18 % of the slim handler's GIL-held samples in a
-    py-spy profile at the opening's load); a lock's acquire and release are C, ~10 µs less a
-    call (docs/performance.md)."""
+    written in Python, a lock's acquire and release are C — ~10 µs less a call on a
+    microbenchmark of eight threads (docs/performance.md)."""
 
     __slots__ = ("_woken", "error", "item", "lead", "result")
 
