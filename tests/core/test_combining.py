@@ -18,6 +18,21 @@ def _until(condition: object, seconds: float = 10) -> None:
         time.sleep(0.001)
 
 
+def held_first(
+    release: threading.Event, seen: list[list[int]], answer: Callable[[int], int] = int
+) -> Callable[[Sequence[int]], list[int]]:
+    """A ``run`` that records each batch in ``seen``, holds the first until ``release``, and
+    answers ``answer(item)`` for each item."""
+
+    def run(items: Sequence[int]) -> list[int]:
+        if not seen:
+            release.wait(10)
+        seen.append(list(items))
+        return [answer(i) for i in items]
+
+    return run
+
+
 def behind_a_held_first(
     combiner: Combiner[int, int],
     call: Callable[[int], object],
@@ -60,14 +75,7 @@ def test_callers_that_arrive_while_a_batch_runs_go_together_each_with_its_own_re
     batch, in the order they arrived, and each thread gets its own item's result."""
     release = threading.Event()
     seen: list[list[int]] = []
-
-    def run(items: Sequence[int]) -> list[int]:
-        if not seen:
-            release.wait(10)
-        seen.append(list(items))
-        return [i * 10 for i in items]
-
-    combiner = Combiner(run, limit=8)
+    combiner = Combiner(held_first(release, seen, lambda i: i * 10), limit=8)
     results: dict[int, int] = {}
 
     def caller(i: int) -> None:
@@ -82,14 +90,7 @@ def test_callers_that_arrive_while_a_batch_runs_go_together_each_with_its_own_re
 def test_a_batch_holds_at_most_limit_items_and_the_rest_follow() -> None:
     release = threading.Event()
     seen: list[list[int]] = []
-
-    def run(items: Sequence[int]) -> list[int]:
-        if not seen:
-            release.wait(10)
-        seen.append(list(items))
-        return list(items)
-
-    combiner = Combiner(run, limit=2)
+    combiner = Combiner(held_first(release, seen), limit=2)
     behind_a_held_first(combiner, combiner, release, range(1, 6))
     assert seen == [[0], [1, 2], [3, 4], [5]]
 
