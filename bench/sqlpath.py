@@ -168,6 +168,16 @@ def _no_secret() -> str:
     return "\\x" + bytes(getattr(value, "obj", value)).hex()  # psycopg's Binary wraps it
 
 
+def _with_constants(prelude: str) -> str:
+    """A first query with the constants every request shares written in: the position's
+    mark, the stored answer's shape, the empty secret body as the app encrypts it."""
+    return (
+        prelude.replace(":mark_text", _literal(MARK))
+        .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
+        .replace(":no_secret_text", _literal(_no_secret()))
+    )
+
+
 def pgbench_script(*, refused: bool = False) -> str:
     """The script text; run with ``pgbench -n -M prepared -f FILE``. Needs Django set up on
     the benchmark's database, ``bench_target_seq`` and ``bench_args`` (``args_table_sql``).
@@ -175,11 +185,7 @@ def pgbench_script(*, refused: bool = False) -> str:
     refusal's audit row)."""
     from kattoo.enrollment.fastpath import _REFUSED, _SUBMIT, _TOKEN_FACTS
 
-    prelude = (
-        _PRELUDE.replace(":mark_text", _literal(MARK))
-        .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
-        .replace(":no_secret_text", _literal(_no_secret()))
-    )
+    prelude = _with_constants(_PRELUDE)
     parts = [
         "-- the next child (the app reads it from the request)",
         " ".join(prelude.split()) + "\n\\gset",
@@ -258,12 +264,7 @@ def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
     steps of ``n``. A transaction is ``n`` registrations."""
     from kattoo.enrollment.fastpath import _REFUSED_BATCH, _SUBMIT_BATCH, _TOKEN_FACTS_BATCH
 
-    prelude = (
-        _batch_prelude(n)
-        .replace(":mark_text", _literal(MARK))
-        .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
-        .replace(":no_secret_text", _literal(_no_secret()))
-    )
+    prelude = _with_constants(_batch_prelude(n))
     parts = [
         f"-- the next {n} children (the app reads each from its request)",
         " ".join(prelude.split()) + "\n\\gset",
