@@ -38,7 +38,8 @@ DATABASES["default"]["OPTIONS"] = {
 }
 
 # Admission control (kattoo/web/admission.py): in flight per process = the pool (a request
-# holds its connection to the end; one admitted beyond the pool only waits for it).
+# Django serves holds its connection to the end, one admitted beyond the pool would only wait
+# for it; the slim submit's statements borrow one each while they run, ADR 0050).
 KATTOO_ADMISSION_LIMIT = int(
     os.environ.get("KATTOO_ADMISSION_LIMIT", DATABASES["default"]["OPTIONS"]["pool"]["max_size"])
 )

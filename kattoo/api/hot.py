@@ -42,7 +42,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import WSGIRequest
@@ -93,7 +92,7 @@ class _Answer:
 
     def __init__(self, body: bytes) -> None:
         self.body = body
-        self.finished = True  # False when the statements ran on the pool's own connection
+        self.finished = True  # False when the statements ran on the pool's own connections
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.body
@@ -131,9 +130,10 @@ class SlimSubmit:
             and not any(p.search(_SAMPLE_PATH.lstrip("/")) for p in self._redirect_exempt())
         )
         self.headers = {secure: self._security_headers(secure) for secure in (False, True)}
-        # Django's own pool (production settings): the plain submit takes its connection from
-        # it directly, outside Django's connection wrapper (ADR 0047). None without a pool:
-        # then Django's connection, with its request signals.
+        # Django's own pool (production settings): the plain submit's statements borrow their
+        # connections from it directly, outside Django's connection wrapper, each for as long
+        # as it runs (ADR 0047, 0050). None without a pool: then Django's connection, with its
+        # request signals.
         self.pool: Any = database_pool() if self.enabled else None
         if self.pool is not None:
             self.pool.open()  # as Django opens it at its first checkout
@@ -241,25 +241,18 @@ class SlimSubmit:
         started = time.perf_counter()
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         pool = self.pool
-        held = None
-        if pool is not None:
-            try:
-                held = pool.getconn()
-            except psycopg.OperationalError:  # the pool's timeout, or no server
-                return self.app(environ, start_response)  # Django says it (503), as ever
-        else:
+        if pool is None:
             signals.request_started.send(sender=SlimSubmit, environ=environ)
-        try:
-            with pooled(held) if held is not None else contextlib.nullcontext():
-                answer = self._fast(
-                    environ, start_response, child, raw_token, key, secure, request_id, started
-                )
-        finally:
-            if held is not None:
-                pool.putconn(held)  # before Django takes its own connection, or the answer
+        # Each statement borrows a connection of the pool while it runs (ADR 0050): none is
+        # held when Django takes its own, or when the answer goes out. The pool's timeout, or
+        # no server, is Django's to say (503) as ever: the read's DATABASE_DOWN below.
+        with pooled(pool=pool) if pool is not None else contextlib.nullcontext():
+            answer = self._fast(
+                environ, start_response, child, raw_token, key, secure, request_id, started
+            )
         if answer is None:
             return self.app(environ, start_response)
-        answer.finished = held is None  # Django's request_finished only after its start
+        answer.finished = pool is None  # Django's request_finished only after its start
         return answer
 
     def _fast(
@@ -273,8 +266,8 @@ class SlimSubmit:
         request_id: str,
         started: float,
     ) -> _Answer | None:
-        """The slim answer, or ``None``: Django's to give (the caller hands the request over
-        once the pool's connection is back)."""
+        """The slim answer, or ``None``: Django's to give (no connection of the pool is held
+        by then: each statement gives its own back as it ends)."""
         try:
             user, draft = token_draft_facts(
                 digest=token_digest(raw_token), child_id=int(child), key=key

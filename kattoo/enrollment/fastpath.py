@@ -497,26 +497,36 @@ def _sealed_empty(keys: tuple[str, ...]) -> Any:
     return _encrypted(Notification, "secret_body", "")
 
 
-# The slim handler's own use of the pool (ADR 0047). On the opening minute's plain submit it
-# takes a connection from Django's own pool for the two statements and gives it back before it
-# answers, outside Django's ``DatabaseWrapper``: no checkout through the wrapper, no cursor
-# wrapper, no request signals — ~30 % of the request's Python. The statements below run on
-# ``_db()``: that connection while the slim handler holds one for this thread, else Django's.
+# The slim handler's own use of the pool (ADR 0047, 0050). On the opening minute's plain submit
+# its statements run on connections of Django's own pool, outside Django's ``DatabaseWrapper``:
+# no checkout through the wrapper, no cursor wrapper, no request signals — ~30 % of the
+# request's Python. Each statement borrows a connection for as long as it runs and gives it
+# back at once (ADR 0050): a request waiting for its batch, or building its answer, holds none,
+# so a process keeps its requests in flight on the few connections its batches use at a time.
+# The statements below run on ``_db()``: such a borrowing ``_Pooled`` inside the slim
+# handler's block, else Django's connection.
 _held = threading.local()
 
 
 class _PooledCursor:
     """A cursor of a pooled connection whose errors are Django's, as ``CursorWrapper`` raises
-    them (``DatabaseErrorWrapper``: the same class, the driver's error as its cause)."""
+    them (``DatabaseErrorWrapper``: the same class, the driver's error as its cause). Closing
+    it gives its connection back when it borrowed one (``release``)."""
 
-    def __init__(self, cursor: Any, errors: DatabaseErrorWrapper) -> None:
-        self.cursor, self.errors = cursor, errors
+    def __init__(
+        self, cursor: Any, errors: DatabaseErrorWrapper, release: Callable[[], None] | None
+    ) -> None:
+        self.cursor, self.errors, self.release = cursor, errors, release
 
     def __enter__(self) -> _PooledCursor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.cursor.close()
+        try:
+            self.cursor.close()
+        finally:
+            if self.release is not None:
+                self.release()
 
     def execute(self, sql: str, params: Any = None) -> Any:
         with self.errors:
@@ -532,9 +542,11 @@ class _PooledCursor:
 
 
 class _Pooled:
-    """What the statements below use of ``django.db.connection``, for a connection of its pool
-    held by the slim handler: autocommit, never in an atomic block, PostgreSQL's. One per
-    thread, made at its first plain submit; ``connection`` is the one held for this request."""
+    """What the statements below use of ``django.db.connection``, for connections of its pool:
+    autocommit, never in an atomic block, PostgreSQL's. One per thread, made at its first
+    plain submit. ``pool``: each cursor borrows a connection from it and its close gives it
+    back; ``connection`` is the one a cursor of this thread is using (or the one the block
+    holds, ``pooled``)."""
 
     vendor = "postgresql"
     in_atomic_block = False
@@ -542,12 +554,26 @@ class _Pooled:
 
     def __init__(self) -> None:
         self.connection: Any = None
+        self.pool: Any = None
         self.settings_dict = connection.settings_dict
         self.Database = connection.Database  # type: ignore[attr-defined]
         self.errors = DatabaseErrorWrapper(self)
 
     def cursor(self) -> _PooledCursor:
-        return _PooledCursor(self.connection.cursor(), self.errors)
+        if self.pool is None or self.connection is not None:  # held for the block
+            return _PooledCursor(self.connection.cursor(), self.errors, None)
+        with self.errors:  # the pool's timeout is Django's OperationalError, as its checkout's
+            raw = self.pool.getconn()
+        self.connection = raw
+        try:
+            return _PooledCursor(raw.cursor(), self.errors, self._release)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        raw, self.connection = self.connection, None
+        self.pool.putconn(raw)
 
 
 def _db() -> Any:
@@ -556,18 +582,21 @@ def _db() -> Any:
 
 
 @contextlib.contextmanager
-def pooled(raw: Any) -> Iterator[None]:
-    """Run this thread's hot statements on ``raw``, a connection of Django's pool, inside the
-    block (the slim handler's; it takes and returns the connection)."""
+def pooled(raw: Any = None, *, pool: Any = None) -> Iterator[None]:
+    """Run this thread's hot statements inside the block on connections of ``pool``, each
+    borrowed for one statement (the slim handler's, ADR 0050) — or all on ``raw``, held by the
+    caller for the whole block."""
+    if (raw is None) == (pool is None):
+        raise TypeError("pooled() takes a connection or a pool")
     db = getattr(_held, "pooled", None)
     if db is None:
         db = _held.pooled = _Pooled()
-    db.connection = raw
+    db.connection, db.pool = raw, pool
     _held.db = db
     try:
         yield
     finally:
-        _held.db = db.connection = None
+        _held.db = db.connection = db.pool = None
 
 
 # Stable plans at the opening (issue 15, ADR 0015 §0). Production prepares each statement on

@@ -3,8 +3,9 @@
 At the opening minute more requests arrive than the database can take. Queued requests only
 grow everyone's latency until clients time out and retry on top of the queue — the way
 portals fall over. Each process admits at most ``settings.KATTOO_ADMISSION_LIMIT`` requests
-at a time (its database pool size in production: a request holds its connection to the end,
-so one admitted beyond the pool would only wait in the pool's line); the next one is
+at a time (its database pool size in production: a request Django serves holds its
+connection to the end, so one admitted beyond the pool would only wait in the pool's line;
+the slim submit borrows one per statement, ADR 0050); the next one is
 answered ``503 service_busy`` with a jittered ``Retry-After`` and changes nothing. Clients
 (our web pages and apps, API.md) wait and retry; the jitter spreads the retries out.
 

@@ -247,18 +247,22 @@ def test_a_batch_of_reads_returns_each_requests_own_row(world: World, raw: Any) 
 
 
 def through_the_slim_handler_at_once(
-    monkeypatch: pytest.MonkeyPatch, families: Sequence[Family], combiner: Any
+    monkeypatch: pytest.MonkeyPatch,
+    families: Sequence[Family],
+    combiner: Any,
+    connections: int | None = None,
 ) -> tuple[list[int], list[Any]]:
     """Each family's parent submits at once through the slim handler, on a pool of as many
-    connections, the first of ``combiner``'s batches held until every other request waits
-    behind it: the sizes of its batches, and each parent's answer."""
+    connections (or ``connections``), the first of ``combiner``'s batches held until every
+    other request waits behind it: the sizes of its batches, and each parent's answer."""
     n = len(families)
     tokens = [token_issue(user=f.parent, actor=SYSTEM) for f in families]
     params = {**connection.get_connection_params(), "autocommit": True}
     pool = ConnectionPool(
         kwargs=params,
-        min_size=n,
-        max_size=n,
+        min_size=connections or n,
+        max_size=connections or n,
+        timeout=20,
         open=True,
         configure=connection._configure_connection,  # type: ignore[attr-defined]
     )
@@ -313,6 +317,26 @@ def test_concurrent_submits_through_the_slim_handler_go_in_one_batch(
         assert (str(application.pk), application.position) == (body["id"], body["position"])
     pool_row = SeatPool.objects.get(school=world.school, language="ky")
     assert (pool_row.taken, pool_row.accepted_count) == (n, n)
+
+
+def test_requests_waiting_for_their_batch_hold_no_connection(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0050: each statement borrows a connection only while it runs. Six parents at once on
+    a pool of ONE connection: while the first submit waits, the other five read (the one
+    connection, in turn) and queue behind it holding none, and go as one batch — each answered
+    201 here, none handed to Django."""
+    n = 6
+    families = [world.family() for _ in range(n)]
+    for family in families:
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    batches, answers = through_the_slim_handler_at_once(
+        monkeypatch, families, fastpath._SUBMITS, connections=1
+    )
+    assert sorted(batches) == [1, n - 1]
+    assert [answer.status for answer in answers] == [201] * n
+    assert sorted(answer.json()["position"] for answer in answers) == list(range(1, n + 1))
+    assert Application.objects.filter(child__in=[f.child for f in families]).count() == n
 
 
 def refusals(world: World, families: Sequence[Family]) -> list[dict[str, Any]]:
