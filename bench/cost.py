@@ -364,6 +364,7 @@ class Activity:
         self.pg, self.dbname, self.every = pg, dbname, every
         self.waits: Counter[str] = Counter()
         self.autovacuum: Counter[str] = Counter()
+        self.backends: list[int] = []  # the run's client backends, any state, per sample
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -394,6 +395,9 @@ class Activity:
                 conn = None
                 continue
             self.samples += 1
+            self.backends.append(
+                sum(1 for kind, db, *_ in rows if kind == "client backend" and db == self.dbname)
+            )
             for kind, db, state, wait_type, wait, query in rows:
                 if kind == "autovacuum worker":
                     self.autovacuum[f"{db}: {(query or '').removeprefix('autovacuum: ')}"] += 1
@@ -403,10 +407,13 @@ class Activity:
             conn.close()
 
     def result(self, n: int = 8) -> dict[str, Any]:
-        """Per sample: the run's active backends by wait, and autovacuum workers by what."""
+        """Per sample: the run's active backends by wait, and autovacuum workers by what; the
+        run's connections (client backends in any state: the app's pools, ADR 0050)."""
         per = max(self.samples, 1)
         return {
             "samples": self.samples,
+            "backends_max": max(self.backends, default=0),
+            "backends_mean": round(sum(self.backends) / per, 1),
             "active_backends_by_wait": {k: round(v / per, 2) for k, v in self.waits.most_common(n)},
             "autovacuum_workers": {k: round(v / per, 2) for k, v in self.autovacuum.most_common(n)},
         }

@@ -170,7 +170,9 @@ def app_env(db_url: str, threads: int) -> dict[str, str]:
         "KATTOO_FIELD_KEYS": FIELD_KEY,
         "KATTOO_SSL_REDIRECT": "0",
         "KATTOO_HSTS_SECONDS": "0",
-        "KATTOO_DB_POOL_MIN": str(threads),
+        # Production's smallest pool (2), grown on demand: the run's connections are those
+        # its requests use (the slim submit borrows one per statement, ADR 0050).
+        "KATTOO_DB_POOL_MIN": str(min(2, threads)),
         "KATTOO_DB_POOL_MAX": str(threads),
         "KATTOO_LOG_LEVEL": "WARNING",
         "KATTOO_VAR_DIR": str(VAR / "app-var"),

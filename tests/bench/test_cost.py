@@ -56,6 +56,8 @@ def test_activity_counts_the_runs_backends_by_what_they_wait_on() -> None:
     assert result["active_backends_by_wait"].get("Timeout:PgSleep", 0) >= 0.5
     assert result["active_backends_by_wait"].get("CPU", 0) < 0.5  # its own query: active
     assert isinstance(result["autovacuum_workers"], dict)
+    # The run's connections, in any state (ADR 0050): the sleeper's at least, in most samples.
+    assert result["backends_max"] >= 1 and result["backends_mean"] >= 0.5
 
 
 def test_activity_outlives_a_cluster_it_cannot_reach() -> None:
@@ -68,6 +70,8 @@ def test_activity_outlives_a_cluster_it_cannot_reach() -> None:
         time.sleep(0.3)
     assert activity.result() == {
         "samples": 0,
+        "backends_max": 0,
+        "backends_mean": 0.0,
         "active_backends_by_wait": {},
         "autovacuum_workers": {},
     }
