@@ -39,6 +39,7 @@ from kattoo.campaigns.models import Campaign
 from kattoo.catalog.models import Parity
 from kattoo.core import clock
 from kattoo.core.body_limit import BodyLimit
+from kattoo.enrollment import fastpath
 from kattoo.enrollment.idempotency import request_fingerprint
 from kattoo.enrollment.models import (
     Application,
@@ -414,6 +415,51 @@ def test_the_plain_submit_never_reaches_django(
         "api",
         family.parent.pk,
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_a_pool_exhausted_between_the_read_and_the_submit_answers_busy(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0050: the read gives its connection back, and the submit statement borrows one
+    again. When pages and ordinary requests hold the whole pool in between, the submit waits
+    up to the pool's timeout. Then it answers 503 with Retry-After, as a down database is
+    answered, and nothing is written: the draft stays, and no seat or row is taken."""
+    params = {**connection.get_connection_params(), "autocommit": True}
+    configure = connection._configure_connection  # type: ignore[attr-defined]
+    with ConnectionPool(
+        kwargs=params, min_size=1, max_size=1, timeout=0.2, open=True, configure=configure
+    ) as pool:
+        monkeypatch.setattr(hot, "database_pool", lambda: pool)
+        family = world.family()
+        draft(world, family)
+        token = token_issue(user=family.parent, actor=SYSTEM)
+        taken: list[Any] = []
+        decide = fastpath.decide
+
+        def decide_while_the_pool_is_taken(*args: Any, **kwargs: Any) -> Any:
+            # Between the read and the submit: the pool's one connection is free again (the
+            # read gave it back), and an ordinary request takes it now.
+            taken.append(pool.getconn(timeout=1))
+            return decide(*args, **kwargs)
+
+        monkeypatch.setattr(fastpath, "decide", decide_while_the_pool_is_taken)
+        behind = Counting()
+        try:
+            answer = call(hot.SlimSubmit(behind), environ_for(family.child.pk, token=token))
+        finally:
+            for conn in taken:
+                pool.putconn(conn)
+        assert len(taken) == 1
+        assert behind.calls == 0
+        assert answer.status == 503, answer.body
+        assert answer.headers["Retry-After"]
+        assert answer.json()["code"] == "service_unavailable"
+        assert Draft.objects.filter(child=family.child).exists()
+        assert not Application.objects.filter(child=family.child).exists()
+        assert pool.get_stats()["pool_available"] == 1
 
 
 @pytest.mark.postgres
