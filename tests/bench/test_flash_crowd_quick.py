@@ -115,6 +115,10 @@ def test_quick_opening_keeps_every_invariant() -> None:
     # What the cluster was doing during each pgbench run and the HTTP phase (ADR 0033).
     for path, activity in result["activity"].items():
         assert activity["samples"] > 0, path
-        assert set(activity) == {"samples", "active_backends_by_wait", "autovacuum_workers"}
+        assert set(activity) == {
+            "samples", "backends_max", "backends_mean", "active_backends_by_wait",
+            "autovacuum_workers",
+        }  # fmt: skip
     assert result["activity"]["app_sql"]["active_backends_by_wait"]
+    assert result["activity"]["app_sql"]["backends_max"] >= 1  # pgbench's clients (ADR 0050)
     assert proc.returncode == 0, proc.stdout[-2000:]
