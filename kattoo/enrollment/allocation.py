@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -56,8 +57,9 @@ class SeatGranted:
 
 
 # The statement's parts, shared by the ordinary path's ``_PG_REGISTER`` and the opening
-# minute's ``fastpath._SUBMIT``, which orders them differently (ADR 0032): one source of the
-# seat's, the application's, the history's and the audit's SQL.
+# minute's ``fastpath._SUBMIT``, which orders them differently (ADR 0032), and — the rows'
+# INSERTs, their values as a batch's columns (``column``) — by ``fastpath._SUBMIT_BATCH``
+# (ADR 0048): one source of the seat's, the application's, the history's and the audit's SQL.
 
 
 def seat_cte(*, after: tuple[str, ...] = ()) -> str:
@@ -81,34 +83,41 @@ def seat_cte(*, after: tuple[str, ...] = ()) -> str:
     )
 
 
-def application_cte(*, position: str, source: str) -> str:
+def param(name: str, cast: str = "") -> str:
+    """A value of the statement's parameters: ``%(name)s``, with its cast when it needs one."""
+    return f"%({name})s::{cast}" if cast else f"%({name})s"
+
+
+def column(name: str, cast: str = "") -> str:
+    """The same value as a column of a batch's rows (``fastpath._SUBMIT_BATCH``, ADR 0048),
+    whose type the batch gave it when it read it."""
+    return name
+
+
+# ``value`` (``param`` or ``column``) writes the statement's own values: one text of each row's
+# INSERT for a registration alone and for a batch of them.
+
+
+def application_cte(
+    *,
+    position: str,
+    source: str,
+    value: Callable[..., str] = param,
+    returning: str = "\n RETURNING id, position",
+) -> str:
     """The application, at ``position`` (an expression over ``source``, its FROM clause)."""
+    v = value
     return (
-        """app AS (
+        f"""app AS (
     INSERT INTO enrollment_application
         (id, campaign_id, child_id, applicant_id, user_id, school_id, language, pool_id,
          status, route, above_quota, position, channel, created_at, status_changed_at)
-    SELECT %(id)s, %(campaign_id)s, %(child_id)s, %(applicant_id)s, %(user_id)s, %(school_id)s,
-           %(language)s, %(pool_id)s, 'registered', %(route)s, %(above)s, """
+    SELECT {v("id")}, {v("campaign_id")}, {v("child_id")}, {v("applicant_id")}, {v("user_id")}, \
+{v("school_id")},
+           {v("language")}, {v("pool_id")}, 'registered', {v("route")}, {v("above")}, """
         + position
-        + """,
-           %(channel)s, %(now)s, %(now)s"""
-        + source
-        + """
- RETURNING id, position
-)"""
-    )
-
-
-def history_cte(*, application: str, source: str = "", returning: str = "") -> str:
-    """The application's first history row: its id is ``application`` (over ``source``)."""
-    return (
-        """history AS (
-    INSERT INTO enrollment_applicationtransition
-        (application_id, from_status, to_status, at, actor_id, reason, reason_code)
-    SELECT """
-        + application
-        + """, '', 'registered', %(now)s, %(user_id)s, '', ''"""
+        + f""",
+           {v("channel")}, {v("now")}, {v("now")}"""
         + source
         + returning
         + """
@@ -116,14 +125,40 @@ def history_cte(*, application: str, source: str = "", returning: str = "") -> s
     )
 
 
-AUDIT_CTE = """audit AS (
+def history_cte(
+    *, application: str, source: str = "", returning: str = "", value: Callable[..., str] = param
+) -> str:
+    """The application's first history row: its id is ``application`` (over ``source``)."""
+    return (
+        """history AS (
+    INSERT INTO enrollment_applicationtransition
+        (application_id, from_status, to_status, at, actor_id, reason, reason_code)
+    SELECT """
+        + application
+        + f""", '', 'registered', {value("now")}, {value("user_id")}, '', ''"""
+        + source
+        + returning
+        + """
+)"""
+    )
+
+
+def audit_cte(*, row: str = "app.", source: str = "app", value: Callable[..., str] = param) -> str:
+    """The registration's audit event, with its position in its data: of the application
+    ``row`` (``app.``, the CTE's, or a batch's columns), read ``FROM source``."""
+    v = value
+    return f"""audit AS (
     INSERT INTO audit_auditevent
         (at, actor_id, channel, action, object_type, object_id, data, request_id)
-    SELECT %(now)s, %(user_id)s, %(channel)s, 'application.register', 'enrollment.application',
-           app.id::text, jsonb_set(%(data)s::jsonb, '{position}', to_jsonb(app.position)),
-           %(request_id)s
-      FROM app
+    SELECT {v("now")}, {v("user_id")}, {v("channel")}, 'application.register', \
+'enrollment.application',
+           {row}id::text, jsonb_set({v("data")}::jsonb, '{{position}}', to_jsonb({row}position)),
+           {v("request_id")}
+      FROM {source}
 )"""
+
+
+AUDIT_CTE = audit_cte()
 
 _PG_REGISTER = (
     "\nWITH "

@@ -57,7 +57,16 @@ from kattoo.notifications.models import Notification
 from kattoo.people.models import Person, Relation
 
 from .abilities import Abilities, abilities_of
-from .allocation import AUDIT_CTE, SeatRequest, _audit_data, application_cte, history_cte, seat_cte
+from .allocation import (
+    SeatRequest,
+    _audit_data,
+    application_cte,
+    audit_cte,
+    column,
+    history_cte,
+    param,
+    seat_cte,
+)
 from .eligibility import Facts, decide, waitlist_needed
 from .idempotency import request_fingerprint, response_json
 from .models import Application, ApplicationTransition, Status
@@ -253,6 +262,38 @@ SELECT u.id, u.role, u.person_id, u.language, f.*
 # insertion (a pre-check of the unique index, a token, a confirmation record in the WAL) cost
 # 9 % of the app's SQL's throughput (docs/performance.md, session 16).
 _FIRST = ("history", "draft")
+
+
+def _outbox_cte(*, source: str, row: str = "app.", value: Callable[..., str] = param) -> str:
+    """The SMS's outbox row of the registration ``row`` (``app.``, or a batch's columns)."""
+    v = value
+    return f"""outbox AS (
+    INSERT INTO notifications_notification
+        (id, user_id, channel, address, event, language, subject, body, secret_body,
+         dedupe_key, status, attempts, last_error, provider_id, report, created_at)
+    SELECT {v("note_id")}, {v("user_id")}, 'sms', {v("address", "bytea")}, \
+'application_registered',
+           {v("user_language")}, '', replace({v("note_body")}, %(mark)s, {row}position::text),
+           %(no_secret)s::bytea, 'application_registered:' || {row}id::text, 'queued', 0, \
+'', '', '',
+           {v("now")}
+      FROM {source}
+)"""
+
+
+def _idempotency_cte(*, source: str, row: str = "app.", value: Callable[..., str] = param) -> str:
+    """The Idempotency-Key's stored answer, with the position written into it."""
+    v = value
+    return f"""idempotency AS (
+    INSERT INTO enrollment_idempotencyrecord
+        (user_id, key, request_hash, status_code, response, created_at)
+    SELECT {v("user_id")}, {v("key", "text")}, {v("fingerprint")}, 201,
+           jsonb_set({v("response")}::jsonb, '{{position}}', to_jsonb({row}position)), \
+{v("now")}
+      FROM {source}
+)"""
+
+
 _SUBMIT = (
     "\nWITH "
     + history_cte(application="%(id)s", returning="\n RETURNING 1")
@@ -264,23 +305,12 @@ _SUBMIT = (
     + ", "
     + application_cte(position="(SELECT accepted_count FROM seat)", source="")
     + ", "
-    + AUDIT_CTE
-    + """, outbox AS (
-    INSERT INTO notifications_notification
-        (id, user_id, channel, address, event, language, subject, body, secret_body,
-         dedupe_key, status, attempts, last_error, provider_id, report, created_at)
-    SELECT %(note_id)s, %(user_id)s, 'sms', %(address)s::bytea, 'application_registered',
-           %(user_language)s, '', replace(%(note_body)s, %(mark)s, app.position::text),
-           %(no_secret)s::bytea, 'application_registered:' || app.id::text, 'queued', 0, '', '', '',
-           %(now)s
-      FROM app WHERE %(has_phone)s::boolean
-), idempotency AS (
-    INSERT INTO enrollment_idempotencyrecord
-        (user_id, key, request_hash, status_code, response, created_at)
-    SELECT %(user_id)s, %(key)s::text, %(fingerprint)s, 201,
-           jsonb_set(%(response)s::jsonb, '{position}', to_jsonb(app.position)), %(now)s
-      FROM app WHERE %(key)s::text IS NOT NULL
-)
+    + audit_cte()
+    + ", "
+    + _outbox_cte(source=f"app WHERE {param('has_phone', 'boolean')}")
+    + ", "
+    + _idempotency_cte(source=f"app WHERE {param('key', 'text')} IS NOT NULL")
+    + """
 SELECT position FROM app
 """
 )
@@ -353,7 +383,9 @@ assert "%(digest)s" not in _TOKEN_FACTS_BATCH and "%(child_id)s" not in _TOKEN_F
 # writes nothing (its thread records the refusal, as after ``_SUBMIT``). Any constraint that
 # fails (a child registered meanwhile, a key used twice) fails the whole batch: then each
 # request sends ``_SUBMIT`` alone and learns its own answer. The requests' parameters come as
-# one JSON array, one array of ``_SUBMIT_BATCH_COLUMNS`` per request (``_batch_json``).
+# one JSON array, one array of ``_SUBMIT_BATCH_COLUMNS`` per request (``_batch_json``). The
+# rows' INSERTs are ``_SUBMIT``'s own texts, each value a column of the granted requests
+# (``allocation.column``) instead of a parameter: one text of each row for both statements.
 _SUBMIT_BATCH_COLUMNS = (
     ("id", "uuid"), ("campaign_id", "bigint"), ("pool_id", "bigint"), ("school_id", "bigint"),
     ("language", "text"), ("child_id", "bigint"), ("applicant_id", "bigint"),
@@ -395,40 +427,21 @@ WITH b AS ("""
            accepted_count = accepted_count + g.n
       FROM (SELECT pool_id, count(*) AS n, sum(extra) AS extra FROM granted GROUP BY pool_id) g
      WHERE p.id = ANY (ARRAY(SELECT pool_id FROM granted)) AND p.id = g.pool_id
-), history AS (
-    INSERT INTO enrollment_applicationtransition
-        (application_id, from_status, to_status, at, actor_id, reason, reason_code)
-    SELECT id, '', 'registered', now, user_id, '', '' FROM granted ORDER BY ord
-), draft AS (
+), """
+    + history_cte(application="id", source=" FROM granted ORDER BY ord", value=column)
+    + """, draft AS (
     DELETE FROM enrollment_draft WHERE id = ANY (ARRAY(SELECT draft_id FROM granted))
-), app AS (
-    INSERT INTO enrollment_application
-        (id, campaign_id, child_id, applicant_id, user_id, school_id, language, pool_id,
-         status, route, above_quota, position, channel, created_at, status_changed_at)
-    SELECT id, campaign_id, child_id, applicant_id, user_id, school_id, language, pool_id,
-           'registered', route, above, position, channel, now, now
-      FROM granted ORDER BY ord
-), audit AS (
-    INSERT INTO audit_auditevent
-        (at, actor_id, channel, action, object_type, object_id, data, request_id)
-    SELECT now, user_id, channel, 'application.register', 'enrollment.application',
-           id::text, jsonb_set(data::jsonb, '{position}', to_jsonb(position)), request_id
-      FROM granted ORDER BY ord
-), outbox AS (
-    INSERT INTO notifications_notification
-        (id, user_id, channel, address, event, language, subject, body, secret_body,
-         dedupe_key, status, attempts, last_error, provider_id, report, created_at)
-    SELECT note_id, user_id, 'sms', address, 'application_registered', user_language, '',
-           replace(note_body, %(mark)s, position::text), %(no_secret)s::bytea,
-           'application_registered:' || id::text, 'queued', 0, '', '', '', now
-      FROM granted WHERE has_phone ORDER BY ord
-), idempotency AS (
-    INSERT INTO enrollment_idempotencyrecord
-        (user_id, key, request_hash, status_code, response, created_at)
-    SELECT user_id, key, fingerprint, 201,
-           jsonb_set(response::jsonb, '{position}', to_jsonb(position)), now
-      FROM granted WHERE key IS NOT NULL ORDER BY ord
-)
+), """
+    + application_cte(
+        position="position", source="\n      FROM granted ORDER BY ord", value=column, returning=""
+    )
+    + ", "
+    + audit_cte(row="", source="granted ORDER BY ord", value=column)
+    + ", "
+    + _outbox_cte(row="", source="granted WHERE has_phone ORDER BY ord", value=column)
+    + ", "
+    + _idempotency_cte(row="", source="granted WHERE key IS NOT NULL ORDER BY ord", value=column)
+    + """
 SELECT b.ord, g.position FROM b LEFT JOIN granted g ON g.ord = b.ord
 """
 )
