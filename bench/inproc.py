@@ -97,6 +97,9 @@ def _child(args: argparse.Namespace) -> None:
     if args.replan:
         print("JSON " + json.dumps(_replan(dsn, rows, call)))
         return
+    if args.threads > 1:
+        print("JSON " + json.dumps(_threaded(args, rows, call)))
+        return
     for token, child in rows[: args.warmup]:
         call(token, child)
     for spent in sections.values():
@@ -209,6 +212,72 @@ def _replan_on(side: Any, rows: list[Any], call: Any) -> dict[str, Any]:
     return out
 
 
+def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str, Any]:
+    """The same requests from ``args.threads`` threads at once, as a granian worker's blocking
+    threads call the app (its pool as large, its statements combined, ADR 0048): the
+    process's CPU a request (every thread's, the pool's own included) and its context
+    switches, beside the mean batch. Against ``--threads 1``'s thread CPU it tells what the
+    threads cost — the GIL's hand-offs, the wake-ups — net of what batching saves."""
+    import resource
+    import threading
+    import time
+
+    from kattoo.core.metrics import COMBINED_REQUESTS, COMBINED_STATEMENTS
+
+    def run(part: list[Any], statuses: dict[int, int]) -> None:
+        lock = threading.Lock()
+
+        def worker(chunk: list[Any]) -> None:
+            for token, child in chunk:
+                status, _cpu = call(token, child)
+                with lock:
+                    statuses[status] = statuses.get(status, 0) + 1
+
+        n = args.threads
+        threads = [threading.Thread(target=worker, args=(part[i::n],)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def combined() -> dict[str, tuple[float, float]]:
+        return {
+            kind: (
+                COMBINED_STATEMENTS.labels(statement=kind)._value.get(),
+                COMBINED_REQUESTS.labels(statement=kind)._value.get(),
+            )
+            for kind in ("read", "submit")
+        }
+
+    run(rows[: args.warmup], {})
+    before, usage = combined(), resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter()
+    statuses: dict[int, int] = {}
+    run(rows[args.warmup :], statuses)
+    wall = time.perf_counter() - wall
+    after, end = combined(), resource.getrusage(resource.RUSAGE_SELF)
+    n = args.requests
+    return {
+        "requests": n,
+        "threads": args.threads,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "process_cpu_ms": round(
+            1000 * (end.ru_utime - usage.ru_utime + end.ru_stime - usage.ru_stime) / n, 3
+        ),
+        "system_cpu_ms": round(1000 * (end.ru_stime - usage.ru_stime) / n, 3),
+        "context_switches": round(
+            (end.ru_nvcsw - usage.ru_nvcsw + end.ru_nivcsw - usage.ru_nivcsw) / n, 1
+        ),
+        "per_s": round(n / wall, 1),
+        "mean_batch": {
+            kind: round((after[kind][1] - before[kind][1]) / (after[kind][0] - before[kind][0]), 2)
+            if after[kind][0] > before[kind][0]
+            else None
+            for kind in after
+        },
+    }
+
+
 def _timed(names: list[str]) -> dict[str, list[float]]:
     """Wrap each ``module:function`` (or ``module:Class.method``) to add up its thread CPU."""
     import functools
@@ -255,6 +324,12 @@ def main() -> None:
     parser.add_argument(
         "--full", action="store_true", help="every pool full first: the refusals' Python"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="call the app from this many threads at once (a pool as large): process CPU",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -278,11 +353,11 @@ def main() -> None:
                 dbname="inproc",
             )
         flush_redis()
-        env = app_env(db_url, threads=1)
+        env = app_env(db_url, threads=args.threads)
         command = [sys.executable, "-m", "bench.inproc", "--child"]
         command += ["--requests", str(args.requests), "--warmup", str(args.warmup)]
         command += ["--profile", str(args.profile), "--dump", args.dump]
-        command += ["--sections", args.sections]
+        command += ["--sections", args.sections, "--threads", str(args.threads)]
         if args.replan:
             command.append("--replan")
             pg.psql(
