@@ -50,7 +50,7 @@ os.register_at_fork(after_in_child=_forked)
 
 
 def random_bits(n: int) -> int:
-    """``n`` (≤ 256) bits of the operating system's cryptographic generator, as an integer.
+    """``n`` bits of the operating system's cryptographic generator, as an integer.
     Each byte is used once, by one thread, in the process that read it."""
     size = (n + 7) // 8
     mine = _bytes

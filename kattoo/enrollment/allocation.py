@@ -83,6 +83,8 @@ def seat_cte(*, after: tuple[str, ...] = ()) -> str:
     )
 
 
+# ``value`` (``param`` or ``column``) writes the statement's own values: one text of each row's
+# INSERT for a registration alone and for a batch of them.
 def param(name: str, cast: str = "") -> str:
     """A value of the statement's parameters: ``%(name)s``, with its cast when it needs one."""
     return f"%({name})s::{cast}" if cast else f"%({name})s"
@@ -92,10 +94,6 @@ def column(name: str, cast: str = "") -> str:
     """The same value as a column of a batch's rows (``fastpath._SUBMIT_BATCH``, ADR 0048),
     whose type the batch gave it when it read it."""
     return name
-
-
-# ``value`` (``param`` or ``column``) writes the statement's own values: one text of each row's
-# INSERT for a registration alone and for a batch of them.
 
 
 def application_cte(
@@ -158,8 +156,6 @@ def audit_cte(*, row: str = "app.", source: str = "app", value: Callable[..., st
 )"""
 
 
-AUDIT_CTE = audit_cte()
-
 _PG_REGISTER = (
     "\nWITH "
     + seat_cte()
@@ -168,7 +164,7 @@ _PG_REGISTER = (
     + ", "
     + history_cte(application="id", source=" FROM app")
     + ", "
-    + AUDIT_CTE
+    + audit_cte()
     + "\nSELECT position FROM app\n"
 )
 

@@ -10,6 +10,7 @@ rows. PostgreSQL only (the fast path's statements); the hand-over cases run on S
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import importlib
@@ -17,6 +18,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -417,6 +419,18 @@ def test_the_plain_submit_never_reaches_django(
     )
 
 
+@contextlib.contextmanager
+def a_pool_of_one(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionPool]:
+    """The slim handler's pool as Django makes it, of one connection and a 0.2-s timeout."""
+    params = {**connection.get_connection_params(), "autocommit": True}
+    configure = connection._configure_connection  # type: ignore[attr-defined]
+    with ConnectionPool(
+        kwargs=params, min_size=1, max_size=1, timeout=0.2, open=True, configure=configure
+    ) as pool:
+        monkeypatch.setattr(hot, "database_pool", lambda: pool)
+        yield pool
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @postgres_only
@@ -427,12 +441,7 @@ def test_a_pool_exhausted_between_the_read_and_the_submit_answers_busy(
     again. When pages and ordinary requests hold the whole pool in between, the submit waits
     up to the pool's timeout. Then it answers 503 with Retry-After, as a down database is
     answered, and nothing is written: the draft stays, and no seat or row is taken."""
-    params = {**connection.get_connection_params(), "autocommit": True}
-    configure = connection._configure_connection  # type: ignore[attr-defined]
-    with ConnectionPool(
-        kwargs=params, min_size=1, max_size=1, timeout=0.2, open=True, configure=configure
-    ) as pool:
-        monkeypatch.setattr(hot, "database_pool", lambda: pool)
+    with a_pool_of_one(monkeypatch) as pool:
         family = world.family()
         draft(world, family)
         token = token_issue(user=family.parent, actor=SYSTEM)
@@ -470,12 +479,7 @@ def test_an_exhausted_pool_hands_the_submit_to_django(
 ) -> None:
     """No connection free within the pool's timeout: Django answers, as it answers a request
     whose own checkout times out (in production from the same pool: 503 with Retry-After)."""
-    params = {**connection.get_connection_params(), "autocommit": True}
-    configure = connection._configure_connection  # type: ignore[attr-defined]
-    with ConnectionPool(
-        kwargs=params, min_size=1, max_size=1, timeout=0.2, open=True, configure=configure
-    ) as pool:
-        monkeypatch.setattr(hot, "database_pool", lambda: pool)
+    with a_pool_of_one(monkeypatch) as pool:
         family = world.family()
         draft(world, family)
         token = token_issue(user=family.parent, actor=SYSTEM)
