@@ -49,3 +49,25 @@ def test_made_up_ids_grow_with_time_as_nginx_makes_them() -> None:
     # Its time is when it was made (to the millisecond, rounded).
     made_at = float(first.split("-")[0])
     assert before <= made_at + 0.001 and made_at <= after + 0.001
+    # nginx's own form: seconds to the millisecond, then 32 hex digits (128 random bits).
+    assert all(re.fullmatch(r"[0-9]+\.[0-9]{3}-[0-9a-f]{32}", i) for i in [first, *ids])
+
+
+def test_made_up_ids_ask_the_system_for_random_bytes_ahead(monkeypatch) -> None:
+    """ADR 0051: the random digits come from bytes read ahead, not a system call an id."""
+    from kattoo.core import ids
+    from kattoo.core.request_id import request_id_new
+
+    calls = []
+    real = ids.os.urandom
+
+    def counted(n: int) -> bytes:
+        calls.append(n)
+        return real(n)
+
+    monkeypatch.setattr(ids.os, "urandom", counted)
+    made = {request_id_new() for _ in range(200)}
+    assert len(made) == 200
+    # 200 ids of 16 bytes: 3,200 bytes, within one 4 KiB read (none when the thread's bytes
+    # read before were enough), against 200 system calls made one an id.
+    assert len(calls) <= 1
