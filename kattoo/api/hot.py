@@ -33,6 +33,7 @@ metrics under the operation's view name and Django's warning log line for a refu
 from __future__ import annotations
 
 import contextlib
+import functools
 import http
 import io
 import json
@@ -46,6 +47,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
+from django.dispatch import receiver
 from django.http import HttpResponse, parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.urls import resolve
@@ -228,8 +230,11 @@ class SlimSubmit:
         return bearer[1], key, secure
 
     def _language(self, environ: dict[str, Any]) -> str:
-        """The locale middleware's choice: the language cookie, Accept-Language, Kyrgyz."""
-        return translation.get_language_from_request(_LocaleView(environ))  # type: ignore[arg-type]
+        """The locale middleware's choice: the language cookie, Accept-Language, Kyrgyz — as
+        it names it in ``Content-Language``."""
+        cookie = environ.get("HTTP_COOKIE")
+        chosen = parse_cookie(cookie).get(settings.LANGUAGE_COOKIE_NAME) if cookie else None
+        return _language_chosen(chosen, environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 
     def submit(
         self, environ: dict[str, Any], start_response: Callable[..., Any], child: str
@@ -278,12 +283,12 @@ class SlimSubmit:
             return None  # 401 / 403 / 503: Django's words
         language = self._language(environ)
         actor = Actor(user=user, channel="api", request_id=request_id)
-        with (
-            translation.override(language),
-            request_id_bound(request_id),
-            log_user_bound(user),
-        ):
-            language = translation.get_language() or language
+        # No language is activated for the registration: its answer names the school in the
+        # parent's language (``application_out``'s ``language``), its SMS is in the parent's
+        # own (``fastpath._sms_body``), and the refusal's document is the one made in that
+        # language once a process (``_refusal``). An activation and its end are four writes
+        # of asgiref's Local, each under one lock of the whole process (docs/performance.md).
+        with request_id_bound(request_id), log_user_bound(user):
             answer = (language, environ.get("PATH_INFO", ""), secure)
             try:
                 body = draft_submit_fast(
@@ -292,13 +297,13 @@ class SlimSubmit:
                     key=key,
                     fingerprint_payload={"draft": child},  # the endpoint's, the path as sent
                     actor=actor,
-                    respond=application_out,
+                    respond=_responder(language),
                     draft=draft,
                     encode=_ninja_json,
                 )
             except SeatRefused as refused:
                 # §7: the refusal's audit row is written already (``fastpath._REFUSED``).
-                document = problem_document(refused.code, detail=refused.detail)
+                document = _refusal(refused.code, refused.detail, language)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=refused.status, audited=True,
@@ -311,7 +316,7 @@ class SlimSubmit:
                     str(exc).splitlines()[0] if str(exc) else "",
                     extra={"client": self._client(environ)},
                 )
-                document = problem_document("service_unavailable")
+                document = _refusal("service_unavailable", None, language)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=document["status"],
@@ -323,7 +328,7 @@ class SlimSubmit:
                     environ.get("PATH_INFO", ""),
                     extra={"client": self._client(environ)},
                 )
-                document = problem_document("server_error")
+                document = _refusal("server_error", None, language)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=document["status"],
@@ -389,9 +394,44 @@ def _ninja_json(body: dict[str, Any]) -> str:
 
 
 class _LocaleView:
-    """What ``get_language_from_request`` reads of a request: its cookies and headers."""
+    """What ``get_language_from_request`` reads of a request: its language cookie and its
+    ``Accept-Language``."""
 
-    def __init__(self, environ: dict[str, Any]) -> None:
-        self.META = environ
-        cookie = environ.get("HTTP_COOKIE")
-        self.COOKIES = parse_cookie(cookie) if cookie else {}
+    def __init__(self, cookie: str | None, accept: str) -> None:
+        self.META = {"HTTP_ACCEPT_LANGUAGE": accept} if accept else {}
+        self.COOKIES = {} if cookie is None else {settings.LANGUAGE_COOKIE_NAME: cookie}
+
+
+@functools.lru_cache(maxsize=256)
+def _language_chosen(cookie: str | None, accept: str) -> str:
+    """The locale middleware's language for this cookie value and ``Accept-Language``, as
+    ``translation.get_language()`` names it once activated: parsed once a process for each
+    pair (a few dozen at the opening: the apps' and browsers' headers)."""
+    chosen = translation.get_language_from_request(_LocaleView(cookie, accept))  # type: ignore[arg-type]
+    return translation.to_language(chosen)
+
+
+@functools.lru_cache(maxsize=16)
+def _responder(language: str) -> Callable[..., dict[str, Any]]:
+    """The registration's serializer, its names in ``language``."""
+    return functools.partial(application_out, language=language)
+
+
+@functools.lru_cache(maxsize=64)
+def _refusal_made(code: str, detail: str | None, language: str) -> dict[str, Any]:
+    with translation.override(language):
+        return problem_document(code, detail=detail)
+
+
+def _refusal(code: str, detail: str | None, language: str) -> dict[str, Any]:
+    """``problem_document(code)`` in ``language``: its words made once a process per
+    language, as the catalogs are loaded once (a copy each time: it is the caller's)."""
+    return dict(_refusal_made(code, detail, language))
+
+
+@receiver(signals.setting_changed)
+def _languages_changed(*, setting: str, **kwargs: Any) -> None:
+    """The tests' ``override_settings`` of the languages: choose and word afresh."""
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LANGUAGE_COOKIE_NAME", "LOCALE_PATHS"}:
+        _language_chosen.cache_clear()
+        _refusal_made.cache_clear()

@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -130,28 +130,38 @@ def batch_observer(statement: str) -> Callable[[int], None]:
     return observed
 
 
-def registration_counted(register: Callable[P, R]) -> Callable[P, R]:
+@overload
+def registration_counted(register: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def registration_counted(*, committed: bool) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def registration_counted(
+    register: Callable[P, R] | None = None, /, *, committed: bool = False
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Count a registration service's outcomes. An accepted registration is counted only when
     its transaction commits (a rolled-back one never happened); a refusal at once. A service
-    that answers ``None`` has not decided (the fast path handing over) and is not counted."""
+    that answers ``None`` has not decided (the fast path handing over) and is not counted.
+    ``committed``: the service answers only what it committed already — one statement in
+    autocommit, never inside an atomic block (the fast path) — so Django's connection is not
+    asked (the slim handler's statements never check it out, ADR 0047)."""
 
-    @wraps(register)
-    def counted(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            result = register(*args, **kwargs)
-        except RuleViolation as exc:
-            (_FULL if exc.code == "no_free_seats" else _REFUSED).inc()
-            raise
-        if result is not None:
-            if connection.in_atomic_block:
-                transaction.on_commit(_ACCEPTED.inc)
-            else:  # committed already: the fast path's one statement, in autocommit; and
-                # without a checkout of Django's connection that the slim handler's
-                # statements, on the pool's own (ADR 0047), never made
-                _ACCEPTED.inc()
-        return result
+    def decorate(register: Callable[P, R]) -> Callable[P, R]:
+        @wraps(register)
+        def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                result = register(*args, **kwargs)
+            except RuleViolation as exc:
+                (_FULL if exc.code == "no_free_seats" else _REFUSED).inc()
+                raise
+            if result is not None:
+                if not committed and connection.in_atomic_block:
+                    transaction.on_commit(_ACCEPTED.inc)
+                else:  # committed already
+                    _ACCEPTED.inc()
+            return result
 
-    return counted
+        return counted
+
+    return decorate if register is None else decorate(register)
 
 
 # Gauges computed from the database at scrape time, never on the request path. The app that

@@ -564,6 +564,7 @@ class _Pooled:
     vendor = "postgresql"
     in_atomic_block = False
     errors_occurred = False  # set by DatabaseErrorWrapper; nothing reads it here
+    combine = True  # KATTOO_COMBINE, as ``pooled`` found it (``_combining``)
 
     def __init__(self) -> None:
         self.connection: Any = None
@@ -605,6 +606,7 @@ def pooled(raw: Any = None, *, pool: Any = None) -> Iterator[None]:
     if db is None:
         db = _held.pooled = _Pooled()
     db.connection, db.pool = raw, pool
+    db.combine = bool(settings.KATTOO_COMBINE)  # read once a block, not once a statement
     _held.db = db
     try:
         yield
@@ -770,7 +772,8 @@ _SUBMITS: Combiner[dict[str, Any], Any] = Combiner(
 def _combining() -> bool:
     """Whether this thread's statements go with other threads' (ADR 0048): on a connection of
     the pool held by the slim handler (``pooled``), unless ``KATTOO_COMBINE`` turns it off."""
-    return getattr(_held, "db", None) is not None and settings.KATTOO_COMBINE
+    db = getattr(_held, "db", None)
+    return db is not None and db.combine
 
 
 # Positions in the facts row (``_draft_facts_of``'s order).
@@ -954,7 +957,7 @@ _REFUSALS: Combiner[dict[str, Any], bool] = Combiner(
 )
 
 
-@registration_counted
+@registration_counted(committed=True)  # one statement in autocommit, or None (below)
 def draft_submit_fast(
     *,
     user: User,

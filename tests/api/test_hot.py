@@ -902,3 +902,75 @@ def test_the_language_cookie_wins_as_in_django(world: World, fast_path_off: None
         SeatPool.objects.filter(pk=pool.pk).update(taken=0)
     assert answers[0] == answers[1]
     assert answers[0]["status"] == 409 and answers[0]["headers"]["Content-Language"] == "uz"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+@pytest.mark.parametrize(
+    ("accept", "cookie", "expected"),
+    [("ru", None, "ru"), ("en-GB,en;q=0.8", None, "en"), ("", None, "ky"), ("ru", "uz", "uz")],
+)
+def test_the_school_is_named_in_the_parents_language_without_activating_it(
+    world: World, monkeypatch: pytest.MonkeyPatch, accept: str, cookie: str | None, expected: str
+) -> None:
+    """The slim handler activates no language for a registration (docs/performance.md): the
+    answer names the school in the language Django's would, whatever the thread had active,
+    and a registration after the first makes no activation at all."""
+    from django.utils import translation
+
+    from kattoo.catalog.selectors import localized_name
+
+    activations: list[str] = []
+    real = translation._trans.activate  # what translation.activate and override() call
+
+    def counted(language: str) -> None:
+        activations.append(language)
+        real(language)
+
+    monkeypatch.setattr(translation._trans, "activate", counted)
+    extra = {"Cookie": f"django_language={cookie}"} if cookie else {}
+    answers = []
+    for app in (hot.SlimSubmit(Counting()), hot.SlimSubmit(Counting()), WSGIHandler()):
+        family = world.family()
+        draft(world, family)
+        token = token_issue(user=family.parent, actor=SYSTEM)
+        environ = environ_for(family.child.pk, token=token, language=accept, extra=extra)
+        with translation.override("ru" if expected != "ru" else "en"):  # the thread's own
+            activations.clear()
+            answer = call(app, environ)
+            made = len(activations)
+        assert answer.status == 201, answer.body
+        answers.append((answer, made))
+    (first, _), (second, made), (django, _) = answers
+    assert made == 0
+    wanted = localized_name(world.school, language=expected)
+    assert wanted == getattr(world.school, f"name_{expected}") or expected == "uz"
+    for answer in (first, second, django):
+        assert answer.json()["school_name"] == wanted
+        assert answer.headers["Content-Language"] == expected
+    slim_answer, django_answer = normalized(second), normalized(django)
+    assert slim_answer["body"].pop("position") + 1 == django_answer["body"].pop("position")
+    assert slim_answer == django_answer
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+@pytest.mark.parametrize("language", ["ky", "ru", "en", "uz"])
+def test_a_refusal_is_worded_in_the_parents_language(
+    world: World, fast_path_off: None, language: str
+) -> None:
+    """The refusal's problem document, made once a process per language, is Django's own."""
+    answers = []
+    pool = SeatPool.objects.get(school=world.school, language="ky")
+    SeatPool.objects.filter(pk=pool.pk).update(taken=pool.capacity)
+    for app in (hot.SlimSubmit(Counting()), hot.SlimSubmit(Counting()), WSGIHandler()):
+        family = world.family()
+        draft(world, family)
+        token = token_issue(user=family.parent, actor=SYSTEM)
+        answers.append(
+            normalized(call(app, environ_for(family.child.pk, token=token, language=language)))
+        )
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["status"] == 409 and answers[0]["headers"]["Content-Language"] == language

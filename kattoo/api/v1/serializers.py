@@ -136,15 +136,18 @@ def school_out(school: School, pools: list[SeatPool]) -> dict[str, Any]:
     }
 
 
-def application_out(application: Application, abilities: Abilities) -> dict[str, Any]:
+def application_out(
+    application: Application, abilities: Abilities, *, language: str | None = None
+) -> dict[str, Any]:
     """``abilities`` from ``enrollment.abilities``: the list, the detail and the web page show
-    what the cancel service itself would accept."""
+    what the cancel service itself would accept. The school's name is in the active language,
+    or in ``language`` when given (the slim submit's, which activates none: kattoo/api/hot.py)."""
     return {
         "id": str(application.pk),
         "child": str(application.child_id),
         "child_name": f"{application.child.surname} {application.child.name}",
         "school": str(application.school_id),
-        "school_name": localized_name(application.school, "name"),
+        "school_name": localized_name(application.school, "name", language=language),
         "language": application.language,
         "status": application.status,
         "route": application.route,
