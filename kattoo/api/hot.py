@@ -120,6 +120,7 @@ class SlimSubmit:
         if settings.DEBUG and not allowed:  # as HttpRequest.get_host
             allowed = [".localhost", "127.0.0.1", "[::1]"]
         self.allowed_hosts = allowed
+        self._hosts: dict[str, bool] = {}
         self.redirect_insecure = bool(settings.SECURE_SSL_REDIRECT)
         self.proxy_ssl = settings.SECURE_PROXY_SSL_HEADER
         # Anything that makes the common middleware answer by itself: left to Django.
@@ -206,8 +207,7 @@ class SlimSubmit:
             return None
         if "HTTP_TRANSFER_ENCODING" in environ or "HTTP_X_FORWARDED_HOST" in environ:
             return None
-        domain, _port = split_domain_port(environ.get("HTTP_HOST", ""))
-        if not domain or not validate_host(domain, self.allowed_hosts):
+        if not self._host_allowed(environ.get("HTTP_HOST", "")):
             return None  # Django's 400 (DisallowedHost), or a host from SERVER_NAME
         secure = self._secure(environ)
         if self.redirect_insecure and not secure:
@@ -228,6 +228,18 @@ class SlimSubmit:
         except FieldError:
             return None  # Django's 422
         return bearer[1], key, secure
+
+    def _host_allowed(self, host: str) -> bool:
+        """``HttpRequest.get_host``'s check of the Host header, once a process for each host
+        (the site's one or two names; at most 64 kept)."""
+        allowed = self._hosts.get(host)
+        if allowed is None:
+            domain, _port = split_domain_port(host)
+            allowed = bool(domain) and validate_host(domain, self.allowed_hosts)
+            if len(self._hosts) >= 64:
+                self._hosts.clear()
+            self._hosts[host] = allowed
+        return allowed
 
     def _language(self, environ: dict[str, Any]) -> str:
         """The locale middleware's choice: the language cookie, Accept-Language, Kyrgyz — as
@@ -374,13 +386,16 @@ class SlimSubmit:
             *self.headers[secure],
             ("X-Request-Id", request_id),
         ]
-        phrase = http.HTTPStatus(status).phrase
+        phrase = _PHRASES[status]
         if status >= 400 and not audited:  # Django's log line (django.request)
             log = request_logger.error if status >= 500 else request_logger.warning
             log("%s: %s", phrase, environ.get("PATH_INFO", ""), extra={"status_code": status})
         start_response(f"{status} {phrase}", response_headers)
         request_observed(self.view, "POST", status, time.perf_counter() - started)
         return _Answer(data)
+
+
+_PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 def database_pool() -> Any:

@@ -3,12 +3,11 @@ made up otherwise; sent back, written into every log line and every audit row.""
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
@@ -39,15 +38,21 @@ def request_id_new() -> str:
     return f"{time.time():.3f}-{random_bits(128):032x}"
 
 
-@contextlib.contextmanager
-def request_id_bound(request_id: str) -> Iterator[None]:
+class request_id_bound:  # noqa: N801 - a context manager, used as a function
     """Log lines (and audit rows) written inside carry ``request_id`` (for a handler outside
-    Django: kattoo/api/hot.py)."""
-    token = _current.set(request_id)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    Django: kattoo/api/hot.py). A class, not a generator: entered on every opening-minute
+    submit, where a generator's context manager costs a few microseconds more."""
+
+    __slots__ = ("request_id", "token")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+
+    def __enter__(self) -> None:
+        self.token = _current.set(self.request_id)
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self.token)
 
 
 class RequestIdMiddleware:

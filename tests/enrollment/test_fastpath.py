@@ -654,3 +654,35 @@ def test_the_fast_paths_sms_reads_as_the_ordinary_paths(
 
     assert text(fast) == text(ordinary)
     assert "<position>" in text(fast)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_hot_connections_parse_each_moment_once_as_django_does() -> None:
+    """The campaign's moments come in every read: the connections the hot statements run on
+    parse each text once (``_remembering``), into the value Django's loader makes."""
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's loaders")
+    moments = ["2027-04-01 04:00:00+00", "2027-06-01 04:00:00.123456+00", "2026-12-31 23:59:59+06"]
+    query = "SELECT m::timestamptz FROM unnest(%s::text[]) m"
+    with connection.cursor() as cursor:
+        cursor.execute(query, [moments])
+        djangos = [row[0] for row in cursor.fetchall()]
+    raw = connection.connection
+    fastpath._remembering(raw)
+    remembered = raw.adapters.get_loader(fastpath._TIMESTAMPTZ, fastpath.pq.Format.TEXT)
+    assert remembered.__name__ == "Remembered"
+    fastpath._remembering(raw)  # once a connection: not extended again
+    assert raw.adapters.get_loader(fastpath._TIMESTAMPTZ, fastpath.pq.Format.TEXT) is remembered
+    reads = []
+    for _ in range(3):
+        with raw.cursor() as cursor:
+            reads.append([row[0] for row in cursor.execute(query, [moments]).fetchall()])
+    for read in reads:
+        assert read == djangos
+        assert [m.tzinfo for m in read] == [m.tzinfo for m in djangos]
+    assert all(a is b for a, b in zip(reads[0], reads[2], strict=True))  # parsed once
+    # Django's own cursors on the connection read the same values (its time zone's loader).
+    with connection.cursor() as cursor:
+        cursor.execute(query, [moments])
+        assert [row[0] for row in cursor.fetchall()] == djangos

@@ -5,13 +5,16 @@ whatever the names in it say."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kattoo.enrollment.fastpath import _POSITION_MARK, Registered, _with_position
+from kattoo.enrollment.fastpath import _POSITION_MARK, Registered, _batch_json, _with_position
 
 
 def ninja_like(body: dict[str, Any]) -> str:
@@ -75,3 +78,44 @@ def test_the_member_derived_once_per_encoder_is_what_the_encoder_writes(position
         body = {"position": _POSITION_MARK, "name": "Айжан"}
         registered = Registered(body, position=position)
         assert _with_position(encoder(body), registered, encoder) == encoder(registered)
+
+
+# -- a batch's parameters as one JSON array (ADR 0048) ----------------------------------------
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.text(),
+    st.uuids(),
+    st.datetimes(timezones=st.just(dt.UTC)),
+    st.binary(max_size=40),
+    st.binary(max_size=40).map(memoryview),
+)
+
+
+def one_by_one(items: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> str:
+    """The batch's JSON as it was made before: every value converted in Python first."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, (uuid.UUID, dt.datetime)):
+            return str(v)
+        if isinstance(v, (bytes, memoryview)):
+            return bytes(v).hex()
+        return v
+
+    return json.dumps([[value(item[name]) for name, _kind in columns] for item in items])
+
+
+@given(rows=st.lists(st.lists(VALUES, min_size=3, max_size=3), min_size=1, max_size=6))
+def test_a_batch_is_encoded_as_each_value_converted_alone(rows: list[list[Any]]) -> None:
+    """Only the values JSON has no form for go back to Python: the text is the same."""
+    columns = (("a", "text"), ("b", "bigint"), ("c", "bytea"))
+    items = [dict(zip(("a", "b", "c"), row, strict=True)) for row in rows]
+    assert _batch_json(items, columns) == one_by_one(items, columns)
+    assert _batch_json(items, columns[:1]) == one_by_one(items, columns[:1])
+
+
+def test_a_value_with_no_json_form_is_refused() -> None:
+    with pytest.raises(TypeError, match="no JSON form"):
+        _batch_json([{"a": object()}], (("a", "text"),))
