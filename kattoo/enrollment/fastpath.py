@@ -680,24 +680,27 @@ def pooled(raw: Any = None, *, pool: Any = None) -> Iterator[None]:
 _PLANNED: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
-@contextlib.contextmanager
-def _index_plan(cursor: Any, statement: str) -> Iterator[None]:
+def _index_plan(cursor: Any, statement: str) -> contextlib.AbstractContextManager[None]:
     """Run ``statement`` (a name) with ``enable_seqscan = off`` while its plan may be being
     built and cached on this connection; then as is (two extra round trips, twice per
-    statement per connection)."""
+    statement per connection). Past that, nothing: a shared no-op, no generator a statement."""
     db = _db()
     raw = db.connection
     threshold = getattr(raw, "prepare_threshold", None)
     server_side = db.settings_dict.get("OPTIONS", {}).get("server_side_binding")
     if raw is None or threshold is None or not server_side:
-        yield  # nothing is prepared: every execution is planned afresh
-        return
+        return _AS_IS  # nothing is prepared: every execution is planned afresh
     counts = _PLANNED.setdefault(raw, {})
     done = counts.get(statement, 0)
     counts[statement] = done + 1
-    if done > threshold:
-        yield
-        return
+    return _AS_IS if done > threshold else _without_seqscan(cursor)
+
+
+_AS_IS = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _without_seqscan(cursor: Any) -> Iterator[None]:
     cursor.execute("SET enable_seqscan = off")
     try:
         yield
