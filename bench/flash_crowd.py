@@ -211,9 +211,10 @@ class App:
         name: str,
         target: str = "config.wsgi:application",
         env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
     ) -> None:
         self.db_url, self.port, self.workers, self.threads = db_url, port, workers, threads
-        self.name, self.target, self.env = name, target, env
+        self.name, self.target, self.env, self.cwd = name, target, env, cwd
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = VAR / f"{name}.log"
 
@@ -250,7 +251,7 @@ class App:
         ]
         self.proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=self.cwd,  # another commit's tree for bench/ab.py
             env=self.env if self.env is not None else app_env(self.db_url, self.threads),
             stdout=open(self.log_path, "ab"),  # noqa: SIM115 - owned by the child
             stderr=subprocess.STDOUT,
