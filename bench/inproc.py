@@ -7,6 +7,7 @@ database is a copy of the benchmark's seed in its cluster (bench/pgcluster.py), 
 
     python -m bench.inproc                  # 1,500 registrations, thread CPU per registration
     python -m bench.inproc --profile 30     # … and cProfile.s 30 most expensive functions (thread CPU)
+    python -m bench.inproc --threads 16 --profile 30   # … each thread profiled, added up
     python -m bench.inproc --replan         # what a VACUUM or an ANALYZE costs the hot statements
     python -m bench.inproc --full           # every pool full: the refusals' Python
 
@@ -218,20 +219,34 @@ def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str,
     process's CPU a request (every thread's, the pool's own included) and its context
     switches, beside the mean batch. Against ``--threads 1``'s thread CPU it tells what the
     threads cost — the GIL's hand-offs, the wake-ups — net of what batching saves."""
+    import cProfile
+    import io
+    import pstats
     import resource
     import threading
     import time
 
     from kattoo.core.metrics import COMBINED_REQUESTS, COMBINED_STATEMENTS
 
-    def run(part: list[Any], statuses: dict[int, int]) -> None:
+    profilers: list[cProfile.Profile] = []
+
+    def run(part: list[Any], statuses: dict[int, int], *, profiled: bool = False) -> None:
         lock = threading.Lock()
 
         def worker(chunk: list[Any]) -> None:
+            # --profile: each thread its own profiler on its own CPU clock, added up below
+            # (the batches a thread sends for others count in that thread, as they run there).
+            profiler = cProfile.Profile(time.thread_time) if profiled else None
+            if profiler is not None:
+                profiler.enable()
             for token, child in chunk:
                 status, _cpu = call(token, child)
                 with lock:
                     statuses[status] = statuses.get(status, 0) + 1
+            if profiler is not None:
+                profiler.disable()
+                with lock:
+                    profilers.append(profiler)
 
         n = args.threads
         threads = [threading.Thread(target=worker, args=(part[i::n],)) for i in range(n)]
@@ -253,11 +268,11 @@ def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str,
     before, usage = combined(), resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter()
     statuses: dict[int, int] = {}
-    run(rows[args.warmup :], statuses)
+    run(rows[args.warmup :], statuses, profiled=bool(args.profile))
     wall = time.perf_counter() - wall
     after, end = combined(), resource.getrusage(resource.RUSAGE_SELF)
     n = args.requests
-    return {
+    out: dict[str, Any] = {
         "requests": n,
         "threads": args.threads,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
@@ -275,7 +290,20 @@ def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str,
             else None
             for kind in after
         },
+        "profiled": bool(profilers),
     }
+    if profilers:  # the threads' profiles together; its CPU inflated by the profiler itself
+        stats = pstats.Stats(profilers[0])
+        for other in profilers[1:]:
+            stats.add(other)
+        for key in ("tottime", "cumulative"):
+            text = io.StringIO()
+            stats.stream = text  # type: ignore[attr-defined]
+            stats.sort_stats(key).print_stats(args.profile)
+            out[f"top_{key}"] = [
+                line.strip() for line in text.getvalue().splitlines() if line.strip()[:1].isdigit()
+            ]
+    return out
 
 
 def _timed(names: list[str]) -> dict[str, list[float]]:
