@@ -536,9 +536,10 @@ _held = threading.local()
 
 
 class _PooledCursor:
-    """A cursor of a pooled connection whose errors are Django's, as ``CursorWrapper`` raises
-    them (``DatabaseErrorWrapper``: the same class, the driver's error as its cause). Closing
-    it gives its connection back when it borrowed one (``release``)."""
+    """The cursor of a pooled connection (``_cursor_of``) whose errors are Django's, as
+    ``CursorWrapper`` raises them (``DatabaseErrorWrapper``: the same class, the driver's error
+    as its cause). Leaving it gives its connection back when it borrowed one (``release``);
+    the cursor stays with its connection."""
 
     def __init__(
         self, cursor: Any, errors: DatabaseErrorWrapper, release: Callable[[], None] | None
@@ -549,11 +550,8 @@ class _PooledCursor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            self.cursor.close()
-        finally:
-            if self.release is not None:
-                self.release()
+        if self.release is not None:
+            self.release()
 
     def execute(self, sql: str, params: Any = None) -> Any:
         with self.errors:
@@ -608,6 +606,20 @@ def _remembering(raw: Any) -> Any:
     return raw
 
 
+# One cursor a connection for the hot statements, kept with it: a statement runs on the
+# connection's cursor (psycopg's ``execute`` starts its results afresh), so a batch makes no
+# cursor and closes none. A connection is used by one thread at a time (the pool lends it, or
+# the block holds it), and so is its cursor.
+_CURSORS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _cursor_of(raw: Any) -> Any:
+    cursor = _CURSORS.get(raw)
+    if cursor is None or cursor.closed:
+        cursor = _CURSORS[raw] = _remembering(raw).cursor()
+    return cursor
+
+
 class _Pooled:
     """What the statements below use of ``django.db.connection``, for connections of its pool:
     autocommit, never in an atomic block, PostgreSQL's. One per thread, made at its first
@@ -629,12 +641,12 @@ class _Pooled:
 
     def cursor(self) -> _PooledCursor:
         if self.pool is None or self.connection is not None:  # held for the block
-            return _PooledCursor(_remembering(self.connection).cursor(), self.errors, None)
+            return _PooledCursor(_cursor_of(self.connection), self.errors, None)
         with self.errors:  # the pool's timeout is Django's OperationalError, as its checkout's
             raw = self.pool.getconn()
         self.connection = raw
         try:
-            return _PooledCursor(_remembering(raw).cursor(), self.errors, self._release)
+            return _PooledCursor(_cursor_of(raw), self.errors, self._release)
         except BaseException:
             self._release()
             raise
@@ -853,22 +865,12 @@ def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
     else:
         child_certificate = bool(_decrypted(Person, "birth_certificate_number", certificate))
         applicant_passport = bool(_decrypted(Person, "passport_number", passport))
-    campaign = shell(
-        Campaign,
-        id=c_id,
-        birth_from=birth_from,
-        birth_to=birth_to,
-        stage1_starts_at=stage1,
-        stage2_starts_at=stage2,
-        registration_ends_at=ends,
-        cancel_limit=cancel_limit,
-        guardian_child_limit=ward_limit,
+    campaign = _campaign_shell(
+        c_id, birth_from, birth_to, stage1, stage2, ends, cancel_limit, ward_limit
     )
     child = shell(Person, id=child_id, surname=surname, name=name, birth_date=birth_date)
     school = (
-        shell(
-            School, id=school_id, name_ky=name_ky, name_ru=name_ru, name_uz=name_uz, name_en=name_en
-        )
+        _school_shell(school_id, name_ky, name_ru, name_uz, name_en)
         if school_id is not None
         else None
     )
@@ -908,6 +910,41 @@ def _draft_facts_of(row: Any, child_id: int) -> DraftFacts:
         key_used=key_used,
         stored=bool(fresh),
         phone_sealed=bytes(phone) if phone is not None else None,
+    )
+
+
+# The campaign and the school as the read found them, one shell for each set of values a
+# process: every request of the opening reads the same campaign and one of a few thousand
+# schools. Shared by the threads, so read only (the rules and the answer only read them); a
+# value changed by a write is a new key, a new shell.
+@functools.lru_cache(maxsize=8)
+def _campaign_shell(
+    c_id: int,
+    birth_from: dt.date,
+    birth_to: dt.date,
+    stage1: dt.datetime,
+    stage2: dt.datetime,
+    ends: dt.datetime,
+    cancel_limit: int,
+    ward_limit: int,
+) -> Campaign:
+    return shell(
+        Campaign,
+        id=c_id,
+        birth_from=birth_from,
+        birth_to=birth_to,
+        stage1_starts_at=stage1,
+        stage2_starts_at=stage2,
+        registration_ends_at=ends,
+        cancel_limit=cancel_limit,
+        guardian_child_limit=ward_limit,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _school_shell(school_id: int, name_ky: str, name_ru: str, name_uz: str, name_en: str) -> School:
+    return shell(
+        School, id=school_id, name_ky=name_ky, name_ru=name_ru, name_uz=name_uz, name_en=name_en
     )
 
 
