@@ -686,3 +686,34 @@ def test_the_hot_connections_parse_each_moment_once_as_django_does() -> None:
     with connection.cursor() as cursor:
         cursor.execute(query, [moments])
         assert [row[0] for row in cursor.fetchall()] == djangos
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_hot_statements_keep_one_cursor_a_connection() -> None:
+    """A batch makes no cursor: the connection's own is kept with it, a new one once closed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's cursors")
+    connection.ensure_connection()
+    raw = connection.connection
+    first = fastpath._cursor_of(raw)
+    assert fastpath._cursor_of(raw) is first
+    assert first.execute("SELECT 1").fetchone() == (1,)
+    assert first.execute("SELECT 2").fetchone() == (2,)  # its results start afresh
+    first.close()
+    again = fastpath._cursor_of(raw)
+    assert again is not first and again.execute("SELECT 3").fetchone() == (3,)
+
+
+def test_the_campaigns_and_schools_shells_are_shared_while_their_values_hold() -> None:
+    moment = dt.datetime(2027, 4, 1, 4, tzinfo=dt.UTC)
+    values = (7, dt.date(2019, 9, 1), dt.date(2020, 8, 31), moment, moment, moment, 1, 3)
+    campaign = fastpath._campaign_shell(*values)
+    assert fastpath._campaign_shell(*values) is campaign
+    assert campaign.pk == 7 and campaign.stage1_starts_at == moment
+    later = fastpath._campaign_shell(*values[:3], moment + dt.timedelta(days=1), *values[4:])
+    assert later is not campaign and later.stage1_starts_at == moment + dt.timedelta(days=1)
+    school = fastpath._school_shell(5, "№5 мектеби", "Школа №5", "", "School No. 5")
+    assert fastpath._school_shell(5, "№5 мектеби", "Школа №5", "", "School No. 5") is school
+    renamed = fastpath._school_shell(5, "№5 мектеби", "Школа №5 имени", "", "School No. 5")
+    assert renamed is not school and renamed.name_ru == "Школа №5 имени"
