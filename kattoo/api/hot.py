@@ -298,7 +298,7 @@ class SlimSubmit:
         # No language is activated for the registration: its answer names the school in the
         # parent's language (``application_out``'s ``language``), its SMS is in the parent's
         # own (``fastpath._sms_body``), and the refusal's document is the one made in that
-        # language once a process (``_refusal``). An activation and its end are four writes
+        # language once a process (``_problem``). An activation and its end are four writes
         # of asgiref's Local, each under one lock of the whole process (docs/performance.md).
         with request_id_bound(request_id), log_user_bound(user):
             answer = (language, environ.get("PATH_INFO", ""), secure)
@@ -315,7 +315,7 @@ class SlimSubmit:
                 )
             except SeatRefused as refused:
                 # §7: the refusal's audit row is written already (``fastpath._REFUSED``).
-                document = _refusal(refused.code, refused.detail, language)
+                document = _problem(refused.code, refused.detail, language)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=refused.status, audited=True,
@@ -328,7 +328,7 @@ class SlimSubmit:
                     str(exc).splitlines()[0] if str(exc) else "",
                     extra={"client": self._client(environ)},
                 )
-                document = _refusal("service_unavailable", None, language)
+                document = _problem("service_unavailable", None, language)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=document["status"],
@@ -340,7 +340,7 @@ class SlimSubmit:
                     environ.get("PATH_INFO", ""),
                     extra={"client": self._client(environ)},
                 )
-                document = _refusal("server_error", None, language)
+                document = _problem("server_error", None, language)
                 return self._answer(
                     start_response, environ, document, answer, request_id, started,
                     status=document["status"],
@@ -433,15 +433,16 @@ def _responder(language: str) -> Callable[..., dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=64)
-def _refusal_made(code: str, detail: str | None, language: str) -> dict[str, Any]:
+def _problem_made(code: str, detail: str | None, language: str) -> dict[str, Any]:
     with translation.override(language):
         return problem_document(code, detail=detail)
 
 
-def _refusal(code: str, detail: str | None, language: str) -> dict[str, Any]:
-    """``problem_document(code)`` in ``language``: its words made once a process per
-    language, as the catalogs are loaded once (a copy each time: it is the caller's)."""
-    return dict(_refusal_made(code, detail, language))
+def _problem(code: str, detail: str | None, language: str) -> dict[str, Any]:
+    """``problem_document(code)`` in ``language`` (a refusal, or the database down, or an
+    error): its words made once a process per language, as the catalogs are loaded once (a
+    copy each time: it is the caller's)."""
+    return dict(_problem_made(code, detail, language))
 
 
 @receiver(signals.setting_changed)
@@ -449,4 +450,4 @@ def _languages_changed(*, setting: str, **kwargs: Any) -> None:
     """The tests' ``override_settings`` of the languages: choose and word afresh."""
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LANGUAGE_COOKIE_NAME", "LOCALE_PATHS"}:
         _language_chosen.cache_clear()
-        _refusal_made.cache_clear()
+        _problem_made.cache_clear()
