@@ -10,6 +10,8 @@ says in how many pairs the newer one was lower, beside the means.
     python -m bench.ab fd9a613 HEAD --rounds 5
     python -m bench.ab fd9a613 --http --conns 64    # over HTTP: each commit's app in granian
                                                     # (2 × 16), wrk for 20 s a round
+    python -m bench.ab HEAD HEAD --http --conns 256 --new-env KATTOO_ADMISSION_LIMIT=32
+                                                    # one commit, two settings
 
 A commit other than the working tree is checked out in a ``git worktree`` under
 ``var/bench/ab/`` (its ``var`` is this tree's, so the benchmark cluster and the national seed
@@ -76,14 +78,16 @@ def order(round_: int, arms: list[str]) -> list[str]:
     return list(arms) if round_ % 2 == 0 else list(reversed(arms))
 
 
-def inproc_round(tree: Path, *, threads: int, requests: int) -> dict[str, Any]:
+def inproc_round(
+    tree: Path, *, threads: int, requests: int, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """``bench.inproc`` in ``tree``: its JSON result."""
     command = [sys.executable, "-m", "bench.inproc", "--threads", str(threads)]
     command += ["--requests", str(requests)]
     out = subprocess.run(
         command,
         cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(tree)},
         capture_output=True,
         text=True,
         check=False,
@@ -115,19 +119,19 @@ class HttpRounds:
         self.pg.start()
         self.seed = ensure_seed(self.pg, "national", log=lambda msg: print(msg, file=sys.stderr))
 
-    def __call__(self, tree: Path) -> dict[str, Any]:
+    def __call__(self, tree: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
         fc = self.fc
         db_url, _opened = fc.fresh_db(self.pg, self.seed, "ab_http", opens_in=0)
         fc.flush_redis()
         targets = fc.Targets(db_url)
-        env = {**fc.app_env(db_url, self.threads), "PYTHONPATH": str(tree)}
+        app_env = {**fc.app_env(db_url, self.threads), **(env or {}), "PYTHONPATH": str(tree)}
         app = fc.App(
             db_url,
             port=58100,
             workers=self.workers,
             threads=self.threads,
             name="ab",
-            env=env,
+            env=app_env,
             cwd=tree,
         )
         app.start()
@@ -189,29 +193,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conns", type=int, default=64, help="over HTTP: wrk's connections")
     parser.add_argument("--seconds", type=float, default=20, help="over HTTP: a round's")
     parser.add_argument("--layout", default="2x16", help="over HTTP: WORKERSxTHREADS")
+    parser.add_argument(
+        "--new-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the new arm only (repeatable): one commit, two settings",
+    )
     args = parser.parse_args(argv)
-    if args.old == args.new:
-        parser.error("two different commits, please")
+    new_env = dict(item.split("=", 1) for item in args.new_env)
+    old_label = args.old
+    new_label = " ".join([args.new, *args.new_env])
+    if old_label == new_label:
+        parser.error("two different commits, or --new-env, please")
     workers, threads = (int(n) for n in args.layout.lower().split("x"))
-    with checked_out(args.old) as old_tree, checked_out(args.new) as new_tree:
-        trees = {args.old: old_tree, args.new: new_tree}
+    with contextlib.ExitStack() as stack:
+        old_tree = stack.enter_context(checked_out(args.old))
+        new_tree = old_tree if args.new == args.old else stack.enter_context(checked_out(args.new))
+        arms = {old_label: (old_tree, {}), new_label: (new_tree, new_env)}
         http = (
             HttpRounds(conns=args.conns, seconds=args.seconds, workers=workers, threads=threads)
             if args.http
             else None
         )
 
-        def run(tree: Path) -> dict[str, Any]:
+        def run(tree: Path, env: dict[str, str]) -> dict[str, Any]:
             if http is not None:
-                return http(tree)
-            return inproc_round(tree, threads=args.threads, requests=args.requests)
+                return http(tree, env)
+            return inproc_round(tree, threads=args.threads, requests=args.requests, env=env)
 
         rounds: list[dict[str, dict[str, Any]]] = []
         try:
             for n in range(args.rounds):
                 measured = {}
-                for arm in order(n, [args.old, args.new]):
-                    measured[arm] = run(trees[arm])
+                for arm in order(n, [old_label, new_label]):
+                    measured[arm] = run(*arms[arm])
                     print(json.dumps({"round": n, "arm": arm, **measured[arm]}), file=sys.stderr)
                 rounds.append(measured)
         finally:
@@ -221,10 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "mode": "http" if args.http else "inproc",
-                "old": args.old,
-                "new": args.new,
+                "old": old_label,
+                "new": new_label,
                 "rounds": rounds,
-                "compared": compared(rounds, args.old, args.new),
+                "compared": compared(rounds, old_label, new_label),
             },
             indent=1,
         )

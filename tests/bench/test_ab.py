@@ -110,3 +110,24 @@ def test_a_failed_round_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     )
     with pytest.raises(RuntimeError, match="boom"):
         ab.inproc_round(tmp_path, threads=16, requests=10)
+
+
+def test_one_commit_with_two_settings_runs_each_arm_with_its_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[str | None] = []
+
+    def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        seen.append(kwargs["env"].get("KATTOO_ADMISSION_LIMIT"))
+        cpu = 0.5 if kwargs["env"].get("KATTOO_ADMISSION_LIMIT") else 0.6
+        printed = {"statuses": {"201": 10}, "thread_cpu_ms": {"201": cpu}, "per_s": 100.0}
+        return subprocess.CompletedProcess(cmd, 0, json.dumps(printed), "")
+
+    monkeypatch.delenv("KATTOO_ADMISSION_LIMIT", raising=False)
+    monkeypatch.setattr(ab.subprocess, "run", run)
+    argv = [".", ".", "--new-env", "KATTOO_ADMISSION_LIMIT=32", "--rounds", "2", "--threads", "1"]
+    assert ab.main(argv) == 0
+    assert seen == [None, "32", "32", None]  # alternating, the setting only in its arm
+    out = json.loads(capsys.readouterr().out)
+    assert out["new"] == ". KATTOO_ADMISSION_LIMIT=32"
+    assert out["compared"]["cpu_ms"]["new_lower_in"] == "2 of 2"
