@@ -158,6 +158,8 @@ def machine_cpu() -> tuple[float, float]:
 
 
 P99_TARGET_MS = 100
+# Production's admission limit: twice the pool (config/settings/production.py, ADR 0053).
+ADMISSION_PER_POOL = 2
 
 
 def app_env(db_url: str, threads: int) -> dict[str, str]:
@@ -1220,7 +1222,7 @@ class Bench:
             "workers": workers,
             "db_pool": threads,
             "blocking_threads": max(32, 4 * threads),
-            "admission_limit": threads,
+            "admission_limit": ADMISSION_PER_POOL * threads,
             "calibration_per_s": trials,
             "calibration_p99_ms": p99s,
             "calibration_passes_per_s": passes,
@@ -1297,7 +1299,7 @@ class Bench:
         direct = overload("overload_1024_direct", self.app.url)
         self.results["overload_direct"] = {**direct, "front": "granian"}
         if tools.get("nginx"):
-            limit = workers * threads
+            limit = workers * ADMISSION_PER_POOL * threads  # production's default limit
             with bench_front("front", [self.app.port], max_conns=limit) as nginx_front:
                 over = overload("overload_1024", nginx_front.https, verify=False)
             self.results["overload"] = {
@@ -1373,7 +1375,9 @@ class Bench:
                     for a in apps:
                         a.start()
                     with bench_front(
-                        f"front-scale-{n}", [a.port for a in apps], max_conns=threads
+                        f"front-scale-{n}",
+                        [a.port for a in apps],
+                        max_conns=ADMISSION_PER_POOL * threads,
                     ) as nginx_front:
                         self.extra_roots = [a.pid() for a in apps]
                         s = self.phase(

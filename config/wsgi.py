@@ -11,8 +11,12 @@ django_application = get_wsgi_application()
 # client that reaches the application directly); inside that, the opening minute's plain
 # draft submit is answered without Django's middleware and Ninja, everything else goes on to
 # Django (kattoo/api/hot.py, ADR 0027).
-from kattoo.api.hot import SlimSubmit  # noqa: E402
+# Admission counts the plain submits, which wait for their batch holding no connection, apart
+# from the requests Django serves with one (ADR 0053).
+from kattoo.api.hot import SlimSubmit, borrows  # noqa: E402
 from kattoo.core.body_limit import BodyLimit  # noqa: E402
 from kattoo.web.admission import AdmissionControl  # noqa: E402
 
-application = AdmissionControl.from_settings(BodyLimit(SlimSubmit(django_application)))
+application = AdmissionControl.from_settings(
+    BodyLimit(SlimSubmit(django_application)), borrows=borrows
+)

@@ -398,6 +398,17 @@ class SlimSubmit:
 _PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
 
 
+def borrows(environ: dict[str, Any]) -> bool:
+    """Whether a request is the submit this handler takes, which holds no database connection
+    while it waits for its batch (ADR 0050): admission control counts it apart from those
+    Django serves with a connection to their end (kattoo/web/admission.py, ADR 0053). A
+    submit handed over to Django is counted with it all the same: at most it waits in the
+    pool's line."""
+    return environ.get("REQUEST_METHOD") == "POST" and bool(
+        PATH.fullmatch(environ.get("PATH_INFO", ""))
+    )
+
+
 def database_pool() -> Any:
     """Django's pool of the default database (``OPTIONS["pool"]``), or None without one."""
     return getattr(connection, "pool", None)

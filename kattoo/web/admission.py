@@ -3,9 +3,11 @@
 At the opening minute more requests arrive than the database can take. Queued requests only
 grow everyone's latency until clients time out and retry on top of the queue — the way
 portals fall over. Each process admits at most ``settings.KATTOO_ADMISSION_LIMIT`` requests
-at a time (its database pool size in production: a request Django serves holds its
-connection to the end, so one admitted beyond the pool would only wait in the pool's line;
-the slim submit borrows one per statement, ADR 0050); the next one is
+at a time (twice its database pool in production), and of those at most the pool's size
+that Django serves: such a request holds its connection to the end, so one admitted beyond
+the pool would only wait in the pool's line. The opening minute's plain submit borrows a
+connection per statement (ADR 0050) and waits for its batch holding none, so it counts
+against the limit alone (ADR 0053); the next one is
 answered ``503 service_busy`` with a jittered ``Retry-After`` and changes nothing. Clients
 (our web pages and apps, API.md) wait and retry; the jitter spreads the retries out.
 
@@ -89,6 +91,18 @@ def _language(accept: str) -> str:
     return "ky"
 
 
+def _both(
+    first: threading.BoundedSemaphore, then: threading.BoundedSemaphore
+) -> Callable[[], None]:
+    def release() -> None:
+        try:
+            first.release()
+        finally:
+            then.release()
+
+    return release
+
+
 class _Closing:
     """The application's response, with one more thing to do when the server closes it."""
 
@@ -108,21 +122,47 @@ class _Closing:
 
 
 class AdmissionControl:
-    """Bounded in-flight requests per process around a WSGI app; limit 0 = off."""
+    """Bounded in-flight requests per process around a WSGI app; limit 0 = off.
 
-    def __init__(self, app: WSGIApp, *, limit: int, retry_after: int) -> None:
+    ``pool`` and ``borrows`` (ADR 0053): a request Django serves holds a database connection
+    to its end, so at most ``pool`` (the pool's size) of those are admitted at once — one
+    more would only wait in the pool's line. A request for which ``borrows(environ)`` is
+    true holds none while it waits (the slim submit borrows one per statement, ADR 0050) and
+    counts only against ``limit``: at the opening minute the submits fill larger batches."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        limit: int,
+        retry_after: int,
+        pool: int = 0,
+        borrows: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.retry_after = retry_after
         self.slots = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self.borrows = borrows
+        self.holding = (
+            threading.BoundedSemaphore(pool)
+            if self.slots is not None and borrows is not None and 0 < pool < limit
+            else None
+        )
         self.bodies = _bodies()
 
     @classmethod
-    def from_settings(cls, app: WSGIApp) -> AdmissionControl:
+    def from_settings(
+        cls, app: WSGIApp, *, borrows: Callable[[dict[str, Any]], bool] | None = None
+    ) -> AdmissionControl:
+        options = settings.DATABASES["default"].get("OPTIONS", {})
+        pool = options.get("pool") if isinstance(options.get("pool"), dict) else None
         return cls(
             app,
             limit=int(settings.KATTOO_ADMISSION_LIMIT),
             retry_after=int(settings.KATTOO_ADMISSION_RETRY_AFTER),
+            pool=int(pool["max_size"]) if pool and pool.get("max_size") else 0,
+            borrows=borrows,
         )
 
     def __call__(
@@ -133,14 +173,21 @@ class AdmissionControl:
             return self.app(environ, start_response)
         if not self.slots.acquire(blocking=False):
             return self.busy(environ, start_response, path)
+        holding = self.holding
+        if holding is not None and self.borrows is not None and self.borrows(environ):
+            holding = None  # holds no connection while it waits: the limit alone
+        if holding is not None and not holding.acquire(blocking=False):
+            self.slots.release()
+            return self.busy(environ, start_response, path)
+        done = self.slots.release if holding is None else _both(holding, self.slots)
         try:
             result = self.app(environ, start_response)
         except BaseException:
-            self.slots.release()
+            done()
             raise
         # The slot is held until the server closes the response (Django returns its database
         # connection to the pool in that close, so both end together; streams keep streaming).
-        return _Closing(result, self.slots.release)
+        return _Closing(result, done)
 
     def busy(
         self, environ: dict[str, Any], start_response: Callable[..., Any], path: str

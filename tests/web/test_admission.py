@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.test import override_settings
 
+from kattoo.api import hot
 from kattoo.web.admission import AdmissionControl
 
 
@@ -138,3 +140,57 @@ def test_off_when_the_limit_is_zero_and_wired_in_front_of_django() -> None:
     assert isinstance(application, AdmissionControl)
     with override_settings(KATTOO_ADMISSION_LIMIT=3):
         assert AdmissionControl.from_settings(application.app).limit == 3
+
+
+def _in_flight(view: Held, n: int) -> None:
+    deadline = time.monotonic() + 5
+    while view.calls < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert view.calls == n
+
+
+def test_requests_django_serves_fill_the_pool_and_plain_submits_the_rest() -> None:
+    """ADR 0053: of the limit, at most the pool's size for requests that hold a connection to
+    their end; the opening minute's plain submit (which holds none while it waits for its
+    batch) is counted against the limit alone."""
+    view = Held()
+    app = AdmissionControl(view, limit=4, retry_after=2, pool=2, borrows=hot.borrows)
+    held: list[threading.Thread] = []
+
+    def hold(path: str) -> None:
+        thread = threading.Thread(target=call, args=(app, path))
+        thread.start()
+        held.append(thread)
+
+    try:
+        hold("/api/v1/schools")
+        hold("/api/v1/applications")
+        _in_flight(view, 2)
+        refused, _body = call(app, "/api/v1/schools")  # the pool's share is full
+        assert refused.status.startswith("503") and view.calls == 2
+        hold("/api/v1/drafts/1/submit")
+        hold("/api/v1/drafts/2/submit")  # the refused request gave its slot back
+        _in_flight(view, 4)
+        full, _body = call(app, "/api/v1/drafts/3/submit")  # the limit itself
+        assert full.status.startswith("503") and view.calls == 4
+    finally:
+        view.release.set()
+        for thread in held:
+            thread.join()
+    answers = [call(app, path)[0].status for path in ("/api/v1/schools", "/api/v1/drafts/4/submit")]
+    assert all(status.startswith("200") for status in answers)
+
+
+def test_only_a_post_to_the_submit_path_holds_no_connection() -> None:
+    submit = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/drafts/12/submit"}
+    assert hot.borrows(submit)
+    assert not hot.borrows({**submit, "REQUEST_METHOD": "GET"})
+    assert not hot.borrows({**submit, "PATH_INFO": "/api/v1/drafts/12/submit/"})
+    assert not hot.borrows({**submit, "PATH_INFO": "/api/v1/drafts/12"})
+
+
+def test_without_a_pool_the_limit_is_the_only_bound() -> None:
+    app = AdmissionControl(Held(), limit=4, retry_after=2, pool=0, borrows=hot.borrows)
+    assert app.holding is None
+    app = AdmissionControl(Held(), limit=4, retry_after=2, pool=4, borrows=hot.borrows)
+    assert app.holding is None  # a pool as large as the limit bounds nothing more
