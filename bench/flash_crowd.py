@@ -158,8 +158,9 @@ def machine_cpu() -> tuple[float, float]:
 
 
 P99_TARGET_MS = 100
-# Production's admission limit: twice the pool (config/settings/production.py, ADR 0053).
-ADMISSION_PER_POOL = 2
+# Production's admission limit, in pools (config/settings/production.py: the pool's size,
+# ADR 0049; a deployment may raise it for the plain submits only, ADR 0053).
+ADMISSION_PER_POOL = 1
 
 
 def app_env(db_url: str, threads: int) -> dict[str, str]:

@@ -12,7 +12,7 @@ django_application = get_wsgi_application()
 # draft submit is answered without Django's middleware and Ninja, everything else goes on to
 # Django (kattoo/api/hot.py, ADR 0027).
 # Admission counts the plain submits, which wait for their batch holding no connection, apart
-# from the requests Django serves with one (ADR 0053).
+# from the requests Django serves with one: above the pool, only the former (ADR 0053).
 from kattoo.api.hot import SlimSubmit, borrows  # noqa: E402
 from kattoo.core.body_limit import BodyLimit  # noqa: E402
 from kattoo.web.admission import AdmissionControl  # noqa: E402
