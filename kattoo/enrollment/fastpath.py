@@ -572,7 +572,6 @@ class _PooledCursor:
 # statements run on, the loader Django registered is extended to parse each text once a
 # process; the values are Django's own (its class, its time zone), and a datetime is immutable.
 _TIMESTAMPTZ = pg_types["timestamptz"].oid
-_REMEMBERING: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 @functools.lru_cache(maxsize=4)
@@ -580,6 +579,7 @@ def _remembered(loader: type) -> type:
     """``loader`` (Django's for the connection's time zone), parsing each text once."""
 
     class Remembered(loader):
+        remembers = True  # the connection's loader is this one already (``_remembering``)
         seen: dict[bytes, Any] = {}
 
         def load(self, data: Any) -> Any:
@@ -597,12 +597,11 @@ def _remembered(loader: type) -> type:
 
 def _remembering(raw: Any) -> Any:
     """``raw`` with its timestamptz loader remembering (``_remembered``), set once a connection
-    (Django reads the connection's loader for its time zone, which stays the same)."""
-    if raw not in _REMEMBERING:
-        loader = raw.adapters.get_loader(_TIMESTAMPTZ, pq.Format.TEXT)
-        if loader is not None:
-            raw.adapters.register_loader("timestamptz", _remembered(loader))
-        _REMEMBERING.add(raw)
+    (Django reads the connection's loader for its time zone, which stays the same). Asked
+    when the connection's hot cursor is made (``_cursor_of``)."""
+    loader = raw.adapters.get_loader(_TIMESTAMPTZ, pq.Format.TEXT)
+    if loader is not None and not getattr(loader, "remembers", False):
+        raw.adapters.register_loader("timestamptz", _remembered(loader))
     return raw
 
 
