@@ -99,7 +99,7 @@ def _child(args: argparse.Namespace) -> None:
         print("JSON " + json.dumps(_replan(dsn, rows, call)))
         return
     if args.threads > 1:
-        print("JSON " + json.dumps(_threaded(args, rows, call)))
+        print("JSON " + json.dumps(_threaded(args, rows, call, sections)))
         return
     for token, child in rows[: args.warmup]:
         call(token, child)
@@ -213,7 +213,12 @@ def _replan_on(side: Any, rows: list[Any], call: Any) -> dict[str, Any]:
     return out
 
 
-def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str, Any]:
+def _threaded(
+    args: argparse.Namespace,
+    rows: list[Any],
+    call: Any,
+    sections: dict[str, list[float]] | None = None,
+) -> dict[str, Any]:
     """The same requests from ``args.threads`` threads at once, as a granian worker's blocking
     threads call the app (its pool as large, its statements combined, ADR 0048): the
     process's CPU a request (every thread's, the pool's own included) and its context
@@ -265,6 +270,8 @@ def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str,
         }
 
     run(rows[: args.warmup], {})
+    for spent in (sections or {}).values():
+        spent[0] = 0.0
     before, usage = combined(), resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter()
     statuses: dict[int, int] = {}
@@ -291,6 +298,11 @@ def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str,
             for kind in after
         },
         "profiled": bool(profilers),
+        # Each section's thread CPU a request, every thread's added up: a batch counts in the
+        # thread that ran it, a wait for one not at all (it takes no CPU).
+        "sections_ms": {
+            name: round(1000 * spent[0] / n, 3) for name, spent in (sections or {}).items()
+        },
     }
     if profilers:  # the threads' profiles together; its CPU inflated by the profiler itself
         stats = pstats.Stats(profilers[0])
@@ -307,10 +319,14 @@ def _threaded(args: argparse.Namespace, rows: list[Any], call: Any) -> dict[str,
 
 
 def _timed(names: list[str]) -> dict[str, list[float]]:
-    """Wrap each ``module:function`` (or ``module:Class.method``) to add up its thread CPU."""
+    """Wrap each ``module:function`` (or ``module:Class.method``) to add up its thread CPU
+    (from any thread: the sum is taken under a lock)."""
     import functools
     import importlib
+    import threading
     import time
+
+    adding = threading.Lock()
 
     spent: dict[str, list[float]] = {}
     for name in names:
@@ -327,7 +343,9 @@ def _timed(names: list[str]) -> dict[str, list[float]]:
             try:
                 return _f(*a, **k)
             finally:
-                _box[0] += time.thread_time() - started
+                took = time.thread_time() - started
+                with adding:
+                    _box[0] += took
 
         setattr(owner, last, functools.wraps(original)(wrapper))
     return spent

@@ -68,7 +68,7 @@ from kattoo.enrollment.idempotency import idempotency_key_parse
 
 from .problems import problem_document
 from .v1.drafts import FAST_PATH_TRIED
-from .v1.serializers import application_out
+from .v1.serializers import registration_out
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -296,7 +296,7 @@ class SlimSubmit:
         language = self._language(environ)
         actor = Actor(user=user, channel="api", request_id=request_id)
         # No language is activated for the registration: its answer names the school in the
-        # parent's language (``application_out``'s ``language``), its SMS is in the parent's
+        # parent's language (``registration_out``'s ``language``), its SMS is in the parent's
         # own (``fastpath._sms_body``), and the refusal's document is the one made in that
         # language once a process (``_problem``). An activation and its end are four writes
         # of asgiref's Local, each under one lock of the whole process (docs/performance.md).
@@ -416,7 +416,26 @@ def database_pool() -> Any:
 
 def _ninja_json(body: dict[str, Any]) -> str:
     """The JSON of a body as Ninja's renderer writes it (its encoder, non-ASCII as is)."""
-    return json.dumps(body, cls=NinjaJSONEncoder, ensure_ascii=False)
+    return json.dumps(body, cls=_OnceEncoder, ensure_ascii=False)
+
+
+class _OnceEncoder(NinjaJSONEncoder):
+    """Ninja's encoder (an instance a body), which converts a value JSON has no form for once
+    when the body holds that very object again: a registration's three moments are one
+    (``registration_out``), and Ninja's ``default`` hands each to Django's. Only the same
+    object: two equal moments in different zones are written differently."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last: object = None
+        self._text: Any = None
+
+    def default(self, o: Any) -> Any:
+        if o is self._last:
+            return self._text
+        text = super().default(o)
+        self._last, self._text = o, text
+        return text
 
 
 class _LocaleView:
@@ -440,7 +459,7 @@ def _language_chosen(cookie: str | None, accept: str) -> str:
 @functools.lru_cache(maxsize=16)
 def _responder(language: str) -> Callable[..., dict[str, Any]]:
     """The registration's serializer, its names in ``language``."""
-    return functools.partial(application_out, language=language)
+    return functools.partial(registration_out, language=language)
 
 
 @functools.lru_cache(maxsize=64)

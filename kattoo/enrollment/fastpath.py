@@ -72,7 +72,7 @@ from .allocation import (
 )
 from .eligibility import Facts, decide, waitlist_needed
 from .idempotency import request_fingerprint, response_json
-from .models import Application, ApplicationTransition, Status
+from .models import Status
 
 # One row of facts, or none when the child is not linked to this applicant: the SQL loader of
 # ``eligibility.Facts`` (the ORM one is ``facts.eligibility_facts``; the two are proven equal by
@@ -1059,15 +1059,16 @@ def draft_submit_fast(
     key: str | None,
     fingerprint_payload: dict[str, Any],
     actor: Actor,
-    respond: Callable[[Application, Abilities], dict[str, Any]],
+    respond: Callable[[NewRegistration, Abilities], dict[str, Any]],
     draft: DraftFacts | Literal[_Unread.UNREAD] | None = UNREAD,
     encode: Callable[[dict[str, Any]], str] | None = None,
 ) -> Registered | None:
     """Submit the draft of ``child_id``: the response body of the new registration, a raised
     ``no_free_seats`` (``SeatRefused``), or ``None`` — decide it on the ordinary path.
-    ``respond`` builds the response body from the (unsaved) application and the parent's
-    abilities; it is stored as the idempotency record by the same statement. ``draft`` is the
-    facts when the caller read them already (``token_draft_facts``, with the same ``key``).
+    ``respond`` builds the response body from the registration about to be written and the
+    parent's abilities (``api.v1.serializers.registration_out``); it is stored as the
+    idempotency record by the same statement. ``draft`` is the facts when the caller read them
+    already (``token_draft_facts``, with the same ``key``).
     ``encode``: the caller's JSON encoder; the body is then encoded once, for the idempotency
     record and for the answer (``Registered.encoded``)."""
     db = _db()
@@ -1107,9 +1108,17 @@ def draft_submit_fast(
         if not _refusal_recorded(user=user, key=key, actor=actor, request=request):
             return None
         raise SeatRefused()
-    application = _unsaved_application(facts, request, now)
+    new = NewRegistration(
+        id=time_ordered_uuid(),
+        child=facts.child,
+        school=facts.school,
+        language=request.language,
+        route=decision,
+        above_quota=above_quota,
+        at=now,
+    )
     body = respond(
-        application,
+        new,
         abilities_of(
             status=Status.REGISTERED,
             cancellations=facts.facts.cancellations,
@@ -1126,7 +1135,7 @@ def draft_submit_fast(
     stored = (encode or response_json)(body)
     note_id = time_ordered_uuid()
     params: dict[str, Any] = {
-        "id": application.pk,
+        "id": new.id,
         "campaign_id": request.campaign_id,
         "pool_id": request.pool_id,
         "school_id": request.school_id,
@@ -1153,7 +1162,7 @@ def draft_submit_fast(
         "address": facts.phone_sealed if facts.phone_sealed is not None else b"",
         "no_secret": _sealed_empty(tuple(settings.FERNET_KEYS)),
         "user_language": user.language,
-        "note_body": _sms_body(user, facts, application),
+        "note_body": _sms_body(user, facts, request.language),
         "mark": _POSITION_MARK,
         "draft_id": facts.draft_id,
         "key": key,
@@ -1179,6 +1188,22 @@ def draft_submit_fast(
     if encode is not None:
         registered.encoded = _with_position(stored, registered, encode)
     return registered
+
+
+@dataclass(frozen=True, slots=True)
+class NewRegistration:
+    """The registration ``draft_submit_fast``'s statement is about to write, as its answer
+    shows it (``respond``): a new ``registered`` application of ``child`` at ``school``, its
+    position the statement's, created at ``at`` with its first transition (``'' →
+    registered``) at the same moment. No model instance: the answer is all it is built for."""
+
+    id: uuid.UUID
+    child: Person
+    school: School
+    language: str
+    route: str
+    above_quota: bool
+    at: dt.datetime
 
 
 class Registered(dict[str, Any]):
@@ -1218,38 +1243,10 @@ def _position_members(encode: Callable[[dict[str, Any]], str]) -> tuple[str, str
     return mark, key
 
 
-def _unsaved_application(facts: DraftFacts, request: SeatRequest, now: dt.datetime) -> Application:
-    assert facts.school is not None
-    application = shell(
-        Application,
-        related={"campaign": facts.campaign, "child": facts.child, "school": facts.school},
-        id=time_ordered_uuid(),
-        language=request.language,
-        pool_id=request.pool_id,
-        applicant_id=request.applicant_id,
-        user_id=request.user_id,
-        status=Status.REGISTERED,
-        route=request.route,
-        above_quota=request.above_quota,
-        position=0,
-        created_at=now,
-        status_changed_at=now,
-    )
-    first = shell(
-        ApplicationTransition,
-        related={"application": application},
-        from_status="",
-        to_status=Status.REGISTERED,
-        at=now,
-    )
-    application._prefetched_objects_cache = {"transitions": [first]}  # type: ignore[attr-defined]
-    return application
-
-
-def _sms_body(user: User, facts: DraftFacts, application: Application) -> str:
+def _sms_body(user: User, facts: DraftFacts, class_language: str) -> str:
     """``services.notify_application``'s text, with a mark where the position goes: the same
     message, school name and class language in the parent's language (``render``)."""
-    template, class_language = _sms_words(user.language, application.language)
+    template, class_language = _sms_words(user.language, class_language)
     return template % {
         "child": f"{facts.child.name} {facts.child.surname}",
         "school": localized_name(facts.school, language=user.language),

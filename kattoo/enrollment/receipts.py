@@ -18,7 +18,12 @@ from .models import Application
 def application_number(application: Application) -> str:
     """The registration's number as the parent quotes it: the first eight characters of its id
     (the id the pages, the API and the staff's records use), upper case."""
-    return str(application.pk).replace("-", "")[:8].upper()
+    return number_of(str(application.pk))
+
+
+def number_of(application_id: str) -> str:
+    """``application_number`` of the registration with this id (its text)."""
+    return application_id.replace("-", "")[:8].upper()
 
 
 def receipt_pdf(

@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool
 from kattoo.accounts.models import token_digest
 from kattoo.accounts.services import token_issue
 from kattoo.api import hot
-from kattoo.api.v1.serializers import application_out
+from kattoo.api.v1.serializers import registration_out
 from kattoo.audit.models import AuditEvent
 from kattoo.audit.refusals import REFUSED
 from kattoo.catalog.models import Teacher
@@ -88,7 +88,7 @@ def prepared(
                     key=str(uuid.uuid4()),
                     fingerprint_payload={"draft": str(family.child.pk)},
                     actor=actor,
-                    respond=application_out,
+                    respond=registration_out,
                     encode=hot._ninja_json,
                 )
     return items

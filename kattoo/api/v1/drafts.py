@@ -28,7 +28,7 @@ from ..auth import bearer, require_applicant
 from ..problems import registration_attempt
 from . import schemas as s
 from .routes import PROBLEMS, actor_of, child_for, is_row_id
-from .serializers import application_out, local
+from .serializers import application_out, local, registration_out
 
 drafts = Router(tags=["applicant"], auth=bearer)
 
@@ -148,7 +148,7 @@ def submit_draft(
                 key=key,
                 fingerprint_payload=payload,
                 actor=actor_of(request),
-                respond=application_out,
+                respond=registration_out,
             )
         except SeatRefused:
             # A full pool, told by the statement itself; the fast path wrote the refusal's

@@ -14,8 +14,9 @@ from kattoo.core.clock import BISHKEK
 from kattoo.core.errors import refusal_message
 from kattoo.enrollment.abilities import Abilities
 from kattoo.enrollment.eligibility import Refusal
-from kattoo.enrollment.models import Application, SeatPool
-from kattoo.enrollment.receipts import application_number
+from kattoo.enrollment.fastpath import NewRegistration
+from kattoo.enrollment.models import Application, SeatPool, Status
+from kattoo.enrollment.receipts import application_number, number_of
 from kattoo.enrollment.selectors import ChildStanding
 from kattoo.people.models import GuardianAct, Person
 
@@ -168,6 +169,39 @@ def application_out(
         "cancellations_left": abilities.cancellations_left,
         # The number the web page and the PDF receipt show (issue 14; a field added, API.md).
         "number": application_number(application),
+    }
+
+
+def registration_out(
+    new: NewRegistration, abilities: Abilities, *, language: str | None = None
+) -> dict[str, Any]:
+    """``application_out`` of the registration the opening minute's statement is about to
+    write (``enrollment.fastpath``), built from what it writes instead of from an unsaved
+    application, its first transition and their related managers (issue 15): the same body,
+    key for key and value for value (tests/api/v1/test_serializers.py). Its three moments are
+    one object, which the answer's encoder converts once (kattoo/api/hot.py)."""
+    at = local(new.at)
+    application_id = str(new.id)
+    registered = Status.REGISTERED.value
+    return {
+        "id": application_id,
+        "child": str(new.child.pk),
+        "child_name": f"{new.child.surname} {new.child.name}",
+        "school": str(new.school.pk),
+        "school_name": localized_name(new.school, "name", language=language),
+        "language": new.language,
+        "status": registered,
+        "route": new.route,
+        "above_quota": new.above_quota,
+        "position": 0,  # the statement's: the caller writes it in
+        "created_at": at,
+        "status_changed_at": at,
+        "history": [
+            {"from_status": "", "to_status": registered, "at": at, "reason": ""},
+        ],
+        "abilities": abilities.as_dict(),
+        "cancellations_left": abilities.cancellations_left,
+        "number": number_of(application_id),
     }
 
 
