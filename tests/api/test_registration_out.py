@@ -76,9 +76,7 @@ def test_the_answer_is_the_written_registration_s(
 
     assert body == expected
     assert [type(v) for v in body.values()] == [type(v) for v in expected.values()]
-    assert hot._ninja_json(body) == json.dumps(
-        expected, cls=NinjaJSONEncoder, ensure_ascii=False
-    )
+    assert hot._ninja_json(body) == json.dumps(expected, cls=NinjaJSONEncoder, ensure_ascii=False)
 
 
 def test_the_encoder_converts_one_moment_once(monkeypatch: pytest.MonkeyPatch) -> None:
