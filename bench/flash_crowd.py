@@ -804,7 +804,7 @@ class OverloadProbe:
         self.stop = ctx.Event()
         self.queue: Any = ctx.Queue()
         self.sent: Any = ctx.Value("i", 0)  # requests answered so far, by every client
-        self.answers: list[tuple[int, float, float | None]] = []
+        self.answers: list[Answer] = []
         self.priorities: list[str] = []  # what each client got (``_probe_priority``)
         self.procs = [
             ctx.Process(
@@ -837,38 +837,53 @@ class OverloadProbe:
             if proc.is_alive():
                 proc.kill()
 
-    def result(self) -> dict[str, Any]:
-        return probe_summary(self.answers, clients=len(self.procs)) | {
+    def result(self, answered_by: dict[str, str] | None = None) -> dict[str, Any]:
+        return probe_summary(self.answers, clients=len(self.procs), answered_by=answered_by) | {
             "probe_priority": sorted(set(self.priorities))
         }
 
 
+# The probe's request ids begin with it (``answerers`` finds them in nginx's access log).
+PROBE_ID_PREFIX = "probe-"
+# A probe's answer: status, ms as measured, ms the client itself waited for a core (``None``
+# where the kernel does not say), and the request id it sent.
+Answer = tuple[int, float, float | None, str]
+
+
 def probe_summary(
-    answers: list[tuple[int, float, float | None]], *, clients: int
+    answers: list[Answer], *, clients: int, answered_by: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """The probe's answers (status, ms as measured, ms the client itself waited for a core or
-    ``None`` where the kernel does not say) summed up."""
-    over = [(ms, wait) for st, ms, wait in answers if st == 503]
+    """The probe's answers summed up. ``answered_by``: who answered each request id behind
+    nginx (``answerers``): the 503s are then split into nginx's own and the app's."""
+    over = [(ms, wait) for st, ms, wait, _id in answers if st == 503]
     walls = sorted(ms for ms, _wait in over)
     known = [(ms, wait) for ms, wait in over if wait is not None]
     less = sorted(max(ms - wait, 0.0) for ms, wait in known)
     waits = sorted(wait for _ms, wait in known)
-    every = sorted(ms for _st, ms, _wait in answers)
+    every = sorted(ms for _st, ms, _wait, _id in answers)
 
     def p(values: list[float], q: float) -> float | None:
         return round(_pct(values, q), 1) if values else None
 
+    split: dict[str, Any] = {}
+    if answered_by is not None:
+        for who in ("nginx", "app"):
+            times = sorted(
+                ms for st, ms, _wait, rid in answers if st == 503 and answered_by.get(rid) == who
+            )
+            split[who] = {"count": len(times), "p50_ms": p(times, 0.5), "p99_ms": p(times, 0.99)}
     return {
         "requests": len(answers),
         "clients": clients,
-        "statuses": dict(Counter(str(st) for st, _ms, _wait in answers)),
+        "statuses": dict(Counter(str(st) for st, _ms, _wait, _id in answers)),
         "answer_503_p50_ms": p(walls, 0.5),
         "answer_503_p99_ms": p(walls, 0.99),
         # Only where every 503's wait is known: a mix would compare two different things.
         "answer_503_p99_ms_less_probe_wait": p(less, 0.99) if len(known) == len(over) else None,
         "probe_wait_503_p99_ms": p(waits, 0.99) if len(known) == len(over) else None,
         "answer_p99_ms": p(every, 0.99),
-        "timeouts": sum(1 for st, _ms, _wait in answers if st == -1),
+        "timeouts": sum(1 for st, _ms, _wait, _id in answers if st == -1),
+        **({"answer_503_by": split} if answered_by is not None else {}),
     }
 
 
@@ -894,13 +909,20 @@ def _probe_client(
     until ``stop``, then its answers on ``out``."""
     import uuid
 
-    answers: list[tuple[int, float, float | None]] = []
+    answers: list[Answer] = []
     priority = _probe_priority()
     with httpx.Client(base_url=url, timeout=10, verify=verify) as client:
         for token, child, _school, _lang in rows:
             if stop.is_set():
                 break
-            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+            # Its own request id (nginx and the app keep a well-formed one): nginx's access log
+            # then tells who answered each of the probe's requests (``answerers``).
+            request_id = f"{PROBE_ID_PREFIX}{uuid.uuid4().hex}"
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Idempotency-Key": str(uuid.uuid4()),
+                "X-Request-Id": request_id,
+            }
             waited = _run_delay_ms()
             start = time.perf_counter()
             try:
@@ -912,7 +934,7 @@ def _probe_client(
             ms = (time.perf_counter() - start) * 1000
             after = _run_delay_ms()
             wait = after - waited if after is not None and waited is not None else None
-            answers.append((status, ms, wait))
+            answers.append((status, ms, wait, request_id))
             with sent.get_lock():
                 sent.value += 1
             time.sleep(0.02)
@@ -1285,7 +1307,10 @@ class Bench:
         # Overload: straight to granian (the application's own admission control), then as
         # production meets it, through nginx with deploy/nginx/kattoo.conf, whose max_conns
         # answers the 503 before Python (ADR 0035).
-        def overload(name: str, url: str, *, verify: bool = True) -> dict[str, Any]:
+        def overload(
+            name: str, url: str, *, verify: bool = True, log: Path | None = None
+        ) -> dict[str, Any]:
+            """``log``: nginx's access log, which tells who answered each of the probe's 503s."""
             probe = OverloadProbe(url, self.targets.take(2000), verify=verify)
 
             def during() -> None:
@@ -1295,14 +1320,19 @@ class Bench:
 
             self.phase(name, url, conns=1024, seconds=dur / 2, children=share(), during=during)
             self.all_acks += _probe_acks(probe)
-            return probe.result()
+            return probe.result(answerers(log) if log is not None else None)
 
         direct = overload("overload_1024_direct", self.app.url)
         self.results["overload_direct"] = {**direct, "front": "granian"}
         if tools.get("nginx"):
             limit = workers * ADMISSION_PER_POOL * threads  # production's default limit
             with bench_front("front", [self.app.port], max_conns=limit) as nginx_front:
-                over = overload("overload_1024", nginx_front.https, verify=False)
+                over = overload(
+                    "overload_1024",
+                    nginx_front.https,
+                    verify=False,
+                    log=nginx_front.logs / "kattoo.access.log",
+                )
             self.results["overload"] = {
                 **over,
                 "front": f"nginx (deploy/nginx/kattoo.conf, TLS, max_conns {limit})",
@@ -1848,7 +1878,9 @@ def demand(dsn: str) -> dict[str, Any]:
     }
 
 
-_ACCESS = re.compile(r'" (?P<status>\d{3}) \d+ (?P<time>[\d.]+) [^"]*"[^"]*" \S+ (?P<upstream>.+)$')
+_ACCESS = re.compile(
+    r'" (?P<status>\d{3}) \d+ (?P<time>[\d.]+) [^"]*"[^"]*" (?P<request_id>\S+) (?P<upstream>.+)$'
+)
 
 
 def _upstream_attempts(tail: str) -> list[tuple[str, str]]:
@@ -1917,6 +1949,27 @@ def front_answers(access_log: Path) -> dict[str, Any]:
     }
 
 
+def answerers(access_log: Path, prefix: str = PROBE_ID_PREFIX) -> dict[str, str]:
+    """Who answered each request whose id begins with ``prefix`` (the overload probe's), by
+    nginx's access log: ``nginx`` for its own refusal beyond max_conns (upstream ``kattoo_app
+    502``), ``app`` for an answer an application process gave (its own 503 among them), judged
+    by the last attempt as ``front_answers`` judges it."""
+    found: dict[str, str] = {}
+    for line in access_log.read_text().splitlines():
+        m = _ACCESS.search(line)
+        if m is None or not m["request_id"].startswith(prefix):
+            continue
+        attempts = _upstream_attempts(m["upstream"])
+        if not attempts:
+            continue
+        address, _status = attempts[-1]
+        if address == "kattoo_app":
+            found[m["request_id"]] = "nginx"
+        elif address != "-":
+            found[m["request_id"]] = "app"
+    return found
+
+
 def _probe_acks(probe: OverloadProbe) -> list[str]:
     return []  # the probe's 201s are counted in its statuses; their ids are not needed
 
@@ -1931,6 +1984,18 @@ def _durability(phase: dict[str, Any]) -> dict[str, Any]:
         "lost_acks": inv["lost_acks"],
         "violations": invariants.violations(inv),
     }
+
+
+def _by_row(by: dict[str, Any] | None) -> str:
+    if not by:
+        return "not recorded"
+
+    def one(who: str) -> str:
+        part = by.get(who) or {}
+        p99 = part.get("p99_ms")
+        return f"{part.get('count', 0)}, " + ("—" if p99 is None else f"{p99} ms")
+
+    return f"{one('nginx')}; {one('app')}"
 
 
 def _seal_row(seal: dict[str, Any] | None) -> str:
@@ -2075,6 +2140,12 @@ def markdown_table(r: dict[str, Any]) -> str:
             "Overload through nginx: its own 503s; their time inside nginx p99 / max; "
             "503s the app itself gave",
             _nginx_row(r["overload"].get("nginx")),
+            "",
+        ),
+        (
+            "Overload through nginx: the probe's 503s by who gave them, by its request id in "
+            "nginx's log (count, p99): nginx's own; the app's",
+            _by_row(r["overload"].get("answer_503_by")),
             "",
         ),
         (
