@@ -37,7 +37,7 @@ CHECKS = [
     response_headers_conformance,
 ]
 MIN_CASES = 1_000
-# Requests sent per operation in this session (the last test checks the total).
+# Requests sent per operation in this process (the last test checks the total).
 sent: Counter[str] = Counter()
 
 
@@ -69,12 +69,16 @@ def bearer(world: World, at_stage1) -> dict[str, str]:
     ],
 )
 def test_answers_conform_to_the_schema(case, bearer) -> None:
-    sent[f"{case.method} {case.path}"] += 1
+    sent[case.operation.label] += 1  # the operation fuzzed, whatever method the case tries
     case.call_and_validate(headers=bearer, checks=CHECKS)
 
 
 def test_the_fuzz_sent_enough_requests() -> None:
-    """Runs after the fuzz above (file order); alone, there is nothing to count."""
+    """Runs after the fuzz above (file order); alone, there is nothing to count. Test
+    processes (``make test``: pytest-xdist, work stealing) share the operations out, and each
+    counts only its own: a process holds its share of ``MIN_CASES``, in proportion to the
+    operations it fuzzed (all of them in one process)."""
     if not sent:
         pytest.skip("the fuzz did not run in this session")
-    assert sum(sent.values()) >= MIN_CASES, sent
+    operations = sum(1 for _ in schema.get_all_operations())
+    assert sum(sent.values()) >= MIN_CASES * len(sent) / operations, sent
