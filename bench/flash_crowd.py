@@ -158,9 +158,12 @@ def machine_cpu() -> tuple[float, float]:
 
 
 P99_TARGET_MS = 100
-# Production's admission limit, in pools (config/settings/production.py: the pool's size,
-# ADR 0049; a deployment may raise it for the plain submits only, ADR 0053).
-ADMISSION_PER_POOL = 1
+
+
+def admission_limit(pool: int) -> int:
+    """Production's admission limit for a pool of ``pool`` (config/settings/production.py:
+    one and a half pools, the plain submits beyond the pool, ADR 0053, 0055)."""
+    return 3 * pool // 2
 
 
 def app_env(db_url: str, threads: int) -> dict[str, str]:
@@ -1245,7 +1248,7 @@ class Bench:
             "workers": workers,
             "db_pool": threads,
             "blocking_threads": max(32, 4 * threads),
-            "admission_limit": ADMISSION_PER_POOL * threads,
+            "admission_limit": admission_limit(threads),
             "calibration_per_s": trials,
             "calibration_p99_ms": p99s,
             "calibration_passes_per_s": passes,
@@ -1325,7 +1328,7 @@ class Bench:
         direct = overload("overload_1024_direct", self.app.url)
         self.results["overload_direct"] = {**direct, "front": "granian"}
         if tools.get("nginx"):
-            limit = workers * ADMISSION_PER_POOL * threads  # production's default limit
+            limit = workers * admission_limit(threads)  # production's default limit
             with bench_front("front", [self.app.port], max_conns=limit) as nginx_front:
                 over = overload(
                     "overload_1024",
@@ -1408,7 +1411,7 @@ class Bench:
                     with bench_front(
                         f"front-scale-{n}",
                         [a.port for a in apps],
-                        max_conns=ADMISSION_PER_POOL * threads,
+                        max_conns=admission_limit(threads),
                     ) as nginx_front:
                         self.extra_roots = [a.pid() for a in apps]
                         s = self.phase(

@@ -37,13 +37,15 @@ DATABASES["default"]["OPTIONS"] = {
     },
 }
 
-# Admission control (kattoo/web/admission.py): in flight per process = the pool (a request
-# Django serves holds its connection to the end, one admitted beyond the pool would only wait
-# for it). Set higher, only the opening minute's plain submits, which wait for their batch
-# holding no connection (ADR 0050), fill what is above the pool (ADR 0053: more
-# registrations a second, a longer p99).
+# Admission control (kattoo/web/admission.py): in flight per process = one and a half pools,
+# of which at most the pool's size served by Django (such a request holds its connection to
+# the end, one more would only wait for it); the opening minute's plain submits, which wait
+# for their batch holding no connection (ADR 0050), fill the rest (ADR 0053, 0055: more
+# registrations a second and less CPU each, the p99 within its target).
 KATTOO_ADMISSION_LIMIT = int(
-    os.environ.get("KATTOO_ADMISSION_LIMIT", DATABASES["default"]["OPTIONS"]["pool"]["max_size"])
+    os.environ.get(
+        "KATTOO_ADMISSION_LIMIT", 3 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"] // 2
+    )
 )
 
 KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "1"))

@@ -3,11 +3,11 @@
 At the opening minute more requests arrive than the database can take. Queued requests only
 grow everyone's latency until clients time out and retry on top of the queue — the way
 portals fall over. Each process admits at most ``settings.KATTOO_ADMISSION_LIMIT`` requests
-at a time (its database pool's size in production), and of those at most the pool's size
-that Django serves: such a request holds its connection to the end, so one admitted beyond
-the pool would only wait in the pool's line. The opening minute's plain submit borrows a
-connection per statement (ADR 0050) and waits for its batch holding none, so with a limit
-above the pool it counts against the limit alone (ADR 0053); the next one is
+at a time (one and a half database pools in production, ADR 0055), and of those at most the
+pool's size that Django serves: such a request holds its connection to the end, so one
+admitted beyond the pool would only wait in the pool's line. The opening minute's plain
+submit borrows a connection per statement (ADR 0050) and waits for its batch holding none,
+so above the pool it counts against the limit alone (ADR 0053); the next one is
 answered ``503 service_busy`` with a jittered ``Retry-After`` and changes nothing. Clients
 (our web pages and apps, API.md) wait and retry; the jitter spreads the retries out.
 

@@ -144,9 +144,9 @@ def test_nginx_render_fills_every_placeholder_with_the_documented_defaults() -> 
     assert not any("@" in ln for ln in body)
     text = "\n".join(body)
     assert "listen 443 ssl http2;" in text and "listen 80;" in text
-    # 2 granian workers x 16 admitted requests (kattoo-web.service; KATTOO_ADMISSION_LIMIT,
-    # KATTOO_DB_POOL_MAX by default, ADR 0049, 0053).
-    assert "server 127.0.0.1:8000 max_fails=0 max_conns=32;" in text
+    # 2 granian workers x 24 admitted requests (kattoo-web.service; KATTOO_ADMISSION_LIMIT,
+    # one and a half KATTOO_DB_POOL_MAX by default, ADR 0049, 0053, 0055).
+    assert "server 127.0.0.1:8000 max_fails=0 max_conns=48;" in text
     assert "alias /var/lib/kattoo/static/;" in text
     assert "alias /var/lib/kattoo/static/busy/;" in text
     assert "ssl_certificate /etc/letsencrypt/live/kattoo.example.kg/fullchain.pem;" in text

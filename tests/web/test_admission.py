@@ -4,11 +4,16 @@ Django, changes nothing, and never refuses health checks."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from django.test import override_settings
 
 from kattoo.api import hot
@@ -194,3 +199,31 @@ def test_without_a_pool_the_limit_is_the_only_bound() -> None:
     assert app.holding is None
     app = AdmissionControl(Held(), limit=4, retry_after=2, pool=4, borrows=hot.borrows)
     assert app.holding is None  # a pool as large as the limit bounds nothing more
+
+
+@pytest.mark.parametrize(("pool", "limit"), [("16", 24), ("5", 7), ("2", 3)])
+def test_production_admits_one_and_a_half_pools(pool: str, limit: int) -> None:
+    """ADR 0055: production's default limit is one and a half pools, rounded down (the plain
+    submits beyond the pool, ADR 0053); nginx's max_conns and granian's threads follow it
+    (deploy/)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KATTOO_", "DJANGO_"))}
+    env |= {
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgres://u:p@127.0.0.1:1/none",
+        "KATTOO_FIELD_KEYS": "a-production-key",
+        "KATTOO_ALLOW_FAKE_BACKENDS": "1",
+        "KATTOO_DB_POOL_MAX": pool,
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import config.settings.production as p; print(p.KATTOO_ADMISSION_LIMIT)",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(done.stdout.split()[-1]) == limit
