@@ -2,9 +2,9 @@
 
 The fast path (``enrollment.fastpath``, issue 15) reads its facts in raw SQL and hands the
 serializers and the rules model instances that are never saved: the campaign, the child, the
-school, the token's holder, the new application and its first transition. ``Model.__init__``
-takes its keyword path for them — a descriptor and a default per field, and the ``pre_init``
-and ``post_init`` signals — about 13 µs each, six per registration. A shell is the instance
+school and the token's holder (the new registration's answer needs none of its own since ADR
+0054). ``Model.__init__`` takes its keyword path for them — a descriptor and a default per
+field, and the ``pre_init`` and ``post_init`` signals — about 13 µs each. A shell is the instance
 those serializers read: every concrete field at its default, then the given values, a fresh
 ``ModelState``; related instances go into the field cache as ``Model.__init__`` puts them.
 

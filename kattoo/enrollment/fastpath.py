@@ -1243,10 +1243,11 @@ def _position_members(encode: Callable[[dict[str, Any]], str]) -> tuple[str, str
     return mark, key
 
 
-def _sms_body(user: User, facts: DraftFacts, class_language: str) -> str:
+def _sms_body(user: User, facts: DraftFacts, language: str) -> str:
     """``services.notify_application``'s text, with a mark where the position goes: the same
-    message, school name and class language in the parent's language (``render``)."""
-    template, class_language = _sms_words(user.language, class_language)
+    message, school name and class language (``language``, the class's) in the parent's
+    language (``render``)."""
+    template, class_language = _sms_words(user.language, language)
     return template % {
         "child": f"{facts.child.name} {facts.child.surname}",
         "school": localized_name(facts.school, language=user.language),

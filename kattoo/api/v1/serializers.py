@@ -178,7 +178,7 @@ def registration_out(
     """``application_out`` of the registration the opening minute's statement is about to
     write (``enrollment.fastpath``), built from what it writes instead of from an unsaved
     application, its first transition and their related managers (issue 15): the same body,
-    key for key and value for value (tests/api/v1/test_serializers.py). Its three moments are
+    key for key and value for value (tests/api/test_registration_out.py). Its three moments are
     one object, which the answer's encoder converts once (kattoo/api/hot.py)."""
     at = local(new.at)
     application_id = str(new.id)
