@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from bench.flash_crowd import admission_limit
 from kattoo.api import hot
 from kattoo.web.admission import AdmissionControl
 
@@ -205,7 +206,7 @@ def test_without_a_pool_the_limit_is_the_only_bound() -> None:
 def test_production_admits_one_and_a_half_pools(pool: str, limit: int) -> None:
     """ADR 0055: production's default limit is one and a half pools, rounded down (the plain
     submits beyond the pool, ADR 0053); nginx's max_conns and granian's threads follow it
-    (deploy/)."""
+    (deploy/), and so does the benchmark's front (``bench.flash_crowd.admission_limit``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KATTOO_", "DJANGO_"))}
     env |= {
         "DJANGO_SECRET_KEY": "x" * 50,
@@ -227,3 +228,4 @@ def test_production_admits_one_and_a_half_pools(pool: str, limit: int) -> None:
         check=True,
     )
     assert int(done.stdout.split()[-1]) == limit
+    assert admission_limit(int(pool)) == limit
