@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
@@ -127,6 +128,16 @@ def problem(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400`` (config/urls.py): what Django refuses before any view runs — a ``Host``
+    header it does not allow, another suspicious request — answered as the API answers on the
+    API's paths (a problem document, API.md "Conventions"; the fuzz sent such a Host), and as
+    Django's page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        return problem(request, "bad_request")
+    return defaults.bad_request(request, exception)
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
