@@ -16,5 +16,7 @@ urlpatterns = [
 
 # A database that does not answer is a 503 to retry (a translated page), not a 500.
 handler500 = "kattoo.core.unavailable.server_error"
-# What Django refuses before any view (a Host it does not allow): a problem document on the API.
+# What Django refuses before any view (a Host it does not allow), and a path no route knows:
+# a problem document on the API's paths.
 handler400 = "kattoo.api.problems.bad_request"
+handler404 = "kattoo.api.problems.not_found"

@@ -135,9 +135,22 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     header it does not allow, another suspicious request — answered as the API answers on the
     API's paths (a problem document, API.md "Conventions"; the fuzz sent such a Host), and as
     Django's page elsewhere."""
-    if request.path_info.startswith("/api/"):
+    if _on_the_api(request):
         return problem(request, "bad_request")
     return defaults.bad_request(request, exception)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404`` (config/urls.py): a path no route of the API knows (``/api/v2/…``, a
+    mistyped operation) is a problem document like any other refusal of the API; a page's
+    path gets Django's page."""
+    if _on_the_api(request):
+        return problem(request, "not_found")
+    return defaults.page_not_found(request, exception)
+
+
+def _on_the_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:

@@ -1,6 +1,7 @@
 """The API's gate before any handler (kattoo/api/content_type.py): bodies of writes are JSON,
 and no query string holds a NUL character; what Django itself refuses before any view (a Host
-it does not allow) is a problem document on the API too (``problems.bad_request``)."""
+it does not allow) and a path no route knows are problem documents on the API too
+(``problems.bad_request``, ``problems.not_found``)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ def test_a_host_django_does_not_allow_is_a_problem_on_the_api(client: Client, ca
     page = client.get("/", HTTP_HOST="L,8RJ{")  # a page stays Django's own
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
     assert client.get("/api/v1/campaign").status_code == 200
+
+
+def test_a_path_no_route_knows_is_a_problem_on_the_api(client: Client, campaign) -> None:
+    for path in ("/api/v1/nowhere", "/api/v2/campaign", "/api/"):
+        problem(client.get(path), 404, "not_found")
+    page = client.get("/nowhere-at-all/")  # a page stays Django's own
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
