@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .problems import problem
+from .problems import on_the_api, problem
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -49,7 +49,7 @@ class JsonWritesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith("/api/"):
+        if on_the_api(request):
             if request.method in WRITES and _has_body(request) and not acceptable(request):
                 return problem(request, "unsupported_media_type")
             if any("\x00" in value for values in request.GET.lists() for value in values[1]):

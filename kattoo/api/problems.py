@@ -135,7 +135,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     header it does not allow, another suspicious request — answered as the API answers on the
     API's paths (a problem document, API.md "Conventions"; the fuzz sent such a Host), and as
     Django's page elsewhere."""
-    if _on_the_api(request):
+    if on_the_api(request):
         return problem(request, "bad_request")
     return defaults.bad_request(request, exception)
 
@@ -144,12 +144,13 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404`` (config/urls.py): a path no route of the API knows (``/api/v2/…``, a
     mistyped operation) is a problem document like any other refusal of the API; a page's
     path gets Django's page."""
-    if _on_the_api(request):
+    if on_the_api(request):
         return problem(request, "not_found")
     return defaults.page_not_found(request, exception)
 
 
-def _on_the_api(request: HttpRequest) -> bool:
+def on_the_api(request: HttpRequest) -> bool:
+    """Whether a request is the API's, whose refusals are problem documents (API.md)."""
     return request.path_info.startswith("/api/")
 
 
