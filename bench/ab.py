@@ -12,6 +12,7 @@ says in how many pairs the newer one was lower, beside the means.
                                                     # (2 × 16), wrk for 20 s a round
     python -m bench.ab HEAD HEAD --http --conns 256 --new-env KATTOO_ADMISSION_LIMIT=32
                                                     # one commit, two settings
+    python -m bench.ab fd9a613 --overload           # the overload through nginx: the 503s
 
 A commit other than the working tree is checked out in a ``git worktree`` under
 ``var/bench/ab/`` (its ``var`` is this tree's, so the benchmark cluster and the national seed
@@ -19,7 +20,11 @@ are shared; removed at the end). In process, each round is ``python -m bench.inp
 the commit's tree: the process's CPU a registration, context switches and the batches. Over
 HTTP, each round copies the national seed afresh, starts the commit's app as the benchmark
 starts it (``flash_crowd.App``, production settings), warms it up for 4 s, then runs wrk:
-accepted/s, the app's and PostgreSQL's CPU a registration, p99. Prints one JSON document.
+accepted/s, the app's and PostgreSQL's CPU a registration, p99. ``--overload``: the same app
+behind the production site in nginx (``flash_crowd.bench_front``, max_conns at production's
+admission limit), wrk's 1,024 connections through it and the benchmark's overload probe: how
+fast a 503 comes back, split into nginx's own and the app's, and the accepted/s beside it.
+Prints one JSON document.
 Both commits run on this tree's virtualenv: a commit whose dependencies differ needs them
 installed there first.
 """
@@ -34,6 +39,8 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,6 +173,72 @@ class HttpRounds:
         self.pg.stop()
 
 
+class OverloadRounds(HttpRounds):
+    """The overload phase of ``make bench`` alone, a round at a time: the app behind nginx, wrk's
+    1,024 connections through it and the overload probe (``flash_crowd.OverloadProbe``)."""
+
+    def __call__(self, tree: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+        fc = self.fc
+        db_url, _opened = fc.fresh_db(self.pg, self.seed, "ab_http", opens_in=0)
+        fc.flush_redis()
+        targets = fc.Targets(db_url)
+        app_env = {**fc.app_env(db_url, self.threads), **(env or {}), "PYTHONPATH": str(tree)}
+        app = fc.App(
+            db_url,
+            port=58100,
+            workers=self.workers,
+            threads=self.threads,
+            name="ab",
+            env=app_env,
+            cwd=tree,
+        )
+        app.start()
+        try:
+            warm = targets.take(6000)
+            fc.run_wrk(app.url, conns=256, seconds=4, rows=warm, workdir=fc.VAR / "runs" / "ab")
+            limit = self.workers * fc.admission_limit(self.threads)
+            with fc.bench_front("ab-front", [app.port], max_conns=limit) as front:
+                probe = fc.OverloadProbe(front.https, targets.take(2000), verify=False)
+                box: dict[str, Any] = {}
+                runner = threading.Thread(
+                    target=lambda: box.update(
+                        wrk=fc.run_wrk(
+                            front.https,
+                            conns=1024,
+                            seconds=self.seconds,
+                            rows=targets.take(100_000),
+                            workdir=fc.VAR / "runs" / "ab",
+                        )
+                    )
+                )
+                with fc.CpuMeter([app.pid()], self.pg) as meter:
+                    runner.start()
+                    time.sleep(2)
+                    with probe:
+                        time.sleep(max(self.seconds - 3, 3))
+                    runner.join()
+                log = front.logs / "kattoo.access.log"
+                found = probe.result(fc.answerers(log))
+                nginx = fc.front_answers(log)
+        finally:
+            app.stop()
+        summary = fc.summarize(box["wrk"], self.seconds)
+        by = found.get("answer_503_by", {})
+        return {
+            "answer_503_p99_ms": found["answer_503_p99_ms"],
+            "answer_503_p50_ms": found["answer_503_p50_ms"],
+            "nginx_503_p99_ms": by.get("nginx", {}).get("p99_ms"),
+            "app_503_p99_ms": by.get("app", {}).get("p99_ms"),
+            "probe_503s": found["statuses"].get("503", 0),
+            "probe_wait_503_p99_ms": found["probe_wait_503_p99_ms"],
+            "accepted_per_s": summary["accepted_per_s"],
+            "p99_ms": summary["p99_ms"],
+            "machine_busy_share": meter.result["machine_busy_share"],
+            "nginx_own_503s": nginx["refused_by_nginx"],
+            "app_503s": nginx["refused_by_app"],
+        }
+
+
 def compared(rounds: list[dict[str, dict[str, Any]]], old: str, new: str) -> dict[str, Any]:
     """Each measure's mean and median per arm, and in how many rounds ``new`` was lower."""
     measures = [k for k, v in rounds[0][old].items() if isinstance(v, int | float)]
@@ -188,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("new", nargs="?", default=WORKING_TREE, help="default: the working tree")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--http", action="store_true", help="over HTTP (else in process)")
+    parser.add_argument(
+        "--overload", action="store_true", help="1,024 connections through nginx: the 503s"
+    )
     parser.add_argument("--threads", type=int, default=16, help="in process: threads")
     parser.add_argument("--requests", type=int, default=6000, help="in process: a round's")
     parser.add_argument("--conns", type=int, default=64, help="over HTTP: wrk's connections")
@@ -211,9 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         old_tree = stack.enter_context(checked_out(args.old))
         new_tree = old_tree if args.new == args.old else stack.enter_context(checked_out(args.new))
         arms = {old_label: (old_tree, {}), new_label: (new_tree, new_env)}
+        rounds_kind = OverloadRounds if args.overload else HttpRounds
         http = (
-            HttpRounds(conns=args.conns, seconds=args.seconds, workers=workers, threads=threads)
-            if args.http
+            rounds_kind(conns=args.conns, seconds=args.seconds, workers=workers, threads=threads)
+            if args.http or args.overload
             else None
         )
 
@@ -236,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "mode": "http" if args.http else "inproc",
+                "mode": "overload" if args.overload else "http" if args.http else "inproc",
                 "old": old_label,
                 "new": new_label,
                 "rounds": rounds,

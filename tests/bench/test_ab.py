@@ -131,3 +131,29 @@ def test_one_commit_with_two_settings_runs_each_arm_with_its_own(
     out = json.loads(capsys.readouterr().out)
     assert out["new"] == ". KATTOO_ADMISSION_LIMIT=32"
     assert out["compared"]["cpu_ms"]["new_lower_in"] == "2 of 2"
+
+
+def test_the_overload_mode_runs_its_own_rounds_and_compares_the_503s(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made: list[dict[str, Any]] = []
+
+    class Rounds:
+        def __init__(self, **kwargs: Any) -> None:
+            made.append(kwargs)
+
+        def __call__(self, tree: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+            slow = 60.0 if env else 80.0
+            return {"answer_503_p99_ms": slow, "accepted_per_s": 1000.0}
+
+        def close(self) -> None:
+            made.append({"closed": True})
+
+    monkeypatch.setattr(ab, "OverloadRounds", Rounds)
+    monkeypatch.setattr(ab, "HttpRounds", None)  # never the plain HTTP rounds
+    argv = [".", ".", "--overload", "--new-env", "KATTOO_ADMISSION_LIMIT=32", "--rounds", "2"]
+    assert ab.main(argv) == 0
+    assert made == [{"conns": 64, "seconds": 20, "workers": 2, "threads": 16}, {"closed": True}]
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "overload"
+    assert out["compared"]["answer_503_p99_ms"]["new_lower_in"] == "2 of 2"
