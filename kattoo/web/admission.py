@@ -13,7 +13,8 @@ answered ``503 service_busy`` with a jittered ``Retry-After`` and changes nothin
 
 It wraps the WSGI application (``config/wsgi.py``), in front of Django: a refusal costs a
 counter, a header lookup and a prepared body — no request object, middleware, session or
-database — so a storm of refusals does not eat the CPU the admitted requests need. Health,
+database — so a storm of refusals does not eat the CPU the admitted requests need. Like every
+other answer it names its request (``X-Request-Id``). Health,
 readiness and metrics are never refused: the load balancer and monitoring must see a busy
 node as alive.
 """
@@ -33,6 +34,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from kattoo.core.errors import ERRORS, PROBLEM_TYPE
 from kattoo.core.metrics import ADMISSION_REFUSED
+from kattoo.core.request_id import request_id_from
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
 LANGUAGES = ("ky", "ru", "uz", "en")
@@ -208,6 +210,9 @@ class AdmissionControl:
                 ("Retry-After", str(wait)),
                 ("Cache-Control", "no-store"),
                 ("X-Content-Type-Options", "nosniff"),
+                # As every other answer: the id the client or nginx sent (else a new one), so
+                # a client matches this refusal to its request and retries that one.
+                ("X-Request-Id", request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))),
             ],
         )
         return [body]

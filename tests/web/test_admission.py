@@ -47,10 +47,14 @@ class Answer:
         self.status, self.headers = status, dict(headers)
 
 
-def call(app: AdmissionControl, path: str, language: str = "") -> tuple[Answer, bytes]:
+def call(
+    app: AdmissionControl, path: str, language: str = "", request_id: str | None = None
+) -> tuple[Answer, bytes]:
     """As a WSGI server does: iterate the response, then close it."""
     answer = Answer()
     environ = {"PATH_INFO": path, "REQUEST_METHOD": "POST", "HTTP_ACCEPT_LANGUAGE": language}
+    if request_id is not None:
+        environ["HTTP_X_REQUEST_ID"] = request_id
     result = app(environ, answer)
     try:
         body = b"".join(result)
@@ -110,6 +114,12 @@ def test_a_full_process_answers_503_problem_with_retry_after() -> None:
         assert "Ничего не изменено" in problem["detail"]  # in the language asked for
         assert answer.headers["Content-Language"] == "ru"
         assert view.calls == 1  # the application never ran for the refused request
+        # It names its request as every answer does: the one sent, else a new one.
+        sent = call(app, "/api/v1/drafts/1/submit", request_id="b0-17")[0]
+        assert sent.headers["X-Request-Id"] == "b0-17"
+        made = call(app, "/api/v1/drafts/1/submit", request_id="no spaces, please")[0]
+        assert made.headers["X-Request-Id"] not in ("", "no spaces, please")
+        assert made.headers["X-Request-Id"] != answer.headers["X-Request-Id"]
     finally:
         view.release.set()
         first.join()
