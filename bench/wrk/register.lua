@@ -8,7 +8,9 @@
 -- matched to its child: a 503 (overload, Retry-After) puts the child back at the end of the
 -- queue, as a real client retries later; a 201 appends "application_id<TAB>child" to
 -- ACKDIR/acks-<i>.txt (line-buffered, so a killed run keeps what it had). When a thread's
--- children are done it stops. done() prints one line "JSON {...}".
+-- children are done it stops, and says so in ACKDIR/drained-<i>: once every thread has, the
+-- bench interrupts wrk (SIGINT), whose summary then counts the time the children took, not
+-- the -d it was given (bench/flash_crowd.py's run_wrk). done() prints one line "JSON {...}".
 
 local threads = {}
 local counter = 0
@@ -21,7 +23,7 @@ end
 
 queue, head, tail = {}, 1, 0
 statuses, unmatched, idle = {}, 0, 0
-local pending, seq, acks = {}, 0, nil
+local pending, seq, acks, ackdir, drained = {}, 0, nil, nil, false
 
 local function hex(n)
   local out = {}
@@ -35,7 +37,8 @@ local function uuid4()
 end
 
 function init(args)
-  local path, ackdir, nthreads = args[1], args[2], tonumber(args[3])
+  local path, nthreads = args[1], tonumber(args[3])
+  ackdir = args[2]
   local i = 0
   for line in io.lines(path) do
     if i % nthreads == id then
@@ -63,6 +66,11 @@ end
 function request()
   if head > tail then
     idle = idle + 1
+    if not drained then
+      drained = true
+      local mark = io.open(ackdir .. "/drained-" .. id, "w")
+      mark:close()
+    end
     wrk.thread:stop()
     return wrk.format("GET", "/healthz")
   end

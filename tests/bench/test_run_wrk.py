@@ -1,0 +1,127 @@
+"""``flash_crowd.run_wrk`` with ``bench/wrk/register.lua`` against a small server of the test's
+own: a run whose children run out before its seconds stops there, and its summary counts the
+time the children took (a rate is never the children offered over seconds nobody was served
+in); a 503 that echoes the request id puts its child back in the queue."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from bench.flash_crowd import ran_out, run_wrk, summarize, violations_all
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (scripts/ensure-bench-tools.sh)"
+)
+
+
+class _Registrar(BaseHTTPRequestHandler):
+    """201 for a child's submit — after one 503 per child when ``busy_first`` — echoing the
+    request id as the app does."""
+
+    seen: set[str]
+    busy_first = False
+    lock = threading.Lock()
+
+    def do_POST(self) -> None:
+        child = self.path.split("/")[4]
+        with self.lock:
+            first = child not in self.seen
+            self.seen.add(child)
+        rid = self.headers.get("X-Request-Id", "")
+        if self.busy_first and first:
+            self._answer(503, b"{}", [("Retry-After", "0"), ("X-Request-Id", rid)])
+            return
+        body = json.dumps({"id": f"app-{child}", "position": 1}).encode()
+        self._answer(201, body, [("X-Request-Id", rid)])
+
+    def _answer(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.send_response(status)
+        for name, value in [("Content-Type", "application/json"), *headers]:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, type[_Registrar]]]:
+    handler = type("Registrar", (_Registrar,), {"seen": set(), "busy_first": False})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _rows(n: int) -> list[tuple[str, str, int, str]]:
+    return [(f"token{i}", str(1000 + i), 1, "ky") for i in range(n)]
+
+
+def test_a_run_whose_children_run_out_stops_and_counts_the_time_they_took(
+    server: tuple[str, type[_Registrar]], tmp_path: Path
+) -> None:
+    url, _handler = server
+    # A connection a thread: no request of another connection is in flight when a thread
+    # finds its queue empty and stops (register.lua), so every child is answered.
+    wrk = run_wrk(url, conns=2, seconds=60, rows=_rows(200), workdir=tmp_path)
+    assert wrk["stopped_drained"] is True
+    assert wrk["children_left"] == 0
+    # wrk builds one request of its first thread to check the script (script_verify_request)
+    # and never sends it: that thread's first child is taken and not submitted.
+    assert sorted(wrk["acks"]) == sorted(f"app-{1000 + i}" for i in range(1, 200))
+    summary = summarize(wrk, 60)
+    # Interrupted once drained: its duration is the run's own, far from the 60 s it was given
+    # (not a speed: any machine serves 200 requests of a local server in well under a minute).
+    assert summary["seconds"] < 60 and summary["planned_seconds"] == 60
+    assert summary["stopped_drained"] and summary["drained"]
+    assert summary["processed_per_s"] == round(199 / (wrk["duration_us"] / 1e6), 1)
+    assert sorted(p.name for p in tmp_path.glob("drained-*")) == ["drained-0", "drained-1"]
+
+
+def test_a_503_that_names_its_request_puts_the_child_back(
+    server: tuple[str, type[_Registrar]], tmp_path: Path
+) -> None:
+    url, handler = server
+    handler.busy_first = True
+    wrk = run_wrk(url, conns=2, seconds=60, rows=_rows(50), workdir=tmp_path)
+    statuses = {k: int(v) for k, v in wrk["statuses"].items()}
+    assert statuses == {"503": 49, "201": 49}  # the first child: wrk's check, never sent
+    assert wrk["unmatched_503"] == 0 and wrk["children_left"] == 0
+    assert len(wrk["acks"]) == 49
+
+
+def test_the_marks_of_an_earlier_run_are_cleared(
+    server: tuple[str, type[_Registrar]], tmp_path: Path
+) -> None:
+    url, _handler = server
+    for i in range(2):
+        (tmp_path / f"drained-{i}").touch()  # an earlier run's, in the same directory
+    wrk = run_wrk(url, conns=2, seconds=2, rows=_rows(4000), workdir=tmp_path)
+    # Not stopped by the stale marks: it ran its seconds or its children, whichever came first.
+    assert wrk["stopped_drained"] == (wrk["children_left"] == 0)
+
+
+def test_the_results_say_which_runs_ran_out_and_count_every_runs_violations() -> None:
+    assert ran_out({}) == "none"
+    assert ran_out({"c64": [14.52, 20.0], "scale_out_3": [7.1, 10.0]}) == (
+        "c64 14.52 of 20, scale_out_3 7.1 of 10"
+    )
+    clean = {"overbooked": 0, "lost_acks": 0, "applications": 900, "acks": 800}
+    assert violations_all({"invariants": clean}) == 0
+    elsewhere = {"scale_out_2": {"lost_acks": 2}, "scale_out_3": {"overbooked": 1}}
+    assert violations_all({"invariants": clean, "invariants_elsewhere": elsewhere}) == 3
+    assert violations_all({"invariants": {**clean, "overbooked": 4}}) == 4
