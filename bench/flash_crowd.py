@@ -1290,8 +1290,12 @@ class Bench:
         self.phase("c64", self.app.url, conns=64, seconds=dur, children=budget)
         rate = self.results["phases"]["c64"]["processed_per_s"]
 
-        def share() -> int:
-            return max(min(int(max(rate, 200) * dur * 3), self.targets.left // 5), 500)
+        def share(seconds: float, factor: float = 1.2, parts: int = 3) -> int:
+            """Children for a run of ``seconds``: ``factor`` times what the first run served
+            in as long, at most a ``parts``-th of what is left (a run takes its slice whole:
+            what it does not send is not given back)."""
+            wanted = int(max(rate, 200) * seconds * factor)
+            return max(min(wanted, self.targets.left // parts), 500)
 
         profile: list[subprocess.Popen[bytes]] = []
 
@@ -1305,7 +1309,7 @@ class Bench:
             self.app.url,
             conns=256,
             seconds=dur,
-            children=min(budget, self.targets.left // 3),
+            children=min(budget, share(dur, 1.5)),
             during=spy if tools.get("py-spy") else None,
             measure_cost=True,
         )
@@ -1322,7 +1326,12 @@ class Bench:
                 time.sleep(max(dur / 2, 4))
 
         self.phase(
-            "read_rush", self.app.url, conns=64, seconds=dur / 2, children=share(), during=reads
+            "read_rush",
+            self.app.url,
+            conns=64,
+            seconds=dur / 2,
+            children=share(dur / 2, 1.3),
+            during=reads,
         )
         self.results["read_path"] = {
             "endpoint": "GET /api/v1/schools/{id}",
@@ -1344,7 +1353,9 @@ class Bench:
                 with probe:
                     time.sleep(max(dur / 2 - 3, 3))
 
-            self.phase(name, url, conns=1024, seconds=dur / 2, children=share(), during=during)
+            self.phase(
+                name, url, conns=1024, seconds=dur / 2, children=share(dur / 2, 1.0), during=during
+            )
             self.all_acks += _probe_acks(probe)
             return probe.result(answerers(log) if log is not None else None)
 
@@ -1384,7 +1395,7 @@ class Bench:
             self.app.url,
             conns=128,
             seconds=dur,
-            children=share(),
+            children=share(dur, parts=2),
             during=kill_pg,
         )
         assert self.app is not None
@@ -1403,7 +1414,7 @@ class Bench:
             self.app.url,
             conns=128,
             seconds=dur,
-            children=share(),
+            children=share(dur, parts=1),  # the last run on the run's database: what is left
             during=kill_app,
         )
         self.results["durability"] = {
