@@ -1771,10 +1771,12 @@ class Bench:
             },
             "cohort_children": cohort,
             "demand": self.results["demand"],
-            "cohort_seconds": round(cohort / best_app, 1) if best_app else None,
+            **cohort_time(
+                self.results["demand"],
+                registrations_per_s=best_app,
+                refusals_per_s=self.results.get("refused_http", {}).get("processed_per_s"),
+            ),
             "cohort_projected": True,
-            "cohort_note": f"{cohort} children / the best measured processing rate "
-            f"({best_app:.0f}/s); the run itself processes a slice of the cohort",
             "overbooked": self.results["invariants"]["overbooked"],
             "lost_acks": self.results["invariants"]["lost_acks"],
             "invariants": self.results["invariants"],
@@ -1983,6 +1985,37 @@ def bench_front(
         workers=os.cpu_count() or 1,
         connections=8192,
     )
+
+
+def cohort_time(
+    demand: dict[str, Any], *, registrations_per_s: float, refusals_per_s: float | None
+) -> dict[str, Any]:
+    """How long the national cohort takes at this run's rates: every draft submitted once, each
+    pool's seats taken and the rest of its drafts refused (``demand``), the registrations at
+    the best rate a measured run processed and the refusals at the rate of the run on full
+    pools (until session 25 every draft at the registrations' rate: the bound kept as
+    ``cohort_seconds_at_registration_rate``). The run itself processes a slice of the cohort."""
+    drafts = demand.get("drafts") or 0
+    refused = demand.get("refusals_when_all_submit") or 0
+    if not registrations_per_s or not drafts:
+        return {"cohort_seconds": None, "cohort_note": "no rate measured"}
+    all_at_once = round(drafts / registrations_per_s, 1)
+    if not refusals_per_s:
+        return {
+            "cohort_seconds": all_at_once,
+            "cohort_seconds_at_registration_rate": all_at_once,
+            "cohort_note": f"{drafts} drafts / the best processing rate "
+            f"({registrations_per_s:.0f}/s): no refusal rate measured",
+        }
+    accepted = drafts - refused
+    seconds = accepted / registrations_per_s + refused / refusals_per_s
+    return {
+        "cohort_seconds": round(seconds, 1),
+        "cohort_seconds_at_registration_rate": all_at_once,
+        "cohort_note": f"{accepted} registrations at {registrations_per_s:.0f}/s and {refused} "
+        f"refusals at {refusals_per_s:.0f}/s (the run on full pools); every draft at the "
+        f"registrations' rate: {all_at_once} s",
+    }
 
 
 def ran_out(stopped: dict[str, list[float]]) -> str:
@@ -2250,8 +2283,16 @@ def markdown_table(r: dict[str, Any]) -> str:
             "",
         ),
         (
-            "Cohort processed in" + (" (projected)" if r["cohort_projected"] else ""),
-            f(r["cohort_seconds"], " s") + f" ({r['cohort_children']:,} children)",
+            "Cohort processed in"
+            + (
+                " (projected: its registrations and refusals at this run's rates)"
+                if r["cohort_projected"]
+                else ""
+            )
+            + "; every draft at the registrations' rate",
+            f(r["cohort_seconds"], " s")
+            + f" ({r['cohort_children']:,} children); "
+            + f(r.get("cohort_seconds_at_registration_rate"), " s"),
             "< 120 s",
         ),
         (

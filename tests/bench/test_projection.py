@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.flash_crowd import projection, projection_table
+from bench.flash_crowd import cohort_time, projection, projection_table
 
 
 def row(path: str, pg: float, py: float | None, wal: int, xids: float) -> dict[str, Any]:
@@ -61,3 +61,18 @@ def test_no_projection_without_both_cost_tables() -> None:
     partial["cost_table_refused"] = []
     assert projection(partial) is None
     assert projection({**run(), "demand": {}}) is None
+
+
+def test_the_cohort_takes_its_registrations_and_refusals_each_at_its_own_rate() -> None:
+    demand = {"drafts": 300_000, "refusals_when_all_submit": 120_000}
+    t = cohort_time(demand, registrations_per_s=2_000.0, refusals_per_s=3_000.0)
+    # 180k ÷ 2,000/s + 120k ÷ 3,000/s = 90 s + 40 s; every draft at 2,000/s: 150 s.
+    assert t["cohort_seconds"] == 130.0
+    assert t["cohort_seconds_at_registration_rate"] == 150.0
+    assert "180000 registrations at 2000/s and 120000 refusals at 3000/s" in t["cohort_note"]
+    # No run on full pools: every draft at the registrations' rate, and said so.
+    alone = cohort_time(demand, registrations_per_s=2_000.0, refusals_per_s=None)
+    assert alone["cohort_seconds"] == 150.0 and "no refusal rate" in alone["cohort_note"]
+    assert (
+        cohort_time(demand, registrations_per_s=0.0, refusals_per_s=1.0)["cohort_seconds"] is None
+    )
