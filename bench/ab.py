@@ -126,7 +126,12 @@ class HttpRounds:
         self.pg.start()
         self.seed = ensure_seed(self.pg, "national", log=lambda msg: print(msg, file=sys.stderr))
 
-    def __call__(self, tree: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    @contextlib.contextmanager
+    def started(
+        self, tree: Path, env: dict[str, str] | None, *, conns: int
+    ) -> Iterator[tuple[Any, Any]]:
+        """``tree``'s app on a fresh copy of the seed, warmed up for 4 s at ``conns``
+        connections: (the app, the copy's children not yet taken); stopped on the way out."""
         fc = self.fc
         db_url, _opened = fc.fresh_db(self.pg, self.seed, "ab_http", opens_in=0)
         fc.flush_redis()
@@ -144,9 +149,14 @@ class HttpRounds:
         app.start()
         try:
             warm = targets.take(6000)
-            fc.run_wrk(
-                app.url, conns=self.conns, seconds=4, rows=warm, workdir=fc.VAR / "runs" / "ab"
-            )
+            fc.run_wrk(app.url, conns=conns, seconds=4, rows=warm, workdir=fc.VAR / "runs" / "ab")
+            yield app, targets
+        finally:
+            app.stop()
+
+    def __call__(self, tree: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+        fc = self.fc
+        with self.started(tree, env, conns=self.conns) as (app, targets):
             rows = targets.take(100_000)
             with fc.CpuMeter([app.pid()], self.pg) as meter:
                 wrk = fc.run_wrk(
@@ -156,8 +166,6 @@ class HttpRounds:
                     rows=rows,
                     workdir=fc.VAR / "runs" / "ab",
                 )
-        finally:
-            app.stop()
         summary = fc.summarize(wrk, self.seconds)
         done = max(summary["accepted"] + summary["refused"], 1)
         return {
@@ -179,23 +187,7 @@ class OverloadRounds(HttpRounds):
 
     def __call__(self, tree: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
         fc = self.fc
-        db_url, _opened = fc.fresh_db(self.pg, self.seed, "ab_http", opens_in=0)
-        fc.flush_redis()
-        targets = fc.Targets(db_url)
-        app_env = {**fc.app_env(db_url, self.threads), **(env or {}), "PYTHONPATH": str(tree)}
-        app = fc.App(
-            db_url,
-            port=58100,
-            workers=self.workers,
-            threads=self.threads,
-            name="ab",
-            env=app_env,
-            cwd=tree,
-        )
-        app.start()
-        try:
-            warm = targets.take(6000)
-            fc.run_wrk(app.url, conns=256, seconds=4, rows=warm, workdir=fc.VAR / "runs" / "ab")
+        with self.started(tree, env, conns=256) as (app, targets):
             limit = self.workers * fc.admission_limit(self.threads)
             with fc.bench_front("ab-front", [app.port], max_conns=limit) as front:
                 probe = fc.OverloadProbe(front.https, targets.take(2000), verify=False)
@@ -220,8 +212,6 @@ class OverloadRounds(HttpRounds):
                 log = front.logs / "kattoo.access.log"
                 found = probe.result(fc.answerers(log))
                 nginx = fc.front_answers(log)
-        finally:
-            app.stop()
         summary = fc.summarize(box["wrk"], self.seconds)
         by = found.get("answer_503_by", {})
         return {

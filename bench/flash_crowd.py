@@ -1443,59 +1443,11 @@ class Bench:
         # (until session 25 they shared what the run had left, and each ran out within its
         # seconds: 1,410 / 1,205 / 1,028/s were its 14,131 / 12,113 / 10,382 children over
         # 10 s, with the machine a third idle). Their invariants are checked on their copies.
-        scale_out = []
-        self.results["invariants_elsewhere"] = {}
-        run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
-        if tools.get("nginx"):
-            for n in self.args.scale_out:
-                self.db_url, _opened = fresh_db(self.pg, seed, "scale", opens_in=-60)
-                self.all_acks, self.targets.next = [], 0
-                apps = [
-                    App(
-                        self.db_url,
-                        port=58100 + 10 * i,
-                        workers=1,
-                        threads=threads,
-                        name=f"app-node{i}",
-                    )
-                    for i in range(n)
-                ]
-                try:
-                    for a in apps:
-                        a.start()
-                    with bench_front(
-                        f"front-scale-{n}",
-                        [a.port for a in apps],
-                        max_conns=admission_limit(threads),
-                    ) as nginx_front:
-                        self.extra_roots = [a.pid() for a in apps]
-                        s = self.phase(
-                            f"scale_out_{n}",
-                            nginx_front.https,
-                            conns=256,
-                            seconds=dur / 2,
-                            children=min(budget // 2, len(self.targets.rows)),
-                        )
-                    bad = invariants.violations(s["invariants"])
-                    if bad:
-                        self.results["invariants_elsewhere"][f"scale_out_{n}"] = bad
-                    scale_out.append(
-                        {
-                            "app_processes": n,
-                            "accepted_per_s": s["accepted_per_s"],
-                            "processed_per_s": s["processed_per_s"],
-                            "p99_ms": s["p99_ms"],
-                            "cpu": s["cpu"],
-                            "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
-                        }
-                    )
-                finally:
-                    self.extra_roots = []
-                    for a in apps:
-                        a.stop()
-                self.pg.psql('DROP DATABASE IF EXISTS "scale" WITH (FORCE)')
-        self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
-        self.results["scale_out"] = scale_out
+        self.results["scale_out"] = (
+            self.scale_out(seed, threads=threads, children=budget // 2, seconds=dur / 2)
+            if tools.get("nginx")
+            else []
+        )
         # The refusal over HTTP: the same app against pools with no free seat (issue 15).
         self.results["refused_http"] = self.refused_http(
             seed, workers=workers, threads=threads, conns=256, seconds=dur / 2, children=budget
@@ -1574,6 +1526,62 @@ class Bench:
             )
         )
         return 0 if not invariants.violations(final) else 1
+
+    def scale_out(
+        self, seed: str, *, threads: int, children: int, seconds: float
+    ) -> list[dict[str, Any]]:
+        """1, 2, 3 … single-worker processes behind the production nginx site, each step on a
+        fresh copy of the seed from the cohort's first child, its invariants checked there
+        (violations in ``invariants_elsewhere``); the run's database is the bench's again after."""
+        steps: list[dict[str, Any]] = []
+        self.results["invariants_elsewhere"] = {}
+        run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
+        try:
+            for n in self.args.scale_out:
+                self.db_url, _opened = fresh_db(self.pg, seed, "scale", opens_in=-60)
+                self.all_acks, self.targets.next = [], 0
+                apps = [
+                    App(self.db_url, port=58100 + 10 * i, workers=1, threads=threads,
+                        name=f"app-node{i}")
+                    for i in range(n)
+                ]  # fmt: skip
+                try:
+                    for a in apps:
+                        a.start()
+                    with bench_front(
+                        f"front-scale-{n}",
+                        [a.port for a in apps],
+                        max_conns=admission_limit(threads),
+                    ) as nginx_front:
+                        self.extra_roots = [a.pid() for a in apps]
+                        s = self.phase(
+                            f"scale_out_{n}",
+                            nginx_front.https,
+                            conns=256,
+                            seconds=seconds,
+                            children=min(children, len(self.targets.rows)),
+                        )
+                finally:
+                    self.extra_roots = []
+                    for a in apps:
+                        a.stop()
+                bad = invariants.violations(s["invariants"])
+                if bad:
+                    self.results["invariants_elsewhere"][f"scale_out_{n}"] = bad
+                steps.append(
+                    {
+                        "app_processes": n,
+                        "accepted_per_s": s["accepted_per_s"],
+                        "processed_per_s": s["processed_per_s"],
+                        "p99_ms": s["p99_ms"],
+                        "cpu": s["cpu"],
+                        "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
+                    }
+                )
+                self.pg.psql('DROP DATABASE IF EXISTS "scale" WITH (FORCE)')
+        finally:
+            self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
+        return steps
 
     def refused_http(
         self, seed: str, *, workers: int, threads: int, conns: int, seconds: float, children: int
