@@ -1450,7 +1450,13 @@ class Bench:
         )
         # The refusal over HTTP: the same app against pools with no free seat (issue 15).
         self.results["refused_http"] = self.refused_http(
-            seed, workers=workers, threads=threads, conns=256, seconds=dur / 2, children=budget
+            seed,
+            workers=workers,
+            threads=threads,
+            conns=256,
+            seconds=dur / 2,
+            children=budget,
+            also_conns=64,
         )
 
         # The database's ceiling for the same SQL. 16 clients on a copy of its own: after the
@@ -1584,10 +1590,20 @@ class Bench:
         return steps
 
     def refused_http(
-        self, seed: str, *, workers: int, threads: int, conns: int, seconds: float, children: int
+        self,
+        seed: str,
+        *,
+        workers: int,
+        threads: int,
+        conns: int,
+        seconds: float,
+        children: int,
+        also_conns: int | None = None,
     ) -> dict[str, Any]:
         """The app over HTTP on a copy of the seed where every pool is full: what a refusal
-        costs (its cost-table row). Its own database, so the run's invariants are untouched."""
+        costs (its cost-table row). Its own database, so the run's invariants are untouched.
+        ``also_conns``: then a second run at that many connections on the next ``children``
+        (``also``: its rates, as the registrations are measured at 64 and 256)."""
         fresh_db(self.pg, seed, "full", opens_in=-60)
         self.pg.psql(
             "UPDATE enrollment_seatpool SET taken = capacity - held WHERE taken + held < capacity",
@@ -1616,6 +1632,22 @@ class Bench:
             summary["cost"] = cost.http_row("app_http", summary, meter.result, window)
             summary["statements_top"] = window.top(summary["accepted"] + summary["refused"])
             summary["mean_batch"] = mean_batches(batches_before, combined_counts(app.url))
+            if also_conns is not None:
+                again = summarize(
+                    run_wrk(
+                        app.url,
+                        conns=also_conns,
+                        seconds=seconds,
+                        rows=self.targets.rows[children : 2 * children],
+                        workdir=VAR / "runs" / "refused_http",
+                    ),
+                    seconds,
+                )
+                summary["also"] = {
+                    "conns": also_conns,
+                    **{k: again[k] for k in ("seconds", "stopped_drained", "refused_per_s",
+                                             "accepted_per_s", "processed_per_s", "p99_ms")},
+                }  # fmt: skip
         finally:
             app.stop()
         self.pg.psql('DROP DATABASE IF EXISTS "full" WITH (FORCE)')
@@ -1782,7 +1814,7 @@ class Bench:
             **cohort_time(
                 self.results["demand"],
                 registrations_per_s=best_app,
-                refusals_per_s=self.results.get("refused_http", {}).get("processed_per_s"),
+                refusals_per_s=best_refusals(self.results.get("refused_http", {})),
             ),
             "cohort_projected": True,
             "overbooked": self.results["invariants"]["overbooked"],
@@ -1995,6 +2027,13 @@ def bench_front(
     )
 
 
+def best_refusals(refused: dict[str, Any]) -> float | None:
+    """The better processing rate of the runs on full pools (256 connections, and the second
+    at 64 when there is one), as the registrations' is the better of their two runs."""
+    rates = [refused.get("processed_per_s"), refused.get("also", {}).get("processed_per_s")]
+    return max((r for r in rates if r), default=None)
+
+
 def cohort_time(
     demand: dict[str, Any], *, registrations_per_s: float, refusals_per_s: float | None
 ) -> dict[str, Any]:
@@ -2021,7 +2060,7 @@ def cohort_time(
         "cohort_seconds": round(seconds, 1),
         "cohort_seconds_at_registration_rate": all_at_once,
         "cohort_note": f"{accepted} registrations at {registrations_per_s:.0f}/s and {refused} "
-        f"refusals at {refusals_per_s:.0f}/s (the run on full pools); every draft at the "
+        f"refusals at {refusals_per_s:.0f}/s (the better run on full pools); every draft at the "
         f"registrations' rate: {all_at_once} s",
     }
 
@@ -2237,8 +2276,10 @@ def markdown_table(r: dict[str, Any]) -> str:
             "",
         ),
         (
-            "Refused over HTTP, every pool full (256 conns): refusals/s; ÷ minimal",
-            f"{f(r['refused_per_s_full_pools'])}; {share(r['ratio_to_minimal_refused'])}",
+            "Refused over HTTP, every pool full (256 conns): refusals/s; ÷ minimal; "
+            "refusals/s at 64 conns",
+            f"{f(r['refused_per_s_full_pools'])}; {share(r['ratio_to_minimal_refused'])}; "
+            + f(r.get("refused_http", {}).get("also", {}).get("refused_per_s")),
             "",
         ),
         (

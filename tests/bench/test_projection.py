@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.flash_crowd import cohort_time, projection, projection_table
+from bench.flash_crowd import best_refusals, cohort_time, projection, projection_table
 
 
 def row(path: str, pg: float, py: float | None, wal: int, xids: float) -> dict[str, Any]:
@@ -76,3 +76,11 @@ def test_the_cohort_takes_its_registrations_and_refusals_each_at_its_own_rate() 
     assert (
         cohort_time(demand, registrations_per_s=0.0, refusals_per_s=1.0)["cohort_seconds"] is None
     )
+
+
+def test_the_refusals_rate_is_the_better_of_the_runs_on_full_pools() -> None:
+    assert (
+        best_refusals({"processed_per_s": 2_400.0, "also": {"processed_per_s": 2_900.0}}) == 2_900.0
+    )
+    assert best_refusals({"processed_per_s": 2_400.0}) == 2_400.0
+    assert best_refusals({}) is None
