@@ -39,7 +39,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,28 +190,25 @@ class OverloadRounds(HttpRounds):
             limit = self.workers * fc.admission_limit(self.threads)
             with fc.bench_front("ab-front", [app.port], max_conns=limit) as front:
                 probe = fc.OverloadProbe(front.https, targets.take(2000), verify=False)
-                box: dict[str, Any] = {}
-                runner = threading.Thread(
-                    target=lambda: box.update(
-                        wrk=fc.run_wrk(
-                            front.https,
-                            conns=1024,
-                            seconds=self.seconds,
-                            rows=targets.take(100_000),
-                            workdir=fc.VAR / "runs" / "ab",
-                        )
-                    )
-                )
-                with fc.CpuMeter([app.pid()], self.pg) as meter:
-                    runner.start()
+
+                def during() -> None:
                     time.sleep(2)
                     with probe:
                         time.sleep(max(self.seconds - 3, 3))
-                    runner.join()
+
+                with fc.CpuMeter([app.pid()], self.pg) as meter:
+                    wrk = fc.run_wrk(
+                        front.https,
+                        conns=1024,
+                        seconds=self.seconds,
+                        rows=targets.take(100_000),
+                        workdir=fc.VAR / "runs" / "ab",
+                        during=during,
+                    )
                 log = front.logs / "kattoo.access.log"
                 found = probe.result(fc.answerers(log))
                 nginx = fc.front_answers(log)
-        summary = fc.summarize(box["wrk"], self.seconds)
+        summary = fc.summarize(wrk, self.seconds)
         by = found.get("answer_503_by", {})
         return {
             "answer_503_p99_ms": found["answer_503_p99_ms"],

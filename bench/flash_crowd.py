@@ -45,6 +45,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -341,11 +342,29 @@ def run_wrk(
     workdir: Path,
     threads: int = 2,
     timeout_s: int = 10,
+    during: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """wrk with ``bench/wrk/register.lua`` on ``rows`` for ``seconds`` — or until every one of
     its threads has run out of children (``drained-<i>`` in ``workdir``): then it is
     interrupted, and its summary's duration is the time the children took, so a rate is never
-    the children offered over seconds nobody was served in (``stopped_drained``)."""
+    the children offered over seconds nobody was served in (``stopped_drained``). ``during``:
+    called in this thread while wrk runs (a probe, a kill); wrk's result once both are done."""
+    if during is not None:
+        box: dict[str, Any] = {}
+        runner = threading.Thread(
+            target=lambda: box.update(
+                wrk=run_wrk(
+                    url, conns=conns, seconds=seconds, rows=rows, workdir=workdir,
+                    threads=threads, timeout_s=timeout_s,
+                )
+            )
+        )  # fmt: skip
+        runner.start()
+        try:
+            during()
+        finally:
+            runner.join()
+        return box["wrk"]
     workdir.mkdir(parents=True, exist_ok=True)
     for old in [*workdir.glob("acks-*.txt"), *workdir.glob("drained-*")]:
         old.unlink()
@@ -1112,27 +1131,14 @@ class Bench:
         app_url = self.app.url if self.app and self.app.proc else None
         batches_before = combined_counts(app_url)
         with CpuMeter(roots, self.pg) as meter, cost.Activity(self.pg, dbname) as activity:
-            if during is None:
-                wrk = run_wrk(
-                    url, conns=conns, seconds=seconds, rows=rows, workdir=VAR / "runs" / name
-                )
-            else:
-                box: dict[str, Any] = {}
-                runner = threading.Thread(
-                    target=lambda: box.update(
-                        wrk=run_wrk(
-                            url,
-                            conns=conns,
-                            seconds=seconds,
-                            rows=rows,
-                            workdir=VAR / "runs" / name,
-                        )
-                    )
-                )
-                runner.start()
-                during()
-                runner.join()
-                wrk = box["wrk"]
+            wrk = run_wrk(
+                url,
+                conns=conns,
+                seconds=seconds,
+                rows=rows,
+                workdir=VAR / "runs" / name,
+                during=during,
+            )
             if window is not None:
                 window.mark_end()
         self.all_acks += wrk["acks"]

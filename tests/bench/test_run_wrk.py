@@ -198,3 +198,19 @@ def test_the_scale_out_runs_each_step_on_a_copy_of_its_own_and_gives_the_run_bac
         60,
     )
     assert sum("DROP DATABASE" in sql for sql in Pg.dropped) == 2
+
+
+def test_a_call_during_the_load_runs_and_wrks_result_comes_after_both(
+    server: tuple[str, type[_Registrar]], tmp_path: Path
+) -> None:
+    url, handler = server
+    answered_meanwhile: list[int] = []
+
+    def during() -> None:  # in the caller's thread, wrk's in another: it sees answers arrive
+        while not handler.seen:
+            threading.Event().wait(0.01)
+        answered_meanwhile.append(len(handler.seen))
+
+    wrk = run_wrk(url, conns=2, seconds=300, rows=_rows(3000), workdir=tmp_path, during=during)
+    assert answered_meanwhile and answered_meanwhile[0] > 0
+    assert wrk["stopped_drained"] and len(wrk["acks"]) == 2999  # its result, once both ended
