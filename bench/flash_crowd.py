@@ -343,19 +343,23 @@ def run_wrk(
     threads: int = 2,
     timeout_s: int = 10,
     during: Callable[[], object] | None = None,
+    resend: int = 0,
 ) -> dict[str, Any]:
     """wrk with ``bench/wrk/register.lua`` on ``rows`` for ``seconds`` — or until every one of
     its threads has run out of children (``drained-<i>`` in ``workdir``): then it is
     interrupted, and its summary's duration is the time the children took, so a rate is never
     the children offered over seconds nobody was served in (``stopped_drained``). ``during``:
-    called in this thread while wrk runs (a probe, a kill); wrk's result once both are done."""
+    called in this thread while wrk runs (a probe, a kill); wrk's result once both are done.
+    ``resend``: seconds after which a child nobody answered (its request lost with its
+    connection) is sent again with its Idempotency-Key, and threads wait for their children in
+    flight before they stop (register.lua's RESEND; 0: off)."""
     if during is not None:
         box: dict[str, Any] = {}
         runner = threading.Thread(
             target=lambda: box.update(
                 wrk=run_wrk(
                     url, conns=conns, seconds=seconds, rows=rows, workdir=workdir,
-                    threads=threads, timeout_s=timeout_s,
+                    threads=threads, timeout_s=timeout_s, resend=resend,
                 )
             )
         )  # fmt: skip
@@ -388,6 +392,8 @@ def run_wrk(
         str(targets),
         str(workdir),
         str(threads),
+        str(resend),
+        str(conns // threads),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marks = [workdir / f"drained-{i}" for i in range(threads)]
@@ -502,6 +508,8 @@ def summarize(wrk: dict[str, Any], seconds: float) -> dict[str, Any]:
         "statuses": statuses,
         "socket_errors": errors,
         "unmatched_503": int(wrk["unmatched_503"]),
+        # Children sent again after no answer came (``run_wrk``'s ``resend``).
+        "resent": int(wrk.get("resent", 0)),
         # wrk's latency includes the idle health probes of stopped threads; they are rare.
         "p50_ms": round(lat["p50"] / 1000, 1),
         "p95_ms": round(lat["p95"] / 1000, 1),
@@ -1118,8 +1126,9 @@ class Bench:
         children: int,
         during: Any = None,
         measure_cost: bool = False,
+        resend: int = 0,
     ) -> dict[str, Any]:
-        """``measure_cost``: the run's line of the cost table (bench/cost.py; waits ~10 s
+        """``resend``: ``run_wrk``'s. ``measure_cost``: the run's line of the cost table (bench/cost.py; waits ~10 s
         after the run for the app's connections to report their statistics)."""
         rows = self.targets.take(children)
         if not rows:
@@ -1138,13 +1147,14 @@ class Bench:
                 rows=rows,
                 workdir=VAR / "runs" / name,
                 during=during,
+                resend=resend,
             )
             if window is not None:
                 window.mark_end()
         self.all_acks += wrk["acks"]
         summary = summarize(wrk, seconds)
         summary["conns"] = conns
-        summary["acks_in_run"] = len(wrk["acks"])
+        summary["acks_in_run"] = len(set(wrk["acks"]))  # a replayed 201 names the same id
         summary["cpu"] = meter.result
         summary["activity"] = activity.result()
         summary["mean_batch"] = mean_batches(batches_before, combined_counts(app_url))
@@ -1427,7 +1437,18 @@ class Bench:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             killed["app_workers"] = pids
+            killed["app_killed_at_s"] = round(dur / 3, 1)
+            # What was acknowledged before the kill (the ack files are line-buffered): the
+            # rest of the run's acks came from the workers granian started in their place.
+            acks = VAR / "runs" / "durability_app_kill9"
+            killed["acks_before_app_kill"] = len(
+                set(invariants.read_acks(sorted(acks.glob("acks-*.txt"))))
+            )
 
+        # The requests in flight on the killed workers end in socket errors, which wrk shows a
+        # script nothing of: without resending, each took its child, the run spent the rest of
+        # its children in the second before granian respawned the workers, and ended there
+        # (until session 26). A child unanswered for 2 s is sent again with its key.
         self.phase(
             "durability_app_kill9",
             self.app.url,
@@ -1435,11 +1456,15 @@ class Bench:
             seconds=dur,
             children=share(dur, parts=1),  # the last run on the run's database: what is left
             during=kill_app,
+            resend=2,
         )
         self.results["durability"] = {
             **killed,
             "pg": _durability(self.results["phases"]["durability_pg_kill9"]),
-            "app": _durability(self.results["phases"]["durability_app_kill9"]),
+            "app": _durability(
+                self.results["phases"]["durability_app_kill9"],
+                before_kill=killed.get("acks_before_app_kill"),
+            ),
         }
         self.app.stop()
         self.app = None
@@ -2145,9 +2170,17 @@ def _probe_acks(probe: OverloadProbe) -> list[str]:
     return []  # the probe's 201s are counted in its statuses; their ids are not needed
 
 
-def _durability(phase: dict[str, Any]) -> dict[str, Any]:
+def _durability(phase: dict[str, Any], before_kill: int | None = None) -> dict[str, Any]:
+    """A kill run's outcome; ``before_kill``: its acks when the kill came, when counted."""
     inv = phase["invariants"]
+    after = {} if before_kill is None else {
+        "acks_before_kill": before_kill,
+        "acks_after_kill": phase["acks_in_run"] - before_kill,
+        "resent": phase.get("resent", 0),
+        "seconds": phase["seconds"],
+    }  # fmt: skip
     return {
+        **after,
         "statuses": phase["statuses"],
         "socket_errors": phase["socket_errors"],
         "acks_in_run": phase["acks_in_run"],
@@ -2155,6 +2188,13 @@ def _durability(phase: dict[str, Any]) -> dict[str, Any]:
         "lost_acks": inv["lost_acks"],
         "violations": invariants.violations(inv),
     }
+
+
+def _kill_split(run: dict[str, Any]) -> str:
+    """Before / after the kill: a kill run's acks, or "—" when a run did not count them."""
+    if "acks_before_kill" not in run:
+        return "—"
+    return f"{run['acks_before_kill']} / {run['acks_after_kill']}"
 
 
 def _by_row(by: dict[str, Any] | None) -> str:
@@ -2370,10 +2410,12 @@ def markdown_table(r: dict[str, Any]) -> str:
             "0 lost",
         ),
         (
-            "kill -9 app workers mid-run: acks / lost, violations",
-            f"{dur['app']['acks_in_run']} / {dur['app']['lost_acks']}, "
-            f"{dur['app']['violations'] or 'none'}",
-            "0 lost",
+            "kill -9 app workers mid-run: acks (before / after the kill) / lost, violations; "
+            "children resent; seconds",
+            f"{dur['app']['acks_in_run']} ({_kill_split(dur['app'])}) / "
+            f"{dur['app']['lost_acks']}, {dur['app']['violations'] or 'none'}; "
+            f"{dur['app'].get('resent', '—')}; {dur['app'].get('seconds', '—')}",
+            "0 lost; acks after",
         ),
         (
             "Read path (school card) p50 / p99, staleness p99 / max",

@@ -1,16 +1,27 @@
 -- The opening minute: every connection submits prepared drafts, one child after another.
 --
---   wrk -t T -c C -d D -s bench/wrk/register.lua URL -- TARGETS ACKDIR T
+--   wrk -t T -c C -d D -s bench/wrk/register.lua URL -- TARGETS ACKDIR T [RESEND C/T]
 --
 -- TARGETS: one child a line, "token<TAB>child_id". Thread i takes the lines i, i+T, i+2T, …
 -- (its own slice). Each request: POST /api/v1/drafts/{child}/submit with the parent's bearer
--- token, a fresh Idempotency-Key and an X-Request-Id the app echoes, so an answer can be
--- matched to its child: a 503 (overload, Retry-After) puts the child back at the end of the
--- queue, as a real client retries later; a 201 appends "application_id<TAB>child" to
--- ACKDIR/acks-<i>.txt (line-buffered, so a killed run keeps what it had). When a thread's
--- children are done it stops, and says so in ACKDIR/drained-<i>: once every thread has, the
--- bench interrupts wrk (SIGINT), whose summary then counts the time the children took, not
--- the -d it was given (bench/flash_crowd.py's run_wrk). done() prints one line "JSON {...}".
+-- token, the child's Idempotency-Key (made at its first send, the same for every resend, as a
+-- real client keeps it) and an X-Request-Id the app echoes, so an answer can be matched to its
+-- child: a 503 (overload, Retry-After) puts the child back at the end of the queue, as a real
+-- client retries later; a 201 appends "application_id<TAB>child" to ACKDIR/acks-<i>.txt
+-- (line-buffered, so a killed run keeps what it had). When a thread's children are done it
+-- stops, and says so in ACKDIR/drained-<i>: once every thread has, the bench interrupts wrk
+-- (SIGINT), whose summary then counts the time the children took, not the -d it was given
+-- (bench/flash_crowd.py's run_wrk). done() prints one line "JSON {...}".
+--
+-- RESEND (seconds, 0 or absent: off): wrk gives a script no hook for a socket error, so a
+-- request lost with its connection (the app's workers killed) takes its child with it. With
+-- RESEND, a child unanswered for RESEND seconds (1 s granularity) goes back in the queue with
+-- its key (a registration it made is replayed, not made twice), and a thread whose queue is
+-- empty waits for its children in flight instead of stopping: the kill -9 run goes on through
+-- the workers' respawn instead of spending its children on the dead ones in a second. C/T, the
+-- thread's connections: more children unanswered than it has connections means requests are
+-- being lost, and the thread then sends health probes instead of children until the lost ones
+-- are resent, as a client stops sending into a connection that keeps failing.
 
 local threads = {}
 local counter = 0
@@ -22,8 +33,9 @@ function setup(thread)
 end
 
 queue, head, tail = {}, 1, 0
-statuses, unmatched, idle = {}, 0, 0
+statuses, unmatched, idle, resent, waits = {}, 0, 0, 0, 0
 local pending, seq, acks, ackdir, drained = {}, 0, nil, nil, false
+local resend, sent, last_scan, connections, in_flight = 0, {}, 0, 0, 0
 
 local function hex(n)
   local out = {}
@@ -39,6 +51,8 @@ end
 function init(args)
   local path, nthreads = args[1], tonumber(args[3])
   ackdir = args[2]
+  resend = tonumber(args[4] or "0") or 0
+  connections = tonumber(args[5] or "0") or 0
   local i = 0
   for line in io.lines(path) do
     if i % nthreads == id then
@@ -57,13 +71,50 @@ end
 
 pause = 0
 
+local function waiting()
+  return resend > 0 and head > tail and next(pending) ~= nil
+end
+
+local function losing()
+  return resend > 0 and in_flight > connections + 1 -- + wrk's check request, never sent
+end
+
 function delay()
   local wait = pause
   pause = 0
+  if waiting() then
+    wait = math.max(wait, 200) -- children in flight: look again in a fifth of a second
+  elseif losing() then
+    wait = math.max(wait, 100) -- requests lost with their connections: back off
+  end
   return wait
 end
 
+-- RESEND: the children unanswered for RESEND seconds back in the queue (once a second).
+local function requeue_stale()
+  local now = os.time()
+  if now == last_scan then return end
+  last_scan = now
+  for rid, at in pairs(sent) do
+    if now - at >= resend then
+      local item = pending[rid]
+      pending[rid], sent[rid] = nil, nil
+      in_flight = in_flight - 1
+      if item then
+        tail = tail + 1
+        queue[tail] = item
+        resent = resent + 1
+      end
+    end
+  end
+end
+
 function request()
+  if resend > 0 then requeue_stale() end
+  if waiting() or losing() then
+    waits = waits + 1
+    return wrk.format("GET", "/healthz")
+  end
   if head > tail then
     idle = idle + 1
     if not drained then
@@ -80,9 +131,14 @@ function request()
   seq = seq + 1
   local rid = "b" .. id .. "-" .. seq
   pending[rid] = item
+  if resend > 0 then
+    sent[rid] = os.time()
+    in_flight = in_flight + 1
+  end
+  item[3] = item[3] or uuid4()
   return wrk.format("POST", "/api/v1/drafts/" .. item[2] .. "/submit", {
     ["Authorization"] = "Bearer " .. item[1],
-    ["Idempotency-Key"] = uuid4(),
+    ["Idempotency-Key"] = item[3],
     ["X-Request-Id"] = rid,
     ["Content-Length"] = "0",
   })
@@ -92,7 +148,8 @@ function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   local rid = headers["X-Request-Id"] or headers["x-request-id"]
   local item = rid and pending[rid]
-  if rid then pending[rid] = nil end
+  if rid and sent[rid] then in_flight = in_flight - 1 end
+  if rid then pending[rid], sent[rid] = nil, nil end
   if status == 201 then
     local app = body:match('"id"%s*:%s*"([^"]+)"')
     acks:write((app or "?") .. "\t" .. (item and item[2] or "?") .. "\n")
@@ -124,7 +181,7 @@ local function json(value)
 end
 
 function done(summary, latency, requests)
-  local total, left, lost_match, idles = {}, 0, 0, 0
+  local total, left, lost_match, idles, resends, waited = {}, 0, 0, 0, 0, 0
   for _, t in ipairs(threads) do
     for status, n in pairs(t:get("statuses")) do
       total[tostring(status)] = (total[tostring(status)] or 0) + n
@@ -132,6 +189,8 @@ function done(summary, latency, requests)
     left = left + (t:get("tail") - t:get("head") + 1)
     lost_match = lost_match + t:get("unmatched")
     idles = idles + t:get("idle")
+    resends = resends + t:get("resent")
+    waited = waited + t:get("waits")
   end
   io.write("JSON ", json({
     requests = summary.requests,
@@ -142,6 +201,8 @@ function done(summary, latency, requests)
     children_left = left,
     unmatched_503 = lost_match,
     idle_requests = idles,
+    resent = resends,
+    wait_requests = waited,
     latency_us = {
       p50 = latency:percentile(50.0),
       p95 = latency:percentile(95.0),

@@ -1,12 +1,14 @@
 """``flash_crowd.run_wrk`` with ``bench/wrk/register.lua`` against a small server of the test's
 own: a run whose children run out before its seconds stops there, and its summary counts the
 time the children took (a rate is never the children offered over seconds nobody was served
-in); a 503 that echoes the request id puts its child back in the queue."""
+in); a 503 that echoes the request id puts its child back in the queue; with ``resend``, a
+child whose request was lost with its connection is sent again with its key."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,19 +25,31 @@ pytestmark = pytest.mark.skipif(
 
 
 class _Registrar(BaseHTTPRequestHandler):
-    """201 for a child's submit — after one 503 per child when ``busy_first`` — echoing the
-    request id as the app does."""
+    """201 for a child's submit — after one 503 per child when ``busy_first``, or after
+    dropping its first request's connection unanswered when ``drop_first`` (a killed worker) —
+    echoing the request id as the app does. ``keys``: the Idempotency-Keys each child came
+    with."""
 
     seen: set[str]
+    keys: dict[str, list[str]]
     busy_first = False
+    drop_first = False
     lock = threading.Lock()
+
+    def do_GET(self) -> None:  # /healthz: a thread with nothing to send, or waiting
+        self._answer(200, b"ok", [])
 
     def do_POST(self) -> None:
         child = self.path.split("/")[4]
         with self.lock:
             first = child not in self.seen
             self.seen.add(child)
+            self.keys.setdefault(child, []).append(self.headers.get("Idempotency-Key", ""))
         rid = self.headers.get("X-Request-Id", "")
+        if self.drop_first and first:
+            self.close_connection = True  # no answer at all: wrk counts a socket error
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if self.busy_first and first:
             self._answer(503, b"{}", [("Retry-After", "0"), ("X-Request-Id", rid)])
             return
@@ -56,7 +70,7 @@ class _Registrar(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, type[_Registrar]]]:
-    handler = type("Registrar", (_Registrar,), {"seen": set(), "busy_first": False})
+    handler = type("Registrar", (_Registrar,), {"seen": set(), "keys": {}})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -103,6 +117,38 @@ def test_a_503_that_names_its_request_puts_the_child_back(
     assert statuses == {"503": 49, "201": 49}  # the first child: wrk's check, never sent
     assert wrk["unmatched_503"] == 0 and wrk["children_left"] == 0
     assert len(wrk["acks"]) == 49
+
+
+def test_a_child_lost_with_its_connection_is_sent_again_with_its_key(
+    server: tuple[str, type[_Registrar]], tmp_path: Path
+) -> None:
+    """The kill -9 run's case: every child's first request dies with its connection
+    (wrk's socket error, no hook for the script). With ``resend`` each is sent again, with the
+    key it had, once nobody answered it for a second; the threads wait for them rather than
+    stop, so every child is acknowledged."""
+    url, handler = server
+    handler.drop_first = True
+    wrk = run_wrk(url, conns=2, seconds=120, rows=_rows(30), workdir=tmp_path, resend=2)
+    assert wrk["stopped_drained"] is True and wrk["children_left"] == 0
+    # wrk's check request (thread 0's first child, never sent) is resent too: all 30.
+    assert sorted(set(wrk["acks"])) == sorted(f"app-{1000 + i}" for i in range(30))
+    assert wrk["resent"] >= 30
+    assert sum(int(n) for n in wrk["errors"].values()) >= 29
+    summary = summarize(wrk, 120)
+    assert summary["resent"] == wrk["resent"] and summary["accepted"] >= 30
+    # The same key each time: a registration the lost request made is replayed, not made twice.
+    assert len(handler.keys) == 30
+    assert all(len(keys) >= 2 and len(set(keys)) == 1 and keys[0] for keys in handler.keys.values())
+
+
+def test_without_resend_a_lost_request_takes_its_child(
+    server: tuple[str, type[_Registrar]], tmp_path: Path
+) -> None:
+    url, handler = server
+    handler.drop_first = True
+    wrk = run_wrk(url, conns=2, seconds=120, rows=_rows(30), workdir=tmp_path)
+    assert wrk["stopped_drained"] is True
+    assert wrk["acks"] == [] and wrk["resent"] == 0
 
 
 def test_the_marks_of_an_earlier_run_are_cleared(
