@@ -260,3 +260,41 @@ def test_a_call_during_the_load_runs_and_wrks_result_comes_after_both(
     wrk = run_wrk(url, conns=2, seconds=300, rows=_rows(3000), workdir=tmp_path, during=during)
     assert answered_meanwhile and answered_meanwhile[0] > 0
     assert wrk["stopped_drained"] and len(wrk["acks"]) == 2999  # its result, once both ended
+
+
+def test_each_connection_waits_the_retry_after_of_its_own_503(tmp_path: Path) -> None:
+    """A fast server answers many connections in one turn of wrk's event loop: each of them
+    waits its own Retry-After, not only one of them (until session 26 the rest came straight
+    back, and a flood answered 503 sent ~35 times what its clients would)."""
+    import asyncio
+
+    answer = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 2\r\n\r\n{}"
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")  # register.lua's submits have no body
+                writer.write(answer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(
+        asyncio.start_server(serve, "127.0.0.1", 0, backlog=1024), loop
+    ).result(10)
+    conns, seconds = 256, 3
+    try:
+        wrk = run_wrk(
+            f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", conns=conns,
+            seconds=seconds, rows=_rows(100_000), workdir=tmp_path,
+        )  # fmt: skip
+    finally:
+        loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+    # Each connection: its first request, then one a second (Retry-After: 1) — at most
+    # seconds + 1 each, whatever the order its answers came in.
+    assert int(wrk["statuses"]["503"]) <= conns * (seconds + 1)
+    assert int(wrk["statuses"]["503"]) >= conns  # every connection was answered once at least
