@@ -16,8 +16,10 @@ never the shared server — this benchmark kills its postmaster):
    minimal and the app over HTTP again on pools with no free seat (refusals);
    the cost per registration of each path (bench/cost.py) is printed and kept;
 5. the read path (school card with free seats) during a rush, with the staleness of its counts;
-6. overload at 1024 connections with a probe timing the 503 answers;
-7. durability: kill -9 of the postmaster, then of the app workers, under load;
+6. overload at 1024 connections with a probe timing the 503 answers: straight to granian,
+   through nginx, and through nginx with clients that ignore Retry-After (ADR 0057);
+7. durability: kill -9 of the postmaster, then of the app workers, under load (the clients
+   resend what a killed worker took with it, ADR 0057);
 8. scale-out: 1, 2, 3 app processes behind nginx (the production site, TLS, max_conns each);
 9. after every run the invariants (bench/invariants.py); results in bench/results/latest.json
    and a table in docs/performance.md.
@@ -344,6 +346,7 @@ def run_wrk(
     timeout_s: int = 10,
     during: Callable[[], object] | None = None,
     resend: int = 0,
+    wait_retry_after: bool = True,
 ) -> dict[str, Any]:
     """wrk with ``bench/wrk/register.lua`` on ``rows`` for ``seconds`` — or until every one of
     its threads has run out of children (``drained-<i>`` in ``workdir``): then it is
@@ -352,7 +355,8 @@ def run_wrk(
     called in this thread while wrk runs (a probe, a kill); wrk's result once both are done.
     ``resend``: seconds after which a child nobody answered (its request lost with its
     connection) is sent again with its Idempotency-Key, and threads wait for their children in
-    flight before they stop (register.lua's RESEND; 0: off)."""
+    flight before they stop (register.lua's RESEND; 0: off). ``wait_retry_after``: False
+    for clients that send again at once after a 503 (register.lua's NOWAIT, ADR 0057)."""
     if during is not None:
         box: dict[str, Any] = {}
         runner = threading.Thread(
@@ -360,6 +364,7 @@ def run_wrk(
                 wrk=run_wrk(
                     url, conns=conns, seconds=seconds, rows=rows, workdir=workdir,
                     threads=threads, timeout_s=timeout_s, resend=resend,
+                    wait_retry_after=wait_retry_after,
                 )
             )
         )  # fmt: skip
@@ -394,6 +399,7 @@ def run_wrk(
         str(threads),
         str(resend),
         str(conns // threads),
+        "0" if wait_retry_after else "1",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marks = [workdir / f"drained-{i}" for i in range(threads)]
@@ -1127,8 +1133,9 @@ class Bench:
         during: Any = None,
         measure_cost: bool = False,
         resend: int = 0,
+        wait_retry_after: bool = True,
     ) -> dict[str, Any]:
-        """``resend``: ``run_wrk``'s. ``measure_cost``: the run's line of the cost table (bench/cost.py; waits ~10 s
+        """``resend``, ``wait_retry_after``: ``run_wrk``'s. ``measure_cost``: the run's line of the cost table (bench/cost.py; waits ~10 s
         after the run for the app's connections to report their statistics)."""
         rows = self.targets.take(children)
         if not rows:
@@ -1148,6 +1155,7 @@ class Bench:
                 workdir=VAR / "runs" / name,
                 during=during,
                 resend=resend,
+                wait_retry_after=wait_retry_after,
             )
             if window is not None:
                 window.mark_end()
@@ -1372,9 +1380,15 @@ class Bench:
         # production meets it, through nginx with deploy/nginx/kattoo.conf, whose max_conns
         # answers the 503 before Python (ADR 0035).
         def overload(
-            name: str, url: str, *, verify: bool = True, log: Path | None = None
+            name: str,
+            url: str,
+            *,
+            verify: bool = True,
+            log: Path | None = None,
+            wait_retry_after: bool = True,
         ) -> dict[str, Any]:
-            """``log``: nginx's access log, which tells who answered each of the probe's 503s."""
+            """``log``: nginx's access log, which tells who answered each of the probe's 503s;
+            ``wait_retry_after``: False for a flood that sends again at once (ADR 0057)."""
             probe = OverloadProbe(url, self.targets.take(2000), verify=verify)
 
             def during() -> None:
@@ -1383,7 +1397,13 @@ class Bench:
                     time.sleep(max(dur / 2 - 3, 3))
 
             self.phase(
-                name, url, conns=1024, seconds=dur / 2, children=share(dur / 2, 1.0), during=during
+                name,
+                url,
+                conns=1024,
+                seconds=dur / 2,
+                children=share(dur / 2, 1.0),
+                during=during,
+                wait_retry_after=wait_retry_after,
             )
             self.all_acks += _probe_acks(probe)
             return probe.result(answerers(log) if log is not None else None)
@@ -1402,6 +1422,21 @@ class Bench:
             self.results["overload"] = {
                 **over,
                 "front": f"nginx (deploy/nginx/kattoo.conf, TLS, max_conns {limit})",
+                "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
+            }
+            # The same through nginx with clients that ignore Retry-After and come straight
+            # back (a broken app, an attack; the flood of every run before session 26, ADR
+            # 0057): what the front's own refusals cost when nobody waits.
+            with bench_front("front_nowait", [self.app.port], max_conns=limit) as nginx_front:
+                greedy = overload(
+                    "overload_1024_nowait",
+                    nginx_front.https,
+                    verify=False,
+                    log=nginx_front.logs / "kattoo.access.log",
+                    wait_retry_after=False,
+                )
+            self.results["overload_nowait"] = {
+                **greedy,
                 "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
             }
         else:
@@ -1834,6 +1869,18 @@ class Bench:
                 "other_5xx": other_5xx,
                 "timeouts": o_phase["socket_errors"].get("timeout", 0) + over["timeouts"],
             },
+            # Through nginx, clients that do not wait as told (ADR 0057).
+            **(
+                {
+                    "overload_nowait": {
+                        **self.results["overload_nowait"],
+                        "wrk_statuses": p["overload_1024_nowait"]["statuses"],
+                        "accepted_per_s": p["overload_1024_nowait"]["accepted_per_s"],
+                    }
+                }
+                if "overload_nowait" in self.results
+                else {}
+            ),
             # The same flood straight to granian: the application's own admission control.
             "overload_direct": {
                 **self.results["overload_direct"],
@@ -2190,6 +2237,17 @@ def _durability(phase: dict[str, Any], before_kill: int | None = None) -> dict[s
     }
 
 
+def _nowait_row(run: dict[str, Any] | None) -> str:
+    """The overload run whose clients ignore Retry-After, or "not run" (no nginx)."""
+    if not run:
+        return "not run"
+    nginx = run.get("nginx") or {}
+    return (
+        f"{run.get('answer_503_p99_ms')} ms; {run.get('statuses', {}).get('503', 0)}; "
+        f"{nginx.get('refused_by_nginx', 0):,}; {run.get('accepted_per_s')}"
+    )
+
+
 def _kill_split(run: dict[str, Any]) -> str:
     """Before / after the kill: a kill run's acks, or "—" when a run did not count them."""
     if "acks_before_kill" not in run:
@@ -2365,6 +2423,12 @@ def markdown_table(r: dict[str, Any]) -> str:
             "Overload straight to granian (the app's own admission): 503 p99; the probe's 503s",
             f"{f(r.get('overload_direct', {}).get('answer_503_p99_ms'), ' ms')}; "
             f"{r.get('overload_direct', {}).get('statuses', {}).get('503', 0)}",
+            "",
+        ),
+        (
+            "Overload through nginx, clients that ignore Retry-After (ADR 0057): 503 p99; the "
+            "probe's 503s; nginx's own 503s; the app's accepted/s",
+            _nowait_row(r.get("overload_nowait")),
             "",
         ),
         (

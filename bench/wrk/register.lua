@@ -1,6 +1,6 @@
 -- The opening minute: every connection submits prepared drafts, one child after another.
 --
---   wrk -t T -c C -d D -s bench/wrk/register.lua URL -- TARGETS ACKDIR T [RESEND C/T]
+--   wrk -t T -c C -d D -s bench/wrk/register.lua URL -- TARGETS ACKDIR T [RESEND C/T [NOWAIT]]
 --
 -- TARGETS: one child a line, "token<TAB>child_id". Thread i takes the lines i, i+T, i+2T, …
 -- (its own slice). Each request: POST /api/v1/drafts/{child}/submit with the parent's bearer
@@ -22,6 +22,9 @@
 -- thread's connections: more children unanswered than it has connections means requests are
 -- being lost, and the thread then sends health probes instead of children until the lost ones
 -- are resent, as a client stops sending into a connection that keeps failing.
+--
+-- NOWAIT (1: on): clients that ignore Retry-After and send again at once (a broken app, an
+-- attack; the overload's flood was such until session 26, ADR 0057).
 
 local threads = {}
 local counter = 0
@@ -35,7 +38,7 @@ end
 queue, head, tail = {}, 1, 0
 statuses, unmatched, idle, resent, waits = {}, 0, 0, 0, 0
 local pending, seq, acks, ackdir, drained = {}, 0, nil, nil, false
-local resend, sent, last_scan, connections, in_flight = 0, {}, 0, 0, 0
+local resend, sent, last_scan, connections, in_flight, nowait = 0, {}, 0, 0, 0, false
 
 local function hex(n)
   local out = {}
@@ -53,6 +56,7 @@ function init(args)
   ackdir = args[2]
   resend = tonumber(args[4] or "0") or 0
   connections = tonumber(args[5] or "0") or 0
+  nowait = args[6] == "1"
   local i = 0
   for line in io.lines(path) do
     if i % nthreads == id then
@@ -181,7 +185,7 @@ function response(status, headers, body)
     -- a client does what the server asks: this connection waits Retry-After seconds (the
     -- server jitters it) before its next request
     local after = tonumber(headers["Retry-After"] or headers["retry-after"] or "1") or 1
-    due_push(after * 1000)
+    due_push(nowait and 0 or after * 1000)
     if item then
       tail = tail + 1
       queue[tail] = item
