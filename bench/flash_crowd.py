@@ -1464,34 +1464,15 @@ class Bench:
         )
         assert self.app is not None
 
-        def kill_app() -> None:
-            time.sleep(dur / 3)
-            assert self.app is not None
-            pids = self.app.worker_pids()
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            killed["app_workers"] = pids
-            killed["app_killed_at_s"] = round(dur / 3, 1)
-            # What was acknowledged before the kill (the ack files are line-buffered): the
-            # rest of the run's acks came from the workers granian started in their place.
-            acks = VAR / "runs" / "durability_app_kill9"
-            killed["acks_before_app_kill"] = len(
-                set(invariants.read_acks(sorted(acks.glob("acks-*.txt"))))
-            )
-
-        # The requests in flight on the killed workers end in socket errors, which wrk shows a
-        # script nothing of: without resending, each took its child, the run spent the rest of
-        # its children in the second before granian respawned the workers, and ended there
-        # (until session 26). A child unanswered for 2 s is sent again with its key.
-        self.phase(
-            "durability_app_kill9",
-            self.app.url,
-            conns=128,
-            seconds=dur,
-            children=share(dur, parts=1),  # the last run on the run's database: what is left
-            during=kill_app,
-            resend=2,
+        # The app's kill on a fresh copy of its own, from the cohort's first child: the run's
+        # database has few free seats left by now, and the run must show registrations taken
+        # again after the kill (one of session 26's runs with resending got 107 acks after
+        # it, its children spent on full pools).
+        layout = (self.app.workers, self.app.threads)
+        self.app.stop()
+        self.app = None
+        killed.update(
+            self.app_kill(self.seed, layout=layout, seconds=dur, children=int(max(rate, 200) * dur))
         )
         self.results["durability"] = {
             **killed,
@@ -1501,8 +1482,6 @@ class Bench:
                 before_kill=killed.get("acks_before_app_kill"),
             ),
         }
-        self.app.stop()
-        self.app = None
 
         # Scale-out: 1, 2, 3 single-worker processes behind nginx, each on a fresh copy of the
         # seed from the cohort's first child: the same opening for each, and children enough
@@ -1606,7 +1585,7 @@ class Bench:
         fresh copy of the seed from the cohort's first child, its invariants checked there
         (violations in ``invariants_elsewhere``); the run's database is the bench's again after."""
         steps: list[dict[str, Any]] = []
-        self.results["invariants_elsewhere"] = {}
+        self.results.setdefault("invariants_elsewhere", {})
         run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
         try:
             for n in self.args.scale_out:
@@ -1654,6 +1633,62 @@ class Bench:
         finally:
             self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
         return steps
+
+    def app_kill(
+        self, seed: str, *, layout: tuple[int, int], seconds: float, children: int
+    ) -> dict[str, Any]:
+        """``kill -9`` of the app's workers a third into a run at 128 connections, on a fresh
+        copy of the seed from the cohort's first child, with an app of ``layout`` of its own:
+        the acks before and after the kill, its invariants checked on that copy (violations in
+        ``invariants_elsewhere``); the run's database is the bench's again after. The clients
+        resend a child whose request died with its worker (ADR 0057)."""
+        killed: dict[str, Any] = {}
+        run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
+        self.results.setdefault("invariants_elsewhere", {})
+        try:
+            self.db_url, _opened = fresh_db(self.pg, seed, "kill", opens_in=-60)
+            self.all_acks, self.targets.next = [], 0
+            self.app = self.start_app(*layout, name="app-kill")
+
+            def kill_app() -> None:
+                time.sleep(seconds / 3)
+                assert self.app is not None
+                pids = self.app.worker_pids()
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                killed["app_workers"] = pids
+                killed["app_killed_at_s"] = round(seconds / 3, 1)
+                # What was acknowledged before the kill (the ack files are line-buffered):
+                # the rest of the run's acks came from the workers granian started instead.
+                acks = VAR / "runs" / "durability_app_kill9"
+                killed["acks_before_app_kill"] = len(
+                    set(invariants.read_acks(sorted(acks.glob("acks-*.txt"))))
+                )
+
+            # The requests in flight on the killed workers end in socket errors, which wrk
+            # shows a script nothing of: without resending, each took its child, the run spent
+            # the rest of its children in the second before granian respawned the workers, and
+            # ended there (until session 26). A child unanswered for 2 s is sent again.
+            s = self.phase(
+                "durability_app_kill9",
+                self.app.url,
+                conns=128,
+                seconds=seconds,
+                children=min(children, len(self.targets.rows)),
+                during=kill_app,
+                resend=2,
+            )
+            bad = invariants.violations(s["invariants"])
+            if bad:
+                self.results["invariants_elsewhere"]["durability_app_kill9"] = bad
+        finally:
+            if self.app is not None:
+                self.app.stop()
+                self.app = None
+            self.pg.psql('DROP DATABASE IF EXISTS "kill" WITH (FORCE)')
+            self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
+        return killed
 
     def refused_http(
         self,

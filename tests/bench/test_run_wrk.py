@@ -303,3 +303,80 @@ def test_each_connection_waits_the_retry_after_of_its_own_503(tmp_path: Path, wa
         assert conns <= answered <= conns * (seconds + 1)  # each answered, each waited
     else:
         assert answered > 4 * conns * (seconds + 1)  # straight back, as the flood was
+
+
+def test_the_app_kill_runs_on_a_copy_of_its_own_and_gives_the_run_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The app's kill -9 run: a fresh copy from the cohort's first child, an app of the run's
+    layout on it, the kill a third in, resending on, its violations kept apart; the run's
+    database, acks and place in the cohort come back, and the copy is dropped."""
+    import argparse
+
+    from bench import flash_crowd as fc
+
+    class Pg:
+        sql: list[str] = []
+
+        def psql(self, sql: str, **_kw: object) -> str:
+            self.sql.append(sql)
+            return ""
+
+    killed_pids: list[int] = []
+
+    class App:
+        def __init__(self, db_url: str, **kw: Any) -> None:
+            self.db_url, self.layout, self.name = db_url, (kw["workers"], kw["threads"]), kw["name"]
+            self.stopped = False
+
+        def start(self) -> None: ...
+        def stop(self) -> None:
+            self.stopped = True
+
+        def worker_pids(self) -> list[int]:
+            return [987654321]
+
+        url = "http://app"
+
+    def fresh_db(_pg: object, _seed: str, name: str, *, opens_in: float) -> tuple[str, None]:
+        assert opens_in < 0  # stage 1 open already
+        return f"postgres:///{name}", None
+
+    monkeypatch.setattr(fc, "App", App)
+    monkeypatch.setattr(fc, "fresh_db", fresh_db)
+    monkeypatch.setattr(fc.os, "kill", lambda pid, sig: killed_pids.append(pid))
+    monkeypatch.setattr(fc.time, "sleep", lambda s: None)
+    monkeypatch.setattr(fc, "VAR", tmp_path)
+    bench = fc.Bench.__new__(fc.Bench)
+    bench.args = argparse.Namespace()
+    bench.pg, bench.results, bench.app = Pg(), {"phases": {}}, None
+    bench.db_url, bench.all_acks, bench.extra_roots = "postgres:///run", ["run-ack"], []
+    bench.targets = fc.Targets.__new__(fc.Targets)
+    bench.targets.rows, bench.targets.next = _rows(100), 90
+    seen: dict[str, Any] = {}
+
+    def phase(name: str, url: str, **kw: Any) -> dict[str, Any]:
+        rows = bench.targets.take(kw["children"])
+        seen.update(name=name, db=bench.db_url, first=int(rows[0][1]), n=len(rows), **kw)
+        seen["app"] = bench.app
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "acks-0.txt").write_text("a1\t1\na2\t2\na1\t1\n")
+        kw["during"]()
+        return {"invariants": {"lost_acks": 1, "overbooked": 0}}
+
+    bench.phase = phase  # type: ignore[method-assign]
+    killed = bench.app_kill("seed", layout=(2, 16), seconds=20, children=40)
+    assert (seen["name"], seen["db"], seen["first"], seen["n"]) == (
+        "durability_app_kill9", "postgres:///kill", 1000, 40
+    )  # fmt: skip
+    assert seen["resend"] == 2 and seen["conns"] == 128
+    assert seen["app"].layout == (2, 16) and seen["app"].stopped and bench.app is None
+    assert killed_pids == [987654321]
+    assert killed["acks_before_app_kill"] == 2 and killed["app_killed_at_s"] == 6.7
+    assert bench.results["invariants_elsewhere"] == {"durability_app_kill9": {"lost_acks": 1}}
+    assert (bench.db_url, bench.all_acks, bench.targets.next) == (
+        "postgres:///run",
+        ["run-ack"],
+        90,
+    )
+    assert any('DROP DATABASE IF EXISTS "kill"' in sql for sql in Pg.sql)
