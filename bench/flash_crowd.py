@@ -1412,33 +1412,29 @@ class Bench:
         self.results["overload_direct"] = {**direct, "front": "granian"}
         if tools.get("nginx"):
             limit = workers * admission_limit(threads)  # production's default limit
-            with bench_front("front", [self.app.port], max_conns=limit) as nginx_front:
-                over = overload(
-                    "overload_1024",
-                    nginx_front.https,
-                    verify=False,
-                    log=nginx_front.logs / "kattoo.access.log",
-                )
+
+            def through_nginx(name: str, *, wait_retry_after: bool = True) -> dict[str, Any]:
+                """``overload`` through the production site, with nginx's log of who answered."""
+                with bench_front(f"front-{name}", [self.app.port], max_conns=limit) as site:
+                    run = overload(
+                        name,
+                        site.https,
+                        verify=False,
+                        log=site.logs / "kattoo.access.log",
+                        wait_retry_after=wait_retry_after,
+                    )
+                return {**run, "nginx": front_answers(site.logs / "kattoo.access.log")}
+
             self.results["overload"] = {
-                **over,
+                **through_nginx("overload_1024"),
                 "front": f"nginx (deploy/nginx/kattoo.conf, TLS, max_conns {limit})",
-                "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
             }
-            # The same through nginx with clients that ignore Retry-After and come straight
-            # back (a broken app, an attack; the flood of every run before session 26, ADR
-            # 0057): what the front's own refusals cost when nobody waits.
-            with bench_front("front_nowait", [self.app.port], max_conns=limit) as nginx_front:
-                greedy = overload(
-                    "overload_1024_nowait",
-                    nginx_front.https,
-                    verify=False,
-                    log=nginx_front.logs / "kattoo.access.log",
-                    wait_retry_after=False,
-                )
-            self.results["overload_nowait"] = {
-                **greedy,
-                "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
-            }
+            # The same with clients that ignore Retry-After and come straight back (a broken
+            # app, an attack; the flood of every run before session 26, ADR 0057): what the
+            # front's own refusals cost when nobody waits.
+            self.results["overload_nowait"] = through_nginx(
+                "overload_1024_nowait", wait_retry_after=False
+            )
         else:
             self.results["overload"] = self.results["overload_direct"]
 
