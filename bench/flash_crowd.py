@@ -1438,45 +1438,29 @@ class Bench:
         else:
             self.results["overload"] = self.results["overload_direct"]
 
-        # Durability: kill -9 the postmaster, then the app workers, mid-run.
-        killed: dict[str, Any] = {}
-
-        def kill_pg() -> None:
-            time.sleep(dur / 3)
-            killed["postmaster"] = self.pg.kill9()
-            killed["pg_killed_at_s"] = round(dur / 3, 1)
-            time.sleep(1)
-            started = time.monotonic()
-            self.pg.start()
-            killed["pg_restart_s"] = round(time.monotonic() - started, 2)
-
-        self.phase(
-            "durability_pg_kill9",
-            self.app.url,
-            conns=128,
-            seconds=dur,
-            children=share(dur, parts=2),
-            during=kill_pg,
-        )
-        assert self.app is not None
-
-        # The app's kill on a fresh copy of its own, from the cohort's first child: the run's
-        # database has few free seats left by now, and the run must show registrations taken
-        # again after the kill (one of session 26's runs with resending got 107 acks after
-        # it, its children spent on full pools).
+        # Durability: kill -9 the postmaster, then the app workers, mid-run, each on a fresh
+        # copy of its own from the cohort's first child: the run's database has few free seats
+        # left by now, and each run must show registrations taken again after its kill (one
+        # of session 26's app kills on the run's database got 107 acks after it, its children
+        # spent on full pools).
         layout = (self.app.workers, self.app.threads)
         self.app.stop()
         self.app = None
-        killed.update(
-            self.app_kill(self.seed, layout=layout, seconds=dur, children=int(max(rate, 200) * dur))
-        )
+        children = int(max(rate, 200) * dur)
+        killed: dict[str, Any] = {}
+        for what in ("pg", "app"):
+            killed.update(
+                self.kill_run(self.seed, what, layout=layout, seconds=dur, children=children)
+            )
         self.results["durability"] = {
             **killed,
-            "pg": _durability(self.results["phases"]["durability_pg_kill9"]),
-            "app": _durability(
-                self.results["phases"]["durability_app_kill9"],
-                before_kill=killed.get("acks_before_app_kill"),
-            ),
+            **{
+                what: _durability(
+                    self.results["phases"][f"durability_{what}_kill9"],
+                    before_kill=killed.get(f"acks_before_{what}_kill"),
+                )
+                for what in ("pg", "app")
+            },
         }
 
         # Scale-out: 1, 2, 3 single-worker processes behind nginx, each on a fresh copy of the
@@ -1630,54 +1614,72 @@ class Bench:
             self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
         return steps
 
-    def app_kill(
-        self, seed: str, *, layout: tuple[int, int], seconds: float, children: int
+    def kill_run(
+        self,
+        seed: str,
+        what: str,
+        *,
+        layout: tuple[int, int],
+        seconds: float,
+        children: int,
     ) -> dict[str, Any]:
-        """``kill -9`` of the app's workers a third into a run at 128 connections, on a fresh
-        copy of the seed from the cohort's first child, with an app of ``layout`` of its own:
-        the acks before and after the kill, its invariants checked on that copy (violations in
-        ``invariants_elsewhere``); the run's database is the bench's again after. The clients
-        resend a child whose request died with its worker (ADR 0057)."""
+        """``kill -9`` a third into a run at 128 connections — of the postmaster (``what`` =
+        "pg", restarted a second later) or of the app's workers ("app", respawned by granian)
+        — on a fresh copy of the seed from the cohort's first child, with an app of ``layout``
+        of its own: the acks before the kill and after it, its invariants checked on that copy
+        (violations in ``invariants_elsewhere``); the run's database is the bench's again
+        after. For the app's kill the clients resend a child whose request died with its
+        worker (ADR 0057); the postmaster's kill is answered 503 by the app, which puts the
+        child back as any 503 does."""
+        name = f"durability_{what}_kill9"
         killed: dict[str, Any] = {}
         run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
         self.results.setdefault("invariants_elsewhere", {})
         try:
             self.db_url, _opened = fresh_db(self.pg, seed, "kill", opens_in=-60)
             self.all_acks, self.targets.next = [], 0
-            self.app = self.start_app(*layout, name="app-kill")
+            self.app = self.start_app(*layout, name=f"app-kill-{what}")
 
-            def kill_app() -> None:
+            def kill() -> None:
                 time.sleep(seconds / 3)
                 assert self.app is not None
-                pids = self.app.worker_pids()
-                for pid in pids:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                killed["app_workers"] = pids
-                killed["app_killed_at_s"] = round(seconds / 3, 1)
+                if what == "pg":
+                    killed["postmaster"] = self.pg.kill9()
+                else:
+                    pids = self.app.worker_pids()
+                    for pid in pids:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                    killed["app_workers"] = pids
+                killed[f"{what}_killed_at_s"] = round(seconds / 3, 1)
                 # What was acknowledged before the kill (the ack files are line-buffered):
-                # the rest of the run's acks came from the workers granian started instead.
-                acks = VAR / "runs" / "durability_app_kill9"
-                killed["acks_before_app_kill"] = len(
+                # the rest of the run's acks came after it.
+                acks = VAR / "runs" / name
+                killed[f"acks_before_{what}_kill"] = len(
                     set(invariants.read_acks(sorted(acks.glob("acks-*.txt"))))
                 )
+                if what == "pg":
+                    time.sleep(1)
+                    started = time.monotonic()
+                    self.pg.start()
+                    killed["pg_restart_s"] = round(time.monotonic() - started, 2)
 
-            # The requests in flight on the killed workers end in socket errors, which wrk
+            # The requests in flight on killed app workers end in socket errors, which wrk
             # shows a script nothing of: without resending, each took its child, the run spent
             # the rest of its children in the second before granian respawned the workers, and
             # ended there (until session 26). A child unanswered for 2 s is sent again.
             s = self.phase(
-                "durability_app_kill9",
+                name,
                 self.app.url,
                 conns=128,
                 seconds=seconds,
                 children=min(children, len(self.targets.rows)),
-                during=kill_app,
-                resend=2,
+                during=kill,
+                resend=2 if what == "app" else 0,
             )
             bad = invariants.violations(s["invariants"])
             if bad:
-                self.results["invariants_elsewhere"]["durability_app_kill9"] = bad
+                self.results["invariants_elsewhere"][name] = bad
         finally:
             if self.app is not None:
                 self.app.stop()
@@ -2500,9 +2502,11 @@ def markdown_table(r: dict[str, Any]) -> str:
         ),
         ("Errors by status (outside kill runs)", json.dumps(r["errors_by_status"]) or "{}", ""),
         (
-            "kill -9 PostgreSQL mid-run: acks / lost, violations",
-            f"{dur['pg']['acks_in_run']} / {dur['pg']['lost_acks']}, {dur['pg']['violations'] or 'none'}",
-            "0 lost",
+            "kill -9 PostgreSQL mid-run: acks (before / after the kill) / lost, violations; "
+            "seconds",
+            f"{dur['pg']['acks_in_run']} ({_kill_split(dur['pg'])}) / {dur['pg']['lost_acks']}, "
+            f"{dur['pg']['violations'] or 'none'}; {dur['pg'].get('seconds', '—')}",
+            "0 lost; acks after",
         ),
         (
             "kill -9 app workers mid-run: acks (before / after the kill) / lost, violations; "

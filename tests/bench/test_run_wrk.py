@@ -305,15 +305,19 @@ def test_each_connection_waits_the_retry_after_of_its_own_503(tmp_path: Path, wa
         assert answered > 4 * conns * (seconds + 1)  # straight back, as the flood was
 
 
-def test_the_app_kill_runs_on_a_copy_of_its_own_and_gives_the_run_back(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize("what", ["app", "pg"])
+def test_a_kill_run_is_on_a_copy_of_its_own_and_gives_the_run_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, what: str
 ) -> None:
-    """The app's kill -9 run: a fresh copy from the cohort's first child, an app of the run's
-    layout on it, the kill a third in, resending on, its violations kept apart; the run's
-    database, acks and place in the cohort come back, and the copy is dropped."""
+    """Each kill -9 run: a fresh copy from the cohort's first child, an app of the run's
+    layout on it, the kill a third in (the app's workers, or the postmaster restarted), the
+    acks before it counted, resending on for the app's kill only, its violations kept apart;
+    the run's database, acks and place in the cohort come back, and the copy is dropped."""
     import argparse
 
     from bench import flash_crowd as fc
+
+    events: list[str] = []
 
     class Pg:
         sql: list[str] = []
@@ -322,7 +326,12 @@ def test_the_app_kill_runs_on_a_copy_of_its_own_and_gives_the_run_back(
             self.sql.append(sql)
             return ""
 
-    killed_pids: list[int] = []
+        def kill9(self) -> int:
+            events.append("postmaster killed")
+            return 4242
+
+        def start(self) -> None:
+            events.append("postmaster started")
 
     class App:
         def __init__(self, db_url: str, **kw: Any) -> None:
@@ -344,7 +353,7 @@ def test_the_app_kill_runs_on_a_copy_of_its_own_and_gives_the_run_back(
 
     monkeypatch.setattr(fc, "App", App)
     monkeypatch.setattr(fc, "fresh_db", fresh_db)
-    monkeypatch.setattr(fc.os, "kill", lambda pid, sig: killed_pids.append(pid))
+    monkeypatch.setattr(fc.os, "kill", lambda pid, sig: events.append(f"killed {pid}"))
     monkeypatch.setattr(fc.time, "sleep", lambda s: None)
     monkeypatch.setattr(fc, "VAR", tmp_path)
     bench = fc.Bench.__new__(fc.Bench)
@@ -365,15 +374,20 @@ def test_the_app_kill_runs_on_a_copy_of_its_own_and_gives_the_run_back(
         return {"invariants": {"lost_acks": 1, "overbooked": 0}}
 
     bench.phase = phase  # type: ignore[method-assign]
-    killed = bench.app_kill("seed", layout=(2, 16), seconds=20, children=40)
+    killed = bench.kill_run("seed", what, layout=(2, 16), seconds=20, children=40)
+    name = f"durability_{what}_kill9"
     assert (seen["name"], seen["db"], seen["first"], seen["n"]) == (
-        "durability_app_kill9", "postgres:///kill", 1000, 40
+        name, "postgres:///kill", 1000, 40
     )  # fmt: skip
-    assert seen["resend"] == 2 and seen["conns"] == 128
+    assert seen["resend"] == (2 if what == "app" else 0) and seen["conns"] == 128
     assert seen["app"].layout == (2, 16) and seen["app"].stopped and bench.app is None
-    assert killed_pids == [987654321]
-    assert killed["acks_before_app_kill"] == 2 and killed["app_killed_at_s"] == 6.7
-    assert bench.results["invariants_elsewhere"] == {"durability_app_kill9": {"lost_acks": 1}}
+    if what == "app":
+        assert events == ["killed 987654321"] and killed["app_workers"] == [987654321]
+    else:
+        assert events == ["postmaster killed", "postmaster started"]
+        assert killed["postmaster"] == 4242 and "pg_restart_s" in killed
+    assert killed[f"acks_before_{what}_kill"] == 2 and killed[f"{what}_killed_at_s"] == 6.7
+    assert bench.results["invariants_elsewhere"] == {name: {"lost_acks": 1}}
     assert (bench.db_url, bench.all_acks, bench.targets.next) == (
         "postgres:///run",
         ["run-ack"],
