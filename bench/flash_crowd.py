@@ -47,7 +47,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1558,6 +1558,27 @@ class Bench:
         )
         return 0 if not invariants.violations(final) else 1
 
+    @contextlib.contextmanager
+    def on_copy(self, seed: str, name: str) -> Iterator[None]:
+        """What runs inside runs on a fresh copy of the seed named ``name``, stage 1 open, from
+        the cohort's first child, with acks of its own; the copy is dropped and the run's
+        database, acks and place in the cohort come back on the way out."""
+        run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
+        try:
+            self.db_url, _opened = fresh_db(self.pg, seed, name, opens_in=-60)
+            self.all_acks, self.targets.next = [], 0
+            yield
+        finally:
+            self.pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
+
+    def kept_apart(self, name: str, summary: dict[str, Any]) -> None:
+        """A run on a copy: its violations in ``invariants_elsewhere`` (counted in "all runs"),
+        apart from the run's own database's."""
+        bad = invariants.violations(summary["invariants"])
+        if bad:
+            self.results.setdefault("invariants_elsewhere", {})[name] = bad
+
     def scale_out(
         self, seed: str, *, threads: int, children: int, seconds: float
     ) -> list[dict[str, Any]]:
@@ -1566,11 +1587,8 @@ class Bench:
         (violations in ``invariants_elsewhere``); the run's database is the bench's again after."""
         steps: list[dict[str, Any]] = []
         self.results.setdefault("invariants_elsewhere", {})
-        run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
-        try:
-            for n in self.args.scale_out:
-                self.db_url, _opened = fresh_db(self.pg, seed, "scale", opens_in=-60)
-                self.all_acks, self.targets.next = [], 0
+        for n in self.args.scale_out:
+            with self.on_copy(seed, "scale"):
                 apps = [
                     App(self.db_url, port=58100 + 10 * i, workers=1, threads=threads,
                         name=f"app-node{i}")
@@ -1596,22 +1614,17 @@ class Bench:
                     self.extra_roots = []
                     for a in apps:
                         a.stop()
-                bad = invariants.violations(s["invariants"])
-                if bad:
-                    self.results["invariants_elsewhere"][f"scale_out_{n}"] = bad
-                steps.append(
-                    {
-                        "app_processes": n,
-                        "accepted_per_s": s["accepted_per_s"],
-                        "processed_per_s": s["processed_per_s"],
-                        "p99_ms": s["p99_ms"],
-                        "cpu": s["cpu"],
-                        "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
-                    }
-                )
-                self.pg.psql('DROP DATABASE IF EXISTS "scale" WITH (FORCE)')
-        finally:
-            self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
+            self.kept_apart(f"scale_out_{n}", s)
+            steps.append(
+                {
+                    "app_processes": n,
+                    "accepted_per_s": s["accepted_per_s"],
+                    "processed_per_s": s["processed_per_s"],
+                    "p99_ms": s["p99_ms"],
+                    "cpu": s["cpu"],
+                    "nginx": front_answers(nginx_front.logs / "kattoo.access.log"),
+                }
+            )
         return steps
 
     def kill_run(
@@ -1633,11 +1646,8 @@ class Bench:
         child back as any 503 does."""
         name = f"durability_{what}_kill9"
         killed: dict[str, Any] = {}
-        run_db, run_acks, run_next = self.db_url, self.all_acks, self.targets.next
         self.results.setdefault("invariants_elsewhere", {})
-        try:
-            self.db_url, _opened = fresh_db(self.pg, seed, "kill", opens_in=-60)
-            self.all_acks, self.targets.next = [], 0
+        with self.on_copy(seed, "kill"):
             self.app = self.start_app(*layout, name=f"app-kill-{what}")
 
             def kill() -> None:
@@ -1664,28 +1674,25 @@ class Bench:
                     self.pg.start()
                     killed["pg_restart_s"] = round(time.monotonic() - started, 2)
 
-            # The requests in flight on killed app workers end in socket errors, which wrk
-            # shows a script nothing of: without resending, each took its child, the run spent
-            # the rest of its children in the second before granian respawned the workers, and
-            # ended there (until session 26). A child unanswered for 2 s is sent again.
-            s = self.phase(
-                name,
-                self.app.url,
-                conns=128,
-                seconds=seconds,
-                children=min(children, len(self.targets.rows)),
-                during=kill,
-                resend=2 if what == "app" else 0,
-            )
-            bad = invariants.violations(s["invariants"])
-            if bad:
-                self.results["invariants_elsewhere"][name] = bad
-        finally:
-            if self.app is not None:
+            try:
+                # The requests in flight on killed app workers end in socket errors, which wrk
+                # shows a script nothing of: without resending, each took its child, the run
+                # spent the rest of its children in the second before granian respawned the
+                # workers, and ended there (until session 26). A child unanswered for 2 s is
+                # sent again.
+                s = self.phase(
+                    name,
+                    self.app.url,
+                    conns=128,
+                    seconds=seconds,
+                    children=min(children, len(self.targets.rows)),
+                    during=kill,
+                    resend=2 if what == "app" else 0,
+                )
+            finally:
                 self.app.stop()
                 self.app = None
-            self.pg.psql('DROP DATABASE IF EXISTS "kill" WITH (FORCE)')
-            self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
+        self.kept_apart(name, s)
         return killed
 
     def refused_http(
