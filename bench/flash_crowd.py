@@ -1410,12 +1410,23 @@ class Bench:
 
         direct = overload("overload_1024_direct", self.app.url)
         self.results["overload_direct"] = {**direct, "front": "granian"}
+        # From here on every phase has apps of its own: the production layout behind nginx,
+        # then the kill runs on copies of their own.
+        layout = (self.app.workers, self.app.threads)
+        self.app.stop()
+        self.app = None
         if tools.get("nginx"):
-            limit = workers * admission_limit(threads)  # production's default limit
+            limit = admission_limit(threads)  # production's default limit, per process
 
             def through_nginx(name: str, *, wait_retry_after: bool = True) -> dict[str, Any]:
-                """``overload`` through the production site, with nginx's log of who answered."""
-                with bench_front(f"front-{name}", [self.app.port], max_conns=limit) as site:
+                """``overload`` through the production site in front of the production layout:
+                one single-worker process per worker of the run's, each on its own port and
+                its own server line with ``max_conns`` = what it admits (kattoo-web@PORT,
+                ADR 0058); with nginx's log of who answered."""
+                with (
+                    self.single_processes(workers, threads, name) as apps,
+                    bench_front(f"front-{name}", [a.port for a in apps], max_conns=limit) as site,
+                ):
                     run = overload(
                         name,
                         site.https,
@@ -1427,7 +1438,10 @@ class Bench:
 
             self.results["overload"] = {
                 **through_nginx("overload_1024"),
-                "front": f"nginx (deploy/nginx/kattoo.conf, TLS, max_conns {limit})",
+                "front": (
+                    f"nginx (deploy/nginx/kattoo.conf, TLS) in front of {workers} single-worker"
+                    f" processes, max_conns {limit} each"
+                ),
             }
             # The same with clients that ignore Retry-After and come straight back (a broken
             # app, an attack; the flood of every run before session 26, ADR 0057): what the
@@ -1443,9 +1457,6 @@ class Bench:
         # left by now, and each run must show registrations taken again after its kill (one
         # of session 26's app kills on the run's database got 107 acks after it, its children
         # spent on full pools).
-        layout = (self.app.workers, self.app.threads)
-        self.app.stop()
-        self.app = None
         children = int(max(rate, 200) * dur)
         killed: dict[str, Any] = {}
         for what in ("pg", "app"):
@@ -1572,6 +1583,26 @@ class Bench:
             self.pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             self.db_url, self.all_acks, self.targets.next = run_db, run_acks, run_next
 
+    @contextlib.contextmanager
+    def single_processes(self, n: int, threads: int, name: str) -> Iterator[list[App]]:
+        """``n`` granian processes of one worker each on the run's database, each on its own
+        port (production's kattoo-web@PORT, ADR 0058), their CPU counted in the phases run
+        inside; stopped on the way out."""
+        apps = [
+            App(self.db_url, port=58100 + 10 * i, workers=1, threads=threads,
+                name=f"app-{name}-{i}")
+            for i in range(n)
+        ]  # fmt: skip
+        try:
+            for a in apps:
+                a.start()
+            self.extra_roots = [a.pid() for a in apps]
+            yield apps
+        finally:
+            self.extra_roots = []
+            for a in apps:
+                a.stop()
+
     def kept_apart(self, name: str, summary: dict[str, Any]) -> None:
         """A run on a copy: its violations in ``invariants_elsewhere`` (counted in "all runs"),
         apart from the run's own database's."""
@@ -1588,32 +1619,20 @@ class Bench:
         steps: list[dict[str, Any]] = []
         self.results.setdefault("invariants_elsewhere", {})
         for n in self.args.scale_out:
-            with self.on_copy(seed, "scale"):
-                apps = [
-                    App(self.db_url, port=58100 + 10 * i, workers=1, threads=threads,
-                        name=f"app-node{i}")
-                    for i in range(n)
-                ]  # fmt: skip
-                try:
-                    for a in apps:
-                        a.start()
-                    with bench_front(
-                        f"front-scale-{n}",
-                        [a.port for a in apps],
-                        max_conns=admission_limit(threads),
-                    ) as nginx_front:
-                        self.extra_roots = [a.pid() for a in apps]
-                        s = self.phase(
-                            f"scale_out_{n}",
-                            nginx_front.https,
-                            conns=256,
-                            seconds=seconds,
-                            children=min(children, len(self.targets.rows)),
-                        )
-                finally:
-                    self.extra_roots = []
-                    for a in apps:
-                        a.stop()
+            with (
+                self.on_copy(seed, "scale"),
+                self.single_processes(n, threads, "node") as apps,
+                bench_front(
+                    f"front-scale-{n}", [a.port for a in apps], max_conns=admission_limit(threads)
+                ) as nginx_front,
+            ):
+                s = self.phase(
+                    f"scale_out_{n}",
+                    nginx_front.https,
+                    conns=256,
+                    seconds=seconds,
+                    children=min(children, len(self.targets.rows)),
+                )
             self.kept_apart(f"scale_out_{n}", s)
             steps.append(
                 {

@@ -13,8 +13,8 @@ NGINX_HTTPS_LISTEN="${NGINX_HTTPS_LISTEN:-443}"
 NGINX_TLS_CERT="${NGINX_TLS_CERT:-/etc/letsencrypt/live/$NGINX_SERVER_NAME/fullchain.pem}"
 NGINX_TLS_KEY="${NGINX_TLS_KEY:-/etc/letsencrypt/live/$NGINX_SERVER_NAME/privkey.pem}"
 NGINX_LOG_DIR="${NGINX_LOG_DIR:-/var/log/nginx}"
-KATTOO_UPSTREAM="${KATTOO_UPSTREAM:-127.0.0.1:8000}"
-KATTOO_UPSTREAM_MAX_CONNS="${KATTOO_UPSTREAM_MAX_CONNS:-48}"
+KATTOO_UPSTREAM="${KATTOO_UPSTREAM:-127.0.0.1:8001,127.0.0.1:8002}"
+KATTOO_UPSTREAM_MAX_CONNS="${KATTOO_UPSTREAM_MAX_CONNS:-24}"
 KATTOO_STATIC_ROOT="${KATTOO_STATIC_ROOT:-/var/lib/kattoo/static}"
 
 case "$KATTOO_UPSTREAM_MAX_CONNS" in
@@ -35,8 +35,9 @@ for value in "$NGINX_SERVER_NAME" "$NGINX_HTTP_LISTEN" "$NGINX_HTTPS_LISTEN" "$N
   esac
 done
 
-# Several app nodes: KATTOO_UPSTREAM=10.0.1.11:8000,10.0.1.12:8000 gives each upstream block
-# one server line per node, each with its own max_conns.
+# One server line per app process (kattoo-web@PORT, one per core; on several nodes, every
+# node's: KATTOO_UPSTREAM=10.0.1.11:8001,10.0.1.11:8002,10.0.1.12:8001,…), each with its own
+# max_conns (ADR 0058).
 case ",$KATTOO_UPSTREAM," in
   *,,*)
     echo "render.sh: KATTOO_UPSTREAM is host:port, or several separated by commas" >&2

@@ -58,12 +58,13 @@ def _amount(value: tuple[str, str | None]) -> float:
 
 
 def connections_needed() -> int:
-    """This node's connections at most: its granian workers × each one's pool, plus the spare
-    ones (the other nodes are not known here; the file's comment says how to count them)."""
+    """This node's connections at most: its web processes (``KATTOO_WEB_PROCESSES``, the
+    kattoo-web@PORT instances, ADR 0058) × each one's pool, plus the spare ones (the other
+    nodes are not known here; the file's comment says how to count them)."""
     pool: Mapping[str, Any] = settings.DATABASES["default"].get("OPTIONS", {}).get("pool") or {}
     per_process = int(pool.get("max_size", 1)) if pool else 1
-    workers = int(os.environ.get("GRANIAN_WORKERS", "1") or 1)
-    return workers * per_process + SPARE_CONNECTIONS
+    processes = int(os.environ.get("KATTOO_WEB_PROCESSES", "1") or 1)
+    return processes * per_process + SPARE_CONNECTIONS
 
 
 def findings(values: Mapping[str, tuple[str, str | None]], *, needed: int) -> list[CheckMessage]:
@@ -129,8 +130,8 @@ def findings(values: Mapping[str, tuple[str, str | None]], *, needed: int) -> li
         out.append(
             Warning(
                 f"PostgreSQL max_connections is {values['max_connections'][0]}: this node alone"
-                f" may open {needed} (GRANIAN_WORKERS x KATTOO_DB_POOL_MAX + {SPARE_CONNECTIONS});"
-                " count every node's.",
+                f" may open {needed} (KATTOO_WEB_PROCESSES x KATTOO_DB_POOL_MAX"
+                f" + {SPARE_CONNECTIONS}); count every node's.",
                 hint=GUIDE,
                 id="kattoo.W108",
             )

@@ -4,6 +4,7 @@ settings are named one by one, the shipped file passes, a durability setting off
 from __future__ import annotations
 
 from io import StringIO
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -12,7 +13,8 @@ from django.core.management.base import SystemCheckError
 from django.db import connection
 
 from bench.pgcluster import SETTINGS, available, deployed_settings
-from kattoo.core.checks import findings, read_settings
+from kattoo.core import checks
+from kattoo.core.checks import SPARE_CONNECTIONS, connections_needed, findings, read_settings
 
 from ..reliability.pgcluster import TempCluster
 
@@ -61,6 +63,23 @@ def test_too_few_connections_for_this_node() -> None:
     values = STOCK | {"max_connections": ("20", None)}
     assert "kattoo.W108" in ids(findings(values, needed=26))
     assert "kattoo.W108" not in ids(findings(values, needed=20))
+
+
+@pytest.mark.parametrize(("processes", "expected"), [(None, 1), ("", 1), ("2", 2), ("4", 4)])
+def test_this_node_counts_every_web_process_pool(
+    monkeypatch: pytest.MonkeyPatch, processes: str | None, expected: int
+) -> None:
+    """One granian process per port (kattoo-web@PORT, ADR 0058): the node opens
+    KATTOO_WEB_PROCESSES pools; GRANIAN_WORKERS, which every instance overrides with 1, does
+    not count."""
+    monkeypatch.setenv("GRANIAN_WORKERS", "8")
+    if processes is None:
+        monkeypatch.delenv("KATTOO_WEB_PROCESSES", raising=False)
+    else:
+        monkeypatch.setenv("KATTOO_WEB_PROCESSES", processes)
+    pooled = SimpleNamespace(DATABASES={"default": {"OPTIONS": {"pool": {"max_size": 16}}}})
+    monkeypatch.setattr(checks, "settings", pooled)
+    assert connections_needed() == expected * 16 + SPARE_CONNECTIONS
 
 
 @pytest.mark.postgres

@@ -16,8 +16,9 @@ from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
-SERVICES = ["kattoo-web", "kattoo-worker", "kattoo-drain", "kattoo-minute", "kattoo-daily"]
+SERVICES = ["kattoo-web@", "kattoo-worker", "kattoo-drain", "kattoo-minute", "kattoo-daily"]
 TIMERS = ["kattoo-minute", "kattoo-daily"]
+TARGETS = ["kattoo-web"]
 VENV = "/opt/kattoo/venv/bin/"
 SH = shutil.which("sh") or "/bin/sh"
 
@@ -38,8 +39,10 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     here = str(Path(sys.executable).parent) + "/"
     for path in UNITS.iterdir():
         (tmp_path / path.name).write_text(path.read_text().replace(VENV, here))
+    assert len(list(tmp_path.iterdir())) == len(SERVICES) + len(TIMERS) + len(TARGETS)
+    # A template is verified as an instance of it: the web process on port 8001.
+    (tmp_path / "kattoo-web@.service").rename(tmp_path / "kattoo-web@8001.service")
     files = sorted(str(p) for p in tmp_path.iterdir())
-    assert len(files) == len(SERVICES) + len(TIMERS)
     done = subprocess.run(  # noqa: S603 (systemd's own tool on our files)
         [analyze, "verify", *files], capture_output=True, text=True, check=False, timeout=60
     )
@@ -84,18 +87,33 @@ def test_the_jobs_are_commands_that_exist() -> None:
 
 
 def test_the_web_unit_runs_the_wsgi_application_under_granian() -> None:
-    service = unit("kattoo-web.service")["Service"]
+    service = unit("kattoo-web@.service")["Service"]
     argv = shlex.split(service["ExecStart"])
     assert argv[0] == VENV + "granian"
     assert argv[-1] == "config.wsgi:application"
     assert argv[1:3] == ["--interface", "wsgi"]
+    # One process on the instance's port, on the command line so that the environment file
+    # cannot change it (ADR 0058): nginx's max_conns per server line is that process's limit.
+    assert argv[argv.index("--port") + 1] == "%i"
+    assert argv[argv.index("--workers") + 1] == "1"
+    assert service["RuntimeDirectory"] == "kattoo-web-%i"
+    assert "PROMETHEUS_MULTIPROC_DIR=/run/kattoo-web-%i" in service["Environment"]
     # The defaults the environment template shows are the unit's own.
     template = (ROOT / "deploy/kattoo.env.example").read_text()
-    text = (UNITS / "kattoo-web.service").read_text()
+    text = (UNITS / "kattoo-web@.service").read_text()
     defaults = re.search(r"^Environment=(GRANIAN_.*)$", text, re.MULTILINE)
     assert defaults is not None
     for default in defaults.group(1).split():
         assert f"# {default}\n" in template, default
+
+
+def test_every_web_instance_belongs_to_the_web_target() -> None:
+    """`systemctl enable kattoo-web@PORT` hangs the instance under kattoo-web.target, and
+    restarting the target restarts every instance."""
+    web = unit("kattoo-web@.service")
+    assert web["Install"]["WantedBy"] == "kattoo-web.target"
+    assert web["Unit"]["PartOf"] == "kattoo-web.target"
+    assert unit("kattoo-web.target")["Install"]["WantedBy"] == "multi-user.target"
 
 
 @pytest.mark.parametrize("name", TIMERS)
@@ -144,9 +162,11 @@ def test_nginx_render_fills_every_placeholder_with_the_documented_defaults() -> 
     assert not any("@" in ln for ln in body)
     text = "\n".join(body)
     assert "listen 443 ssl http2;" in text and "listen 80;" in text
-    # 2 granian workers x 24 admitted requests (kattoo-web.service; KATTOO_ADMISSION_LIMIT,
-    # one and a half KATTOO_DB_POOL_MAX by default, ADR 0049, 0053, 0055).
-    assert "server 127.0.0.1:8000 max_fails=0 max_conns=48;" in text
+    # Two processes, each on its port (kattoo-web@8001, @8002), each line with the 24 requests
+    # that process admits (KATTOO_ADMISSION_LIMIT, one and a half KATTOO_DB_POOL_MAX by
+    # default, ADR 0049, 0053, 0055, 0058).
+    assert "server 127.0.0.1:8001 max_fails=0 max_conns=24;" in text
+    assert "server 127.0.0.1:8002 max_fails=0 max_conns=24;" in text
     assert "alias /var/lib/kattoo/static/;" in text
     assert "alias /var/lib/kattoo/static/busy/;" in text
     assert "ssl_certificate /etc/letsencrypt/live/kattoo.example.kg/fullchain.pem;" in text
