@@ -54,7 +54,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench import cost, front, invariants, lean, minimal
+from bench import cost, cpulimit, front, invariants, lean, minimal
 from bench.pgcluster import PgCluster, free_port
 from bench.seed import FIELD_KEY, ensure_seed
 
@@ -1501,6 +1501,10 @@ class Bench:
         self.results["pgbench"]["16"] = run_pgbench(self.pg, seed, [16], int(dur * 0.75))["16"]
         # Issue 15: the minimal durable registration beside it, and both on full pools.
         self.ceilings(seed, [64, 256], int(dur * 0.75), int(dur * 0.5), also=[16])
+        # The same comparison in production's shape: the database the bound (ADR 0059).
+        self.results["db_bound"] = self.database_bound(
+            seed, workers=workers, threads=threads, seconds=dur, children=budget
+        )
         self.results["cohort_children"] = cohort
         # The minute timer's seal over every event of the run (it runs beside the opening in
         # production): what it adds to each registration, and the chain verified after it.
@@ -1837,6 +1841,99 @@ class Bench:
             self.pg, minimal.seed_pools(self.pg, seed), clients, seconds, log=log
         )
 
+    def database_bound(
+        self, seed: str, *, workers: int, threads: int, seconds: float, children: int
+    ) -> dict[str, Any]:
+        """Issue 15 in production's shape (ADR 0059): the cluster held to ``--db-cpus`` of a
+        core (bench/cpulimit.py), the app and wrk on the rest, so the database is the bound as
+        on a machine of its own. The minimal statement through pgbench (at 16 and 256 clients,
+        its better count the ceiling) before and after the app over HTTP at 256 connections on
+        a fresh copy of the seed (its invariants checked there), then the app's SQL as it
+        sends it (batched at the run's mean submit batch) at 16 clients: accepted/s and the
+        app's SQL ÷ the minimal statement's tps under the same quota, and the share of the
+        quota's periods the database used up (near 1: it was the bound)."""
+        cpus = float(self.args.db_cpus)
+        why = "--db-cpus 0" if cpus <= 0 else cpulimit.unavailable()
+        if why:
+            log(f"the database-bound run skipped: {why}")
+            return {"skipped": why}
+        clients = [16, 256]
+        short = max(int(seconds / 2), 4)
+        out: dict[str, Any] = {"cpus": cpus, "minimal_clients": clients}
+
+        def ceiling(limit: cpulimit.CpuLimit) -> dict[str, Any]:
+            before = limit.stat()
+            runs = minimal.run_minimal(self.pg, seed, clients, short, log=log)
+            tps = {str(c): runs[str(c)]["tps"] for c in clients}
+            return {
+                "tps": tps,
+                "throttled": cpulimit.throttled_share(before, limit.stat()),
+                "cost": {str(c): runs[str(c)].get("cost") for c in clients},
+            }
+
+        name = "db_bound_256"
+        with cpulimit.limited(cpus, self.pg.pids) as limit:
+            out["minimal_before"] = ceiling(limit)
+            with self.on_copy(seed, "bound"):
+                self.app = self.start_app(workers, threads, name="app-bound")
+                try:
+                    warm = run_wrk(
+                        self.app.url,
+                        conns=64,
+                        seconds=2,
+                        rows=self.targets.take(2000),
+                        workdir=VAR / "runs" / f"{name}-warm",
+                    )
+                    self.all_acks += warm["acks"]
+                    before = limit.stat()
+                    s = self.phase(
+                        name,
+                        self.app.url,
+                        conns=256,
+                        seconds=seconds,
+                        children=min(children, self.targets.left),
+                        measure_cost=True,
+                    )
+                    out["throttled"] = cpulimit.throttled_share(before, limit.stat())
+                finally:
+                    self.app.stop()
+                    self.app = None
+            self.kept_apart(name, s)
+            out["minimal_after"] = ceiling(limit)
+            batch = round(s.get("mean_batch", {}).get("submit") or 1)
+            own = run_pgbench(self.pg, seed, [16], short, batch=batch)
+            out["own_sql_batched"] = {"batch": batch, **own["16"]}
+        best = [max(out[k]["tps"].values()) for k in ("minimal_before", "minimal_after")]
+        minimal_tps = sum(best) / len(best)
+        out["minimal_tps"] = round(minimal_tps, 1)
+        out["accepted_per_s"] = s["accepted_per_s"]
+        out["p99_ms"] = s["p99_ms"]
+        out["cpu"] = s["cpu"]
+        out["ratio_to_minimal"] = (
+            round(s["accepted_per_s"] / minimal_tps, 3) if minimal_tps else None
+        )
+        own_rate = out["own_sql_batched"].get("registrations_per_s")
+        out["own_sql_batched_to_minimal"] = (
+            round(own_rate / minimal_tps, 3) if minimal_tps and own_rate else None
+        )
+        held = f", the database held to {cpus:g} of a core"
+        out["costs"] = [
+            {**row, "label": row["label"] + held}
+            for row in (
+                s.get("cost"),
+                out["own_sql_batched"].get("cost"),
+                *(out["minimal_after"]["cost"].get(str(c)) for c in clients),
+            )
+            if row
+        ]
+        log(
+            f"the database held to {cpus} of a core: minimal {minimal_tps:,.0f} tps, the app "
+            f"{s['accepted_per_s']:,.0f} accepted/s (÷ {out['ratio_to_minimal']}), its SQL "
+            f"batched {own_rate} registrations/s (÷ {out['own_sql_batched_to_minimal']}); "
+            f"quota used up in {out['throttled']} of the periods"
+        )
+        return out
+
     def seed_name(self) -> str:
         """The seed this run copies (the one ensure_seed found or built: the hash of the
         migrations may change while a run goes on, other engineers editing them)."""
@@ -1987,11 +2084,21 @@ class Bench:
         latest["minimal_full"] = self.results["minimal_full"]
         latest["pgbench_full"] = self.results["pgbench_full"]
         latest["refused_http"] = self.results["refused_http"]
+        bound = self.results.get("db_bound") or {}
+        latest["db_bound"] = bound
+        latest["ratio_to_minimal_db_bound"] = bound.get("ratio_to_minimal")
+        latest["own_sql_batched_to_minimal_db_bound"] = bound.get("own_sql_batched_to_minimal")
         latest["projection"] = projection(latest)
         out = ROOT / "bench" / "results" / "latest.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(latest, indent=2, default=str) + "\n")
         table = markdown_table(latest) + "\n\n" + cost_tables(compared)
+        if bound.get("costs"):
+            table += "\n\n" + cost.table_text(
+                bound["costs"],
+                f"Cost per registration with the database held to {bound['cpus']:g} of a core"
+                " (ADR 0059):",
+            )
         write_performance_md(table)
         if latest["scale_out"]:
             write_between(ROOT / "docs" / "deployment.md", "scale-out", scale_out_table(latest))
@@ -2385,6 +2492,7 @@ def markdown_table(r: dict[str, Any]) -> str:
             "",
         ),
         ("Accepted/s ÷ minimal tps (256)", share(r["ratio_to_minimal"]), "≥ 0.30"),
+        _db_bound_row(r.get("db_bound")),
         (
             "App's SQL ÷ minimal (256; refused path)",
             f"{share(r['own_sql_to_minimal'])}; {share(r['own_sql_to_minimal_refused'])}",
@@ -2577,6 +2685,27 @@ def markdown_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _db_bound_row(b: dict[str, Any] | None) -> tuple[str, str, str]:
+    """The database-bound run's line (ADR 0059)."""
+    label = (
+        "The database held to a share of a core, the app and wrk on the rest (production's"
+        " shape, ADR 0059): minimal tps (best of 16 / 256 clients, before and after);"
+        " accepted/s at 256 conns; ÷ minimal; the app's SQL batched at 16 clients ÷ minimal;"
+        " the database's quota used up (share of periods)"
+    )
+    if not b or "skipped" in b:
+        return (label, f"not run: {(b or {}).get('skipped', 'no result')}", "≥ 0.30; ≥ 0.5")
+    cores = b["cpus"]
+    own = b.get("own_sql_batched_to_minimal")
+    return (
+        label.replace("a share of a core", f"{cores:g} of a core"),
+        f"{b['minimal_tps']:,.0f} tps; {b['accepted_per_s']:,.1f}; "
+        f"**{b['ratio_to_minimal']:.3f}**; {'—' if own is None else f'{own:.3f}'}; "
+        f"{b.get('throttled')}",
+        "≥ 0.30; ≥ 0.5",
+    )
+
+
 def _nginx_row(n: dict[str, Any] | None) -> str:
     if not n:
         return "— (no nginx)"
@@ -2732,6 +2861,12 @@ def main() -> None:
     )
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--keep", action="store_true", help="leave the cluster running")
+    parser.add_argument(
+        "--db-cpus",
+        type=float,
+        default=0.5,
+        help="cores the database is held to in the database-bound run (0: not run; ADR 0059)",
+    )
     args = parser.parse_args()
     if args.seconds is None:
         args.seconds = 4 if args.quick else 20
