@@ -163,6 +163,11 @@ def machine_cpu() -> tuple[float, float]:
 P99_TARGET_MS = 100
 
 
+# Production's connections a process (config/settings/production.py's KATTOO_DB_POOL_MAX
+# default, ADR 0049): the database-bound run's layout, whatever the calibration chose here.
+PRODUCTION_POOL = 16
+
+
 def admission_limit(pool: int) -> int:
     """Production's admission limit for a pool of ``pool`` (config/settings/production.py:
     one and a half pools, the plain submits beyond the pool, ADR 0053, 0055)."""
@@ -1503,7 +1508,7 @@ class Bench:
         self.ceilings(seed, [64, 256], int(dur * 0.75), int(dur * 0.5), also=[16])
         # The same comparison in production's shape: the database the bound (ADR 0059).
         self.results["db_bound"] = self.database_bound(
-            seed, workers=workers, threads=threads, seconds=dur, children=budget
+            seed, workers=workers, threads=PRODUCTION_POOL, seconds=dur, children=budget
         )
         self.results["cohort_children"] = cohort
         # The minute timer's seal over every event of the run (it runs beside the opening in
@@ -1846,7 +1851,8 @@ class Bench:
     ) -> dict[str, Any]:
         """Issue 15 in production's shape (ADR 0059): the cluster held to ``--db-cpus`` of a
         core (bench/cpulimit.py), the app and wrk on the rest, so the database is the bound as
-        on a machine of its own. The minimal statement through pgbench (at 16 and 256 clients,
+        on a machine of its own, and the app in production's layout (``threads``: its pool of
+        16, whatever the calibration chose). The minimal statement through pgbench (at 16 and 256 clients,
         its better count the ceiling) before and after the app over HTTP at 256 connections on
         a fresh copy of the seed (its invariants checked there), then the app's SQL as it
         sends it (batched at the run's mean submit batch) at 16 clients: accepted/s and the
@@ -1859,7 +1865,11 @@ class Bench:
             return {"skipped": why}
         clients = [16, 256]
         short = max(int(seconds / 2), 4)
-        out: dict[str, Any] = {"cpus": cpus, "minimal_clients": clients}
+        out: dict[str, Any] = {
+            "cpus": cpus,
+            "minimal_clients": clients,
+            "layout": {"workers": workers, "db_pool": threads},
+        }
 
         def ceiling(limit: cpulimit.CpuLimit) -> dict[str, Any]:
             before = limit.stat()

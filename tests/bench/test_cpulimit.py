@@ -113,3 +113,10 @@ def test_a_real_process_is_held_and_let_go() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_database_bound_run_uses_productions_pool() -> None:
+    from bench.flash_crowd import PRODUCTION_POOL
+
+    settings = (Path(__file__).resolve().parents[2] / "config/settings/production.py").read_text()
+    assert f'"KATTOO_DB_POOL_MAX", "{PRODUCTION_POOL}"' in settings
