@@ -114,21 +114,18 @@ def limited(
         raise ValueError("cpus must be positive")
     quota = max(int(cpus * PERIOD_US), 1_000)
     if (root / "cpu" / "cpu.cfs_quota_us").exists():
-        base = root / "cpu"
-        path = base / name
-        path.mkdir(exist_ok=True)
-        (path / "cpu.cfs_period_us").write_text(f"{PERIOD_US}\n")
-        (path / "cpu.cfs_quota_us").write_text(f"{quota}\n")
-        limit = CpuLimit(path, base, 1, cpus)
+        limit = CpuLimit(root / "cpu" / name, root / "cpu", 1, cpus)
+        settings = {"cpu.cfs_period_us": f"{PERIOD_US}\n", "cpu.cfs_quota_us": f"{quota}\n"}
     else:
         subtree = root / "cgroup.subtree_control"
         if "cpu" not in subtree.read_text().split():
             subtree.write_text("+cpu\n")
-        path = root / name
-        path.mkdir(exist_ok=True)
-        (path / "cpu.max").write_text(f"{quota} {PERIOD_US}\n")
-        limit = CpuLimit(path, root, 2, cpus)
+        limit = CpuLimit(root / name, root, 2, cpus)
+        settings = {"cpu.max": f"{quota} {PERIOD_US}\n"}
+    limit.path.mkdir(exist_ok=True)
     try:
+        for file, value in settings.items():
+            (limit.path / file).write_text(value)
         limit.adopt(pids())
         yield limit
     finally:
