@@ -1191,6 +1191,19 @@ class Bench:
         app.start()
         return app
 
+    def warm_up(self, app: App, name: str, *, children: int) -> None:
+        """Two seconds at 64 connections before a measured run: the app's connections opened
+        and its statements prepared, so the run measures the app and not its start; the
+        warm-up's acks are checked with the run's."""
+        warm = run_wrk(
+            app.url,
+            conns=64,
+            seconds=2,
+            rows=self.targets.take(children),
+            workdir=VAR / "runs" / f"{name}-warm",
+        )
+        self.all_acks += warm["acks"]
+
     def run(self) -> int:
         VAR.mkdir(parents=True, exist_ok=True)
         nofile = raise_nofile()
@@ -1256,14 +1269,7 @@ class Bench:
                     # measures the layout and not its start (session 20: the 6-second trials
                     # from a cold start put 3 × 4 first and 2 × 8 third; the national run with
                     # 2 × 8 that followed made more, in a slower phase of the machine).
-                    warm = run_wrk(
-                        app.url,
-                        conns=64,
-                        seconds=2,
-                        rows=self.targets.take(4000),
-                        workdir=VAR / "runs" / f"calibrate-{workers}x{threads}-warm",
-                    )
-                    self.all_acks += warm["acks"]
+                    self.warm_up(app, f"calibrate-{workers}x{threads}", children=4000)
                     wrk = run_wrk(
                         app.url,
                         conns=64,
@@ -1893,14 +1899,7 @@ class Bench:
             with self.on_copy(seed, "bound"):
                 self.app = self.start_app(workers, threads, name="app-bound")
                 try:
-                    warm = run_wrk(
-                        self.app.url,
-                        conns=64,
-                        seconds=2,
-                        rows=self.targets.take(2000),
-                        workdir=VAR / "runs" / f"{name}-warm",
-                    )
-                    self.all_acks += warm["acks"]
+                    self.warm_up(self.app, name, children=2000)
                     before = limit.stat()
                     s = self.phase(
                         name,
