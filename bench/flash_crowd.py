@@ -2710,12 +2710,14 @@ def _db_bound_row(b: dict[str, Any] | None) -> tuple[str, str, str]:
     )
     if not b or "skipped" in b:
         return (label, f"not run: {(b or {}).get('skipped', 'no result')}", "≥ 0.30; ≥ 0.5")
-    cores = b["cpus"]
-    own = b.get("own_sql_batched_to_minimal")
+
+    def share(v: float | None) -> str:  # a pgbench that made nothing leaves no ratio
+        return "—" if v is None else f"{v:.3f}"
+
     return (
-        label.replace("a share of a core", f"{cores:g} of a core"),
+        label.replace("a share of a core", f"{b['cpus']:g} of a core"),
         f"{b['minimal_tps']:,.0f} tps; {b['accepted_per_s']:,.1f}; "
-        f"**{b['ratio_to_minimal']:.3f}**; {'—' if own is None else f'{own:.3f}'}; "
+        f"**{share(b.get('ratio_to_minimal'))}**; {share(b.get('own_sql_batched_to_minimal'))}; "
         f"{b.get('throttled')}",
         "≥ 0.30; ≥ 0.5",
     )

@@ -95,6 +95,8 @@ def test_the_results_row_gives_the_ratio_or_why_it_was_not_run() -> None:
     assert "0.5 of a core" in label
     assert value == "2,979 tps; 960.3; **0.322**; 0.245; 0.917"
     assert target == "≥ 0.30; ≥ 0.5"
+    empty = {"cpus": 0.5, "minimal_tps": 0.0, "accepted_per_s": 0.0, "throttled": None}
+    assert _db_bound_row(empty)[1] == "0 tps; 0.0; **—**; —; None"
     assert _db_bound_row({"skipped": "--db-cpus 0"})[1] == "not run: --db-cpus 0"
     assert _db_bound_row(None)[1] == "not run: no result"
 
