@@ -36,14 +36,12 @@ class CpuLimit:
     def __init__(self, path: Path, root: Path, version: int, cpus: float) -> None:
         self.path, self.root, self.version, self.cpus = path, root, version, cpus
 
-    def adopt(self, pids: Iterable[int]) -> int:
-        """Move these processes into the group (a process that has ended is skipped)."""
-        moved = 0
+    def adopt(self, pids: Iterable[int]) -> None:
+        """Move these processes into the group. A process that has ended is skipped; any other
+        refusal is raised, so a run never reports a quota its database was not under."""
         for pid in pids:
-            with contextlib.suppress(ProcessLookupError, FileNotFoundError, OSError):
+            with contextlib.suppress(ProcessLookupError):
                 (self.path / "cgroup.procs").write_text(f"{pid}\n")
-                moved += 1
-        return moved
 
     def members(self) -> list[int]:
         try:
@@ -76,7 +74,7 @@ class CpuLimit:
             if not pids:
                 break
             for pid in pids:
-                with contextlib.suppress(ProcessLookupError, FileNotFoundError, OSError):
+                with contextlib.suppress(OSError):  # ended, or already gone: cleanup goes on
                     (self.root / "cgroup.procs").write_text(f"{pid}\n")
         with contextlib.suppress(OSError):
             self.path.rmdir()
