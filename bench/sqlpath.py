@@ -221,15 +221,18 @@ def pgbench_script(*, refused: bool = False) -> str:
 _BATCH_PRELUDE = r"""
 SELECT json_agg(json_build_array(a.digest, a.child_id) ORDER BY a.n)::text AS reads,
        coalesce(json_agg(json_build_array({submits}) ORDER BY a.n)
-                FILTER (WHERE p.capacity - p.taken - p.held > 0), '[]')::text AS submits,
-       count(*) FILTER (WHERE p.capacity - p.taken - p.held > 0) AS seats,
+                FILTER (WHERE p.free > 0), '[]')::text AS submits,
+       count(*) FILTER (WHERE p.free > 0) AS seats,
        coalesce(json_agg(json_build_array({refusals}) ORDER BY a.n)
-                FILTER (WHERE p.capacity - p.taken - p.held <= 0), '[]')::text AS refusals,
-       count(*) FILTER (WHERE p.capacity - p.taken - p.held <= 0) AS full_pools,
+                FILTER (WHERE p.free <= 0), '[]')::text AS refusals,
+       count(*) FILTER (WHERE p.free <= 0) AS full_pools,
        now() AS now, :no_secret_text AS no_secret, :mark_text AS mark
   FROM (SELECT nextval('bench_target_seq') AS first) f
   JOIN bench_args a ON a.n >= f.first AND a.n < f.first + {n}
-  JOIN enrollment_seatpool p ON p.id = a.pool_id
+ CROSS JOIN LATERAL (
+       SELECT p.capacity - p.taken - p.held AS free
+         FROM enrollment_seatpool p WHERE p.id = a.pool_id OFFSET 0
+ ) p
 """
 
 # A batch statement's column, from ``bench_args`` (``a``) or a constant, as the app's JSON has
