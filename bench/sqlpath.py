@@ -218,6 +218,10 @@ def pgbench_script(*, refused: bool = False) -> str:
 # steps of ``n``: ``first``), their values as the app's batch statements read them — one JSON
 # array per request, in the statements' own column order — split as the app splits them: the
 # children whose pool shows a free seat to the submit statement, the others to the refusals.
+# The query is the benchmark's, not the app's, so each child's pool is looked up by its key in a
+# LATERAL subquery the planner cannot flatten: joined plainly, the generic plan's estimate of
+# the range hashed every pool for each batch, a fifth of the database's work a registration
+# (docs/performance.md, session 29).
 _BATCH_PRELUDE = r"""
 SELECT json_agg(json_build_array(a.digest, a.child_id) ORDER BY a.n)::text AS reads,
        coalesce(json_agg(json_build_array({submits}) ORDER BY a.n)
