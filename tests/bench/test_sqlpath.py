@@ -103,7 +103,7 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
 
 @pytest.mark.postgres
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the statements are PostgreSQL's")
-def test_the_first_query_looks_up_each_childs_pool_by_its_key(world: World) -> None:
+def test_the_first_query_looks_up_each_childs_pool_by_its_key() -> None:
     """The first query is the benchmark's own, not the app's: it must cost next to nothing.
     Joined plainly, the generic plan of its range read every pool into a hash (about 1 ms of
     the database's CPU a batch, a fifth of what the batch's own statements cost); each
