@@ -121,7 +121,7 @@ class HttpRounds:
 
         self.fc, self.conns, self.seconds = fc, conns, seconds
         self.workers, self.threads = workers, threads
-        self.pg = PgCluster(fc.VAR / "pg", port=55432)
+        self.pg = PgCluster(fc.VAR / "pg", port=55432, huge_pages=True)
         self.pg.start()
         self.seed = ensure_seed(self.pg, "national", log=lambda msg: print(msg, file=sys.stderr))
 

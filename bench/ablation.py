@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--scale", default="national")
     args = parser.parse_args()
     VAR.mkdir(parents=True, exist_ok=True)
-    pg = PgCluster().start()
+    pg = PgCluster(huge_pages=True).start()
     try:
         seed = ensure_seed(pg, args.scale, log=log)
         pools = minimal.seed_pools(pg, seed)

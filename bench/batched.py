@@ -261,7 +261,7 @@ def main() -> None:
     args = parser.parse_args()
     batches = [int(b) for b in args.batches.split(",")]
     VAR.mkdir(parents=True, exist_ok=True)
-    pg = PgCluster().start()
+    pg = PgCluster(huge_pages=True).start()
     runs: list[dict[str, Any]] = []
     try:
         seed = ensure_seed(pg, args.scale, log=log)

@@ -146,7 +146,7 @@ def main() -> None:
     from bench.seed import ensure_seed
 
     VAR.mkdir(parents=True, exist_ok=True)
-    pg = PgCluster().start()
+    pg = PgCluster(huge_pages=True).start()
     rows = []
     try:
         seed = ensure_seed(pg, "national", log=lambda msg: print(msg, file=sys.stderr))

@@ -1120,7 +1120,9 @@ class Bench:
         self.quick = args.quick
         self.scale = "small" if self.quick else args.scale
         self.pg = PgCluster(
-            VAR / ("pg-quick" if self.quick else "pg"), port=55532 if self.quick else 55432
+            VAR / ("pg-quick" if self.quick else "pg"),
+            port=55532 if self.quick else 55432,
+            huge_pages=not self.quick,  # a database machine's shared buffers (ADR 0061)
         )
         self.results: dict[str, Any] = {"phases": {}}
         self.all_acks: list[str] = []
@@ -1214,7 +1216,11 @@ class Bench:
             log("wrk is not installed and could not be installed")
             return 3
         self.pg.start()
-        log(f"PostgreSQL on port {self.pg.port} ({self.pg.datadir}); open files limit {nofile}")
+        self.results["huge_pages"] = self.pg.on_huge_pages()
+        log(
+            f"PostgreSQL on port {self.pg.port} ({self.pg.datadir}); open files limit {nofile}; "
+            f"shared buffers on huge pages: {self.results['huge_pages']}"
+        )
         seed = ensure_seed(self.pg, self.scale, log=log)
         try:
             return self._run(seed, tools)
@@ -2005,6 +2011,7 @@ class Bench:
                 "share the cores; other engineers' load shows as cpu_split.other_s",
             },
             "scale": self.scale,
+            "huge_pages": self.results.get("huge_pages"),
             "layout": self.results["layout"],
             "accepted_per_s": c256["accepted_per_s"],
             "refused_per_s": c256["refused_per_s"],
@@ -2693,7 +2700,12 @@ def markdown_table(r: dict[str, Any]) -> str:
     ]
     head = (
         f"Run of {r['generated_at']} ({r['scale']} country, {r['machine']['cores']} cores "
-        f"shared by load generator, app and database; pgbench script: {r['pgbench_script']})"
+        f"shared by load generator, app and database; pgbench script: {r['pgbench_script']}"
+        + (
+            "; the database's shared buffers on huge pages, ADR 0061)"
+            if r.get("huge_pages")
+            else (")" if r.get("huge_pages") is None else "; the database on 4 kB pages)")
+        )
     )
     lines = [head, "", "| Measure | Result | Target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]

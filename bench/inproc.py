@@ -386,7 +386,7 @@ def main() -> None:
     from bench.pgcluster import PgCluster
     from bench.seed import ensure_seed
 
-    pg = PgCluster(VAR / "pg", port=55432)
+    pg = PgCluster(VAR / "pg", port=55432, huge_pages=True)
     was_running = pg.is_running()
     pg.start()
     try:

@@ -139,7 +139,7 @@ def interleaved(
     if unknown:
         parser.error(f"unknown variant(s): {', '.join(unknown)}")
     VAR.mkdir(parents=True, exist_ok=True)
-    pg = PgCluster().start()
+    pg = PgCluster(huge_pages=True).start()
     try:
         history_template(pg, args.applications, args.events)
         for _round in range(args.rounds):

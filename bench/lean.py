@@ -206,7 +206,7 @@ def main() -> None:
     args = parser.parse_args()
     conns = [int(c) for c in args.conns.split(",")]
     VAR.mkdir(parents=True, exist_ok=True)
-    pg = PgCluster().start()
+    pg = PgCluster(huge_pages=True).start()
     found: dict[str, Any] = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "layout": f"{WORKERS} x {POOL}",

@@ -24,6 +24,7 @@ PG_BIN = Path(os.environ.get("KATTOO_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ROOT = Path(__file__).resolve().parent.parent
 
 DEPLOYED = ROOT / "deploy" / "postgres" / "kattoo.conf"
+NR_HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
 
 
 # The app's database sessions, for pgbench's too: one generic plan per prepared statement and
@@ -65,7 +66,6 @@ SETTINGS = deployed_settings() | {
     "max_worker_processes": "4",
     "max_parallel_workers_per_gather": "0",
     "jit": "off",
-    "huge_pages": "try",
     "log_min_messages": "warning",
     "log_checkpoints": "off",
     "autovacuum_naptime": "10s",
@@ -108,6 +108,7 @@ class PgCluster:
         *,
         user: str = "bench",
         settings: dict[str, str] | None = None,
+        huge_pages: bool = False,
     ) -> None:
         self.datadir = Path(datadir or ROOT / "var" / "bench" / "pg").resolve()
         self.port = port
@@ -116,6 +117,8 @@ class PgCluster:
         self.as_root = os.geteuid() == 0
         self.log = self.datadir.parent / f"{self.datadir.name}.log"
         self.started_once = False
+        self.huge_pages = huge_pages
+        self._hugepages_before: int | None = None
 
     # -- helpers -----------------------------------------------------------------------------
     def _cmd(self, *args: str) -> list[str]:
@@ -203,6 +206,8 @@ class PgCluster:
         if self.as_root:
             pw = pwd.getpwnam("postgres")
             os.chown(self.log, pw.pw_uid, pw.pw_gid)
+        if self.huge_pages:
+            self.reserve_huge_pages()
         # Not pg_ctl -w: postgres itself in the background, so kill9() hits the real postmaster.
         subprocess.Popen(
             self._cmd(
@@ -230,9 +235,70 @@ class PgCluster:
         raise RuntimeError(f"PostgreSQL did not start; see {self.log}:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if not self.is_running():
+        if self.is_running():
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        self.release_huge_pages()
+
+    # -- huge pages (ADR 0061) -----------------------------------------------------------------
+    # A backend maps the shared buffers page by page: the first time it touches each 4 kB page
+    # of them the kernel takes a minor fault. The app's statements touch many more buffers a
+    # registration than the minimal statement, and a profile of the database held to half a
+    # core put 7 % of its CPU in those faults. A database machine is set up with huge pages
+    # (docs/deployment.md step 4), and ``huge_pages = try`` (deploy/postgres/kattoo.conf) takes
+    # them when the kernel has them reserved. The benchmark reserves them for its own cluster
+    # (as root, where ``vm.nr_hugepages`` can be written) and gives the machine back its
+    # previous reservation when the cluster stops.
+    def huge_pages_needed(self) -> int | None:
+        """The 2 MB pages this cluster's shared memory takes (PostgreSQL computes it for a
+        stopped cluster: ``postgres -C shared_memory_size_in_huge_pages``)."""
+        out = self._run(
+            str(PG_BIN / "postgres"),
+            "-D",
+            str(self.datadir),
+            "-C",
+            "shared_memory_size_in_huge_pages",
+            check=False,
+        )
+        try:
+            return int(out.stdout.strip())
+        except ValueError:
+            return None
+
+    def reserve_huge_pages(self, path: Path = NR_HUGEPAGES) -> None:
+        """Raise ``vm.nr_hugepages`` to what the cluster needs, when this process may. Where
+        it may not, the cluster starts on ordinary pages (``huge_pages = try``)."""
+        need = self.huge_pages_needed()
+        try:
+            current = int(path.read_text())
+        except (OSError, ValueError):
             return
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        if need is None or current >= need:
+            return
+        try:
+            path.write_text(f"{need}\n")
+        except OSError:
+            return
+        if self._hugepages_before is None:
+            self._hugepages_before = current
+
+    def release_huge_pages(self, path: Path = NR_HUGEPAGES) -> None:
+        """The machine's reservation as it was before ``reserve_huge_pages``."""
+        if self._hugepages_before is None:
+            return
+        with contextlib.suppress(OSError):
+            path.write_text(f"{self._hugepages_before}\n")
+        self._hugepages_before = None
+
+    def on_huge_pages(self) -> bool:
+        """Whether the running postmaster's shared memory lies on huge pages (PostgreSQL 15
+        does not say: its mapping does, ``/anon_hugepage`` in the postmaster's maps)."""
+        pid = self.postmaster_pid()
+        if pid is None:
+            return False
+        try:
+            return "anon_hugepage" in Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            return False
 
     def kill9(self) -> int | None:
         """SIGKILL the postmaster (its backends notice and exit); the next start recovers."""
