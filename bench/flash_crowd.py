@@ -569,6 +569,10 @@ import django
 django.setup()
 from bench import sqlpath
 if {batch} > 1:
+    from django.db import connection
+    with connection.cursor() as cursor:
+        for statement in sqlpath.batch_args_sql():
+            cursor.execute(statement)
     print(sqlpath.batched_pgbench_script({batch}, refused={refused}))
 else:
     print(sqlpath.pgbench_script(refused={refused}))
@@ -579,8 +583,9 @@ def pgbench_script(db_url: str, *, refused: bool = False, batch: int = 1) -> tup
     """(script, where it came from, pgbench query mode): exactly the app's statements
     (bench/sqlpath.py; ``refused``: those of a refusal on a full pool; ``batch``: those of
     that many concurrent requests sent together, ADR 0048), built by Django on the
-    benchmark's database with the production settings. A failure stops the run: a ceiling of
-    other SQL would not be comparable."""
+    benchmark's database with the production settings; for a batch, each child's arrays made
+    there first (``sqlpath.batch_args_sql``, from ``bench_args``). A failure stops the run: a
+    ceiling of other SQL would not be comparable."""
     proc = subprocess.run(
         [sys.executable, "-c", _SQLPATH_RUNNER.format(refused=refused, batch=batch)],
         cwd=ROOT,

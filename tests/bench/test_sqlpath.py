@@ -4,13 +4,15 @@ schema, its first query giving them their values in their own column order."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.db.models import F
 
-from bench.sqlpath import batched_pgbench_script
+from bench.sqlpath import batch_args_sql, batched_pgbench_script
 from kattoo.enrollment import fastpath
 from kattoo.enrollment.models import SeatPool
 
@@ -25,6 +27,12 @@ def _statements(script: str) -> list[str]:
     return [line for line in script.splitlines() if line and not line.startswith(("--", "\\"))]
 
 
+def _batch_args(cursor: Any) -> None:
+    """``bench_batch_args`` as the benchmark makes it, from the test's ``bench_args``."""
+    for statement in batch_args_sql(temporary=True):
+        cursor.execute(statement)
+
+
 def _app(sql: str, variable: str) -> str:
     """The app's statement as the script sends it: its batch parameter named ``variable``."""
     from bench.sqlpath import _to_pgbench
@@ -34,7 +42,8 @@ def _app(sql: str, variable: str) -> str:
 
 def test_a_batch_reads_once_then_submits_and_refuses_each_once_when_it_has_one() -> None:
     lines = batched_pgbench_script(3).splitlines()
-    assert lines[1].startswith("SELECT json_agg(") and "a.n < f.first + 3" in lines[1]
+    assert lines[1].startswith("SELECT '[' || string_agg(a.read,")
+    assert "a.n < f.first + 3" in lines[1]
     assert lines[2] == "\\gset"
     assert lines[4] == _app(fastpath._TOKEN_FACTS_BATCH, "reads")
     assert lines[5:9] == [
@@ -69,6 +78,7 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
     SeatPool.objects.filter(pk=pools[1].pk).update(taken=F("capacity"))
     with connection.cursor() as cursor:
         cursor.execute(_ARGS)
+        _batch_args(cursor)
         cursor.execute("CREATE TEMPORARY SEQUENCE bench_target_seq INCREMENT BY 2")
         for line in _statements(script):
             cursor.execute(f"PREPARE batch_statement AS {_numbered(line.rstrip(';'))}")
@@ -79,6 +89,9 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
             " '\\x01', gen_random_uuid() FROM generate_series(1, 4) n",
             [pools[0].pk, pools[1].pk],
         )
+        _batch_args(cursor)
+        cursor.execute("SELECT now()")
+        (now,) = cursor.fetchone()
         first = _statements(script)[0].rstrip(";")
         cursor.execute(first)
         batches = [cursor.fetchone()]
@@ -96,9 +109,12 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
         101,
         "01",
     )
+    # The request's time is the run's (the transaction's here), as the app's is its own.
+    assert dt.datetime.fromisoformat(submits[0][columns.index("now")]) == now
     refused = [name for name, _kind in fastpath._REFUSED_BATCH_COLUMNS]
     assert len(refusals[0]) == len(refused)
     assert (refusals[0][refused.index("child")], refusals[0][refused.index("data")]) == ("102", {})
+    assert dt.datetime.fromisoformat(refusals[0][refused.index("now")]) == now
 
 
 @pytest.mark.postgres
@@ -112,6 +128,7 @@ def test_the_first_query_looks_up_each_childs_pool_by_its_key() -> None:
     first = _statements(batched_pgbench_script(8))[0].rstrip(";")
     with connection.cursor() as cursor:
         cursor.execute(_ARGS)
+        _batch_args(cursor)
         cursor.execute("CREATE TEMPORARY SEQUENCE bench_target_seq INCREMENT BY 8")
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         cursor.execute("SET LOCAL enable_nestloop = off")
