@@ -267,11 +267,11 @@ class PgCluster:
     def reserve_huge_pages(self, path: Path = NR_HUGEPAGES) -> None:
         """Raise ``vm.nr_hugepages`` to what the cluster needs, when this process may. Where
         it may not, the cluster starts on ordinary pages (``huge_pages = try``)."""
-        need = self.huge_pages_needed()
         try:
             current = int(path.read_text())
         except (OSError, ValueError):
             return
+        need = self.huge_pages_needed()
         if need is None or current >= need:
             return
         try:

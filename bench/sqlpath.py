@@ -292,10 +292,6 @@ def batch_args_sql(*, temporary: bool = False) -> list[str]:
     ]
 
 
-def _batch_prelude(n: int) -> str:
-    return _BATCH_PRELUDE.format(n=n)
-
-
 def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
     """The script of ``n`` concurrent requests as the app sends them together (ADR 0048): one
     read of the ``n`` tokens' holders and facts (``_TOKEN_FACTS_BATCH``), then one submit
@@ -305,7 +301,7 @@ def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
     steps of ``n``. A transaction is ``n`` registrations."""
     from kattoo.enrollment.fastpath import _REFUSED_BATCH, _SUBMIT_BATCH, _TOKEN_FACTS_BATCH
 
-    prelude = _with_constants(_batch_prelude(n))
+    prelude = _with_constants(_BATCH_PRELUDE.format(n=n))
     parts = [
         f"-- the next {n} children (the app reads each from its request)",
         " ".join(prelude.split()) + "\n\\gset",
