@@ -74,7 +74,7 @@ def test_the_jobs_are_commands_that_exist() -> None:
     known = get_commands()
     assert commands_run("kattoo-worker") == ["db_worker"]
     assert commands_run("kattoo-drain") == ["notifications_drain"]
-    minute = ["audit_seal", "notifications_requeue", "waitlist_sweep"]
+    minute = ["opening_hold", "audit_seal", "notifications_requeue", "waitlist_sweep"]
     assert commands_run("kattoo-minute") == minute
     assert commands_run("kattoo-daily") == [
         "purge_personal_data",

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django_otp.oath import TOTP
 
@@ -284,7 +285,16 @@ def test_a_campaign_from_an_empty_database(client: Client, campaign, registry) -
         blocking = [b for b in readiness["blockers"] if b["severity"] == "blocker"]
         assert blocking == [], blocking
 
-    # 7. Stage 1 opens by the clock; a parent signs in with the SMS code and registers.
+    # 7. At 09:55 the minute timer holds autovacuum off the registration's tables (ADR 0062).
+    held = io.StringIO()
+    with clock.frozen(clock.bishkek(2027, 4, 1, 9, 55)):
+        call_command("opening_hold", stdout=held)
+    assert held.getvalue().startswith(
+        f"opening hold: held (campaign {CODE}, stage 1"
+        if connection.vendor == "postgresql"
+        else "opening hold: nothing to do"
+    ), held.getvalue()
+    # Stage 1 opens by the clock; a parent signs in with the SMS code and registers.
     mother, child_pin = family(registry)
     with clock.frozen(clock.bishkek(2027, 4, 1, 10, 1)):
         assert Person(client).ok("get", "/campaign")["current_stage"] == "stage1"
@@ -303,6 +313,13 @@ def test_a_campaign_from_an_empty_database(client: Client, campaign, registry) -
         assert registered["status"] == "registered" and registered["position"] == 1
         pools = Person(client).ok("get", f"/schools/{s1}")["pools"]
         assert next(p for p in pools if p["language"] == "ky")["taken"] == 1
+
+    # Half an hour after the opening autovacuum has the tables back.
+    released = io.StringIO()
+    with clock.frozen(clock.bishkek(2027, 4, 1, 10, 31)):
+        call_command("opening_hold", stdout=released)
+    if connection.vendor == "postgresql":
+        assert released.getvalue().startswith("opening hold: released: "), released.getvalue()
 
     # 8. The archive: after the campaign, its reports stay readable.
     with clock.frozen(clock.bishkek(2027, 12, 1, 10, 0)):

@@ -1,0 +1,158 @@
+"""Autovacuum held off the opening's tables while the crowd registers (ADR 0062).
+
+Every ANALYZE or VACUUM of a table the registration statements read or write rewrites the
+table's row in ``pg_class``, and that invalidates the statements' cached plans on every
+connection: each of them plans the read (~4 ms) and the submit (~2.6 ms) again on its next
+registration. At the opening the seven tables below grow by a cohort in minutes, so
+autovacuum's default thresholds (50 rows + 10 % for ANALYZE, 1,000 + 20 % for an insert
+VACUUM) have it process each of them at every visit (once a minute): up to ~14 s of the
+database's CPU in a national opening's first two minutes, a fifth of what its registrations
+cost, all spent when the crowd is largest (docs/performance.md, session 31).
+
+So from ``BEFORE`` a stage opens until the configured minutes after it (campaign data: the
+active campaign's stage times; ``KATTOO_OPENING_HOLD_MINUTES``), the minute timer
+(``manage.py opening_hold``) raises the three thresholds of these tables to ``HELD_THRESHOLD``
+changes, and gives them back (``RESET``) once the window has passed: autovacuum's next visit
+then analyzes and vacuums the tables once, with the opening's rows in them. The statistics
+the plans use during the window are those of the evening before; the hot statements' plans
+are generic and built on the indexes whatever the statistics say (ADR 0015, ADR 0037).
+``HELD_THRESHOLD`` is above any table's growth in an opening (the national cohort is
+~290,000 drafts), and not infinite: if the timer stopped inside the window, autovacuum would
+still come after a million changes. Anti-wraparound vacuums do not look at these thresholds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from kattoo.audit.models import AuditEvent
+from kattoo.audit.services import audit_record
+from kattoo.campaigns.models import Campaign
+from kattoo.core import clock
+from kattoo.core.actors import Actor
+from kattoo.notifications.models import Notification
+
+from .models import Application, ApplicationTransition, Draft, IdempotencyRecord, SeatPool
+
+# Two runs of the minute timer before the stage opens, and room for one that failed: the
+# hold's own ALTER TABLE re-plans the cached statements once, at a quiet minute.
+BEFORE = dt.timedelta(minutes=10)
+HELD_THRESHOLD = 1_000_000
+HELD_OPTIONS = (
+    "autovacuum_analyze_threshold",
+    "autovacuum_vacuum_threshold",
+    "autovacuum_vacuum_insert_threshold",
+)
+# A table that waits for a lock longer than this fails the run; the next minute tries again.
+LOCK_TIMEOUT = "10s"
+
+
+def hot_tables() -> list[str]:
+    """The tables a registration writes (bench/sqlpath.py's statements): the draft it deletes,
+    the pool it takes a seat from, and the rows it inserts."""
+    models = (
+        Application,
+        ApplicationTransition,
+        Draft,
+        IdempotencyRecord,
+        SeatPool,
+        AuditEvent,
+        Notification,
+    )
+    return [model._meta.db_table for model in models]
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    campaign: str
+    stage: int
+    at: dt.datetime
+    until: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """What one run found and did. ``state``: "held", "released" or "unsupported" (a database
+    other than PostgreSQL: SQLite has no autovacuum)."""
+
+    state: str
+    opening: Opening | None = None
+    changed: list[str] = field(default_factory=list)
+
+
+def hold_minutes() -> int:
+    return int(settings.KATTOO_OPENING_HOLD["AFTER_MINUTES"])
+
+
+def current_opening(now: dt.datetime | None = None) -> Opening | None:
+    """The active campaign's stage opening whose window holds ``now``, if any."""
+    after = dt.timedelta(minutes=hold_minutes())
+    if after <= dt.timedelta(0):
+        return None
+    now = now or clock.now()
+    campaign = Campaign.objects.filter(is_active=True).first()
+    if campaign is None:
+        return None
+    for stage, at in ((1, campaign.stage1_starts_at), (2, campaign.stage2_starts_at)):
+        if at - BEFORE <= now < at + after:
+            return Opening(campaign=campaign.code, stage=stage, at=at, until=at + after)
+    return None
+
+
+def held_tables() -> list[str]:
+    """The hot tables whose thresholds are this module's (PostgreSQL)."""
+    ours = {f"{option}={HELD_THRESHOLD}" for option in HELD_OPTIONS}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class"
+            " WHERE relnamespace = current_schema()::regnamespace AND relname = ANY(%s)",
+            [hot_tables()],
+        )
+        return sorted(name for name, options in cursor.fetchall() if ours <= set(options or []))
+
+
+def opening_hold(*, now: dt.datetime | None = None, actor: Actor | None = None) -> Hold:
+    """Hold the hot tables' autovacuum inside an opening's window, give it back outside;
+    changes nothing when the tables are already as the window wants them (safe to repeat).
+    Each change is one transaction with its audit record."""
+    if connection.vendor != "postgresql":
+        return Hold(state="unsupported")
+    opening = current_opening(now)
+    tables = hot_tables()
+    with transaction.atomic():
+        held = set(held_tables())
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            if opening is not None:
+                changed = [t for t in tables if t not in held]
+                options = ", ".join(f"{o} = {HELD_THRESHOLD}" for o in HELD_OPTIONS)
+                for table in changed:
+                    cursor.execute(f'ALTER TABLE "{table}" SET ({options})')
+            else:
+                changed = [t for t in tables if t in held]
+                for table in changed:
+                    cursor.execute(f'ALTER TABLE "{table}" RESET ({", ".join(HELD_OPTIONS)})')
+        if changed:
+            audit_record(
+                actor=actor or Actor.system(),
+                action="database.autovacuum_held" if opening else "database.autovacuum_released",
+                object_type="database.table",
+                data={
+                    "tables": changed,
+                    **(
+                        {
+                            "campaign": opening.campaign,
+                            "stage": opening.stage,
+                            "opens_at": opening.at.isoformat(),
+                            "until": opening.until.isoformat(),
+                        }
+                        if opening
+                        else {}
+                    ),
+                },
+            )
+    return Hold(state="held" if opening else "released", opening=opening, changed=changed)
