@@ -182,8 +182,9 @@ FERNET_USE_HKDF = True
 # anonymises it (the period is set by the digital-sphere authority, so it is a setting).
 KATTOO_RETENTION = {"DAYS_AFTER_CAMPAIGN": int(os.environ.get("KATTOO_RETENTION_DAYS", "365"))}
 
-# ADR 0062: from 10 minutes before a stage opens until this many minutes after, the minute
-# timer holds autovacuum off the tables a registration writes (`opening_hold`); 0 = never.
+# ADR 0062: from 70 minutes before a stage opens (a pooled connection's lifetime and ten
+# minutes) until this many minutes after, the minute timer holds autovacuum off the tables a
+# registration writes (`opening_hold`); 0 = never.
 KATTOO_OPENING_HOLD = {"AFTER_MINUTES": int(os.environ.get("KATTOO_OPENING_HOLD_MINUTES", "30"))}
 
 # Fraud signals for district officers (kattoo/fraud, docs/fraud-signals.md): a signal is a list

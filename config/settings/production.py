@@ -34,6 +34,9 @@ DATABASES["default"]["OPTIONS"] = {
         "min_size": int(os.environ.get("KATTOO_DB_POOL_MIN", "2")),
         "max_size": int(os.environ.get("KATTOO_DB_POOL_MAX", "16")),
         "timeout": float(os.environ.get("KATTOO_DB_POOL_TIMEOUT", "2")),
+        # psycopg_pool's default, stated: the opening's hold of autovacuum starts longer than
+        # this before a stage opens (kattoo/enrollment/opening_hold.py, ADR 0062).
+        "max_lifetime": 3600.0,
     },
 }
 

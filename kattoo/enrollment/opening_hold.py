@@ -2,23 +2,31 @@
 
 Every ANALYZE or VACUUM of a table the registration statements read or write rewrites the
 table's row in ``pg_class``, and that invalidates the statements' cached plans on every
-connection: each of them plans the read (~4 ms) and the submit (~2.6 ms) again on its next
-registration. At the opening the seven tables below grow by a cohort in minutes, so
-autovacuum's default thresholds (50 rows + 10 % for ANALYZE, 1,000 + 20 % for an insert
-VACUUM) have it process each of them at every visit (once a minute): up to ~14 s of the
-database's CPU in a national opening's first two minutes, a fifth of what its registrations
-cost, all spent when the crowd is largest (docs/performance.md, session 31).
+connection: each plans them again on its next registration. At the opening the seven tables
+below grow by a cohort in minutes, so autovacuum's default thresholds (50 rows + 10 % for
+ANALYZE, 1,000 + 20 % for an insert VACUUM) have it process each of them at every visit, once
+a minute. Two such visits in a two-minute opening on 256 connections made 3,800 plans more
+and cost 2-3 % of the held database's throughput (docs/performance.md, session 31), at the
+moment the crowd is largest.
 
-So from ``BEFORE`` a stage opens until the configured minutes after it (campaign data: the
+So from ``before()`` a stage opens until the configured minutes after it (campaign data: the
 active campaign's stage times; ``KATTOO_OPENING_HOLD_MINUTES``), the minute timer
 (``manage.py opening_hold``) raises the three thresholds of these tables to ``HELD_THRESHOLD``
 changes, and gives them back (``RESET``) once the window has passed: autovacuum's next visit
-then analyzes and vacuums the tables once, with the opening's rows in them. The statistics
-the plans use during the window are those of the evening before; the hot statements' plans
-are generic and built on the indexes whatever the statistics say (ADR 0015, ADR 0037).
-``HELD_THRESHOLD`` is above any table's growth in an opening (the national cohort is
-~290,000 drafts), and not infinite: if the timer stopped inside the window, autovacuum would
-still come after a million changes. Anti-wraparound vacuums do not look at these thresholds.
+then analyzes and vacuums the tables once, with the opening's rows in them.
+
+The hold's own ``ALTER TABLE`` invalidates the cached plans too, once, and a plan made again
+after an invalidation is made without ``fastpath._index_plan``'s guard (sequential scans off
+for a connection's first executions of a statement, ADR 0037): on the physically empty
+tables of a first campaign it could scan them, and keep doing so for the whole window. So the
+hold starts longer before the opening than a pooled connection lives (psycopg_pool's
+``max_lifetime``, an hour) and the timer's minute. The connections the opening uses were
+opened after the hold, and their first plans are guarded; one opened before it has expired,
+and the pool closes it when it gets it back (at most one statement of the opening on it).
+
+``HELD_THRESHOLD`` is above any table's growth in an opening (the national cohort is ~290,000
+drafts), and not infinite: if the timer stopped inside the window, autovacuum would still come
+after a million changes. Anti-wraparound vacuums do not look at these thresholds.
 """
 
 from __future__ import annotations
@@ -38,9 +46,10 @@ from kattoo.notifications.models import Notification
 
 from .models import Application, ApplicationTransition, Draft, IdempotencyRecord, SeatPool
 
-# Two runs of the minute timer before the stage opens, and room for one that failed: the
-# hold's own ALTER TABLE re-plans the cached statements once, at a quiet minute.
-BEFORE = dt.timedelta(minutes=10)
+# psycopg_pool's own default, which config/settings/production.py states.
+POOL_LIFETIME_S = 3600.0
+# The timer's minute and a few failed runs of it.
+MARGIN = dt.timedelta(minutes=10)
 HELD_THRESHOLD = 1_000_000
 HELD_OPTIONS = (
     "autovacuum_analyze_threshold",
@@ -88,17 +97,26 @@ def hold_minutes() -> int:
     return int(settings.KATTOO_OPENING_HOLD["AFTER_MINUTES"])
 
 
+def before() -> dt.timedelta:
+    """How long before a stage opens the hold starts: longer than a pooled connection lives,
+    so that no connection the opening uses has a plan the hold's ALTER TABLE invalidates."""
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    lifetime = pool.get("max_lifetime", POOL_LIFETIME_S) if isinstance(pool, dict) else None
+    return dt.timedelta(seconds=float(lifetime or POOL_LIFETIME_S)) + MARGIN
+
+
 def current_opening(now: dt.datetime | None = None) -> Opening | None:
     """The active campaign's stage opening whose window holds ``now``, if any."""
     after = dt.timedelta(minutes=hold_minutes())
     if after <= dt.timedelta(0):
         return None
     now = now or clock.now()
+    lead = before()
     campaign = Campaign.objects.filter(is_active=True).first()
     if campaign is None:
         return None
     for stage, at in ((1, campaign.stage1_starts_at), (2, campaign.stage2_starts_at)):
-        if at - BEFORE <= now < at + after:
+        if at - lead <= now < at + after:
             return Opening(campaign=campaign.code, stage=stage, at=at, until=at + after)
     return None
 
@@ -127,6 +145,9 @@ def opening_hold(*, now: dt.datetime | None = None, actor: Actor | None = None) 
         held = set(held_tables())
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            # ALTER TABLE refuses a table with deferred checks pending in this transaction
+            # (when called inside a caller's transaction that wrote to it): check them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             if opening is not None:
                 changed = [t for t in tables if t not in held]
                 options = ", ".join(f"{o} = {HELD_THRESHOLD}" for o in HELD_OPTIONS)

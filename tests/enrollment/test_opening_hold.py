@@ -8,6 +8,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -18,6 +19,7 @@ from kattoo.core import clock
 from kattoo.enrollment.opening_hold import (
     HELD_OPTIONS,
     HELD_THRESHOLD,
+    before,
     current_opening,
     held_tables,
     hot_tables,
@@ -42,8 +44,8 @@ def options_of(table: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("moment", "stage"),
     [
-        (STAGE1 - dt.timedelta(minutes=11), None),
-        (STAGE1 - dt.timedelta(minutes=10), 1),
+        (STAGE1 - dt.timedelta(minutes=71), None),
+        (STAGE1 - dt.timedelta(minutes=70), 1),
         (STAGE1, 1),
         (STAGE1 + dt.timedelta(minutes=29), 1),
         (STAGE1 + dt.timedelta(minutes=30), None),
@@ -52,7 +54,7 @@ def options_of(table: str) -> dict[str, str]:
         (STAGE2 + dt.timedelta(hours=1), None),
     ],
 )
-def test_the_window_runs_from_ten_minutes_before_a_stage_to_the_minutes_after_it(
+def test_the_window_runs_from_a_connections_lifetime_before_a_stage_to_the_minutes_after_it(
     campaign: Campaign, moment: dt.datetime, stage: int | None
 ) -> None:
     opening = current_opening(moment)
@@ -60,6 +62,19 @@ def test_the_window_runs_from_ten_minutes_before_a_stage_to_the_minutes_after_it
     if opening:
         assert opening.campaign == campaign.code
         assert opening.until - opening.at == dt.timedelta(minutes=30)
+
+
+def test_the_hold_starts_before_any_connection_the_opening_uses_was_opened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan the hold's ALTER TABLE invalidates is made again without the guard of a
+    connection's first executions (ADR 0037), so the hold comes before the pool's connections
+    of the opening: psycopg_pool's lifetime (an hour unless the pool says) and ten minutes."""
+    assert before() == dt.timedelta(minutes=70)
+    default = settings.DATABASES["default"]
+    pool = {"min_size": 2, "max_size": 16, "max_lifetime": 1800.0}
+    monkeypatch.setitem(default, "OPTIONS", {**default.get("OPTIONS", {}), "pool": pool})
+    assert before() == dt.timedelta(minutes=40)
 
 
 def test_the_window_follows_the_campaigns_own_times_and_the_setting(campaign: Campaign) -> None:
@@ -139,7 +154,7 @@ def test_a_table_the_operator_tuned_is_not_taken_for_held(campaign: Campaign) ->
     outside the window."""
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE audit_auditevent SET (autovacuum_analyze_threshold = 5000)")
-    with clock.frozen(STAGE1 - dt.timedelta(hours=1)):
+    with clock.frozen(STAGE1 - dt.timedelta(hours=3)):
         assert opening_hold().changed == []
     assert options_of("audit_auditevent") == {"autovacuum_analyze_threshold": "5000"}
 

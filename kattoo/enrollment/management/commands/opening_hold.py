@@ -14,7 +14,7 @@ from kattoo.enrollment.opening_hold import opening_hold
 
 class Command(BaseCommand):
     help = (
-        "Hold autovacuum off the registration's tables from 10 minutes before a stage opens "
+        "Hold autovacuum off the registration's tables from 70 minutes before a stage opens "
         "until KATTOO_OPENING_HOLD_MINUTES after it; give it back outside (run from a timer)."
     )
 
