@@ -184,6 +184,34 @@ def _sequence(pg: PgCluster, n: int) -> None:
     )
 
 
+def fresh_copy(pg: PgCluster, seed: str) -> str:
+    """A copy of the seed with room in every pool (``seed_copy_with_room``) and the table of
+    the children the runs on it have used."""
+    url = seed_copy_with_room(pg, seed, DBNAME)
+    pg.psql("CREATE TABLE bench_used (n integer)", dbname=DBNAME)
+    pg.psql("VACUUM ANALYZE", dbname=DBNAME)
+    return url
+
+
+def remaining(pg: PgCluster) -> int:
+    """The copy's children no run has used yet."""
+    return int(
+        pg.psql(
+            "SELECT count(*) FROM bench_args"
+            " WHERE n > (SELECT COALESCE(max(n), 0) FROM bench_used)",
+            dbname=DBNAME,
+        )
+    )
+
+
+def copy_runs_out(children_left: int, largest_run: int) -> bool:
+    """Whether the next run may take more children than the copy has left: a run that finds
+    none left stops pgbench (its constants query reads no row). The largest run so far, with
+    half again for a faster variant or a quieter machine; the first run on a copy needs
+    none."""
+    return children_left < largest_run * 3 // 2
+
+
 def _count(pg: PgCluster) -> int:
     return int(pg.psql("SELECT count(*) FROM enrollment_application", dbname=DBNAME))
 
@@ -266,9 +294,7 @@ def main() -> None:
     try:
         seed = ensure_seed(pg, args.scale, log=log)
         for c in (int(c) for c in args.clients.split(",")):
-            url = seed_copy_with_room(pg, seed, DBNAME)
-            pg.psql("CREATE TABLE bench_used (n integer)", dbname=DBNAME)
-            pg.psql("VACUUM ANALYZE", dbname=DBNAME)
+            url = fresh_copy(pg, seed)
             app_text, _source, _mode = pgbench_script(url)
             scripts = {(0, True): VAR / "batched-app.sql"}
             scripts[0, True].write_text(app_text)
@@ -277,9 +303,14 @@ def main() -> None:
                     path = VAR / f"batched-{n}{'' if one_read else '-reads-apart'}.sql"
                     path.write_text(batched_script(app_text, n, one_read=one_read))
                     scripts[n, one_read] = path
+            largest = 0
             for _round in range(args.rounds):
                 for (n, one_read), path in scripts.items():
+                    if copy_runs_out(remaining(pg), largest):
+                        log(f"the copy's children run out: a fresh copy for the next run (-c {c})")
+                        fresh_copy(pg, seed)
                     run = run_variant(pg, path, clients=c, seconds=args.seconds, batch=max(n, 1))
+                    largest = max(largest, run["registrations"])
                     run["batch"], run["one_read"] = n, one_read
                     runs.append(run)
                     log(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from bench.batched import batched_script
+from bench.batched import batched_script, copy_runs_out
 
 from .test_ablation import SCRIPT, _numbered
 
@@ -63,3 +63,12 @@ def test_the_batches_statements_on_the_apps_own_script_are_valid_sql() -> None:
         for line in script.splitlines()[4:]:
             cursor.execute(f"PREPARE batch_statement AS {_numbered(line.rstrip(';'))}")
             cursor.execute("DEALLOCATE batch_statement")
+
+
+def test_a_fresh_copy_comes_before_a_run_could_find_no_child_left() -> None:
+    """`python -m bench.batched` with its defaults takes more children than the national seed
+    has (variants x rounds x seconds): it copies the seed again before a run could run out."""
+    assert not copy_runs_out(287_254, 0)
+    assert not copy_runs_out(150_000, 90_000)
+    assert copy_runs_out(120_000, 90_000)
+    assert copy_runs_out(0, 1)
