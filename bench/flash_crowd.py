@@ -550,10 +550,10 @@ def fresh_db(pg: PgCluster, seed: str, name: str, *, opens_in: float) -> tuple[s
 
 
 def opening_hold(db_url: str) -> str:
-    """What production's minute timer does from ten minutes before the opening: the app's own
-    ``manage.py opening_hold`` holds autovacuum off the tables a registration writes (ADR
-    0062). Every copy's stage opens within that window of now, so the runs measure the
-    opening as deployed."""
+    """What production's minute timer does before the opening: the app's own ``manage.py
+    opening_hold`` holds autovacuum off the tables a registration writes (ADR 0062). Every
+    copy's stage opens within the hold's window of now, so the runs measure the opening as
+    deployed."""
     proc = subprocess.run(
         [sys.executable, "manage.py", "opening_hold"],
         cwd=ROOT,

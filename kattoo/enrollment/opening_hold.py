@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -88,7 +89,7 @@ class Hold:
     """What one run found and did. ``state``: "held", "released" or "unsupported" (a database
     other than PostgreSQL: SQLite has no autovacuum)."""
 
-    state: str
+    state: Literal["held", "released", "unsupported"]
     opening: Opening | None = None
     changed: list[str] = field(default_factory=list)
 
@@ -158,22 +159,18 @@ def opening_hold(*, now: dt.datetime | None = None, actor: Actor | None = None) 
                 for table in changed:
                     cursor.execute(f'ALTER TABLE "{table}" RESET ({", ".join(HELD_OPTIONS)})')
         if changed:
+            data: dict[str, object] = {"tables": changed}
+            if opening is not None:
+                data |= {
+                    "campaign": opening.campaign,
+                    "stage": opening.stage,
+                    "opens_at": opening.at.isoformat(),
+                    "until": opening.until.isoformat(),
+                }
             audit_record(
                 actor=actor or Actor.system(),
                 action="database.autovacuum_held" if opening else "database.autovacuum_released",
                 object_type="database.table",
-                data={
-                    "tables": changed,
-                    **(
-                        {
-                            "campaign": opening.campaign,
-                            "stage": opening.stage,
-                            "opens_at": opening.at.isoformat(),
-                            "until": opening.until.isoformat(),
-                        }
-                        if opening
-                        else {}
-                    ),
-                },
+                data=data,
             )
     return Hold(state="held" if opening else "released", opening=opening, changed=changed)
