@@ -32,11 +32,13 @@ after a million changes. Anti-wraparound vacuums do not look at these thresholds
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.checks import CheckMessage, Tags, Warning, register
+from django.db import connection, connections, transaction
 
 from kattoo.audit.models import AuditEvent
 from kattoo.audit.services import audit_record
@@ -174,3 +176,43 @@ def opening_hold(*, now: dt.datetime | None = None, actor: Actor | None = None) 
                 data=data,
             )
     return Hold(state="held" if opening else "released", opening=opening, changed=changed)
+
+
+def not_owned(alias: str = "default") -> list[str]:
+    """The hot tables the connection's role may not ALTER (it neither owns them nor is a member
+    of the role that does): the hold would fail on them."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class"
+            " WHERE relnamespace = current_schema()::regnamespace AND relname = ANY(%s)"
+            " AND NOT pg_has_role(current_user, relowner, 'USAGE') ORDER BY relname",
+            [hot_tables()],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+@register(Tags.database, deploy=True)
+def the_hold_can_alter_the_tables(
+    app_configs: Iterable[Any] | None = None,
+    databases: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """``manage.py check --deploy --database default`` (the evening before the opening,
+    docs/runbooks/campaign.md step 7): the minute timer's hold needs the app's role to own the
+    registration's tables, as it does when it runs ``migrate``."""
+    out: list[CheckMessage] = []
+    for alias in databases or ():
+        if connections[alias].vendor != "postgresql":
+            continue  # kattoo.W100 says a deployment runs on PostgreSQL
+        if missing := not_owned(alias):
+            out.append(
+                Warning(
+                    f"The database role cannot ALTER {', '.join(missing)}: the minute timer's"
+                    " opening_hold would fail on them and autovacuum would visit them during"
+                    " the opening.",
+                    hint="Run the app as the role that owns the tables (the one that migrates),"
+                    " or GRANT that role to it; ADR 0062.",
+                    id="kattoo.W109",
+                )
+            )
+    return out

@@ -5,6 +5,7 @@ thresholds of each hot table, and every change is audited."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from io import StringIO
 
 import pytest
@@ -24,6 +25,7 @@ from kattoo.enrollment.opening_hold import (
     held_tables,
     hot_tables,
     opening_hold,
+    the_hold_can_alter_the_tables,
 )
 from tests.conftest import STAGE1, STAGE2
 
@@ -182,3 +184,21 @@ def test_on_sqlite_there_is_nothing_to_hold(campaign: Campaign) -> None:
         call_command("opening_hold", stdout=out)
     assert "nothing to do" in out.getvalue()
     assert not AuditEvent.objects.filter(action__startswith="database.autovacuum").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's roles")
+def test_the_deployment_check_names_the_tables_the_apps_role_cannot_alter() -> None:
+    """``check --deploy`` the evening before: the app's role owns the tables (it migrates), so
+    nothing; a role that does not is told which tables the hold would fail on."""
+    assert the_hold_can_alter_the_tables(databases=["default"]) == []
+    stranger = f"kattoo_hold_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {stranger}")
+        cursor.execute(f"SET ROLE {stranger}")
+        try:
+            (warning,) = the_hold_can_alter_the_tables(databases=["default"])
+        finally:
+            cursor.execute("RESET ROLE")
+    assert warning.id == "kattoo.W109"
+    assert all(table in warning.msg for table in hot_tables())
