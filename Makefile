@@ -54,6 +54,7 @@ run: install
 	  $(BIN)/python manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & \
 	  $(BIN)/python manage.py notifications_drain >var/drain.log 2>&1 & \
 	  while sleep 60; do \
+	    $(BIN)/python manage.py opening_hold >>var/timers.log 2>&1; \
 	    $(BIN)/python manage.py audit_seal >>var/audit-seal.log 2>&1; \
 	    $(BIN)/python manage.py notifications_requeue >>var/timers.log 2>&1; \
 	    $(BIN)/python manage.py waitlist_sweep >>var/timers.log 2>&1; \
