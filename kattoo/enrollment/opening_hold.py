@@ -7,7 +7,9 @@ below grow by a cohort in minutes, so autovacuum's default thresholds (50 rows +
 ANALYZE, 1,000 + 20 % for an insert VACUUM) have it process each of them at every visit, once
 a minute. Two such visits in a two-minute opening on 256 connections made 3,800 plans more
 and cost 2-3 % of the held database's throughput (docs/performance.md, session 31), at the
-moment the crowd is largest.
+moment the crowd is largest; the app, borrowing a connection per statement, runs the opening
+on fewer connections (ADR 0050), so that is an upper bound. A re-plan also has no guard
+(below).
 
 So from ``before()`` a stage opens until the configured minutes after it (campaign data: the
 active campaign's stage times; ``KATTOO_OPENING_HOLD_MINUTES``), the minute timer
