@@ -285,7 +285,7 @@ def test_a_campaign_from_an_empty_database(client: Client, campaign, registry) -
         blocking = [b for b in readiness["blockers"] if b["severity"] == "blocker"]
         assert blocking == [], blocking
 
-    # 7. At 09:55 the minute timer holds autovacuum off the registration's tables (ADR 0062).
+    # 7. The minute timer holds autovacuum off the registration's tables from 08:50 (ADR 0062).
     held = io.StringIO()
     with clock.frozen(clock.bishkek(2027, 4, 1, 9, 55)):
         call_command("opening_hold", stdout=held)
