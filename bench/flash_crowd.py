@@ -545,11 +545,12 @@ def fresh_db(pg: PgCluster, seed: str, name: str, *, opens_in: float) -> tuple[s
         "WHERE is_active; CREATE SEQUENCE IF NOT EXISTS bench_target_seq;",
         dbname=name,
     )
-    opening_hold(pg.url(name))
-    return pg.url(name), t0
+    url = pg.url(name)
+    opening_hold(url)
+    return url, t0
 
 
-def opening_hold(db_url: str) -> str:
+def opening_hold(db_url: str) -> None:
     """What production's minute timer does before the opening: the app's own ``manage.py
     opening_hold`` holds autovacuum off the tables a registration writes (ADR 0062). Every
     copy's stage opens within the hold's window of now, so the runs measure the opening as
@@ -564,7 +565,6 @@ def opening_hold(db_url: str) -> str:
     )
     if proc.returncode != 0 or "opening hold: held" not in proc.stdout:
         raise RuntimeError(f"manage.py opening_hold failed: {(proc.stderr or proc.stdout)[-2000:]}")
-    return proc.stdout.strip()
 
 
 def flush_redis() -> None:
