@@ -225,7 +225,9 @@ def pgbench_script(*, refused: bool = False) -> str:
 # (``batch_args_sql``: the app makes them in Python, ``fastpath._batch_json``), so the query
 # only joins them: built in it, with the stored answer and the audit data as JSON for each
 # child, it cost 0.076 ms of the database's CPU a child, 8 % of what the app's statements
-# cost (session 30). The time is the run's: ``@now@`` in the arrays stands for it.
+# cost (session 30). The time is the run's: ``@now@`` in the arrays stands for it. The
+# submit's children's drafts and pools, as ``bigint[]`` literals, are the parameters of its
+# locks (``fastpath._BATCH_LOCKS``, ADR 0063).
 _BATCH_PRELUDE = r"""
 SELECT '[' || string_agg(a.read, ',' ORDER BY a.n) || ']' AS reads,
        replace(coalesce('[' || string_agg(a.submit, ',' ORDER BY a.n)
@@ -236,6 +238,10 @@ SELECT '[' || string_agg(a.read, ',' ORDER BY a.n) || ']' AS reads,
                 FILTER (WHERE p.free <= 0) || ']', '[]'), '"@now@"', to_json(now())::text)
            AS refusals,
        count(*) FILTER (WHERE p.free <= 0) AS full_pools,
+       '{{' || coalesce(string_agg(a.draft_id::text, ',') FILTER (WHERE p.free > 0), '') || '}}'
+           AS drafts,
+       '{{' || coalesce(string_agg(a.pool_id::text, ',') FILTER (WHERE p.free > 0), '') || '}}'
+           AS pools,
        now() AS now, :no_secret_text AS no_secret, :mark_text AS mark
   FROM (SELECT nextval('bench_target_seq') AS first) f
   JOIN bench_batch_args a ON a.n >= f.first AND a.n < f.first + {n}
@@ -257,7 +263,7 @@ _BATCH_VALUES = {
 }
 
 _BATCH_ARGS = r"""
-SELECT a.n, a.pool_id, json_build_array(a.digest, a.child_id)::text AS read,
+SELECT a.n, a.pool_id, a.draft_id, json_build_array(a.digest, a.child_id)::text AS read,
        json_build_array({submits})::text AS submit,
        json_build_array({refusals})::text AS refusal
   FROM bench_args a
@@ -295,11 +301,17 @@ def batch_args_sql(*, temporary: bool = False) -> list[str]:
 def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
     """The script of ``n`` concurrent requests as the app sends them together (ADR 0048): one
     read of the ``n`` tokens' holders and facts (``_TOKEN_FACTS_BATCH``), then one submit
-    statement for the children whose pool has a seat (``_SUBMIT_BATCH``) and one statement of
-    the others' refusals (``_REFUSED_BATCH``) — each only when it has a request. ``refused``:
+    statement for the children whose pool has a seat (``_SUBMIT_BATCH``, after its locks in
+    the same pipeline and transaction: ``_BATCH_LOCKS``, ADR 0063) and one statement of the
+    others' refusals (``_REFUSED_BATCH``) — each only when it has a request. ``refused``:
     every pool full (the read, then the refusals). Run with ``bench_target_seq`` counting in
     steps of ``n``. A transaction is ``n`` registrations."""
-    from kattoo.enrollment.fastpath import _REFUSED_BATCH, _SUBMIT_BATCH, _TOKEN_FACTS_BATCH
+    from kattoo.enrollment.fastpath import (
+        _BATCH_LOCKS,
+        _REFUSED_BATCH,
+        _SUBMIT_BATCH,
+        _TOKEN_FACTS_BATCH,
+    )
 
     prelude = _with_constants(_BATCH_PRELUDE.format(n=n))
     parts = [
@@ -312,8 +324,11 @@ def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
     if not refused:
         parts += [
             "\\if :seats > 0",
-            "-- 2. the submit of those with a seat, in one statement",
+            "-- 2. the submit of those with a seat: their locks, then one statement, sent together",
+            "\\startpipeline",
+            _to_pgbench(_BATCH_LOCKS).rstrip(),
             _to_pgbench(_SUBMIT_BATCH.replace("%(batch)s", "%(submits)s")).rstrip(),
+            "\\endpipeline",
             "\\endif",
         ]
     parts += [

@@ -39,6 +39,7 @@ from django.db.utils import DatabaseErrorWrapper
 from django.utils import translation
 from psycopg import pq
 from psycopg.postgres import types as pg_types
+from psycopg.types.numeric import Int8
 
 from kattoo.accounts.models import User
 from kattoo.accounts.services import TOKEN_HOLDER_NAMED
@@ -460,6 +461,35 @@ SELECT b.ord, g.position FROM b LEFT JOIN granted g ON g.ord = b.ord
 """
 )
 
+# A batch's locks, taken by a statement of their own just before ``_SUBMIT_BATCH``, in the
+# same transaction and the same round trip (psycopg's pipeline: the two are sent together and
+# committed once, at its end; ADR 0063). The batch statement's CTEs lock the same rows in the
+# same order; sent alone, it would wait there for a pool's row that another batch holds, and
+# read what that batch committed through PostgreSQL's EvalPlanQual — twice, once for the lock
+# and once for the seat's UPDATE, which finds the version its snapshot saw already replaced.
+# Each EvalPlanQual starts the executor again for every subplan of the statement, the ten CTEs
+# of the batch with their inserts and indexes, while the pool's row stays locked (6 % of the
+# database's CPU of the app's SQL at 16 clients, docs/performance.md, session 32). Locked
+# first, every row the batch statement writes is already the batch's when the statement takes
+# its snapshot: it sees the pools' latest versions and re-checks nothing. The drafts, then the
+# pools, each in the order of their ids, as the batch statement and ``_SUBMIT`` lock them.
+_BATCH_LOCKS = compact_sql(
+    """
+WITH drafts AS (
+    SELECT d.id FROM enrollment_draft d
+     WHERE d.id = ANY (%(drafts)s::bigint[])
+     ORDER BY d.id
+       FOR UPDATE
+)
+SELECT count(*) FROM (
+    SELECT p.id FROM enrollment_seatpool p
+     WHERE p.id = ANY (%(pools)s::bigint[]) AND (SELECT count(*) FROM drafts) >= 0
+     ORDER BY p.id
+       FOR UPDATE
+) p
+"""
+)
+
 
 def _no_seat(exc: IntegrityError) -> bool:
     """The submit statement failed because the seat's UPDATE matched no row (the pool filled
@@ -556,6 +586,15 @@ class _PooledCursor:
     def execute(self, sql: str, params: Any = None) -> Any:
         with self.errors:
             return self.cursor.execute(sql, params)
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """The statements executed inside sent together (psycopg's pipeline) and run in one
+        transaction, committed as the block ends (or in the caller's, when it has one): the
+        cursor then holds the last one's rows. An error of any of them is raised as the block
+        ends, Django's class as ``execute`` raises it, and undoes them all."""
+        with self.errors, self.cursor.connection.pipeline():
+            yield
 
     def fetchone(self) -> Any:
         with self.errors:
@@ -793,9 +832,15 @@ def _submit_rows(items: Sequence[dict[str, Any]]) -> list[Any]:
         "mark": items[0]["mark"],
         "no_secret": items[0]["no_secret"],
     }
+    locks = {  # as bigint[] whatever the ids' size: one prepared statement (``bigints``)
+        "drafts": [Int8(item["draft_id"]) for item in items],
+        "pools": [Int8(pool) for pool in {item["pool_id"] for item in items}],
+    }
     try:
         with _db().cursor() as cursor, _index_plan(cursor, "submit_batch"):
-            cursor.execute(_SUBMIT_BATCH, params)
+            with cursor.together():  # one transaction, one round trip (ADR 0063)
+                cursor.execute(_BATCH_LOCKS, locks)
+                cursor.execute(_SUBMIT_BATCH, params)
             rows = cursor.fetchall()
     except IntegrityError:
         return [_ALONE] * len(items)

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
-from bench.sqlpath import batch_args_sql, batched_pgbench_script
+from bench.sqlpath import _to_pgbench, batch_args_sql, batched_pgbench_script
 from kattoo.enrollment import fastpath
 from kattoo.enrollment.models import SeatPool
 
@@ -35,8 +35,6 @@ def _batch_args(cursor: Any) -> None:
 
 def _app(sql: str, variable: str) -> str:
     """The app's statement as the script sends it: its batch parameter named ``variable``."""
-    from bench.sqlpath import _to_pgbench
-
     return _to_pgbench(sql.replace("%(batch)s", f"%({variable})s")).rstrip()
 
 
@@ -46,15 +44,19 @@ def test_a_batch_reads_once_then_submits_and_refuses_each_once_when_it_has_one()
     assert "a.n < f.first + 3" in lines[1]
     assert lines[2] == "\\gset"
     assert lines[4] == _app(fastpath._TOKEN_FACTS_BATCH, "reads")
-    assert lines[5:9] == [
+    # The submit after its locks, in one pipeline: one transaction (ADR 0063), as the app.
+    assert lines[5:12] == [
         "\\if :seats > 0",
         lines[6],
+        "\\startpipeline",
+        _to_pgbench(fastpath._BATCH_LOCKS).rstrip(),
         _app(fastpath._SUBMIT_BATCH, "submits"),
+        "\\endpipeline",
         "\\endif",
     ]
-    assert lines[9:] == [
+    assert lines[12:] == [
         "\\if :full_pools > 0",
-        lines[10],
+        lines[13],
         _app(fastpath._REFUSED_BATCH, "refusals"),
         "\\endif",
     ]
@@ -84,9 +86,10 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
             cursor.execute(f"PREPARE batch_statement AS {_numbered(line.rstrip(';'))}")
             cursor.execute("DEALLOCATE batch_statement")
         cursor.execute(
-            "INSERT INTO bench_args (n, digest, pool_id, child_id, user_id, data, address, key)"
+            "INSERT INTO bench_args"
+            " (n, digest, pool_id, child_id, user_id, data, address, key, draft_id)"
             " SELECT n, 'd' || n, CASE WHEN n %% 2 = 1 THEN %s ELSE %s END, 100 + n, 7, '{}',"
-            " '\\x01', gen_random_uuid() FROM generate_series(1, 4) n",
+            " '\\x01', gen_random_uuid(), 200 + n FROM generate_series(1, 4) n",
             [pools[0].pk, pools[1].pk],
         )
         _batch_args(cursor)
@@ -111,6 +114,9 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
     )
     # The request's time is the run's (the transaction's here), as the app's is its own.
     assert dt.datetime.fromisoformat(submits[0][columns.index("now")]) == now
+    # The locks' parameters: the submit's children's drafts and pools, as bigint[] literals.
+    assert submits[0][columns.index("draft_id")] == 201
+    assert (one["drafts"], one["pools"]) == ("{201}", f"{{{pools[0].pk}}}")
     refused = [name for name, _kind in fastpath._REFUSED_BATCH_COLUMNS]
     assert len(refusals[0]) == len(refused)
     assert (refusals[0][refused.index("child")], refusals[0][refused.index("data")]) == ("102", {})

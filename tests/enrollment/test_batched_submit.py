@@ -227,6 +227,56 @@ def test_a_batch_locks_its_drafts_before_its_pools(
     assert done["rows"] == [(1,), (2,)]
 
 
+def test_a_batch_waits_for_a_busy_pool_before_its_statement_and_writes_after_it(
+    world: World, raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0063: a batch's locks come first, in a statement of their own in the batch's
+    transaction. While another transaction holds a pool's row (another registration taking a
+    seat), the batch waits in that statement, not in the batch statement. Once the other
+    commits, the batch statement starts with the pool as committed: the positions follow the
+    other's, and the pool's counts add up."""
+    a, b = world.family(), world.family()
+    for family in (a, b):
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    items = prepared(monkeypatch, raw, [a, b])
+    pool = items[0]["pool_id"]
+    before = SeatPool.objects.get(pk=pool)
+    params = {**connection.get_connection_params(), "autocommit": True}
+    with (
+        psycopg.Connection.connect(**params) as holder,
+        psycopg.Connection.connect(**params) as probe,
+    ):
+        holder.execute("BEGIN")
+        holder.execute(
+            "UPDATE enrollment_seatpool SET taken = taken + 1,"
+            " accepted_count = accepted_count + 1 WHERE id = %s",
+            [pool],
+        )
+        done: dict[str, Any] = {}
+
+        def batch() -> None:
+            with fastpath.pooled(raw):
+                done["rows"] = fastpath._submit_rows(items)
+
+        thread = threading.Thread(target=batch)
+        thread.start()
+        try:
+            assert waits_for_a_lock(
+                lambda sql, p: probe.execute(sql, p).fetchone(), pid=raw.info.backend_pid
+            )
+            (waiting,) = probe.execute(
+                "SELECT query FROM pg_stat_activity WHERE pid = %s", [raw.info.backend_pid]
+            ).fetchone()
+        finally:
+            holder.execute("COMMIT")
+            thread.join(30)
+    assert waiting.startswith(fastpath._BATCH_LOCKS.split("%(")[0])
+    first = before.accepted_count + 2
+    assert done["rows"] == [(first,), (first + 1,)]
+    after = SeatPool.objects.get(pk=pool)
+    assert (after.taken, after.accepted_count) == (before.taken + 3, before.accepted_count + 3)
+
+
 def test_a_batch_of_reads_returns_each_requests_own_row(world: World, raw: Any) -> None:
     a, b = world.family(), world.family()
     for family in (a, b):
