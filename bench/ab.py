@@ -13,6 +13,10 @@ says in how many pairs the newer one was lower, beside the means.
     python -m bench.ab HEAD HEAD --http --conns 256 --new-env KATTOO_ADMISSION_LIMIT=32
                                                     # one commit, two settings
     python -m bench.ab fd9a613 --overload           # the overload through nginx: the 503s
+    python -m bench.ab fd9a613 --http --conns 256 --db-cpus 0.5
+                                                    # the database held to half a core while
+                                                    # wrk runs (ADR 0059), as make bench's
+                                                    # database-bound run
 
 A commit other than the working tree is checked out in a ``git worktree`` under
 ``var/bench/ab/`` (its ``var`` is this tree's, so the benchmark cluster and the national seed
@@ -114,13 +118,21 @@ def inproc_round(
 class HttpRounds:
     """Over HTTP: the benchmark's cluster and seed, a fresh run database a round."""
 
-    def __init__(self, *, conns: int, seconds: float, workers: int, threads: int) -> None:
+    def __init__(
+        self,
+        *,
+        conns: int,
+        seconds: float,
+        workers: int,
+        threads: int,
+        db_cpus: float | None = None,
+    ) -> None:
         from bench import flash_crowd as fc
         from bench.pgcluster import PgCluster
         from bench.seed import ensure_seed
 
         self.fc, self.conns, self.seconds = fc, conns, seconds
-        self.workers, self.threads = workers, threads
+        self.workers, self.threads, self.db_cpus = workers, threads, db_cpus
         self.pg = PgCluster(fc.VAR / "pg", port=55432, huge_pages=True)
         self.pg.start()
         self.seed = ensure_seed(self.pg, "national", log=lambda msg: print(msg, file=sys.stderr))
@@ -157,7 +169,7 @@ class HttpRounds:
         fc = self.fc
         with self.started(tree, env, conns=self.conns) as (app, targets):
             rows = targets.take(100_000)
-            with fc.CpuMeter([app.pid()], self.pg) as meter:
+            with self.held(), fc.CpuMeter([app.pid()], self.pg) as meter:
                 wrk = fc.run_wrk(
                     app.url,
                     conns=self.conns,
@@ -175,6 +187,15 @@ class HttpRounds:
             "machine_busy_share": meter.result["machine_busy_share"],
             "statuses": summary["statuses"],
         }
+
+    def held(self) -> contextlib.AbstractContextManager[Any]:
+        """The database held to ``db_cpus`` cores while a round is measured (ADR 0059), or
+        nothing held."""
+        if self.db_cpus is None:
+            return contextlib.nullcontext()
+        from bench import cpulimit
+
+        return cpulimit.limited(self.db_cpus, self.pg.pids)
 
     def close(self) -> None:
         self.pg.stop()
@@ -196,7 +217,7 @@ class OverloadRounds(HttpRounds):
                     with probe:
                         time.sleep(max(self.seconds - 3, 3))
 
-                with fc.CpuMeter([app.pid()], self.pg) as meter:
+                with self.held(), fc.CpuMeter([app.pid()], self.pg) as meter:
                     wrk = fc.run_wrk(
                         front.https,
                         conns=1024,
@@ -256,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20, help="over HTTP: a round's")
     parser.add_argument("--layout", default="2x16", help="over HTTP: WORKERSxTHREADS")
     parser.add_argument(
+        "--db-cpus",
+        type=float,
+        default=None,
+        help="over HTTP: the database held to this many cores while a round is measured",
+    )
+    parser.add_argument(
         "--new-env",
         action="append",
         default=[],
@@ -275,7 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         arms = {old_label: (old_tree, {}), new_label: (new_tree, new_env)}
         rounds_kind = OverloadRounds if args.overload else HttpRounds
         http = (
-            rounds_kind(conns=args.conns, seconds=args.seconds, workers=workers, threads=threads)
+            rounds_kind(
+                conns=args.conns,
+                seconds=args.seconds,
+                workers=workers,
+                threads=threads,
+                db_cpus=args.db_cpus,
+            )
             if args.http or args.overload
             else None
         )

@@ -3,8 +3,11 @@
 # ruff: noqa: S607 - git on the project's own repository
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
+import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +156,37 @@ def test_the_overload_mode_runs_its_own_rounds_and_compares_the_503s(
     monkeypatch.setattr(ab, "HttpRounds", None)  # never the plain HTTP rounds
     argv = [".", ".", "--overload", "--new-env", "KATTOO_ADMISSION_LIMIT=32", "--rounds", "2"]
     assert ab.main(argv) == 0
-    assert made == [{"conns": 64, "seconds": 20, "workers": 2, "threads": 16}, {"closed": True}]
+    assert made == [
+        {"conns": 64, "seconds": 20, "workers": 2, "threads": 16, "db_cpus": None},
+        {"closed": True},
+    ]
     out = json.loads(capsys.readouterr().out)
     assert out["mode"] == "overload"
     assert out["compared"]["answer_503_p99_ms"]["new_lower_in"] == "2 of 2"
+
+
+def test_a_round_holds_the_database_to_its_cores_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--db-cpus``: each measured round inside ``cpulimit.limited`` of the cluster's
+    processes (ADR 0059); without it, nothing held."""
+    from bench import cpulimit
+
+    held: list[tuple[float, Any]] = []
+
+    @contextlib.contextmanager
+    def limited(cpus: float, pids: Any) -> Iterator[None]:
+        held.append((cpus, pids))
+        yield
+
+    monkeypatch.setattr(cpulimit, "limited", limited)
+    rounds = object.__new__(ab.HttpRounds)
+    rounds.pg = types.SimpleNamespace(pids=lambda: [1, 2])
+    rounds.db_cpus = None
+    with rounds.held():
+        pass
+    assert held == []
+    rounds.db_cpus = 0.5
+    with rounds.held():
+        pass
+    assert held == [(0.5, rounds.pg.pids)]
