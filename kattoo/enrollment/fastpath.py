@@ -468,7 +468,7 @@ SELECT b.ord, g.position FROM b LEFT JOIN granted g ON g.ord = b.ord
 # read what that batch committed through PostgreSQL's EvalPlanQual — twice, once for the lock
 # and once for the seat's UPDATE, which finds the version its snapshot saw already replaced.
 # Each EvalPlanQual starts the executor again for every subplan of the statement, the ten CTEs
-# of the batch with their inserts and indexes, while the pool's row stays locked (6 % of the
+# of the batch with their inserts and indexes, while the pool's row stays locked (4 % of the
 # database's CPU of the app's SQL at 16 clients, docs/performance.md, session 32). Locked
 # first, every row the batch statement writes is already the batch's when the statement takes
 # its snapshot: it sees the pools' latest versions and re-checks nothing. The drafts, then the
