@@ -388,7 +388,9 @@ assert "%(digest)s" not in _TOKEN_FACTS_BATCH and "%(child_id)s" not in _TOKEN_F
 
 # The submit of a batch: for each request, exactly the rows ``_SUBMIT`` writes for it alone,
 # in the requests' order (``tests/enrollment/test_batched_submit.py`` proves the two equal).
-# The batch's drafts, then its pools, are locked in the order of their ids (``FOR UPDATE``):
+# The batch's drafts, then its pools, are locked in the order of their ids (``FOR UPDATE``;
+# first by ``_BATCH_LOCKS`` in the same transaction, ADR 0063, and again here, where the rows
+# are already the batch's, so that the statement stays safe sent alone):
 # drafts before pools as ``_SUBMIT`` and the ordinary path lock them, so neither two batches
 # nor a batch and a lone submit of the same draft (a double click) can wait for each other
 # (the pools' locks are taken only once every draft's is: an InitPlan). Then, per pool, the

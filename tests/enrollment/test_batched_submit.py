@@ -7,6 +7,7 @@ in autocommit, as the slim handler's pool gives them (``fastpath.pooled``)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -182,26 +183,21 @@ def test_a_constraint_that_fails_sends_each_submit_alone_and_writes_nothing(
     assert written(raw) == start
 
 
-def test_a_batch_locks_its_drafts_before_its_pools(
-    world: World, raw: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """In the order ``_SUBMIT`` and the ordinary path lock them (the draft, then the pool), so
-    that a batch and a lone submit of the same draft (a double click, another worker) cannot
-    wait for each other: while another transaction holds one of the batch's drafts, the batch
-    waits for it holding no pool's row."""
-    a, b = world.family(), world.family()
-    for family in (a, b):
-        store(world.campaign, family.parent, family.child, world.school, "ky")
-    items = prepared(monkeypatch, raw, [a, b])
-    params = {**connection.get_connection_params(), "autocommit": True}
+@contextlib.contextmanager
+def batch_waiting(
+    raw: Any, items: list[dict[str, Any]], hold: str, params: list[Any], *, end: str
+) -> Iterator[tuple[psycopg.Connection[Any], dict[str, Any]]]:
+    """``items`` submitted as one batch in a thread while another transaction holds what
+    ``hold`` locks. Yields, once the batch waits for a lock, a connection to look with and the
+    batch's outcome (``done["rows"]``, filled when the block has ended); as the block ends,
+    the other transaction ends with ``end`` (``COMMIT`` or ``ROLLBACK``) and the batch goes on."""
+    conn_params = {**connection.get_connection_params(), "autocommit": True}
     with (
-        psycopg.Connection.connect(**params) as holder,
-        psycopg.Connection.connect(**params) as probe,
+        psycopg.Connection.connect(**conn_params) as holder,
+        psycopg.Connection.connect(**conn_params) as probe,
     ):
         holder.execute("BEGIN")
-        holder.execute(
-            "SELECT id FROM enrollment_draft WHERE id = %s FOR UPDATE", [items[1]["draft_id"]]
-        )
+        holder.execute(hold, params)
         done: dict[str, Any] = {}
 
         def batch() -> None:
@@ -214,15 +210,31 @@ def test_a_batch_locks_its_drafts_before_its_pools(
             assert waits_for_a_lock(
                 lambda sql, p: probe.execute(sql, p).fetchone(), pid=raw.info.backend_pid
             )
-            probe.execute("BEGIN")
-            locked = probe.execute(
-                "SELECT id FROM enrollment_seatpool WHERE id = %s FOR UPDATE NOWAIT",
-                [items[0]["pool_id"]],
-            ).fetchall()  # NOWAIT: fails at once if the waiting batch held it
-            probe.execute("ROLLBACK")
+            yield probe, done
         finally:
-            holder.execute("ROLLBACK")
+            holder.execute(end)
             thread.join(30)
+
+
+def test_a_batch_locks_its_drafts_before_its_pools(
+    world: World, raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the order ``_SUBMIT`` and the ordinary path lock them (the draft, then the pool), so
+    that a batch and a lone submit of the same draft (a double click, another worker) cannot
+    wait for each other: while another transaction holds one of the batch's drafts, the batch
+    waits for it holding no pool's row."""
+    a, b = world.family(), world.family()
+    for family in (a, b):
+        store(world.campaign, family.parent, family.child, world.school, "ky")
+    items = prepared(monkeypatch, raw, [a, b])
+    draft = "SELECT id FROM enrollment_draft WHERE id = %s FOR UPDATE"
+    with batch_waiting(raw, items, draft, [items[1]["draft_id"]], end="ROLLBACK") as (probe, done):
+        probe.execute("BEGIN")
+        locked = probe.execute(
+            "SELECT id FROM enrollment_seatpool WHERE id = %s FOR UPDATE NOWAIT",
+            [items[0]["pool_id"]],
+        ).fetchall()  # NOWAIT: fails at once if the waiting batch held it
+        probe.execute("ROLLBACK")
     assert locked == [(items[0]["pool_id"],)]
     assert done["rows"] == [(1,), (2,)]
 
@@ -241,35 +253,14 @@ def test_a_batch_waits_for_a_busy_pool_before_its_statement_and_writes_after_it(
     items = prepared(monkeypatch, raw, [a, b])
     pool = items[0]["pool_id"]
     before = SeatPool.objects.get(pk=pool)
-    params = {**connection.get_connection_params(), "autocommit": True}
-    with (
-        psycopg.Connection.connect(**params) as holder,
-        psycopg.Connection.connect(**params) as probe,
-    ):
-        holder.execute("BEGIN")
-        holder.execute(
-            "UPDATE enrollment_seatpool SET taken = taken + 1,"
-            " accepted_count = accepted_count + 1 WHERE id = %s",
-            [pool],
-        )
-        done: dict[str, Any] = {}
-
-        def batch() -> None:
-            with fastpath.pooled(raw):
-                done["rows"] = fastpath._submit_rows(items)
-
-        thread = threading.Thread(target=batch)
-        thread.start()
-        try:
-            assert waits_for_a_lock(
-                lambda sql, p: probe.execute(sql, p).fetchone(), pid=raw.info.backend_pid
-            )
-            (waiting,) = probe.execute(
-                "SELECT query FROM pg_stat_activity WHERE pid = %s", [raw.info.backend_pid]
-            ).fetchone()
-        finally:
-            holder.execute("COMMIT")
-            thread.join(30)
+    seat = (
+        "UPDATE enrollment_seatpool SET taken = taken + 1, accepted_count = accepted_count + 1"
+        " WHERE id = %s"
+    )
+    with batch_waiting(raw, items, seat, [pool], end="COMMIT") as (probe, done):
+        (waiting,) = probe.execute(
+            "SELECT query FROM pg_stat_activity WHERE pid = %s", [raw.info.backend_pid]
+        ).fetchone()
     assert waiting.startswith(fastpath._BATCH_LOCKS.split("%(")[0])
     first = before.accepted_count + 2
     assert done["rows"] == [(first,), (first + 1,)]
