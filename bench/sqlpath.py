@@ -130,7 +130,7 @@ _RESPONSE = {
     "status": "registered",
     "route": "microdistrict",
     "above_quota": False,
-    "position": 0,
+    "position": None,  # the mark the statement writes the position over (``_with_constants``)
     "created_at": "2027-04-01 10:00:00.123456+06:00",
     "status_changed_at": "2027-04-01 10:00:00.123456+06:00",
     "history": [
@@ -170,10 +170,14 @@ def _no_secret() -> str:
 
 def _with_constants(prelude: str) -> str:
     """A first query with the constants every request shares written in: the position's
-    mark, the stored answer's shape, the empty secret body as the app encrypts it."""
+    mark, the stored answer's shape (its position the app's mark, ADR 0064), the empty secret
+    body as the app encrypts it."""
+    from kattoo.enrollment.fastpath import _ANSWER_MARK
+
+    response = json.dumps({**_RESPONSE, "position": _ANSWER_MARK}, ensure_ascii=False)
     return (
         prelude.replace(":mark_text", _literal(MARK))
-        .replace(":response_text", _literal(json.dumps(_RESPONSE, ensure_ascii=False)))
+        .replace(":response_text", _literal(response))
         .replace(":no_secret_text", _literal(_no_secret()))
     )
 

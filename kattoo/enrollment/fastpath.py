@@ -268,6 +268,20 @@ SELECT u.id, u.role, u.person_id, u.language, f.*
 _FIRST = ("history", "draft")
 
 
+# Stands for the position in the SMS text until the statement knows it.
+_POSITION_MARK = "\u2063POSITION\u2063"
+
+# Stands for the position in the answer's JSON until the statement knows it: ASCII, so that
+# every JSON encoder writes its member the same (``_ANSWER_MEMBER``), with or without
+# ``ensure_ascii``. The statement replaces that member in the stored answer by the position's
+# (``_ANSWER_KEY`` and the number), as ``_with_position`` does in the answer: inside a string
+# value the member's quotes would be escaped, so only the member itself matches. An encoder
+# that writes it otherwise has the answer stored as ``response_json`` writes it.
+_ANSWER_MARK = "kattoo-position"
+_ANSWER_KEY = '"position": '
+_ANSWER_MEMBER = f'{_ANSWER_KEY}"{_ANSWER_MARK}"'
+
+
 def _outbox_cte(*, source: str, row: str = "app.", value: Callable[..., str] = param) -> str:
     """The SMS's outbox row of the registration ``row`` (``app.``, or a batch's columns)."""
     v = value
@@ -286,13 +300,14 @@ def _outbox_cte(*, source: str, row: str = "app.", value: Callable[..., str] = p
 
 
 def _idempotency_cte(*, source: str, row: str = "app.", value: Callable[..., str] = param) -> str:
-    """The Idempotency-Key's stored answer, with the position written into it."""
+    """The Idempotency-Key's stored answer, with the position written into it: the text the
+    request is answered with (``_with_position``), kept as text (ADR 0064)."""
     v = value
     return f"""idempotency AS (
     INSERT INTO enrollment_idempotencyrecord
         (user_id, key, request_hash, status_code, response, created_at)
     SELECT {v("user_id")}, {v("key", "text")}, {v("fingerprint")}, 201,
-           jsonb_set({v("response")}::jsonb, '{{position}}', to_jsonb({row}position)), \
+           replace({v("response")}, '{_ANSWER_MEMBER}', '{_ANSWER_KEY}' || {row}position::text), \
 {v("now")}
       FROM {source}
 )"""
@@ -388,12 +403,11 @@ assert "%(digest)s" not in _TOKEN_FACTS_BATCH and "%(child_id)s" not in _TOKEN_F
 
 # The submit of a batch: for each request, exactly the rows ``_SUBMIT`` writes for it alone,
 # in the requests' order (``tests/enrollment/test_batched_submit.py`` proves the two equal).
-# The batch's drafts, then its pools, are locked in the order of their ids (``FOR UPDATE``;
-# first by ``_BATCH_LOCKS`` in the same transaction, ADR 0063, and again here, where the rows
-# are already the batch's, so that the statement stays safe sent alone):
-# drafts before pools as ``_SUBMIT`` and the ordinary path lock them, so neither two batches
-# nor a batch and a lone submit of the same draft (a double click) can wait for each other
-# (the pools' locks are taken only once every draft's is: an InitPlan). Then, per pool, the
+# It is sent only after ``_BATCH_LOCKS``, in the same transaction (``_submit_rows``; ADR 0063):
+# the batch's drafts, then its pools, are already locked, in the order of their ids, when it
+# takes its snapshot, so it reads the pools' latest rows and locks nothing again (ADR 0064;
+# were it ever sent alone, two batches that read a pool at once would give the same positions
+# and ``position_unique_in_pool`` would fail the second one). Then, per pool, the
 # requests that take a seat — those above the quota (§24, §25: always, and the capacity
 # grows with them), the others while a seat is free, in their order — and their positions,
 # one after the pool's last. A request without a seat
@@ -416,18 +430,10 @@ _SUBMIT_BATCH = compact_sql(
     """
 WITH b AS ("""
     + _batch_rows(_SUBMIT_BATCH_COLUMNS)
-    + """), drafts AS (
-    SELECT d.id FROM enrollment_draft d
-     WHERE d.id = ANY (ARRAY(SELECT draft_id FROM b))
-     ORDER BY d.id
-       FOR UPDATE
-), pools AS (
+    + """), pools AS (
     SELECT p.id, p.capacity - p.taken - p.held AS free, p.accepted_count
       FROM enrollment_seatpool p
      WHERE p.id = ANY (ARRAY(SELECT DISTINCT pool_id FROM b))
-       AND (SELECT count(*) FROM drafts) >= 0
-     ORDER BY p.id
-       FOR UPDATE
 ), granted AS (
     SELECT b.*, p.accepted_count + row_number() OVER (PARTITION BY b.pool_id ORDER BY b.ord)
            AS position
@@ -465,16 +471,18 @@ SELECT b.ord, g.position FROM b LEFT JOIN granted g ON g.ord = b.ord
 
 # A batch's locks, taken by a statement of their own just before ``_SUBMIT_BATCH``, in the
 # same transaction and the same round trip (psycopg's pipeline: the two are sent together and
-# committed once, at its end; ADR 0063). The batch statement's CTEs lock the same rows in the
-# same order; sent alone, it would wait there for a pool's row that another batch holds, and
-# read what that batch committed through PostgreSQL's EvalPlanQual — twice, once for the lock
-# and once for the seat's UPDATE, which finds the version its snapshot saw already replaced.
+# committed once, at its end; ADR 0063). Taken by the batch statement itself (as before ADR
+# 0063), a wait for a pool's row that another batch holds ended in reading what that batch
+# committed through PostgreSQL's EvalPlanQual — twice, once for the lock and once for the
+# seat's UPDATE, which finds the version its snapshot saw already replaced.
 # Each EvalPlanQual starts the executor again for every subplan of the statement, the ten CTEs
 # of the batch with their inserts and indexes, while the pool's row stays locked (4 % of the
 # database's CPU of the app's SQL at 16 clients, docs/performance.md, session 32). Locked
 # first, every row the batch statement writes is already the batch's when the statement takes
 # its snapshot: it sees the pools' latest versions and re-checks nothing. The drafts, then the
-# pools, each in the order of their ids, as the batch statement and ``_SUBMIT`` lock them.
+# pools, each in the order of their ids, as ``_SUBMIT`` and the ordinary path lock them, so
+# neither two batches nor a batch and a lone submit of the same draft (a double click) can
+# wait for each other (the pools' locks are taken only once every draft's is: an InitPlan).
 _BATCH_LOCKS = compact_sql(
     """
 WITH drafts AS (
@@ -508,9 +516,6 @@ def _no_seat(exc: IntegrityError) -> bool:
 
 
 _NOT_NULL_VIOLATION = "23502"
-
-# Stands for the position in the SMS text until the statement knows it.
-_POSITION_MARK = "\u2063POSITION\u2063"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1177,9 +1182,10 @@ def draft_submit_fast(
         ),
     )
     # The JSON is built once (issue 15): with a mark where the position goes, stored by the
-    # statement with the position set in it, and answered with the position written in.
-    body["position"] = _POSITION_MARK
-    stored = (encode or response_json)(body)
+    # statement with the position written in, and answered with the same text (ADR 0064).
+    body["position"] = _ANSWER_MARK
+    writer = encode if encode is not None and _stores(encode) else response_json
+    stored = writer(body)
     note_id = time_ordered_uuid()
     params: dict[str, Any] = {
         "id": new.id,
@@ -1233,7 +1239,9 @@ def draft_submit_fast(
     # (``manage.py notifications_drain``) sends it; no task row, one commit (issue 15).
     registered = Registered(body, position=int(row[0]))
     if encode is not None:
-        registered.encoded = _with_position(stored, registered, encode)
+        registered.encoded = (
+            _with_position(stored, registered, encode) if writer is encode else encode(registered)
+        )
     return registered
 
 
@@ -1280,11 +1288,19 @@ def _with_position(
 
 
 @functools.lru_cache(maxsize=8)
+def _stores(encode: Callable[[dict[str, Any]], str]) -> bool:
+    """Whether the statement can write the position into what ``encode`` writes: its mark's
+    member and the key before a number are the statement's (``_ANSWER_MEMBER``,
+    ``_ANSWER_KEY``)."""
+    return _position_members(encode) == (_ANSWER_MEMBER, _ANSWER_KEY)
+
+
+@functools.lru_cache(maxsize=8)
 def _position_members(encode: Callable[[dict[str, Any]], str]) -> tuple[str, str | None]:
     """The mark's member as ``encode`` writes it, and what it writes before a whole number
     (``"position": ``), derived once per encoder: a JSON number is its decimal digits. ``None``
     when the encoder writes a number some other way (then the member is encoded each time)."""
-    mark = encode({"position": _POSITION_MARK})[1:-1]
+    mark = encode({"position": _ANSWER_MARK})[1:-1]
     zero, seven = encode({"position": 0})[1:-1], encode({"position": 70})[1:-1]
     key = zero[:-1] if zero.endswith("0") and seven == zero[:-1] + "70" else None
     return mark, key

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedCharField
 
 from kattoo.catalog.models import Language
+from kattoo.core.fields import JSONText
 from kattoo.core.ids import time_ordered_uuid
 
 
@@ -220,9 +221,10 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    # Returned as stored, never selected or sorted by: no statistics (migration 0015, ADR
-    # 0060), so ANALYZE does not sort its answers during the opening.
-    response = models.JSONField()
+    # Returned as stored, never selected or sorted by: kept as the JSON's text, not parsed into
+    # jsonb at every write (ADR 0064), and no statistics (migration 0015, ADR 0060), so ANALYZE
+    # does not sort its answers during the opening.
+    response = JSONText()
     created_at = models.DateTimeField()
 
     class Meta:

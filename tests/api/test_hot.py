@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, connections
 from django.db.models import F
 from django.test import RequestFactory
@@ -574,6 +575,43 @@ def test_a_registration_is_encoded_once(world: World, monkeypatch: pytest.Monkey
     record = IdempotencyRecord.objects.get(user=family.parent, key=key)
     assert record.response == answer.json()
     assert answer.json()["position"] == 1
+    # ADR 0064: the record keeps the very text answered, the position written in by the
+    # statement where the answer has it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT response FROM enrollment_idempotencyrecord WHERE id = %s", [record.pk]
+        )
+        assert cursor.fetchone() == (answer.body.decode(),)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+def test_an_answer_the_statement_cannot_write_into_is_stored_as_django_encodes_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0064: the statement writes the position over the mark's member as ``"position":
+    "…"``. An encoder that writes it some other way still answers in its own form; the record
+    then holds the answer as ``response_json`` writes it, the position written in."""
+
+    def spaced(body: dict[str, Any]) -> str:
+        return json.dumps(body, cls=DjangoJSONEncoder, separators=(" , ", " :  "))
+
+    monkeypatch.setattr(hot, "_ninja_json", spaced)
+    family = world.family()
+    draft(world, family)
+    token = token_issue(user=family.parent, actor=SYSTEM)
+    key = str(uuid.uuid4())
+    answer = call(hot.SlimSubmit(Counting()), environ_for(family.child.pk, token=token, key=key))
+    assert answer.status == 201
+    assert b'"position" :  1' in answer.body
+    record = IdempotencyRecord.objects.get(user=family.parent, key=key)
+    assert record.response == answer.json()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT response FROM enrollment_idempotencyrecord WHERE id = %s", [record.pk]
+        )
+        assert '"position": 1,' in cursor.fetchone()[0]
 
 
 @pytest.mark.postgres

@@ -14,7 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kattoo.enrollment.fastpath import _POSITION_MARK, Registered, _batch_json, _with_position
+from kattoo.enrollment.fastpath import (
+    _ANSWER_MARK,
+    Registered,
+    _batch_json,
+    _stores,
+    _with_position,
+)
 
 
 def ninja_like(body: dict[str, Any]) -> str:
@@ -28,8 +34,8 @@ def ascii_json(body: dict[str, Any]) -> str:
 # Names that try to look like the mark's member: quotes, the mark itself, the key.
 TRICKY = st.one_of(
     st.text(),
-    st.just(f'"position": "{_POSITION_MARK}"'),
-    st.just(_POSITION_MARK),
+    st.just(f'"position": "{_ANSWER_MARK}"'),
+    st.just(_ANSWER_MARK),
     st.just('", "position": "'),
 )
 
@@ -47,7 +53,7 @@ def test_the_position_written_in_equals_the_body_encoded_with_it(
         "id": "00000000-0000-4000-8000-000000000000",
         "child_name": child_name,
         "school_name": school_name,
-        "position": _POSITION_MARK,
+        "position": _ANSWER_MARK,
         "history": [{"reason": child_name}],
     }
     stored = encoder(body)
@@ -75,9 +81,21 @@ def quoted_numbers(body: dict[str, Any]) -> str:
 @given(position=st.integers(min_value=0, max_value=10**9))
 def test_the_member_derived_once_per_encoder_is_what_the_encoder_writes(position: int) -> None:
     for encoder in (ninja_like, ascii_json, spaced, quoted_numbers):
-        body = {"position": _POSITION_MARK, "name": "Айжан"}
+        body = {"position": _ANSWER_MARK, "name": "Айжан"}
         registered = Registered(body, position=position)
         assert _with_position(encoder(body), registered, encoder) == encoder(registered)
+
+
+def test_the_encoders_of_the_answer_write_the_member_the_statement_replaces() -> None:
+    """ADR 0064: the statement writes the position over ``_ANSWER_MEMBER`` in the stored
+    answer; both encoders a registration's answer meets write that member, whatever their
+    ``ensure_ascii``. One that writes it otherwise is not used for the stored answer."""
+    from kattoo.api.hot import _ninja_json
+    from kattoo.enrollment.idempotency import response_json
+
+    assert _stores(_ninja_json) and _stores(response_json)
+    assert _stores(ninja_like) and _stores(ascii_json)
+    assert not _stores(spaced) and not _stores(quoted_numbers)
 
 
 # -- a batch's parameters as one JSON array (ADR 0048) ----------------------------------------
