@@ -21,6 +21,9 @@ class JSONText(models.TextField):
     the one it answers with (``fastpath._idempotency_cte``)."""
 
     description = "A JSON document kept as its text"
+    # For django-stubs: the model's attribute is the parsed value, as JSONField's.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         return None if value is None else json.loads(value)

@@ -280,6 +280,8 @@ _POSITION_MARK = "\u2063POSITION\u2063"
 _ANSWER_MARK = "kattoo-position"
 _ANSWER_KEY = '"position": '
 _ANSWER_MEMBER = f'{_ANSWER_KEY}"{_ANSWER_MARK}"'
+# Both are written into the statement's text as literals (``_idempotency_cte``).
+assert not {"'", "%", ":"} & set(_ANSWER_MARK)
 
 
 def _outbox_cte(*, source: str, row: str = "app.", value: Callable[..., str] = param) -> str:

@@ -78,7 +78,7 @@ def idempotent_create(
                 key=key,
                 request_hash=fingerprint,
                 status_code=status_code,
-                response=json.loads(response_json(body)),
+                response=body,  # stored as Django's encoder writes it (``JSONText``)
                 created_at=clock.now(),
             )
     except IntegrityError:
