@@ -22,6 +22,7 @@ say what a change saves of the database's work, not what the opening gains; a he
 that (``python -m bench.ab --db-cpus``).
 
     python -m bench.instructions                  # the working tree's statements
+    python -m bench.instructions --minimal        # the minimal statement's, one a transaction
     python -m bench.instructions --keep var/bench/callgrind
                                                   # and keep callgrind's files, for
                                                   # callgrind_annotate --inclusive=yes
@@ -35,16 +36,19 @@ starts it again after. About two minutes. Prints one JSON document.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import flash_crowd as fc
+from bench import minimal
 from bench.pgcluster import APP_SESSION, PG_BIN, PgCluster
 from bench.seed import ensure_seed
 
@@ -93,17 +97,36 @@ def _ready(pg: PgCluster, timeout: float = 300) -> None:
     raise RuntimeError("PostgreSQL under valgrind did not start")
 
 
-def count(
-    pg: PgCluster, seed: str, script: str, transactions: int, out_dir: Path
-) -> dict[str, Any]:
-    """One count: a fresh copy of the seed with the script's tables, the server under
-    callgrind, pgbench's one client for ``transactions``, the server stopped (callgrind writes
-    its files at exit)."""
-    pg.start()
+def app_sql(pg: PgCluster, seed: str) -> None:
+    """The database the app's SQL runs on: a fresh copy of the seed with the script's tables."""
     url, _t0 = fc.fresh_db(pg, seed, "pgb", opens_in=-60)
     fc.prepare_args(pg, "pgb")
     fc.pgbench_script(url, batch=BATCH)  # makes the batches' arrays on this copy
     pg.psql(f"ALTER SEQUENCE bench_target_seq INCREMENT BY {BATCH}", dbname="pgb")
+
+
+def minimal_sql(pg: PgCluster, seed: str) -> None:
+    """The database the minimal statement runs on: the lean tables with the seed's pools, as
+    ``bench.minimal`` makes them for its accepted runs."""
+    pools = minimal.seed_pools(pg, seed)
+    minimal.create(pg, [(s, lang, n + minimal.HEADROOM) for s, lang, n in pools])
+    minimal.reset(pg, full=False)
+
+
+def count(
+    pg: PgCluster,
+    prepare: Callable[[], None],
+    script: str,
+    transactions: int,
+    out_dir: Path,
+    *,
+    dbname: str = "pgb",
+) -> dict[str, Any]:
+    """One count: the database made afresh (``prepare``), the server under callgrind,
+    pgbench's one client for ``transactions`` (its random draws seeded: every count draws the
+    same), the server stopped (callgrind writes its files at exit)."""
+    pg.start()
+    prepare()
     pg.psql("CHECKPOINT")
     pg.stop()
     for old in out_dir.glob("callgrind.out.*"):
@@ -121,8 +144,9 @@ def count(
         script_file.write_text(script)
         run = subprocess.run(
             ["env", f"PGOPTIONS={APP_SESSION}", str(PG_BIN / "pgbench"), "-n", "-M", "prepared",
-             "-c", "1", "-j", "1", "-t", str(transactions), "-f", str(script_file),
-             "-h", "127.0.0.1", "-p", str(pg.port), "-U", pg.user, "pgb"],
+             "-c", "1", "-j", "1", "-t", str(transactions), "--random-seed=1",
+             "-f", str(script_file), "-h", "127.0.0.1", "-p", str(pg.port), "-U", pg.user,
+             dbname],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
     finally:
@@ -147,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n1", type=int, default=20, help="transactions of the short count")
     parser.add_argument("--n2", type=int, default=120, help="transactions of the long count")
     parser.add_argument("--prelude", action="store_true", help="count the first query alone")
+    parser.add_argument(
+        "--minimal", action="store_true", help="count the minimal statement (bench/minimal.py)"
+    )
     parser.add_argument("--keep", type=Path, help="keep callgrind's files of the long count")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
@@ -154,31 +181,38 @@ def main(argv: list[str] | None = None) -> int:
     pg = PgCluster(fc.VAR / "pg", port=55432, huge_pages=True)
     pg.start()
     seed = ensure_seed(pg, "national", log=fc.log)
-    url, _t0 = fc.fresh_db(pg, seed, "pgb", opens_in=-60)
-    fc.prepare_args(pg, "pgb")
-    script, _source, _mode = fc.pgbench_script(url, batch=BATCH)
-    if args.prelude:
-        script = prelude_only(script)
+    if args.minimal:
+        # One registration a transaction: the minimal statement is not batched.
+        batch, dbname, what = 1, minimal.DBNAME, "bench/minimal.py's statement"
+        prepare = functools.partial(minimal_sql, pg, seed)
+        script = minimal.pgbench_script(len(minimal.seed_pools(pg, seed)))
+    else:
+        batch, dbname, what = BATCH, "pgb", f"bench/sqlpath.py, batches of {BATCH}"
+        prepare = functools.partial(app_sql, pg, seed)
+        url, _t0 = fc.fresh_db(pg, seed, "pgb", opens_in=-60)
+        fc.prepare_args(pg, "pgb")
+        script, _source, _mode = fc.pgbench_script(url, batch=BATCH)
+        if args.prelude:
+            script = prelude_only(script)
+            what += ", its first query alone"
     with tempfile.TemporaryDirectory(prefix="kattoo-callgrind-") as tmp:
         out_dir = Path(tmp)
         try:
-            short = count(pg, seed, script, args.n1, out_dir)
-            long = count(pg, seed, script, args.n2, out_dir)
+            short = count(pg, prepare, script, args.n1, out_dir, dbname=dbname)
+            long = count(pg, prepare, script, args.n2, out_dir, dbname=dbname)
             if args.keep is not None:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 for f in out_dir.glob("callgrind.out.*"):
                     shutil.copy(f, args.keep / f.name)
         finally:
             pg.start()
+    per = per_registration(short, long, n1=args.n1, n2=args.n2, batch=batch)
     result = {
-        "script": "bench/sqlpath.py, batches of 8"
-        + (", its first query alone" if args.prelude else ""),
+        "script": what,
         "n1": args.n1,
         "n2": args.n2,
         "counts": {"short": short, "long": long},
-        "instructions_a_registration": {
-            k: round(v) for k, v in per_registration(short, long, n1=args.n1, n2=args.n2).items()
-        },
+        "instructions_a_registration": {k: round(v) for k, v in per.items()},
     }
     print(json.dumps(result, indent=2))
     return 0

@@ -54,6 +54,10 @@ def test_a_registration_costs_the_difference_between_the_counts() -> None:
         "all": (2_462_294_950 - 1_466_437_020) / 800,
     }
     assert round(got["backend"]) == 1_238_187
+    # The minimal statement: one registration a transaction.
+    assert instructions.per_registration(short, long, n1=20, n2=120, batch=1)["backend"] == (
+        (1_344_383_128 - 353_833_195) / 100
+    )
     with pytest.raises(ValueError, match="larger"):
         instructions.per_registration(short, long, n1=120, n2=120)
 
