@@ -544,6 +544,25 @@ def test_a_full_pool_is_refused_here_as_django_refuses_it(
     assert audits[0] == audits[1] == ("no_free_seats", "draft_submit", "req-slim-1")
 
 
+def submitted_with_a_key(world: World) -> tuple[Family, str, Answer]:
+    """A new family's draft submitted through the slim handler with an Idempotency-Key."""
+    family = world.family()
+    draft(world, family)
+    token = token_issue(user=family.parent, actor=SYSTEM)
+    key = str(uuid.uuid4())
+    answer = call(hot.SlimSubmit(Counting()), environ_for(family.child.pk, token=token, key=key))
+    return family, key, answer
+
+
+def stored_text(record: IdempotencyRecord) -> str:
+    """The stored answer as the database keeps it: its text (ADR 0064)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT response FROM enrollment_idempotencyrecord WHERE id = %s", [record.pk]
+        )
+        return str(cursor.fetchone()[0])
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @postgres_only
@@ -564,11 +583,7 @@ def test_a_registration_is_encoded_once(world: World, monkeypatch: pytest.Monkey
     # Both encoders a registration's body may meet: the answer's and the stored record's.
     monkeypatch.setattr(hot, "_ninja_json", counting(hot._ninja_json))
     monkeypatch.setattr(fastpath, "response_json", counting(fastpath.response_json))
-    family = world.family()
-    draft(world, family)
-    token = token_issue(user=family.parent, actor=SYSTEM)
-    key = str(uuid.uuid4())
-    answer = call(hot.SlimSubmit(Counting()), environ_for(family.child.pk, token=token, key=key))
+    family, key, answer = submitted_with_a_key(world)
     assert answer.status == 201
     bodies = [b for b in encoded if "child_name" in b]  # not the position's own small member
     assert len(bodies) == 1
@@ -577,11 +592,7 @@ def test_a_registration_is_encoded_once(world: World, monkeypatch: pytest.Monkey
     assert answer.json()["position"] == 1
     # ADR 0064: the record keeps the very text answered, the position written in by the
     # statement where the answer has it.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT response FROM enrollment_idempotencyrecord WHERE id = %s", [record.pk]
-        )
-        assert cursor.fetchone() == (answer.body.decode(),)
+    assert stored_text(record) == answer.body.decode()
 
 
 @pytest.mark.postgres
@@ -598,20 +609,12 @@ def test_an_answer_the_statement_cannot_write_into_is_stored_as_django_encodes_i
         return json.dumps(body, cls=DjangoJSONEncoder, separators=(" , ", " :  "))
 
     monkeypatch.setattr(hot, "_ninja_json", spaced)
-    family = world.family()
-    draft(world, family)
-    token = token_issue(user=family.parent, actor=SYSTEM)
-    key = str(uuid.uuid4())
-    answer = call(hot.SlimSubmit(Counting()), environ_for(family.child.pk, token=token, key=key))
+    family, key, answer = submitted_with_a_key(world)
     assert answer.status == 201
     assert b'"position" :  1' in answer.body
     record = IdempotencyRecord.objects.get(user=family.parent, key=key)
     assert record.response == answer.json()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT response FROM enrollment_idempotencyrecord WHERE id = %s", [record.pk]
-        )
-        assert '"position": 1,' in cursor.fetchone()[0]
+    assert '"position": 1,' in stored_text(record)
 
 
 @pytest.mark.postgres
