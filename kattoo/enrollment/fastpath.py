@@ -280,7 +280,8 @@ _POSITION_MARK = "\u2063POSITION\u2063"
 _ANSWER_MARK = "kattoo-position"
 _ANSWER_KEY = '"position": '
 _ANSWER_MEMBER = f'{_ANSWER_KEY}"{_ANSWER_MARK}"'
-# Both are written into the statement's text as literals (``_idempotency_cte``).
+# The member and the key are written into the statement's text as literals
+# (``_idempotency_cte``): the mark holds no quote, percent sign or colon (pgbench's variables).
 assert not {"'", "%", ":"} & set(_ANSWER_MARK)
 
 
@@ -1289,7 +1290,6 @@ def _with_position(
     return encoded.replace(mark, member)
 
 
-@functools.lru_cache(maxsize=8)
 def _stores(encode: Callable[[dict[str, Any]], str]) -> bool:
     """Whether the statement can write the position into what ``encode`` writes: its mark's
     member and the key before a number are the statement's (``_ANSWER_MEMBER``,
