@@ -170,8 +170,8 @@ PRODUCTION_POOL = 16
 
 def admission_limit(pool: int) -> int:
     """Production's admission limit for a pool of ``pool`` (config/settings/production.py:
-    one and a half pools, the plain submits beyond the pool, ADR 0053, 0055)."""
-    return 3 * pool // 2
+    twice the pool, the plain submits beyond the pool, ADR 0053, 0055, 0065)."""
+    return 2 * pool
 
 
 def app_env(db_url: str, threads: int) -> dict[str, str]:

@@ -40,15 +40,14 @@ DATABASES["default"]["OPTIONS"] = {
     },
 }
 
-# Admission control (kattoo/web/admission.py): in flight per process = one and a half pools,
-# of which at most the pool's size served by Django (such a request holds its connection to
-# the end, one more would only wait for it); the opening minute's plain submits, which wait
-# for their batch holding no connection (ADR 0050), fill the rest (ADR 0053, 0055: more
-# registrations a second and less CPU each, the p99 within its target).
+# Admission control (kattoo/web/admission.py): in flight per process = twice the pool, of
+# which at most the pool's size served by Django (such a request holds its connection to the
+# end, one more would only wait for it); the opening minute's plain submits, which wait for
+# their batch holding no connection (ADR 0050), fill the rest: the more of them wait together,
+# the larger a process's batches, and the less CPU a registration costs (ADR 0053, 0055, 0065:
+# more registrations a second and less CPU each, the p99 within its target).
 KATTOO_ADMISSION_LIMIT = int(
-    os.environ.get(
-        "KATTOO_ADMISSION_LIMIT", 3 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"] // 2
-    )
+    os.environ.get("KATTOO_ADMISSION_LIMIT", 2 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"])
 )
 
 KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "1"))

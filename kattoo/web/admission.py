@@ -3,7 +3,7 @@
 At the opening minute more requests arrive than the database can take. Queued requests only
 grow everyone's latency until clients time out and retry on top of the queue — the way
 portals fall over. Each process admits at most ``settings.KATTOO_ADMISSION_LIMIT`` requests
-at a time (one and a half database pools in production, ADR 0055), and of those at most the
+at a time (twice the database pool in production, ADR 0065), and of those at most the
 pool's size that Django serves: such a request holds its connection to the end, so one
 admitted beyond the pool would only wait in the pool's line. The opening minute's plain
 submit borrows a connection per statement (ADR 0050) and waits for its batch holding none,

@@ -162,11 +162,11 @@ def test_nginx_render_fills_every_placeholder_with_the_documented_defaults() -> 
     assert not any("@" in ln for ln in body)
     text = "\n".join(body)
     assert "listen 443 ssl http2;" in text and "listen 80;" in text
-    # Two processes, each on its port (kattoo-web@8001, @8002), each line with the 24 requests
-    # that process admits (KATTOO_ADMISSION_LIMIT, one and a half KATTOO_DB_POOL_MAX by
-    # default, ADR 0049, 0053, 0055, 0058).
-    assert "server 127.0.0.1:8001 max_fails=0 max_conns=24;" in text
-    assert "server 127.0.0.1:8002 max_fails=0 max_conns=24;" in text
+    # Two processes, each on its port (kattoo-web@8001, @8002), each line with the 32 requests
+    # that process admits (KATTOO_ADMISSION_LIMIT, twice KATTOO_DB_POOL_MAX by default,
+    # ADR 0049, 0053, 0055, 0058, 0065).
+    assert "server 127.0.0.1:8001 max_fails=0 max_conns=32;" in text
+    assert "server 127.0.0.1:8002 max_fails=0 max_conns=32;" in text
     assert "alias /var/lib/kattoo/static/;" in text
     assert "alias /var/lib/kattoo/static/busy/;" in text
     assert "ssl_certificate /etc/letsencrypt/live/kattoo.example.kg/fullchain.pem;" in text

@@ -212,9 +212,9 @@ def test_without_a_pool_the_limit_is_the_only_bound() -> None:
     assert app.holding is None  # a pool as large as the limit bounds nothing more
 
 
-@pytest.mark.parametrize(("pool", "limit"), [("16", 24), ("5", 7), ("2", 3)])
-def test_production_admits_one_and_a_half_pools(pool: str, limit: int) -> None:
-    """ADR 0055: production's default limit is one and a half pools, rounded down (the plain
+@pytest.mark.parametrize(("pool", "limit"), [("16", 32), ("5", 10), ("2", 4)])
+def test_production_admits_twice_the_pool(pool: str, limit: int) -> None:
+    """ADR 0065 (revising 0055): production's default limit is twice the pool (the plain
     submits beyond the pool, ADR 0053); nginx's max_conns and granian's threads follow it
     (deploy/), and so does the benchmark's front (``bench.flash_crowd.admission_limit``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KATTOO_", "DJANGO_"))}
