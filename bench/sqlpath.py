@@ -223,9 +223,14 @@ def pgbench_script(*, refused: bool = False) -> str:
 # array per request, in the statements' own column order — split as the app splits them: the
 # children whose pool shows a free seat to the submit statement, the others to the refusals.
 # The query is the benchmark's, not the app's, so each child's pool is looked up by its key in a
-# LATERAL subquery the planner cannot flatten: joined plainly, the generic plan's estimate of
-# the range hashed every pool for each batch, a fifth of the database's work a registration
-# (docs/performance.md, session 29). Each child's arrays are made before the run
+# scalar subquery, once a child (the subselect ``OFFSET 0`` keeps it from being copied into each
+# aggregate's filter): joined plainly, the generic plan's estimate of the range hashed every
+# pool for each batch, a fifth of the database's work a registration (docs/performance.md,
+# session 29); joined LATERAL, the plan put a Memoize node over it, whose hash table cost more
+# to make than the eight lookups it saved. The aggregates take the children in the order of the
+# scan, with no ORDER BY of their own: three sorts of eight rows a batch were a fifth of this
+# query's instructions (session 34), and the order of a batch's requests is as arbitrary in the
+# app (their arrival). Each child's arrays are made before the run
 # (``batch_args_sql``: the app makes them in Python, ``fastpath._batch_json``), so the query
 # only joins them: built in it, with the stored answer and the audit data as JSON for each
 # child, it cost 0.076 ms of the database's CPU a child, 8 % of what the app's statements
@@ -233,26 +238,26 @@ def pgbench_script(*, refused: bool = False) -> str:
 # submit's children's drafts and pools, as ``bigint[]`` literals, are the parameters of its
 # locks (``fastpath._BATCH_LOCKS``, ADR 0063).
 _BATCH_PRELUDE = r"""
-SELECT '[' || string_agg(a.read, ',' ORDER BY a.n) || ']' AS reads,
-       replace(coalesce('[' || string_agg(a.submit, ',' ORDER BY a.n)
-                FILTER (WHERE p.free > 0) || ']', '[]'), '"@now@"', to_json(now())::text)
+SELECT '[' || string_agg(a.read, ',') || ']' AS reads,
+       replace(coalesce('[' || string_agg(a.submit, ',')
+                FILTER (WHERE a.free > 0) || ']', '[]'), '"@now@"', to_json(now())::text)
            AS submits,
-       count(*) FILTER (WHERE p.free > 0) AS seats,
-       replace(coalesce('[' || string_agg(a.refusal, ',' ORDER BY a.n)
-                FILTER (WHERE p.free <= 0) || ']', '[]'), '"@now@"', to_json(now())::text)
+       count(*) FILTER (WHERE a.free > 0) AS seats,
+       replace(coalesce('[' || string_agg(a.refusal, ',')
+                FILTER (WHERE a.free <= 0) || ']', '[]'), '"@now@"', to_json(now())::text)
            AS refusals,
-       count(*) FILTER (WHERE p.free <= 0) AS full_pools,
-       '{{' || coalesce(string_agg(a.draft_id::text, ',') FILTER (WHERE p.free > 0), '') || '}}'
+       count(*) FILTER (WHERE a.free <= 0) AS full_pools,
+       '{{' || coalesce(string_agg(a.draft_id::text, ',') FILTER (WHERE a.free > 0), '') || '}}'
            AS drafts,
-       '{{' || coalesce(string_agg(a.pool_id::text, ',') FILTER (WHERE p.free > 0), '') || '}}'
+       '{{' || coalesce(string_agg(a.pool_id::text, ',') FILTER (WHERE a.free > 0), '') || '}}'
            AS pools,
        now() AS now, :no_secret_text AS no_secret, :mark_text AS mark
-  FROM (SELECT nextval('bench_target_seq') AS first) f
-  JOIN bench_batch_args a ON a.n >= f.first AND a.n < f.first + {n}
- CROSS JOIN LATERAL (
-       SELECT p.capacity - p.taken - p.held AS free
-         FROM enrollment_seatpool p WHERE p.id = a.pool_id OFFSET 0
- ) p
+  FROM (SELECT a.read, a.submit, a.refusal, a.draft_id, a.pool_id,
+               (SELECT p.capacity - p.taken - p.held
+                  FROM enrollment_seatpool p WHERE p.id = a.pool_id) AS free
+          FROM (SELECT nextval('bench_target_seq') AS first) f
+          JOIN bench_batch_args a ON a.n >= f.first AND a.n < f.first + {n}
+        OFFSET 0) a
 """
 
 # A batch statement's column, from ``bench_args`` (``a``) or a constant, as the app's JSON has
