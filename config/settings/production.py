@@ -47,7 +47,9 @@ DATABASES["default"]["OPTIONS"] = {
 # the larger a process's batches, and the less CPU a registration costs (ADR 0053, 0055, 0065:
 # more registrations a second and less CPU each, the p99 within its target).
 KATTOO_ADMISSION_LIMIT = int(
-    os.environ.get("KATTOO_ADMISSION_LIMIT", 2 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"])
+    os.environ.get(
+        "KATTOO_ADMISSION_LIMIT", 2 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+    )
 )
 
 KATTOO_SEATS_CACHE_SECONDS = float(os.environ.get("KATTOO_SEATS_CACHE_SECONDS", "1"))
