@@ -45,7 +45,8 @@ DATABASES["default"]["OPTIONS"] = {
 # end, one more would only wait for it); the opening minute's plain submits, which wait for
 # their batch holding no connection (ADR 0050), fill the rest: the more of them wait together,
 # the larger a process's batches, and the less CPU a registration costs (ADR 0053, 0055, 0065:
-# more registrations a second and less CPU each, the p99 within its target).
+# more registrations a second and less CPU each; the p99 near its target in this machine's
+# slowest phases).
 KATTOO_ADMISSION_LIMIT = int(
     os.environ.get(
         "KATTOO_ADMISSION_LIMIT", 2 * DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
