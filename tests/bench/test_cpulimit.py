@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import cpulimit
-from bench.flash_crowd import _db_bound_row
+from bench.flash_crowd import _db_bound_row, held_ratios
 
 
 def v1_tree(tmp_path: Path) -> Path:
@@ -89,14 +89,15 @@ def test_the_results_row_gives_the_ratio_or_why_it_was_not_run() -> None:
             "accepted_per_s": 960.3,
             "ratio_to_minimal": 0.322,
             "own_sql_batched_to_minimal": 0.245,
+            "own_sql_batched_to_minimal_run": 0.231,
             "throttled": 0.917,
         }
     )
     assert "0.5 of a core" in label
-    assert value == "2,979 tps; 960.3; **0.322**; 0.245; 0.917"
+    assert value == "2,979 tps; 960.3; **0.322**; 0.245 (0.231); 0.917"
     assert target == "≥ 0.30; ≥ 0.5"
     empty = {"cpus": 0.5, "minimal_tps": 0.0, "accepted_per_s": 0.0, "throttled": None}
-    assert _db_bound_row(empty)[1] == "0 tps; 0.0; **—**; —; None"
+    assert _db_bound_row(empty)[1] == "0 tps; 0.0; **—**; — (—); None"
     assert _db_bound_row({"skipped": "--db-cpus 0"})[1] == "not run: --db-cpus 0"
     assert _db_bound_row(None)[1] == "not run: no result"
 
@@ -122,3 +123,34 @@ def test_the_database_bound_run_uses_productions_pool() -> None:
 
     settings = (Path(__file__).resolve().parents[2] / "config/settings/production.py").read_text()
     assert f'"KATTOO_DB_POOL_MAX", "{PRODUCTION_POOL}"' in settings
+
+
+def test_each_held_ratio_is_taken_against_the_ceiling_measured_on_both_sides_of_it() -> None:
+    # Session 35's run: the ceiling fell by a quarter between before and after the app.
+    out = {
+        "minimal_before": {"tps": {"16": 4579.8, "256": 2024.9}},
+        "minimal_after": {"tps": {"16": 3298.4, "256": 1832.4}},
+        "minimal_last": {"tps": {"16": 3400.0}},
+        "accepted_per_s": 1694.0,
+        "own_sql_batched": {"batch": 11, "registrations_per_s": 1684.5},
+    }
+    ratios = held_ratios(out)
+    assert ratios["minimal_tps"] == 3939.1  # the best before and after the app, their mean
+    assert ratios["ratio_to_minimal"] == 0.43
+    assert ratios["minimal_tps_own"] == 3349.2  # just before and just after the app's SQL
+    assert ratios["own_sql_batched_to_minimal"] == 0.503
+    assert ratios["own_sql_batched_to_minimal_run"] == 0.428  # the runs' before ADR 0066
+
+
+def test_a_run_without_the_last_ceiling_keeps_the_earlier_definition() -> None:
+    out = {
+        "minimal_before": {"tps": {"16": 3000.0, "256": 2000.0}},
+        "minimal_after": {"tps": {"16": 2000.0, "256": 1000.0}},
+        "accepted_per_s": 1250.0,
+        "own_sql_batched": {"registrations_per_s": 1000.0},
+    }
+    ratios = held_ratios(out)
+    assert ratios["minimal_tps_own"] == ratios["minimal_tps"] == 2500.0
+    assert ratios["own_sql_batched_to_minimal"] == ratios["own_sql_batched_to_minimal_run"] == 0.4
+    nothing = held_ratios({"minimal_before": {"tps": {"16": 0.0}}, "own_sql_batched": {}})
+    assert nothing["ratio_to_minimal"] is None and nothing["own_sql_batched_to_minimal"] is None
