@@ -200,7 +200,11 @@ assert "'" not in HOUSE_NUMBER_PATTERN and "%" not in HOUSE_NUMBER_PATTERN
 # and 18) and 15 relation locks, within a backend's 16 fast-path slots (the lock manager's
 # partition locks queued the read, issue 15's ADR 0033). A draft not vouched for (saved
 # before, cleared since), and a representative's (§21: the act and the wards), are read again
-# in full (``token_draft_facts``).
+# in full (``token_draft_facts``). The stamp's members are compared as text (``->>`` against
+# the column's ``::text``): ``facts.facts_stamp`` writes them as whole numbers, which JSON
+# writes as their digits. ``to_jsonb`` of each column cost 3.5 % of the database's
+# instructions a registration, for the three (``python -m bench.instructions``, session 35). A
+# member written any other way (``5.0``) compares unequal: the draft is read again in full.
 _TOKEN_FACTS = compact_sql(
     "WITH u AS ("
     + TOKEN_HOLDER_NAMED
@@ -241,9 +245,9 @@ SELECT u.id, u.role, u.person_id, u.language, f.*
      ) a
      CROSS JOIN LATERAL (
          SELECT COALESCE(v.facts IS NOT NULL AND d.phone IS NOT NULL
-                         AND d.facts -> 'stamp' -> 0 = to_jsonb(d.school_id)
-                         AND d.facts -> 'stamp' -> 1 = to_jsonb(s.facts_epoch)
-                         AND d.facts -> 'stamp' -> 3 = to_jsonb(u.person_id),
+                         AND d.facts -> 'stamp' ->> 0 = d.school_id::text
+                         AND d.facts -> 'stamp' ->> 1 = s.facts_epoch::text
+                         AND d.facts -> 'stamp' ->> 3 = u.person_id::text,
                          false) AS fresh
      ) k
      WHERE c.is_active

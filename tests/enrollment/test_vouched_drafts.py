@@ -414,3 +414,27 @@ def test_anonymisation_clears_the_drafts_copy_of_the_phone(
     assert applicant.anonymised_at is not None and applicant.phone == ""
     draft = Draft.objects.get(child=family.child)
     assert draft.phone is None and draft.facts is not None and "vouched" not in draft.facts
+
+
+@pytest.mark.parametrize(
+    "member, written",
+    [(0, lambda v: float(v)), (1, lambda v: v + 1), (3, lambda v: v + 1), (3, lambda v: None)],
+    ids=["the school as 5.0", "another school epoch", "another applicant", "no applicant"],
+)
+def test_a_stamp_that_differs_in_any_member_or_form_is_read_in_full(
+    world: World, member: int, written: Callable[[Any], Any]
+) -> None:
+    """The short read compares the stamp's members as text (session 35): only the whole
+    numbers ``facts_stamp`` writes hold; any other value, or the same number written as a
+    float, makes the read take the full path, whose answer is the same."""
+    family = world.family()
+    save(world, family)
+    short, reads = read(family)
+    assert reads == 1 and short.stored  # the stamp as saved holds
+    draft = Draft.objects.get(child=family.child)
+    assert draft.facts is not None
+    stamp = list(draft.facts["stamp"])
+    stamp[member] = written(stamp[member])
+    Draft.objects.filter(pk=draft.pk).update(facts={**draft.facts, "stamp": stamp})
+    _short, reads = read(family)
+    assert reads == 2  # not fresh: read again in full, and the same facts (``read``)
