@@ -2184,6 +2184,11 @@ def suffixed(
     return {f"{k}_{clients}": compared[k] for k in keys}
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    """``a ÷ b`` to three places; None when either is unknown (or ``b`` is zero)."""
+    return round(a / b, 3) if a is not None and b else None
+
+
 def minimal_comparison(
     results: dict[str, Any], http: dict[str, Any], clients: int
 ) -> dict[str, Any]:
@@ -2193,9 +2198,6 @@ def minimal_comparison(
 
     def run(name: str) -> dict[str, Any]:
         return dict(results.get(name, {}).get(k, {}))
-
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return round(a / b, 3) if a is not None and b else None
 
     pgb, pgb_full = run("pgbench"), run("pgbench_full")
     pgbb, pgbb_full = run("pgbench_batched"), run("pgbench_batched_full")
@@ -2208,39 +2210,39 @@ def minimal_comparison(
     return {
         "minimal_clients": clients,
         "pgbench_minimal_tps": mini.get("tps"),
-        "ratio_to_minimal": ratio(http.get("accepted_per_s"), mini.get("tps")),
-        "own_sql_to_minimal": ratio(pgb.get("tps"), mini.get("tps")),
+        "ratio_to_minimal": _ratio(http.get("accepted_per_s"), mini.get("tps")),
+        "own_sql_to_minimal": _ratio(pgb.get("tps"), mini.get("tps")),
         # The app's SQL as concurrent requests send it together (ADR 0048), at the batch the
         # HTTP runs measured: registrations/s (a transaction is a batch).
         "pgbench_batch": results.get("pgbench_batched", {}).get("batch"),
         "pgbench_batched_per_s": pgbb.get("registrations_per_s"),
-        "own_sql_batched_to_minimal": ratio(pgbb.get("registrations_per_s"), mini.get("tps")),
+        "own_sql_batched_to_minimal": _ratio(pgbb.get("registrations_per_s"), mini.get("tps")),
         # The same statement in the app's arrival order on the seed's capacities: hot pools
         # serialize, full pools refuse (bench/minimal.py).
         "pgbench_minimal_arrival_tps": arrival.get("tps"),
-        "ratio_to_minimal_arrival": ratio(http.get("accepted_per_s"), arrival.get("tps")),
-        "own_sql_to_minimal_arrival": ratio(pgb.get("tps"), arrival.get("tps")),
+        "ratio_to_minimal_arrival": _ratio(http.get("accepted_per_s"), arrival.get("tps")),
+        "own_sql_to_minimal_arrival": _ratio(pgb.get("tps"), arrival.get("tps")),
         # The same statement with the rows the app keeps (bench/minimal.py, ``kept``): what
         # the app costs beyond the work issue 15 keeps.
         "pgbench_minimal_kept_tps": kept.get("tps"),
-        "ratio_to_minimal_kept": ratio(http.get("accepted_per_s"), kept.get("tps")),
-        "own_sql_to_minimal_kept": ratio(pgb.get("tps"), kept.get("tps")),
+        "ratio_to_minimal_kept": _ratio(http.get("accepted_per_s"), kept.get("tps")),
+        "own_sql_to_minimal_kept": _ratio(pgb.get("tps"), kept.get("tps")),
         # The bare statement behind a lean WSGI handler over HTTP (bench/lean.py): the ceiling
         # of ``ratio_to_minimal`` for a Python app on this machine, and the app beside it.
         "lean_accepted_per_s": lean_http.get("accepted_per_s"),
-        "lean_to_minimal": ratio(lean_http.get("accepted_per_s"), mini.get("tps")),
-        "ratio_to_lean": ratio(http.get("accepted_per_s"), lean_http.get("accepted_per_s")),
+        "lean_to_minimal": _ratio(lean_http.get("accepted_per_s"), mini.get("tps")),
+        "ratio_to_lean": _ratio(http.get("accepted_per_s"), lean_http.get("accepted_per_s")),
         "pgbench_minimal_refused_tps": mini_full.get("tps"),
         "pgbench_refused_tps": pgb_full.get("tps"),
-        "own_sql_to_minimal_refused": ratio(pgb_full.get("tps"), mini_full.get("tps")),
+        "own_sql_to_minimal_refused": _ratio(pgb_full.get("tps"), mini_full.get("tps")),
         "pgbench_batch_refused": results.get("pgbench_batched_full", {}).get("batch"),
-        "own_sql_batched_to_minimal_refused": ratio(
+        "own_sql_batched_to_minimal_refused": _ratio(
             pgbb_full.get("registrations_per_s"), mini_full.get("tps")
         ),
         # The app's refusals/s over HTTP, every pool full (its own client count: 256 in the
         # full run), ÷ the minimal statement's refusals.
         "refused_per_s_full_pools": http_full.get("refused_per_s"),
-        "ratio_to_minimal_refused": ratio(http_full.get("refused_per_s"), mini_full.get("tps")),
+        "ratio_to_minimal_refused": _ratio(http_full.get("refused_per_s"), mini_full.get("tps")),
         "cost_table": rows,
         "cost_table_refused": rows_refused,
     }
@@ -2340,9 +2342,6 @@ def held_ratios(out: dict[str, Any]) -> dict[str, Any]:
         known = [v for v in values if v is not None]
         return sum(known) / len(known) if known else 0.0
 
-    def ratio(a: float | None, b: float) -> float | None:
-        return round(a / b, 3) if a and b else None
-
     minimal_tps = mean(best("minimal_before"), best("minimal_after"))
     own_tps = (
         mean(best("minimal_after"), best("minimal_last"))
@@ -2353,9 +2352,9 @@ def held_ratios(out: dict[str, Any]) -> dict[str, Any]:
     return {
         "minimal_tps": round(minimal_tps, 1),
         "minimal_tps_own": round(own_tps, 1),
-        "ratio_to_minimal": ratio(out.get("accepted_per_s"), minimal_tps),
-        "own_sql_batched_to_minimal": ratio(own_rate, own_tps),
-        "own_sql_batched_to_minimal_run": ratio(own_rate, minimal_tps),
+        "ratio_to_minimal": _ratio(out.get("accepted_per_s"), minimal_tps),
+        "own_sql_batched_to_minimal": _ratio(own_rate, own_tps),
+        "own_sql_batched_to_minimal_run": _ratio(own_rate, minimal_tps),
     }
 
 
