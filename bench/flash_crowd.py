@@ -2342,12 +2342,9 @@ def held_ratios(out: dict[str, Any]) -> dict[str, Any]:
         known = [v for v in values if v is not None]
         return sum(known) / len(known) if known else 0.0
 
-    minimal_tps = mean(best("minimal_before"), best("minimal_after"))
-    own_tps = (
-        mean(best("minimal_after"), best("minimal_last"))
-        if best("minimal_last") is not None
-        else minimal_tps
-    )
+    after, last = best("minimal_after"), best("minimal_last")
+    minimal_tps = mean(best("minimal_before"), after)
+    own_tps = mean(after, last) if last is not None else minimal_tps
     own_rate = (out.get("own_sql_batched") or {}).get("registrations_per_s")
     return {
         "minimal_tps": round(minimal_tps, 1),
