@@ -145,15 +145,21 @@ _RESPONSE = {
 }
 
 
+def _array_element(text: str) -> str:
+    """``text`` as an element of an array literal: quoted, its quotes and backslashes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def _to_pgbench(sql: str) -> str:
-    """psycopg's ``%(name)s`` → pgbench's ``:name``; ``%%`` → ``%``; one statement per line
+    """psycopg's ``%(name)s`` (and ``%(name)b``, a parameter the app sends in binary; pgbench
+    sends it as text) → pgbench's ``:name``; ``%%`` → ``%``; one statement per line
     block ending in ``;`` (pgbench reads a statement up to the semicolon)."""
     sql = re.sub(r"--[^\n]*", "", sql)
-    text = re.sub(r"%\((\w+)\)s", r":\1", sql).replace("%%", "%")
+    text = re.sub(r"%\((\w+)\)[sb]", r":\1", sql).replace("%%", "%")
     return " ".join(text.split()) + ";\n"
 
 
@@ -178,6 +184,7 @@ def _with_constants(prelude: str) -> str:
     return (
         prelude.replace(":mark_text", _literal(MARK))
         .replace(":response_text", _literal(response))
+        .replace(":response_element", _literal(_array_element(response)))
         .replace(":no_secret_text", _literal(_no_secret()))
     )
 
@@ -236,12 +243,16 @@ def pgbench_script(*, refused: bool = False) -> str:
 # child, it cost 0.076 ms of the database's CPU a child, 8 % of what the app's statements
 # cost (session 30). The time is the run's: ``@now@`` in the arrays stands for it. The
 # submit's children's drafts and pools, as ``bigint[]`` literals, are the parameters of its
-# locks (``fastpath._BATCH_LOCKS``, ADR 0063).
+# locks (``fastpath._BATCH_LOCKS``, ADR 0063). The submit's long texts, which the app sends
+# as arrays of their own beside its JSON (``fastpath._SUBMIT_BATCH_ARRAYS``), come as array
+# literals (``submits_<name>``), each child's element written before the run as PostgreSQL
+# writes it in an array (``_ELEMENT``) — pgbench sends them as text, which the server parses
+# as an array's text (the app's binary arrays are copied as they are).
 _BATCH_PRELUDE = r"""
 SELECT '[' || string_agg(a.read, ',') || ']' AS reads,
        replace(coalesce('[' || string_agg(a.submit, ',')
                 FILTER (WHERE a.free > 0) || ']', '[]'), '"@now@"', to_json(now())::text)
-           AS submits,
+           AS submits,{arrays}
        count(*) FILTER (WHERE a.free > 0) AS seats,
        replace(coalesce('[' || string_agg(a.refusal, ',')
                 FILTER (WHERE a.free <= 0) || ']', '[]'), '"@now@"', to_json(now())::text)
@@ -252,7 +263,7 @@ SELECT '[' || string_agg(a.read, ',') || ']' AS reads,
        '{{' || coalesce(string_agg(a.pool_id::text, ',') FILTER (WHERE a.free > 0), '') || '}}'
            AS pools,
        now() AS now, :no_secret_text AS no_secret, :mark_text AS mark
-  FROM (SELECT a.read, a.submit, a.refusal, a.draft_id, a.pool_id,
+  FROM (SELECT a.*,
                (SELECT p.capacity - p.taken - p.held
                   FROM enrollment_seatpool p WHERE p.id = a.pool_id) AS free
           FROM (SELECT nextval('bench_target_seq') AS first) f
@@ -271,16 +282,45 @@ _BATCH_VALUES = {
     "data": "a.data::json",
 }
 
+# A child's element of a submit's array, as PostgreSQL writes it inside an array literal:
+# quoted, its quotes and backslashes escaped, where it needs to be.
+_ELEMENT = "substr(ARRAY[{value}]::text, 2, length(ARRAY[{value}]::text) - 2)"
+
+# The elements of the arrays that are the same for every child (the stored answer's shape).
+_ARRAY_CONSTANTS = {"response": ":response_element"}
+
 _BATCH_ARGS = r"""
 SELECT a.n, a.pool_id, a.draft_id, json_build_array(a.digest, a.child_id)::text AS read,
-       json_build_array({submits})::text AS submit,
+       json_build_array({submits})::text AS submit,{elements}
        json_build_array({refusals})::text AS refusal
   FROM bench_args a
 """
 
 
-def _batch_values(columns: tuple[tuple[str, str], ...]) -> str:
-    return ", ".join(_BATCH_VALUES.get(name, f"a.{name}") for name, _kind in columns)
+def _batch_values(columns: tuple[tuple[str, str], ...], arrays: tuple[str, ...] = ()) -> str:
+    """The JSON's values of ``columns``: all but those sent as arrays (``arrays``)."""
+    return ", ".join(
+        _BATCH_VALUES.get(name, f"a.{name}") for name, _kind in columns if name not in arrays
+    )
+
+
+def _batch_elements(arrays: tuple[str, ...]) -> str:
+    """Each child's element of the submit's arrays (``submit_<name>``), but the constants'."""
+    return "".join(
+        f"\n       {_ELEMENT.format(value=f'a.{name}')} AS submit_{name},"
+        for name in arrays
+        if name not in _ARRAY_CONSTANTS
+    )
+
+
+def _batch_arrays(arrays: tuple[str, ...]) -> str:
+    """The first query's array literals of the submit's arrays (``submits_<name>``): the
+    elements of the children with a seat."""
+    return "".join(
+        f"\n       '{{' || coalesce(string_agg({_ARRAY_CONSTANTS.get(name, f'a.submit_{name}')},"
+        f" ',') FILTER (WHERE a.free > 0), '') || '}}' AS submits_{name},"
+        for name in arrays
+    )
 
 
 def batch_args_sql(*, temporary: bool = False) -> list[str]:
@@ -289,11 +329,16 @@ def batch_args_sql(*, temporary: bool = False) -> list[str]:
     Django set up: the columns are the app's, the constants as the app makes them). Each is
     sent on its own, outside a transaction (``VACUUM``); ``temporary``: a table of the
     session, inside one (the tests')."""
-    from kattoo.enrollment.fastpath import _REFUSED_BATCH_COLUMNS, _SUBMIT_BATCH_COLUMNS
+    from kattoo.enrollment.fastpath import (
+        _REFUSED_BATCH_COLUMNS,
+        _SUBMIT_BATCH_ARRAYS,
+        _SUBMIT_BATCH_COLUMNS,
+    )
 
     select = _with_constants(
         _BATCH_ARGS.format(
-            submits=_batch_values(_SUBMIT_BATCH_COLUMNS),
+            submits=_batch_values(_SUBMIT_BATCH_COLUMNS, _SUBMIT_BATCH_ARRAYS),
+            elements=_batch_elements(_SUBMIT_BATCH_ARRAYS),
             refusals=_batch_values(_REFUSED_BATCH_COLUMNS),
         )
     )
@@ -319,10 +364,12 @@ def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
         _BATCH_LOCKS,
         _REFUSED_BATCH,
         _SUBMIT_BATCH,
+        _SUBMIT_BATCH_ARRAYS,
         _TOKEN_FACTS_BATCH,
     )
 
-    prelude = _with_constants(_BATCH_PRELUDE.format(n=n))
+    arrays = _batch_arrays(_SUBMIT_BATCH_ARRAYS)
+    prelude = _with_constants(_BATCH_PRELUDE.format(n=n, arrays=arrays))
     parts = [
         f"-- the next {n} children (the app reads each from its request)",
         " ".join(prelude.split()) + "\n\\gset",
@@ -336,7 +383,7 @@ def batched_pgbench_script(n: int, *, refused: bool = False) -> str:
             "-- 2. the submit of those with a seat: their locks, then one statement, sent together",
             "\\startpipeline",
             _to_pgbench(_BATCH_LOCKS).rstrip(),
-            _to_pgbench(_SUBMIT_BATCH.replace("%(batch)s", "%(submits)s")).rstrip(),
+            _to_pgbench(_SUBMIT_BATCH.replace("%(batch", "%(submits")).rstrip(),
             "\\endpipeline",
             "\\endif",
         ]

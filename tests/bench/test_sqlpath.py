@@ -34,8 +34,9 @@ def _batch_args(cursor: Any) -> None:
 
 
 def _app(sql: str, variable: str) -> str:
-    """The app's statement as the script sends it: its batch parameter named ``variable``."""
-    return _to_pgbench(sql.replace("%(batch)s", f"%({variable})s")).rstrip()
+    """The app's statement as the script sends it: its batch parameters named ``variable``
+    (the JSON) and ``variable_<name>`` (the arrays beside it)."""
+    return _to_pgbench(sql.replace("%(batch", f"%({variable}")).rstrip()
 
 
 def test_a_batch_reads_once_then_submits_and_refuses_each_once_when_it_has_one() -> None:
@@ -88,8 +89,9 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
         cursor.execute(
             "INSERT INTO bench_args"
             " (n, digest, pool_id, child_id, user_id, data, address, key, draft_id)"
-            " SELECT n, 'd' || n, CASE WHEN n %% 2 = 1 THEN %s ELSE %s END, 100 + n, 7, '{}',"
-            " '\\x01', gen_random_uuid(), 200 + n FROM generate_series(1, 4) n",
+            " SELECT n, 'd' || n, CASE WHEN n %% 2 = 1 THEN %s ELSE %s END, 100 + n, 7,"
+            " '{\"a\": \"x\\\\y\"}', '\\x01', gen_random_uuid(), 200 + n"
+            " FROM generate_series(1, 4) n",
             [pools[0].pk, pools[1].pk],
         )
         _batch_args(cursor)
@@ -106,12 +108,24 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
     assert json.loads(two["reads"]) == [["d3", 103], ["d4", 104]]
     submits, refusals = json.loads(one["submits"]), json.loads(one["refusals"])
     assert (one["seats"], one["full_pools"], len(submits), len(refusals)) == (1, 1, 1, 1)
-    columns = [name for name, _kind in fastpath._SUBMIT_BATCH_COLUMNS]
+    columns = [
+        name
+        for name, _kind in fastpath._SUBMIT_BATCH_COLUMNS
+        if name not in fastpath._SUBMIT_BATCH_ARRAYS
+    ]
     assert len(submits[0]) == len(columns)
-    assert (submits[0][columns.index("child_id")], submits[0][columns.index("address")]) == (
-        101,
-        "01",
-    )
+    assert submits[0][columns.index("child_id")] == 101
+    # The long texts, each an array of its own beside the JSON, one element per child with a
+    # seat: as the server reads them, the values themselves, quotes and backslashes included.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::bytea[], %s::text[]",
+            [one["submits_data"], one["submits_address"], one["submits_response"]],
+        )
+        data, address, response = cursor.fetchone()
+    assert (data, [bytes(a) for a in address]) == (['{"a": "x\\\\y"}'], [b"\x01"])
+    assert json.loads(response[0])["position"] == fastpath._ANSWER_MARK
+    assert len(json.loads(one["submits"])) == len(data) == 1
     # The request's time is the run's (the transaction's here), as the app's is its own.
     assert dt.datetime.fromisoformat(submits[0][columns.index("now")]) == now
     # The locks' parameters: the submit's children's drafts and pools, as bigint[] literals.
@@ -119,7 +133,10 @@ def test_the_batch_script_is_valid_sql_and_its_values_are_the_statements_columns
     assert (one["drafts"], one["pools"]) == ("{201}", f"{{{pools[0].pk}}}")
     refused = [name for name, _kind in fastpath._REFUSED_BATCH_COLUMNS]
     assert len(refusals[0]) == len(refused)
-    assert (refusals[0][refused.index("child")], refusals[0][refused.index("data")]) == ("102", {})
+    assert (refusals[0][refused.index("child")], refusals[0][refused.index("data")]) == (
+        "102",
+        {"a": "x\\y"},
+    )
     assert dt.datetime.fromisoformat(refusals[0][refused.index("now")]) == now
 
 

@@ -20,6 +20,8 @@ import psycopg
 import pytest
 from django.db import IntegrityError, connection
 from django.db.models import F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg_pool import ConnectionPool
 
 from kattoo.accounts.models import token_digest
@@ -452,3 +454,31 @@ def test_concurrent_refusals_through_the_slim_handler_go_in_one_batch(
     recorded = AuditEvent.objects.filter(action=REFUSED).values_list("request_id", "object_id")
     assert sorted(recorded) == sorted((f"req-{i}", str(f.child.pk)) for i, f in enumerate(families))
     assert not Application.objects.exists()
+
+
+TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+ROWS = st.lists(
+    st.tuples(st.integers(-(2**63), 2**63 - 1), TEXTS, st.binary(), TEXTS), min_size=1, max_size=9
+)
+
+
+def test_a_batchs_texts_sent_as_arrays_come_back_as_they_were_sent(raw: Any) -> None:
+    """The long texts of a batch travel as binary arrays beside its JSON (``_batch_rows``'s
+    ``arrays``): each request's values come back in its row, in its place, whatever they hold
+    — quotes, backslashes, braces, Cyrillic, the empty text and the empty bytes."""
+    columns = (("n", "bigint"), ("t", "text"), ("b", "bytea"), ("j", "text"))
+    arrays = ("t", "b")
+    statement = f"SELECT n, t, b, j, ord FROM ({fastpath._batch_rows(columns, arrays=arrays)}) x"
+    cursor = raw.cursor()
+
+    @settings(max_examples=40, deadline=None)
+    @given(rows=ROWS)
+    def round_trip(rows: list[tuple[int, str, bytes, str]]) -> None:
+        items = [{"n": n, "t": t, "b": b, "j": j} for n, t, b, j in rows]
+        params = fastpath._batch_params(items, columns, arrays)
+        assert [len(values) for values in json.loads(params["batch"])] == [2] * len(rows)
+        cursor.execute(statement + " ORDER BY ord", params)
+        back = [(n, t, bytes(b), j) for n, t, b, j, _ord in cursor.fetchall()]
+        assert back == rows
+
+    round_trip()

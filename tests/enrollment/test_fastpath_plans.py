@@ -42,7 +42,7 @@ LOOKED_UP = (
 
 
 def numbered(sql: str) -> tuple[str, list[str]]:
-    """psycopg's ``%(name)s`` → ``$n`` for a server-side PREPARE."""
+    """psycopg's ``%(name)s`` (and ``%(name)b``) → ``$n`` for a server-side PREPARE."""
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -50,7 +50,7 @@ def numbered(sql: str) -> tuple[str, list[str]]:
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
 
-    return re.sub(r"%\((\w+)\)s", number, sql).replace("%%", "%"), names
+    return re.sub(r"%\((\w+)\)[sb]", number, sql).replace("%%", "%"), names
 
 
 def generic_plans(cursor: Any) -> str:
