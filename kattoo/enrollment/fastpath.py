@@ -72,20 +72,17 @@ from .allocation import (
     seat_cte,
 )
 from .eligibility import Facts, decide, waitlist_needed
+from .facts import STORED
 from .idempotency import request_fingerprint, response_json
 from .models import Status
 
 # What the rules take from a fresh draft's stored facts (ADR 0029), as the read returns it: the
-# five flags the draft was saved with, not the whole ``jsonb`` (its names, stamp and co-twins
-# are read apart). Written out whole, the facts cost ``jsonb_out`` ~14,000 of the database's
-# instructions a registration and Python a ``json.loads`` (session 36).
+# flags the draft was saved with (``facts.STORED``, in its order, then the phone's), not the
+# whole ``jsonb`` (its names, stamp and co-twins are read apart). Written out whole, the facts
+# cost ``jsonb_out`` ~14,000 of the database's instructions a registration and Python a
+# ``json.loads`` (session 36).
 _STORED_FLAGS = (
-    "ARRAY["
-    + ", ".join(
-        f"(d.facts ->> '{name}')::boolean"
-        for name in ("certificate", "passport", "teacher", "microdistrict", "phone")
-    )
-    + "]"
+    "ARRAY[" + ", ".join(f"(d.facts ->> '{name}')::boolean" for name in (*STORED, "phone")) + "]"
 )
 
 # One row of facts, or none when the child is not linked to this applicant: the SQL loader of
